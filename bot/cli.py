@@ -1,0 +1,148 @@
+"""`python -m bot serve | search | summarize | ingest | manifest`: the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from search import QueryError, SearchIndex, clean_query, load_articles
+from search.models import Hit
+
+BOLD, RESET = "\033[1m", "\033[0m"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Mistral AI news: search, summaries, Slack.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("serve", help="run the Slack app (HTTP on PORT, or Socket Mode with SLACK_APP_TOKEN)")
+
+    search = commands.add_parser("search", help="print the best cited snippets for a query")
+    search.add_argument("query", nargs="+", help="the words to look for")
+    search.add_argument("--limit", type=int, default=5, help="how many results (1-50, default 5)")
+    search.add_argument("--json", action="store_true", help="print JSON instead of text")
+    search.add_argument("--articles", type=Path, default=None, help="articles folder (default ARTICLES_DIR)")
+
+    summarize = commands.add_parser("summarize", help="print the summary of an article file")
+    summarize.add_argument("file", type=Path)
+    summarize.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    ingest = commands.add_parser("ingest", help="add article files to the articles folder and the store")
+    ingest.add_argument("files", nargs="+", type=Path)
+
+    manifest = commands.add_parser("manifest", help="print the Slack app manifest")
+    manifest.add_argument("--url", default=None, help="public base URL for HTTP mode, e.g. https://bot.example.com")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if args.command == "search":
+        return run_search(args)
+    if args.command == "summarize":
+        return run_summarize(args)
+    from bot.settings import load_settings
+
+    settings = load_settings()
+    if args.command == "serve":
+        from bot.server import serve
+
+        serve(settings)
+        return 0
+    if args.command == "ingest":
+        from bot.ingest import ingest_files
+
+        return ingest_files(settings, args.files)
+    if args.command == "manifest":
+        from bot.manifest import manifest_text
+
+        print(manifest_text(settings, args.url))
+        return 0
+    return 2
+
+
+def articles_folder(explicit: Path | None) -> Path:
+    if explicit is not None:
+        return explicit
+    from bot.settings import load_settings
+
+    return Path(load_settings(require_slack=False).articles_dir)
+
+
+def run_search(args: argparse.Namespace) -> int:
+    try:
+        query = clean_query(" ".join(args.query))
+    except QueryError as error:
+        print(error, file=sys.stderr)
+        return 2
+    if not 1 <= args.limit <= 50:
+        print("--limit must be between 1 and 50.", file=sys.stderr)
+        return 2
+    index = SearchIndex()
+    for article in load_articles(articles_folder(args.articles)):
+        index.add(article)
+    hits = index.search(query, limit=args.limit)
+    if args.json:
+        print(json.dumps(hits_json(query, hits), ensure_ascii=False, indent=2))
+    else:
+        print(render_hits_text(query, hits, color=sys.stdout.isatty()))
+    return 0
+
+
+def hits_json(query: str, hits: list[Hit]) -> dict:
+    return {
+        "query": query,
+        "hits": [
+            {
+                "rank": rank,
+                "score": round(hit.score, 4),
+                "article_id": hit.citation.article_id,
+                "title": hit.citation.title,
+                "date": hit.citation.date.isoformat() if hit.citation.date else None,
+                "source": hit.citation.source,
+                "passage": hit.passage.text,
+                "snippet": hit.snippet.marked("**", "**"),
+            }
+            for rank, hit in enumerate(hits, start=1)
+        ],
+    }
+
+
+def render_hits_text(query: str, hits: list[Hit], color: bool = False) -> str:
+    if not hits:
+        return f'Nothing found for "{query}". Try other words, a name, or fewer words.'
+    before, after = (BOLD, RESET) if color else ("**", "**")
+    lines = [f'Results for "{query}":', ""]
+    for rank, hit in enumerate(hits, start=1):
+        date = hit.citation.date.isoformat() if hit.citation.date else "undated"
+        lines.append(f"{rank}. {hit.snippet.marked(before, after)}")
+        lines.append(f"   [{rank}] {hit.citation.title} ({date}), {hit.citation.source}")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def run_summarize(args: argparse.Namespace) -> int:
+    from search import load_article
+    from search.summary import summarize
+
+    article = load_article(args.file)
+    if article is None:
+        print(f"Cannot summarise {args.file}: see the message above.", file=sys.stderr)
+        return 2
+    summary = summarize(article)
+    if args.json:
+        payload = {
+            "title": article.title,
+            "date": article.date.isoformat() if article.date else None,
+            "language": article.language,
+            "summary": summary,
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        date = article.date.isoformat() if article.date else "undated"
+        print(f"{article.title} ({date}, {article.language})\n\n{summary}")
+    return 0
