@@ -15,7 +15,9 @@ BOLD, RESET = "\033[1m", "\033[0m"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="Mistral AI news: search, summaries, Slack.")
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="Mistral AI news: search, summaries, Slack."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     commands.add_parser("serve", help="run the Slack app (HTTP on PORT, or Socket Mode with SLACK_APP_TOKEN)")
@@ -34,7 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("files", nargs="+", type=Path)
 
     manifest = commands.add_parser("manifest", help="print the Slack app manifest")
-    manifest.add_argument("--url", default=None, help="public base URL for HTTP mode, e.g. https://bot.example.com")
+    manifest.add_argument(
+        "--url", default=None, help="public base URL for HTTP mode, e.g. https://bot.example.com"
+    )
     return parser
 
 
@@ -126,8 +130,9 @@ def render_hits_text(query: str, hits: list[Hit], color: bool = False) -> str:
 
 
 def run_summarize(args: argparse.Namespace) -> int:
-    from search import load_article
     from search.summary import summarize
+
+    from search import load_article
 
     article = load_article(args.file)
     if article is None:

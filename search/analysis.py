@@ -161,8 +161,10 @@ def stopword_counts(text: str) -> dict[Language, int]:
     words = [_ELISION_RE.sub("", w) if w.count("'") == 1 and len(w.split("'")[0]) <= 6 else w for w in words]
     counts = {lang: sum(w in BY_LANGUAGE[lang] for w in words) for lang in LANGUAGES}
     # An elision (l', d', qu') is a strong sign of French.
-    counts["fr"] += sum(bool(_ELISION_RE.match(fold_accents(w.translate(_APOSTROPHES).lower())))
-                        for w in WORD_RE.findall(text))
+    counts["fr"] += sum(
+        bool(_ELISION_RE.match(fold_accents(w.translate(_APOSTROPHES).lower())))
+        for w in WORD_RE.findall(text)
+    )
     return counts
 
 

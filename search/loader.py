@@ -1,0 +1,275 @@
+"""Reading the articles folder: one `*.txt` or `*.md` file is one article.
+
+What the files contain, and what the loader makes of it:
+- an optional `date YYYY-MM-DD` marker at the start of the first line, followed on that line by a photo
+  caption (kept as a `caption` passage) or by the start of the text;
+- a headline (a short first line with no final full stop), or none, in which case a title is derived from
+  the first sentence;
+- paragraphs separated by blank lines, or one paragraph per line; section headings, bullet lists, an
+  embedded social-media post, bylines; a paragraph repeated word for word, or repeated inside the next one,
+  is kept once;
+- English or French, detected from the text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+
+from search.analysis import detect_language
+from search.models import Article, Language, Passage, PassageKind
+from search.sentences import sentence_spans
+
+log = logging.getLogger(__name__)
+
+ARTICLE_SUFFIXES = (".txt", ".md")
+MAX_ARTICLE_BYTES = 5 * 1024 * 1024
+MAX_PASSAGE_CHARS = 700  # longer paragraphs are split at sentence boundaries
+TITLE_CHARS = 100
+
+_DATE_RE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*", re.IGNORECASE)
+_CREDIT_RE = re.compile(r"\((?:[^()]*/[^()]*|photo[^()]*|AFP|Reuters|Getty[^()]*|AP)\)\s*$", re.IGNORECASE)
+_LIST_ITEM_RE = re.compile(r"^\s*(?:[-•*▪◦]|\d{1,2}[.)])\s+\S")
+_EMBED_ATTRIBUTION_RE = re.compile(r"^[—–-]\s*.{1,80}\(@\w{1,30}\)\s+\w+\.? \d{1,2}, \d{4}\s*$")
+_BYLINE_RE = re.compile(
+    r"^(?:by|par|comments collected by|propos recueillis par)\s+\S.{0,60}$", re.IGNORECASE
+)
+_DASHED_HEADING_RE = re.compile(r"^[–—-]\s*.{1,80}\s*[–—-]$")
+_SPEAKER_RE = re.compile(r"^[A-Z][\w.'’ ]{1,30}\s[–—]\s")
+_SENTENCE_END = tuple('.!?…:;"”»)')
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class ArticleFileError(ValueError):
+    """A file that cannot be an article; the message says why."""
+
+
+def load_articles(folder: str | Path) -> list[Article]:
+    """Every readable article of `folder`, in file-name order; unreadable files are logged and skipped."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        log.warning("Articles folder %s does not exist; no articles loaded", folder)
+        return []
+    articles: dict[str, Article] = {}
+    for path in sorted(article_paths(folder)):
+        article = load_article(path, source=path.relative_to(folder).as_posix())
+        if article is None:
+            continue
+        if article.id in articles:
+            log.info("Skipped %s: same content as %s", path, articles[article.id].source)
+            continue
+        articles[article.id] = article
+    return list(articles.values())
+
+
+def article_paths(folder: Path) -> Iterable[Path]:
+    for path in folder.rglob("*"):
+        if path.suffix.lower() in ARTICLE_SUFFIXES and not path.name.startswith(".") and path.is_file():
+            yield path
+
+
+def load_article(path: str | Path, source: str | None = None) -> Article | None:
+    """The article in `path`, or None after one log line naming the file and the reason."""
+    path = Path(path)
+    try:
+        return parse_article(read_article_text(path), source or path.name)
+    except (ArticleFileError, OSError) as error:
+        log.warning("Skipped %s: %s", path, error)
+        return None
+
+
+def read_article_text(path: Path) -> str:
+    """The file's text: UTF-8, or Windows-1252/Latin-1 for older files; binary or empty files refused."""
+    size = path.stat().st_size
+    if size > MAX_ARTICLE_BYTES:
+        raise ArticleFileError(f"too large ({size:,} bytes; the limit is {MAX_ARTICLE_BYTES:,})")
+    data = path.read_bytes()
+    if not data.strip():
+        raise ArticleFileError("empty file")
+    if b"\x00" in data[:8192]:
+        raise ArticleFileError("binary content (NUL bytes), not text")
+    text = decode(data, path)
+    if len(_CONTROL_RE.findall(text)) > max(2, len(text) // 100):
+        raise ArticleFileError("binary content (control characters), not text")
+    if not any(c.isalpha() for c in text):
+        raise ArticleFileError("no words in the file")
+    return text
+
+
+def decode(data: bytes, path: Path | str = "") -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+        encoding = "Windows-1252"
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+        encoding = "Latin-1"
+    log.warning("%s is not UTF-8; read it as %s", path, encoding)
+    return text
+
+
+def normalise(text: str) -> str:
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _CONTROL_RE.sub("", text).replace("\u00a0", " ").replace("\t", " ")
+    return text.strip("\ufeff")
+
+
+def article_id(text: str) -> str:
+    """Stable id from the content: the same text under another file name is the same article."""
+    canonical = " ".join(normalise(text).split())
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def parse_article(text: str, source: str) -> Article:
+    """An article from the text of one file; `source` says where it came from."""
+    text = normalise(text)
+    if not text.strip():
+        raise ArticleFileError("empty file")
+    aid = article_id(text)
+    date, first_line_rest, body = _split_date(text)
+    blocks = _blocks(body)
+    if first_line_rest:
+        kind: PassageKind = "caption" if _CREDIT_RE.search(first_line_rest) else "body"
+        blocks.insert(0, (kind, first_line_rest))
+    headline = None
+    if blocks and blocks[0][0] == "heading" and not first_line_rest:
+        headline = blocks.pop(0)[1]
+    blocks = _drop_repeats(blocks)
+    language = detect_language(" ".join(t for k, t in blocks if k in ("body", "list")) or text)
+    passages = _passages(aid, blocks, language)
+    title = headline or derive_title(blocks, language)
+    return Article(
+        id=aid, title=title, date=date, language=language, source=source, text=text, passages=passages
+    )
+
+
+def _split_date(text: str) -> tuple[dt.date | None, str, str]:
+    match = _DATE_RE.match(text)
+    if not match:
+        return None, "", text
+    try:
+        date = dt.date.fromisoformat(match.group(1))
+    except ValueError:
+        log.warning("Ignored an invalid date marker %r", match.group(1))
+        date = None
+    rest = text[match.end() :]
+    first, _, body = rest.partition("\n")
+    return date, first.strip(), body
+
+
+def _blocks(body: str) -> list[tuple[PassageKind, str]]:
+    """Paragraphs with their kind, in order; wrapped lines are joined, list items grouped."""
+    blocks: list[tuple[PassageKind, str]] = []
+    for chunk in re.split(r"\n\s*\n", body):
+        lines = [line.strip() for line in chunk.split("\n") if line.strip()]
+        for line in _join_wrapped(lines):
+            kind = _kind(line)
+            if kind == "list" and blocks and blocks[-1][0] == "list":
+                blocks[-1] = ("list", blocks[-1][1] + "\n" + line)
+            elif _EMBED_ATTRIBUTION_RE.match(line) and blocks and blocks[-1][0] in ("body", "embed"):
+                blocks[-1] = ("embed", blocks[-1][1] + "\n" + line)
+            else:
+                blocks.append((kind, line))
+    return blocks
+
+
+def _join_wrapped(lines: list[str]) -> list[str]:
+    joined: list[str] = []
+    for line in lines:
+        wrapped = joined and not joined[-1].endswith(_SENTENCE_END) and line[:1].islower()
+        if wrapped and not _LIST_ITEM_RE.match(line):
+            joined[-1] += " " + line
+        else:
+            joined.append(line)
+    return joined
+
+
+def _kind(line: str) -> PassageKind:
+    if _EMBED_ATTRIBUTION_RE.match(line) or re.search(r"https?://t\.co/|pic\.twitter\.com", line):
+        return "embed"
+    if _DASHED_HEADING_RE.match(line):
+        return "heading"
+    if _LIST_ITEM_RE.match(line):
+        return "list"
+    if _BYLINE_RE.match(line):
+        return "caption"
+    if is_heading(line):
+        return "heading"
+    return "body"
+
+
+def is_heading(line: str) -> bool:
+    """Short, few words, no final full stop: a headline or a section heading."""
+    words = line.split()
+    return (
+        len(line) <= 120 and len(words) <= 16 and not line.rstrip().endswith((".", "!", "?", "…", ",", ";"))
+    )
+
+
+def _drop_repeats(blocks: list[tuple[PassageKind, str]]) -> list[tuple[PassageKind, str]]:
+    """A paragraph repeated word for word, or contained in another, is kept once (the longer)."""
+    keys = [" ".join(text.lower().split()) for _, text in blocks]
+    kept = []
+    for i, block in enumerate(blocks):
+        key = keys[i]
+        repeated = any(
+            j != i and ((key == other and j < i) or (len(key) >= 40 and key != other and key in other))
+            for j, other in enumerate(keys)
+        )
+        if not repeated:
+            kept.append(block)
+    return kept
+
+
+def _passages(aid: str, blocks: list[tuple[PassageKind, str]], language: Language) -> tuple[Passage, ...]:
+    passages: list[Passage] = []
+    for kind, text in blocks:
+        for piece in _split_long(text, language) if kind == "body" else [text]:
+            spans = sentence_spans(piece, language)
+            passages.append(
+                Passage(article_id=aid, position=len(passages), text=piece, kind=kind, sentences=spans)
+            )
+    return tuple(passages)
+
+
+def _split_long(text: str, language: Language) -> list[str]:
+    if len(text) <= MAX_PASSAGE_CHARS:
+        return [text]
+    pieces: list[str] = []
+    current = ""
+    for start, end in sentence_spans(text, language):
+        sentence = text[start:end].strip()
+        if current and len(current) + len(sentence) + 1 > MAX_PASSAGE_CHARS * 0.7:
+            pieces.append(current)
+            current = sentence
+        else:
+            current = f"{current} {sentence}".strip()
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def derive_title(blocks: list[tuple[PassageKind, str]], language: Language) -> str:
+    """A readable title for an article without a headline: its first sentence, shortened."""
+    text = next((t for k, t in blocks if k == "body"), None) or next((t for _, t in blocks), "Untitled")
+    text = _SPEAKER_RE.sub("", text, count=1)
+    start, end = sentence_spans(text, language)[0] if text else (0, 0)
+    sentence = text[start:end].strip().rstrip(".:;,")
+    return shorten(sentence or text, TITLE_CHARS)
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut at a word boundary to at most `limit` characters, with an ellipsis when cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:–—-")
+    return cut + "…"
