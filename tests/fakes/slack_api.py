@@ -40,7 +40,9 @@ class FakeSlack:
         self._server.daemon_threads = True
         host, port = self._server.server_address[:2]
         self.base = f"http://{host}:{port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-slack", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="fake-slack", daemon=True
+        )
         self._thread.start()
         return self
 

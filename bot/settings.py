@@ -1,0 +1,103 @@
+"""The app's settings: read from the environment and a `.env` file, here and nowhere else."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it and says what to do."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_app_token: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    port: int = 3000
+    articles_dir: str = "seeds"
+    database_url: str = "sqlite:///data/bot.db"
+    notify_channel: str | None = None
+    slash_command: str = "/mistral"
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.slack_app_token)
+
+    @field_validator("slack_app_token", "notify_channel", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: str) -> str:
+        if value and not value.startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb-")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp- (it turns on Socket Mode)")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL, e.g. https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("port")
+    @classmethod
+    def _port(cls, value: int) -> int:
+        if not 1 <= value <= 65535:
+            raise ValueError("must be a TCP port between 1 and 65535")
+        return value
+
+    @field_validator("slash_command")
+    @classmethod
+    def _slash_command(cls, value: str) -> str:
+        if not value.startswith("/") or len(value) < 2 or any(c.isspace() for c in value):
+            raise ValueError("must be a command name starting with /, e.g. /mistral")
+        return value
+
+
+def load_settings(require_slack: bool = True, **overrides: object) -> Settings:
+    """The settings from the environment (and `.env`), with `overrides` on top.
+
+    Raises SettingsError naming the first bad setting; with `require_slack`, the Slack credentials
+    the chosen mode needs must be there.
+    """
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as error:
+        raise SettingsError(_describe(error)) from None
+    if require_slack:
+        check_slack_credentials(settings)
+    return settings
+
+
+def check_slack_credentials(settings: Settings) -> None:
+    """SettingsError unless the Slack tokens the chosen mode (HTTP or Socket Mode) needs are set."""
+    if not settings.slack_bot_token:
+        raise SettingsError(
+            "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) of the app."
+        )
+    if not settings.socket_mode and not settings.slack_signing_secret:
+        raise SettingsError(
+            "SLACK_SIGNING_SECRET is not set: copy the app's Signing Secret, "
+            "or set SLACK_APP_TOKEN (xapp-...) to use Socket Mode."
+        )
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    name = str(first["loc"][0]).upper() if first["loc"] else "a setting"
+    reason = first["msg"].removeprefix("Value error, ")
+    return f"{name} {reason}."
