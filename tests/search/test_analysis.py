@@ -1,0 +1,106 @@
+import pytest
+
+from search.analysis import Analyzer, detect_language, fold_accents
+
+analyzer = Analyzer()
+
+
+def shares_a_term(query: str, text: str, language: str) -> bool:
+    return bool(set(analyzer.query_terms(query)) & set(analyzer.terms(text, language)))
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "language"),
+    [
+        ("Timothee", "Timothée Lacroix", "fr"),
+        ("Timothée", "Timothee Lacroix", "en"),
+        ("Etats-Unis", "aux États-Unis", "fr"),
+        ("ia", "l’IA générative", "fr"),
+        ("intelligence", "d'intelligence artificielle", "fr"),
+        ("Mistral-Large", "Dubbed Mistral-Large, this model", "en"),
+        ("large", "Dubbed Mistral-Large, this model", "en"),
+        ("multibillion dollar", "a multibillion-dollar valuation", "en"),
+        ("multibillion-dollar", "a multibillion-dollar valuation", "en"),
+        ("Mistral", "Mistral’s larger model", "en"),
+        ("Mistrals", "Mistral's success", "en"),
+        ("founders", "the founders said", "en"),
+        ("founder", "three French founders", "en"),
+        ("105", "raised 105 million euros", "en"),
+        ("$2 billion", "valued at around $2 billion", "en"),
+        ("1000", "1,000 users", "en"),
+        ("2,5 milliards", "2.5 milliards", "fr"),
+        ("partenariats", "un partenariat fructueux", "fr"),
+    ],
+)
+def test_query_finds_the_word_in_its_other_form(query, text, language):
+    assert shares_a_term(query, text, language)
+
+
+def test_accent_folding():
+    assert fold_accents("Créée à Paris, États-Unis, œuvre") == "Creee a Paris, Etats-Unis, œuvre"
+
+
+def test_french_elisions_are_dropped():
+    assert analyzer.terms("l’IA d'Europe qu’elle", "fr") == ["ia", "europ"]
+
+
+def test_possessives_are_dropped():
+    assert analyzer.terms("Mistral’s Microsoft's", "en") == ["mistral", "microsoft"]
+
+
+def test_hyphenated_words_give_parts_and_whole():
+    assert analyzer.terms("Mistral-Large", "en") == ["mistral", "larg", "mistrallarg"]
+
+
+def test_stop_words_are_removed_by_language():
+    assert analyzer.terms("the partnership of the year", "en") == ["partnership", "year"]
+    assert analyzer.terms("le partenariat de l'année", "fr") == ["partenariat", "anne"]
+
+
+def test_numbers_and_amounts_are_kept():
+    assert analyzer.terms("$2 billion, 105 million €, 1,000 and 2,5", "en") == [
+        "dollar",
+        "2",
+        "billion",
+        "105",
+        "million",
+        "euro",
+        "1000",
+        "2.5",
+    ]
+
+
+def test_query_in_clear_french_uses_french_only():
+    assert analyzer.query_languages("la valorisation de Mistral") == ("fr",)
+    assert analyzer.query_languages("who founded Mistral") == ("en",)
+    assert analyzer.query_languages("Mistral Azure") == ("en", "fr")
+
+
+def test_query_of_unclear_language_drops_stop_words_of_either():
+    assert analyzer.query_terms("Mistral et Microsoft") == ["mistral", "microsoft"]
+
+
+def test_every_step_can_be_switched_off():
+    plain = Analyzer(stem=False, remove_stopwords=False, fold_accents=False, split_compounds=False)
+    assert plain.terms("Les États-Unis", "fr") == ["les", "étatsunis"]
+
+
+def test_tokens_keep_their_spans():
+    text = "Le « Chat » d’IA"
+    tokens = analyzer.tokens(text, "fr")
+    assert [(text[t.start : t.end], t.terms) for t in tokens] == [
+        ("Le", ()),
+        ("Chat", ("chat",)),
+        ("d’IA", ("ia",)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Mistral AI lance son nouveau modèle de langage avec Microsoft et les clients d’Azure.", "fr"),
+        ("Mistral AI launched its new model with Microsoft and the customers of Azure.", "en"),
+    ],
+)
+def test_language_detection(text, language):
+    assert detect_language(text) == language
