@@ -110,7 +110,9 @@ class FakeSlack:
             self.calls.append(call)
             self._changed.notify_all()
             queue = self._failures.get(call["method"])
-            return queue.popleft() if queue else None
+            failure = queue.popleft() if queue else None
+            call["status"] = failure["status"] if failure else 200
+            return failure
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":

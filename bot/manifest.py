@@ -1,0 +1,98 @@
+"""The Slack app manifest, from the settings: HTTP mode with request URLs, or Socket Mode."""
+
+from __future__ import annotations
+
+import json
+
+from bot.settings import Settings
+
+APP_NAME = "Mistral News"
+DESCRIPTION = "Answers questions about Mistral AI news, with cited snippets from the articles."
+BOT_SCOPES = [
+    "app_mentions:read",  # the app_mention event
+    "chat:write",  # answers in threads and DMs, shared answers
+    "chat:write.public",  # share an answer in a public channel the bot has not joined
+    "commands",  # the slash command
+    "im:history",  # the message.im event
+    "im:read",
+    "im:write",
+]
+EVENTS_PATH = "/slack/events"
+
+
+def manifest(settings: Settings, url: str | None = None) -> dict:
+    """The manifest as a dict: with `url` (https://HOST) for HTTP mode, without for Socket Mode."""
+    request_url = events_url(url) if url else None
+    command = {
+        "command": settings.slash_command,
+        "description": "Search Mistral AI news",
+        "usage_hint": "valuation | who founded Mistral? | help",
+        "should_escape": False,
+    }
+    events: dict = {"bot_events": ["app_mention", "message.im"]}
+    interactivity: dict = {"is_enabled": True}
+    if request_url:
+        command["url"] = request_url
+        events["request_url"] = request_url
+        interactivity["request_url"] = request_url
+    return {
+        "_metadata": {"major_version": 1, "minor_version": 1},
+        "display_information": {"name": APP_NAME, "description": DESCRIPTION, "background_color": "#fa520f"},
+        "features": {
+            "app_home": {"messages_tab_enabled": True, "messages_tab_read_only_enabled": False},
+            "bot_user": {"display_name": APP_NAME, "always_online": True},
+            "slash_commands": [command],
+        },
+        "oauth_config": {"scopes": {"bot": BOT_SCOPES}},
+        "settings": {
+            "event_subscriptions": events,
+            "interactivity": interactivity,
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": request_url is None,
+            "token_rotation_enabled": False,
+        },
+    }
+
+
+def events_url(base_url: str) -> str:
+    """Where Slack sends requests, under the public `base_url`; ValueError when it is not a URL."""
+    if not base_url.startswith(("https://", "http://")) or any(c.isspace() for c in base_url):
+        raise ValueError(
+            f"--url must be the public base URL, e.g. https://bot.example.com (got {base_url!r})"
+        )
+    return base_url.rstrip("/") + EVENTS_PATH
+
+
+def manifest_text(settings: Settings, url: str | None = None) -> str:
+    """The manifest as YAML, ready to paste in https://api.slack.com/apps (Create from manifest)."""
+    mode = f"HTTP mode: Slack sends requests to {url}" if url else "Socket Mode: set SLACK_APP_TOKEN"
+    return f"# Slack app manifest for {APP_NAME} ({mode})\n" + to_yaml(manifest(settings, url))
+
+
+def to_yaml(value: object, indent: int = 0) -> str:
+    """YAML for the plain data of a manifest; strings are JSON-quoted, which YAML reads as they are."""
+    pad = " " * indent
+    if isinstance(value, dict):
+        lines = []
+        for key, item in value.items():
+            if isinstance(item, dict | list) and item:
+                lines.append(f"{pad}{key}:\n{to_yaml(item, indent + 2)}")
+            else:
+                lines.append(f"{pad}{key}: {_scalar(item)}\n")
+        return "".join(lines)
+    if isinstance(value, list):
+        lines = []
+        for item in value:
+            if isinstance(item, dict) and item:
+                nested = to_yaml(item, indent + 2)
+                lines.append(f"{pad}- {nested[indent + 2 :]}")
+            else:
+                lines.append(f"{pad}- {_scalar(item)}\n")
+        return "".join(lines)
+    return f"{pad}{_scalar(value)}\n"
+
+
+def _scalar(value: object) -> str:
+    if isinstance(value, dict | list):
+        return "{}" if isinstance(value, dict) else "[]"
+    return json.dumps(value, ensure_ascii=False)

@@ -1,0 +1,80 @@
+"""Running the app: HTTP under waitress (POST /slack/events, GET /healthz), or Socket Mode."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import waitress
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from bot.app import create_app
+from bot.settings import Settings, SettingsError, check_slack_credentials
+from search import SearchIndex, load_articles
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+HTTP_THREADS = 16
+
+WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
+
+
+def build_index(articles_dir: str | Path) -> SearchIndex:
+    """An index of every article in `articles_dir`; SettingsError when it is not a folder."""
+    folder = Path(articles_dir)
+    if not folder.is_dir():
+        raise SettingsError(f"ARTICLES_DIR {str(folder)!r} is not a folder: set it to the articles folder.")
+    index = SearchIndex()
+    for article in load_articles(folder):
+        index.add(article)
+    log.info("Indexed %d articles (%d passages) from %s", index.article_count, index.passage_count, folder)
+    return index
+
+
+def build_wsgi_app(bolt_app: App, index: SearchIndex) -> WsgiApp:
+    """The HTTP surface: Slack's requests to Bolt, and a health check with the index's counts."""
+    slack = SlackRequestHandler(bolt_app, path=EVENTS_PATH)
+
+    def wsgi_app(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            counts = {"status": "ok", "articles": index.article_count, "passages": index.passage_count}
+            body = json.dumps(counts).encode()
+            start_response(
+                "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+            )
+            return [body]
+        return slack(environ, start_response)
+
+    return wsgi_app
+
+
+def create_http_server(
+    wsgi_app: WsgiApp, *, host: str = "0.0.0.0", port: int = 3000, threads: int = HTTP_THREADS
+):
+    """A waitress server (multi-threaded, production grade); `.run()` serves, `.close()` stops."""
+    return waitress.create_server(wsgi_app, host=host, port=port, threads=threads, ident="mistral-news")
+
+
+def serve(settings: Settings) -> None:
+    """Serve until stopped; a setting that is missing or wrong ends it with one line and status 2."""
+    try:
+        check_slack_credentials(settings)
+        index = build_index(settings.articles_dir)
+    except SettingsError as error:
+        print(f"Cannot start: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    bolt_app = create_app(settings, index)
+    if settings.socket_mode:
+        log.info("Connecting to Slack in Socket Mode")
+        SocketModeHandler(bolt_app, settings.slack_app_token).start()
+        return
+    server = create_http_server(build_wsgi_app(bolt_app, index), port=settings.port)
+    log.info("Serving %s and %s on port %d", EVENTS_PATH, HEALTH_PATH, settings.port)
+    server.run()

@@ -1,0 +1,86 @@
+"""The answer's buttons: "Share in channel" posts it publicly, "More results" shows the next ones."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from handlers.blocks import (
+    MORE_ACTION,
+    SHARE_ACTION,
+    problem_message,
+    read_button_value,
+    share_failed_message,
+)
+from handlers.commands import find_answer
+from handlers.slack_client import post_or_apologize, respond_or_log
+from search import SearchIndex
+
+STALE_BUTTON = "This button no longer works; ask again with the command."
+
+
+def share_answer(
+    ack: Ack,
+    body: dict,
+    action: dict,
+    respond: Callable,
+    client: WebClient,
+    logger: logging.Logger,
+    *,
+    index: SearchIndex,
+) -> None:
+    """Post the same answer in the channel, saying who shared it, and drop the private copy."""
+    ack()
+    try:
+        query, offset = read_button_value(action.get("value", ""))
+    except ValueError:
+        logger.warning("Unexpected value on the share button: %r", action.get("value"))
+        respond_or_log(respond, logger, problem_message(STALE_BUTTON), response_type="ephemeral")
+        return
+    user = body["user"]["id"]
+    reply = find_answer(index, query, offset=offset, shareable=False, shared_by=user)
+    shared = post_or_apologize(client, logger, channel=body["channel"]["id"], user=None, message=reply)
+    if shared:
+        respond_or_log(respond, logger, {}, delete_original=True)
+    else:
+        respond_or_log(
+            respond, logger, share_failed_message(), response_type="ephemeral", replace_original=False
+        )
+
+
+def more_results(
+    ack: Ack,
+    body: dict,
+    action: dict,
+    respond: Callable,
+    logger: logging.Logger,
+    *,
+    index: SearchIndex,
+) -> None:
+    """The next page, privately: in place of a private answer, or as a new private message."""
+    ack()
+    try:
+        query, offset = read_button_value(action.get("value", ""))
+    except ValueError:
+        logger.warning("Unexpected value on the more button: %r", action.get("value"))
+        respond_or_log(respond, logger, problem_message(STALE_BUTTON), response_type="ephemeral")
+        return
+    private = bool(body.get("container", {}).get("is_ephemeral"))
+    reply = find_answer(index, query, offset=offset)
+    respond_or_log(respond, logger, reply, response_type="ephemeral", replace_original=private)
+
+
+def register(app: App, index: SearchIndex) -> None:
+    def on_share(
+        ack: Ack, body: dict, action: dict, respond: Callable, client: WebClient, logger: logging.Logger
+    ) -> None:
+        share_answer(ack, body, action, respond, client, logger, index=index)
+
+    def on_more(ack: Ack, body: dict, action: dict, respond: Callable, logger: logging.Logger) -> None:
+        more_results(ack, body, action, respond, logger, index=index)
+
+    app.action(SHARE_ACTION)(on_share)
+    app.action(MORE_ACTION)(on_more)

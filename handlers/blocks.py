@@ -1,0 +1,227 @@
+"""Every message the app sends, built as Block Kit by pure functions (no Slack calls here).
+
+All user and article text goes through `escape_mrkdwn`, so it can neither mention anyone nor forge a
+link, and every text is cut to Slack's limits with an ellipsis.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+
+from search import Hit
+
+PAGE_SIZE = 3
+MAX_PAGES = 10
+MAX_BLOCKS = 50
+MAX_SECTION_CHARS = 3000
+MAX_CONTEXT_CHARS = 3000
+MAX_HEADER_CHARS = 150
+MAX_BUTTON_TEXT_CHARS = 75
+MAX_BUTTON_VALUE_CHARS = 2000
+MAX_FALLBACK_CHARS = 3000
+ELLIPSIS = "…"
+
+SHARE_ACTION = "share_answer"
+MORE_ACTION = "more_results"
+
+_USER_ID_RE = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_OPEN_ENTITY_RE = re.compile(r"&[a-z]{0,4}$")
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Text shown as is: no @channel, no user mention, no link can come out of it."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape_mrkdwn(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def cut(text: str, limit: int, *, bold_marks: bool = True) -> str:
+    """`text` within `limit` characters, cut at a word with an ellipsis.
+
+    Never inside an entity such as `&amp;`, and (with `bold_marks`) never leaving a `*` unclosed.
+    """
+    if len(text) <= limit:
+        return text
+    kept = text[: limit - len(ELLIPSIS)]
+    space = kept.rfind(" ", limit // 2)
+    if space > 0:
+        kept = kept[:space]
+    kept = _OPEN_ENTITY_RE.sub("", kept)
+    if bold_marks and kept.count("*") % 2:
+        last = kept.rfind("*")
+        kept = kept[:last] + kept[last + 1 :]
+    return kept.rstrip() + ELLIPSIS
+
+
+def plain_text(text: str, limit: int) -> dict:
+    return {"type": "plain_text", "text": cut(escape_mrkdwn(text), limit, bold_marks=False), "emoji": False}
+
+
+def mrkdwn(text: str, limit: int = MAX_SECTION_CHARS) -> dict:
+    """A mrkdwn text object from text that is already escaped."""
+    return {"type": "mrkdwn", "text": cut(text, limit)}
+
+
+def section(text: str) -> dict:
+    return {"type": "section", "text": mrkdwn(text)}
+
+
+def context(text: str) -> dict:
+    return {"type": "context", "elements": [mrkdwn(text, MAX_CONTEXT_CHARS)]}
+
+
+def message(text: str, blocks: list[dict]) -> dict:
+    """A message: blocks plus the plain `text` fallback for notifications and old clients."""
+    if len(blocks) > MAX_BLOCKS:
+        blocks = [*blocks[: MAX_BLOCKS - 1], context("Some results were left out to fit in one message.")]
+    return {"text": cut(text, MAX_FALLBACK_CHARS), "blocks": blocks}
+
+
+# -- answers --------------------------------------------------------------------------------------------
+
+
+def answer_message(
+    query: str,
+    hits: Sequence[Hit],
+    *,
+    offset: int = 0,
+    has_more: bool = False,
+    shareable: bool = True,
+    shared_by: str | None = None,
+) -> dict:
+    """The results `offset + 1` onwards for `query`: snippets with the query words in bold, each cited.
+
+    `shareable` adds the "Share in channel" button (for private answers); `has_more` the "More
+    results" one; `shared_by` (a user id) says who shared a public answer.
+    """
+    first, last = offset + 1, offset + len(hits)
+    blocks = [{"type": "header", "text": plain_text(f"“{query}”", MAX_HEADER_CHARS)}]
+    if shared_by is not None:
+        blocks.append(context(f"Shared by {mention(shared_by)}"))
+    for rank, hit in enumerate(hits, start=first):
+        blocks.append(section(f"*{rank}.* {hit.snippet.marked('*', '*', escape=escape_mrkdwn)}"))
+        blocks.append(context(f"[{rank}] {citation_text(hit)}"))
+    buttons = answer_buttons(query, offset, shareable=shareable, has_more=has_more)
+    if buttons:
+        blocks.append({"type": "actions", "elements": buttons})
+    fallback = [f"Results {first}–{last} for “{query}”:"]
+    fallback += [
+        f"{rank}. {hit.snippet.text} [{citation_text_plain(hit)}]" for rank, hit in enumerate(hits, first)
+    ]
+    return message(escape_mrkdwn("\n".join(fallback)), blocks)
+
+
+def citation_text_plain(hit: Hit) -> str:
+    date = hit.citation.date.isoformat() if hit.citation.date else "undated"
+    return f"{hit.citation.title} · {date} · {hit.citation.source}"
+
+
+def citation_text(hit: Hit) -> str:
+    return escape_mrkdwn(citation_text_plain(hit))
+
+
+def mention(user_id: str) -> str:
+    """A mention of `user_id`, or the escaped text when it is not a user id."""
+    return f"<@{user_id}>" if _USER_ID_RE.match(user_id) else escape_mrkdwn(user_id)
+
+
+def answer_buttons(query: str, offset: int, *, shareable: bool, has_more: bool) -> list[dict]:
+    buttons = []
+    if shareable:
+        buttons.append(button("Share in channel", SHARE_ACTION, button_value(query, offset), style="primary"))
+    if has_more:
+        buttons.append(button("More results", MORE_ACTION, button_value(query, offset + PAGE_SIZE)))
+    return buttons
+
+
+def button(text: str, action_id: str, value: str, *, style: str | None = None) -> dict:
+    element = {
+        "type": "button",
+        "text": plain_text(text, MAX_BUTTON_TEXT_CHARS),
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        element["style"] = style
+    return element
+
+
+def button_value(query: str, offset: int) -> str:
+    """The query (escaped, like all text we send) and the page's offset, within 2,000 characters."""
+    query = escape_mrkdwn(query)
+    value = _encode(query, offset)
+    while len(value) > MAX_BUTTON_VALUE_CHARS:
+        query = _OPEN_ENTITY_RE.sub("", query[: len(query) * 9 // 10])
+        value = _encode(query, offset)
+    return value
+
+
+def _encode(query: str, offset: int) -> str:
+    return json.dumps({"q": query, "o": offset}, ensure_ascii=False, separators=(",", ":"))
+
+
+def read_button_value(value: str) -> tuple[str, int]:
+    """The (query, offset) of a button value; ValueError when it is not one of ours."""
+    try:
+        data = json.loads(value)
+        query, offset = data["q"], data["o"]
+    except (ValueError, TypeError, KeyError) as error:
+        raise ValueError(f"not an answer button value: {value[:50]!r}") from error
+    if not isinstance(query, str) or not isinstance(offset, int) or not 0 <= offset < PAGE_SIZE * MAX_PAGES:
+        raise ValueError(f"not an answer button value: {value[:50]!r}")
+    return unescape_mrkdwn(query), offset
+
+
+# -- other replies --------------------------------------------------------------------------------------
+
+
+def no_results_message(query: str) -> dict:
+    text = (
+        f"Nothing found for “{escape_mrkdwn(query)}”. Try other words, a name (e.g. `Arthur Mensch`), "
+        "a product (e.g. `Le Chat`), or fewer words."
+    )
+    return message(text, [section(text)])
+
+
+def no_more_results_message(query: str) -> dict:
+    text = f"There are no more results for “{escape_mrkdwn(query)}”. Try other words for more."
+    return message(text, [section(text)])
+
+
+def usage_message(command: str = "/mistral") -> dict:
+    """How to ask, with examples for each way in."""
+    command = escape_mrkdwn(command)
+    text = (
+        "*Ask me about Mistral AI news.* I answer with the best passages of the articles, each with its source.\n"
+        f"• `{command} valuation` finds what the articles say about Mistral's valuation\n"
+        f"• `{command} who founded Mistral?` works too: plain questions are fine\n"
+        f"• `{command} Le Chat Microsoft` narrows it down with more words\n"
+        "Answers to the command are private until you press *Share in channel*; *More results* shows the next ones.\n"
+        "You can also mention me in a channel (I answer in the thread) or send me a direct message."
+    )
+    return message(f"Ask me about Mistral AI news, e.g. {command} valuation", [section(text)])
+
+
+def problem_message(problem: str) -> dict:
+    """A problem the user can fix, such as an empty or over-long query."""
+    text = f":warning: {escape_mrkdwn(problem)}"
+    return message(text, [section(text)])
+
+
+def apology_message() -> dict:
+    text = (
+        "Sorry, I could not deliver that answer: Slack is busy or unreachable. Please try again in a minute."
+    )
+    return message(text, [section(text)])
+
+
+def share_failed_message() -> dict:
+    text = (
+        "Sorry, I could not share that answer here. In a private channel, invite me first "
+        "(`/invite @Mistral News`), then try again."
+    )
+    return message(text, [section(text)])

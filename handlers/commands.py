@@ -1,0 +1,90 @@
+"""The slash command (/mistral by default): a private answer with buttons to share it or see more."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from handlers.blocks import (
+    PAGE_SIZE,
+    answer_message,
+    apology_message,
+    no_more_results_message,
+    no_results_message,
+    problem_message,
+    usage_message,
+)
+from handlers.slack_client import DELIVERY_ERRORS, respond_or_log
+from search import QueryError, SearchIndex, clean_query
+
+HELP_WORDS = frozenset({"", "help", "?", "-h", "--help", "aide"})
+
+
+def is_help(text: str) -> bool:
+    return text.strip().lower() in HELP_WORDS
+
+
+def find_answer(
+    index: SearchIndex, text: str, *, offset: int = 0, shareable: bool = True, shared_by: str | None = None
+) -> dict:
+    """The message answering `text` from result `offset + 1`: results, a way forward, or the query's problem."""
+    try:
+        query = clean_query(text)
+    except QueryError as error:
+        return problem_message(str(error))
+    hits = index.search(query, limit=offset + PAGE_SIZE + 1)
+    page = hits[offset : offset + PAGE_SIZE]
+    if not page:
+        return no_more_results_message(query) if offset else no_results_message(query)
+    return answer_message(
+        query,
+        page,
+        offset=offset,
+        has_more=len(hits) > offset + PAGE_SIZE,
+        shareable=shareable,
+        shared_by=shared_by,
+    )
+
+
+def reply_to_command(index: SearchIndex, text: str, command: str) -> dict:
+    return usage_message(command) if is_help(text) else find_answer(index, text)
+
+
+def answer_command(
+    ack: Ack,
+    body: dict,
+    respond: Callable,
+    client: WebClient,
+    logger: logging.Logger,
+    *,
+    index: SearchIndex,
+    command: str,
+) -> None:
+    """Acknowledge at once (Slack allows 3 s), then answer privately through the response_url."""
+    ack()
+    reply = reply_to_command(index, body.get("text", ""), command)
+    if not respond_or_log(respond, logger, reply, response_type="ephemeral"):
+        apologize_privately(client, logger, channel=body.get("channel_id"), user=body.get("user_id"))
+
+
+def apologize_privately(
+    client: WebClient, logger: logging.Logger, *, channel: str | None, user: str | None
+) -> None:
+    if not (channel and user):
+        return
+    try:
+        client.chat_postEphemeral(channel=channel, user=user, **apology_message())
+    except DELIVERY_ERRORS:
+        logger.warning("Could not apologise to %s in channel %s either", user, channel, exc_info=True)
+
+
+def register(app: App, index: SearchIndex, *, command: str = "/mistral") -> None:
+    def on_command(
+        ack: Ack, body: dict, respond: Callable, client: WebClient, logger: logging.Logger
+    ) -> None:
+        answer_command(ack, body, respond, client, logger, index=index, command=command)
+
+    app.command(command)(on_command)

@@ -1,0 +1,133 @@
+"""Events: an @mention is answered in its thread, a direct message in the conversation.
+
+Slack retries an event it thinks was not received (X-Slack-Retry-Num); `skip_repeated_events` makes
+sure each event_id gets one reply.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections import OrderedDict
+
+from slack_bolt import App, BoltContext, BoltResponse
+from slack_sdk import WebClient
+
+from handlers.blocks import usage_message
+from handlers.commands import find_answer, is_help
+from handlers.slack_client import post_or_apologize
+from search import SearchIndex
+
+_ANY_LEADING_MENTION_RE = re.compile(r"^\s*<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
+
+
+class RecentEventIds:
+    """The last `size` event ids seen; thread-safe, as requests are served by many threads."""
+
+    def __init__(self, size: int = 1000) -> None:
+        self.size = size
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def first_time(self, event_id: str) -> bool:
+        """True the first time `event_id` is seen (and remember it); False for a repeat."""
+        with self._lock:
+            if event_id in self._ids:
+                return False
+            self._ids[event_id] = None
+            if len(self._ids) > self.size:
+                self._ids.popitem(last=False)
+            return True
+
+
+def skip_repeated_events(recent: RecentEventIds):
+    """Bolt middleware: acknowledge an event already handled (a retry) without handling it again."""
+
+    def middleware(body: dict, next, logger: logging.Logger) -> BoltResponse | None:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not recent.first_time(event_id):
+            logger.info("Event %s already handled; acknowledging the retry only", event_id)
+            return BoltResponse(status=200, body="")
+        return next()
+
+    return middleware
+
+
+def question_of(text: str, bot_user_id: str | None) -> str:
+    """The question in a message, without the mentions of the bot."""
+    if bot_user_id:
+        return re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text).strip()
+    return _ANY_LEADING_MENTION_RE.sub(" ", text).strip()
+
+
+def reply_to_question(index: SearchIndex, question: str, command: str) -> dict:
+    return usage_message(command) if is_help(question) else find_answer(index, question, shareable=False)
+
+
+def answer_mention(
+    event: dict,
+    context: BoltContext,
+    client: WebClient,
+    logger: logging.Logger,
+    *,
+    index: SearchIndex,
+    command: str,
+) -> None:
+    """Answer in the thread of the mention: a new thread, or the one it was posted in."""
+    reply = reply_to_question(index, question_of(event.get("text", ""), context.bot_user_id), command)
+    post_or_apologize(
+        client,
+        logger,
+        channel=event["channel"],
+        user=event.get("user"),
+        message=reply,
+        thread_ts=event.get("thread_ts") or event["ts"],
+    )
+
+
+def is_direct_message_from_a_person(event: dict, bot_user_id: str | None) -> bool:
+    return (
+        event.get("channel_type") == "im"
+        and not event.get("subtype")
+        and not event.get("bot_id")
+        and bool(event.get("user"))
+        and event.get("user") != bot_user_id
+    )
+
+
+def answer_direct_message(
+    event: dict,
+    context: BoltContext,
+    client: WebClient,
+    logger: logging.Logger,
+    *,
+    index: SearchIndex,
+    command: str,
+) -> None:
+    if not is_direct_message_from_a_person(event, context.bot_user_id):
+        return
+    reply = reply_to_question(index, question_of(event.get("text", ""), context.bot_user_id), command)
+    post_or_apologize(
+        client,
+        logger,
+        channel=event["channel"],
+        user=event["user"],
+        message=reply,
+        thread_ts=event.get("thread_ts"),
+    )
+
+
+def register(
+    app: App, index: SearchIndex, *, command: str = "/mistral", recent: RecentEventIds | None = None
+) -> None:
+    app.middleware(skip_repeated_events(recent or RecentEventIds()))
+
+    def on_mention(event: dict, context: BoltContext, client: WebClient, logger: logging.Logger) -> None:
+        answer_mention(event, context, client, logger, index=index, command=command)
+
+    def on_message(event: dict, context: BoltContext, client: WebClient, logger: logging.Logger) -> None:
+        answer_direct_message(event, context, client, logger, index=index, command=command)
+
+    app.event("app_mention")(on_mention)
+    app.event("message")(on_message)
