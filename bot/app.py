@@ -18,12 +18,12 @@ LISTENER_THREADS = 32
 def create_app(settings: Settings, index: SearchIndex, *, client: WebClient | None = None) -> App:
     """A Bolt app answering from `index`; Web API calls go to `settings.slack_api_url` (or `client`).
 
-    The token is not checked at start (no auth.test then), so the app starts without reaching Slack.
+    The client carries the token, which is not checked at start (no auth.test then): the app starts
+    without reaching Slack.
     Listeners run on their own pool: requests are acknowledged as soon as the listener calls ack().
     """
     client = client or build_web_client(settings.slack_bot_token, settings.slack_api_url)
     app = App(
-        token=settings.slack_bot_token,
         signing_secret=settings.slack_signing_secret,
         client=client,
         token_verification_enabled=False,
