@@ -1,0 +1,251 @@
+"""Ingesting article files: from the folder into the store and the search index, one file at a time.
+
+Every bad file (empty, binary, mis-encoded beyond repair, too large, a symlink out of the folder, a
+temporary or hidden file) is skipped with one log line; the same unchanged file is not logged again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from bot.settings import Settings
+from bot.store import ArticleStore, open_store
+from search import Article, SearchIndex, parse_article
+from search.loader import ARTICLE_SUFFIXES, MAX_ARTICLE_BYTES, ArticleFileError, read_article_text
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["added", "updated", "known", "restored", "skipped"]
+TEMP_SUFFIXES = (".swp", ".swx", ".part", ".tmp", ".crdownload", ".partial")
+
+Signature = tuple[int, int]  # (size, mtime in ns)
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    source: str
+    outcome: Outcome
+    article_id: str | None = None
+    reason: str = ""
+
+    def line(self) -> str:
+        """One line for people: `added`, `already known` or `skipped: reason`."""
+        if self.outcome == "skipped":
+            return f"{self.source}: skipped: {self.reason}"
+        if self.outcome == "known":
+            return f"{self.source}: already known"
+        return f"{self.source}: {self.outcome}"
+
+
+def is_candidate_name(name: str) -> bool:
+    """An article file name: `.txt` or `.md`, not hidden, not an editor's or a download's temp file."""
+    lowered = name.lower()
+    if name.startswith((".", "~", "#")) or name.endswith(("~", "#")):
+        return False
+    if lowered.endswith(TEMP_SUFFIXES):
+        return False
+    return lowered.endswith(ARTICLE_SUFFIXES)
+
+
+def file_signature(path: Path) -> Signature | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+class Ingestor:
+    """Keeps the store and the index in line with the files of one folder."""
+
+    def __init__(
+        self,
+        store: ArticleStore,
+        index: SearchIndex,
+        folder: str | Path,
+        *,
+        on_added: Callable[[str], None] | None = None,
+        max_bytes: int = MAX_ARTICLE_BYTES,
+    ) -> None:
+        self.store = store
+        self.index = index
+        self.folder = Path(folder).absolute()
+        self.on_added = on_added
+        self.max_bytes = max_bytes
+        self._seen: dict[str, tuple[Signature, IngestReport]] = {}
+
+    def source_of(self, path: str | Path) -> str:
+        path = Path(path)
+        path = path if path.is_absolute() else self.folder / path
+        try:
+            return path.absolute().relative_to(self.folder).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def ingest(self, path: str | Path) -> IngestReport:
+        """Read one file and record it; announced when new, unless the folder's baseline is not set."""
+        path = self.folder / self.source_of(path)
+        source = self.source_of(path)
+        signature = file_signature(path)
+        cached = self._seen.get(source)
+        if cached and signature is not None and cached[0] == signature and self._still_current(cached[1]):
+            return cached[1]
+        report = self._ingest_file(path, source)
+        if report.outcome == "skipped":
+            log.warning("Skipped %s: %s", path, report.reason)
+        elif report.outcome != "known":
+            log.info("Ingested %s: %s (%s)", source, report.outcome, report.article_id)
+        if signature is not None:
+            self._seen[source] = (signature, report)
+        return report
+
+    def _still_current(self, report: IngestReport) -> bool:
+        return report.outcome == "skipped" or (
+            report.article_id is not None and report.article_id in self.index
+        )
+
+    def _ingest_file(self, path: Path, source: str) -> IngestReport:
+        reason = self.refusal(path)
+        if reason:
+            return IngestReport(source, "skipped", reason=reason)
+        try:
+            article = parse_article(read_article_text(path), source)
+        except (ArticleFileError, OSError) as error:
+            return IngestReport(source, "skipped", reason=str(error))
+        return self.record(article)
+
+    def refusal(self, path: Path) -> str | None:
+        return file_refusal(path, max_bytes=self.max_bytes, folder=self.folder)
+
+    def record(self, article: Article) -> IngestReport:
+        """Store `article` and bring the index in line; wake the notifier for a new one."""
+        result = self.store.record(article, announce=self.store.baseline_done())
+        if result.replaced_id:
+            self.index.remove(result.replaced_id)
+        self.index.add(article)
+        if result.outcome == "added" and self.on_added:
+            self.on_added(article.id)
+        return IngestReport(article.source, result.outcome, article.id)
+
+    def remove(self, path: str | Path) -> str | None:
+        """A file is gone: its article leaves the index and is marked removed; its id, or None."""
+        source = self.source_of(path)
+        self._seen.pop(source, None)
+        article_id = self.store.mark_removed(source)
+        if article_id:
+            self.index.remove(article_id)
+            log.info("Removed %s (%s): the file is gone", source, article_id)
+        return article_id
+
+    def article_files(self) -> list[Path]:
+        if not self.folder.is_dir():
+            return []
+        return sorted(p for p in self.folder.rglob("*") if is_candidate_name(p.name) and not p.is_dir())
+
+    def removed_sources(self) -> list[str]:
+        """Sources the store holds as active whose file is no longer in the folder."""
+        return [s.source for s in self.store.active_articles() if not (self.folder / s.source).exists()]
+
+    def scan(self) -> list[IngestReport]:
+        """Bring store and index in line with the whole folder (the start, and the periodic safety net)."""
+        reports = [self.ingest(path) for path in self.article_files()]
+        for source in self.removed_sources():
+            self.remove(source)
+        return reports
+
+
+def file_refusal(path: Path, *, max_bytes: int, folder: Path | None = None) -> str | None:
+    """Why `path` cannot be ingested, found without reading it; None when it may be read."""
+    if not is_candidate_name(path.name):
+        return "not an article file (.txt or .md), or a hidden or temporary file"
+    if folder is not None and path.is_symlink():
+        try:
+            path.resolve(strict=True).relative_to(folder.resolve())
+        except (OSError, ValueError):
+            return "a symbolic link pointing outside the articles folder (or nowhere)"
+    if not path.is_file():
+        return "no such file" if not path.exists() else "not a regular file"
+    size = path.stat().st_size
+    if size > max_bytes:
+        return f"too large ({size:,} bytes; the limit is {max_bytes:,})"
+    return None
+
+
+def start_ingest(store: ArticleStore, index: SearchIndex, ingestor: Ingestor) -> list[IngestReport]:
+    """At start: what changed in the folder while stopped is recorded (and announced, once).
+
+    On the very first start (no baseline yet), the folder's articles are recorded without being
+    announced: they are the starting library, not news.
+    """
+    first_start = not store.baseline_done()
+    reports = ingestor.scan()
+    if first_start:
+        store.mark_baseline_done()
+        log.info("First start: %d articles recorded without announcement", len(reports))
+    return reports
+
+
+def copy_into(folder: Path, path: Path, name: str) -> Path:
+    """Copy `path` to `folder/name` atomically: a hidden temporary file, then a rename."""
+    folder.mkdir(parents=True, exist_ok=True)
+    destination = folder / name
+    temporary = folder / f".{name}.{os.getpid()}.part"
+    try:
+        with path.open("rb") as source, temporary.open("wb") as target:
+            shutil.copyfileobj(source, target)
+            target.flush()
+            os.fsync(target.fileno())
+        os.replace(temporary, destination)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return destination
+
+
+def free_name(folder: Path, path: Path, article_id: str) -> str:
+    """`path`'s name, or, when another file already has it, the name with the article id added."""
+    if not (folder / path.name).exists():
+        return path.name
+    return f"{path.stem}-{article_id[:8]}{path.suffix}"
+
+
+def ingest_one(store: ArticleStore, index: SearchIndex, ingestor: Ingestor, path: Path) -> IngestReport:
+    name = path.name
+    reason = file_refusal(path, max_bytes=ingestor.max_bytes)
+    if reason:
+        return IngestReport(name, "skipped", reason=reason)
+    try:
+        article = parse_article(read_article_text(path), name)
+    except (ArticleFileError, OSError) as error:
+        return IngestReport(name, "skipped", reason=str(error))
+    known = store.get(article.id)
+    if known is not None and known.removed_at is None:
+        return IngestReport(known.source, "known", article.id)
+    destination = copy_into(ingestor.folder, path, free_name(ingestor.folder, path, article.id))
+    return ingestor.record(article.model_copy(update={"source": ingestor.source_of(destination)}))
+
+
+def ingest_paths(store: ArticleStore, folder: str | Path, paths: Iterable[Path]) -> list[IngestReport]:
+    """Copy each file into `folder` and record it, whether a server runs or not."""
+    index = SearchIndex()
+    ingestor = Ingestor(store, index, folder)
+    return [ingest_one(store, index, ingestor, Path(path)) for path in paths]
+
+
+def ingest_files(settings: Settings, paths: Sequence[Path], out=None) -> int:
+    """`python -m bot ingest FILE...`: one line per file; status 1 when any file was skipped."""
+    out = out or sys.stdout
+    store = open_store(settings.database_url)
+    try:
+        reports = ingest_paths(store, settings.articles_dir, paths)
+    finally:
+        store.close()
+    for report in reports:
+        print(report.line(), file=out)
+    return 1 if any(r.outcome == "skipped" for r in reports) else 0

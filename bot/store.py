@@ -1,0 +1,354 @@
+"""The store: every article ever ingested, and the outbox of announcements to post.
+
+`ArticleStore` is the interface the app depends on; `SqliteStore` is the one implementation for a
+single host (a PostgreSQL store for several replicas can follow, with the same claim-by-UPDATE rule).
+
+Articles are keyed by their content-derived id. A file's path relative to the articles folder is its
+`source`; at most one active article has a given source. When a file changes, its old article is
+marked removed and the new content becomes a new article *without* an announcement: an edit is not
+news. An announcement row is created in the same transaction as its article, so an article is never
+recorded without its announcement decision.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+from search import Article, SearchIndex, parse_article
+
+RecordOutcome = Literal["added", "updated", "known", "restored"]
+AnnouncementState = Literal["pending", "posting", "posted", "skipped", "failed"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    title TEXT NOT NULL,
+    date TEXT,
+    language TEXT NOT NULL,
+    text TEXT NOT NULL,
+    added_at REAL NOT NULL,
+    changed_at REAL NOT NULL,
+    removed_at REAL
+);
+CREATE INDEX IF NOT EXISTS articles_active_source ON articles (source) WHERE removed_at IS NULL;
+CREATE TABLE IF NOT EXISTS announcements (
+    article_id TEXT PRIMARY KEY REFERENCES articles (id),
+    state TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    claimed_by TEXT,
+    lease_until REAL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    not_before REAL NOT NULL DEFAULT 0,
+    message_ts TEXT,
+    last_error TEXT,
+    posted_at REAL
+);
+CREATE INDEX IF NOT EXISTS announcements_state ON announcements (state, not_before);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+BASELINE_KEY = "baseline_done"
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    id: str
+    source: str
+    title: str
+    date: dt.date | None
+    language: str
+    text: str
+    added_at: float
+    changed_at: float
+    removed_at: float | None = None
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    outcome: RecordOutcome
+    article_id: str
+    replaced_id: str | None = None  # the article this one replaced at the same source
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An announcement taken by one worker until `lease_until`; `attempts` counts earlier tries."""
+
+    article_id: str
+    attempts: int
+    lease_until: float
+    recovered: bool = False  # taken over from a worker whose lease ran out: it may have posted
+
+
+class ArticleStore(Protocol):
+    def baseline_done(self) -> bool: ...
+    def mark_baseline_done(self) -> None: ...
+    def record(self, article: Article, *, announce: bool) -> RecordResult: ...
+    def mark_removed(self, source: str) -> str | None: ...
+    def get(self, article_id: str) -> StoredArticle | None: ...
+    def by_source(self, source: str) -> StoredArticle | None: ...
+    def active_articles(self) -> list[StoredArticle]: ...
+    def claim_announcement(self, worker: str, lease_seconds: float) -> Claim | None: ...
+    def finish_announcement(self, article_id: str, worker: str, message_ts: str) -> bool: ...
+    def retry_announcement(self, article_id: str, worker: str, error: str, delay: float) -> bool: ...
+    def fail_announcement(self, article_id: str, worker: str, error: str) -> bool: ...
+    def announcement_state(self, article_id: str) -> AnnouncementState | None: ...
+    def close(self) -> None: ...
+
+
+def sqlite_path(database_url: str) -> Path:
+    """The file of a `sqlite:///relative/path.db` or `sqlite:////absolute/path.db` URL."""
+    prefix = "sqlite:///"
+    if not database_url.startswith(prefix) or len(database_url) == len(prefix):
+        raise ValueError(f"DATABASE_URL must look like sqlite:///data/bot.db, not {database_url!r}")
+    return Path(database_url[len(prefix) :])
+
+
+def open_store(database_url: str) -> SqliteStore:
+    """The store at `database_url`; its folder is created when missing."""
+    path = sqlite_path(database_url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteStore(path)
+
+
+class SqliteStore:
+    """SQLite in WAL mode; one connection per thread, short transactions, atomic claims."""
+
+    def __init__(self, path: str | Path, *, clock=time.time) -> None:
+        self.path = Path(path)
+        self._clock = clock
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        self._connection().executescript(SCHEMA)
+
+    # -- connections ----------------------------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA busy_timeout=30000")
+            self._local.db = db
+            with self._connections_lock:
+                self._connections.append(db)
+        return db
+
+    def _transaction(self):
+        return _Transaction(self._connection())
+
+    def close(self) -> None:
+        with self._connections_lock:
+            for db in self._connections:
+                db.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    # -- baseline -------------------------------------------------------------------------------------
+
+    def baseline_done(self) -> bool:
+        row = self._connection().execute("SELECT value FROM meta WHERE key = ?", (BASELINE_KEY,)).fetchone()
+        return row is not None
+
+    def mark_baseline_done(self) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (BASELINE_KEY, str(self._clock()))
+            )
+
+    # -- articles -------------------------------------------------------------------------------------
+
+    def record(self, article: Article, *, announce: bool) -> RecordResult:
+        """Keep `article`; with `announce`, queue its announcement when it is new (not an update)."""
+        now = self._clock()
+        with self._transaction() as db:
+            existing = db.execute(
+                "SELECT source, removed_at FROM articles WHERE id = ?", (article.id,)
+            ).fetchone()
+            if existing is not None and existing["removed_at"] is None:
+                return RecordResult("known", article.id)
+            previous = db.execute(
+                "SELECT id FROM articles WHERE source = ? AND removed_at IS NULL AND id != ?",
+                (article.source, article.id),
+            ).fetchone()
+            replaced_id = previous["id"] if previous else None
+            if replaced_id:
+                db.execute("UPDATE articles SET removed_at = ? WHERE id = ?", (now, replaced_id))
+            if existing is not None:
+                db.execute(
+                    "UPDATE articles SET source = ?, removed_at = NULL, changed_at = ? WHERE id = ?",
+                    (article.source, now, article.id),
+                )
+                return RecordResult("restored", article.id, replaced_id)
+            db.execute(
+                "INSERT INTO articles (id, source, title, date, language, text, added_at, changed_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    article.id,
+                    article.source,
+                    article.title,
+                    article.date.isoformat() if article.date else None,
+                    article.language,
+                    article.text,
+                    now,
+                    now,
+                ),
+            )
+            state = "pending" if announce and not replaced_id else "skipped"
+            db.execute(
+                "INSERT INTO announcements (article_id, state, created_at) VALUES (?, ?, ?)",
+                (article.id, state, now),
+            )
+            return RecordResult("updated" if replaced_id else "added", article.id, replaced_id)
+
+    def mark_removed(self, source: str) -> str | None:
+        """Mark the active article at `source` removed; its id, or None when there was none."""
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT id FROM articles WHERE source = ? AND removed_at IS NULL", (source,)
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute("UPDATE articles SET removed_at = ? WHERE id = ?", (self._clock(), row["id"]))
+            return row["id"]
+
+    def get(self, article_id: str) -> StoredArticle | None:
+        row = self._connection().execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return _stored(row) if row else None
+
+    def by_source(self, source: str) -> StoredArticle | None:
+        row = (
+            self._connection()
+            .execute("SELECT * FROM articles WHERE source = ? AND removed_at IS NULL", (source,))
+            .fetchone()
+        )
+        return _stored(row) if row else None
+
+    def active_articles(self) -> list[StoredArticle]:
+        rows = self._connection().execute(
+            "SELECT * FROM articles WHERE removed_at IS NULL ORDER BY added_at, id"
+        )
+        return [_stored(row) for row in rows]
+
+    # -- announcements --------------------------------------------------------------------------------
+
+    def claim_announcement(self, worker: str, lease_seconds: float) -> Claim | None:
+        """Take the oldest due announcement (pending, or posting with an expired lease) for `worker`."""
+        now = self._clock()
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT article_id, attempts, state FROM announcements"
+                " WHERE (state = 'pending' AND not_before <= ?) OR (state = 'posting' AND lease_until < ?)"
+                " ORDER BY created_at, article_id LIMIT 1",
+                (now, now),
+            ).fetchone()
+            if row is None:
+                return None
+            lease_until = now + lease_seconds
+            claimed = db.execute(
+                "UPDATE announcements SET state = 'posting', claimed_by = ?, lease_until = ?,"
+                " attempts = attempts + 1"
+                " WHERE article_id = ? AND ((state = 'pending' AND not_before <= ?)"
+                " OR (state = 'posting' AND lease_until < ?))",
+                (worker, lease_until, row["article_id"], now, now),
+            ).rowcount
+            if not claimed:
+                return None
+            return Claim(row["article_id"], row["attempts"], lease_until, recovered=row["state"] == "posting")
+
+    def finish_announcement(self, article_id: str, worker: str, message_ts: str) -> bool:
+        """Record the post; False when `worker` no longer holds the claim (it expired and moved on)."""
+        with self._transaction() as db:
+            return bool(
+                db.execute(
+                    "UPDATE announcements SET state = 'posted', message_ts = ?, posted_at = ?, lease_until = NULL"
+                    " WHERE article_id = ? AND state = 'posting' AND claimed_by = ?",
+                    (message_ts, self._clock(), article_id, worker),
+                ).rowcount
+            )
+
+    def retry_announcement(self, article_id: str, worker: str, error: str, delay: float) -> bool:
+        """Give the claim back, to be tried again after `delay` seconds (by any worker)."""
+        with self._transaction() as db:
+            return bool(
+                db.execute(
+                    "UPDATE announcements SET state = 'pending', not_before = ?, last_error = ?,"
+                    " claimed_by = NULL, lease_until = NULL"
+                    " WHERE article_id = ? AND state = 'posting' AND claimed_by = ?",
+                    (self._clock() + delay, error, article_id, worker),
+                ).rowcount
+            )
+
+    def fail_announcement(self, article_id: str, worker: str, error: str) -> bool:
+        """Give up on an announcement Slack will never accept (e.g. channel_not_found)."""
+        with self._transaction() as db:
+            return bool(
+                db.execute(
+                    "UPDATE announcements SET state = 'failed', last_error = ?, lease_until = NULL"
+                    " WHERE article_id = ? AND state = 'posting' AND claimed_by = ?",
+                    (error, article_id, worker),
+                ).rowcount
+            )
+
+    def announcement_state(self, article_id: str) -> AnnouncementState | None:
+        row = (
+            self._connection()
+            .execute("SELECT state FROM announcements WHERE article_id = ?", (article_id,))
+            .fetchone()
+        )
+        return row["state"] if row else None
+
+    def counts(self) -> dict[str, int]:
+        """Announcements by state, for logs and tests."""
+        rows = self._connection().execute("SELECT state, COUNT(*) AS n FROM announcements GROUP BY state")
+        return {row["state"]: row["n"] for row in rows}
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error): writers queue up instead of failing mid-way."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _stored(row: sqlite3.Row) -> StoredArticle:
+    return StoredArticle(
+        id=row["id"],
+        source=row["source"],
+        title=row["title"],
+        date=dt.date.fromisoformat(row["date"]) if row["date"] else None,
+        language=row["language"],
+        text=row["text"],
+        added_at=row["added_at"],
+        changed_at=row["changed_at"],
+        removed_at=row["removed_at"],
+    )
+
+
+def article_of(stored: StoredArticle) -> Article:
+    """The article again, reparsed from its stored text (the loader's rules may have improved)."""
+    return parse_article(stored.text, stored.source)
+
+
+def index_from_store(store: ArticleStore, index: SearchIndex | None = None) -> SearchIndex:
+    """An index of every active stored article, so a restart need not re-read the folder."""
+    index = index if index is not None else SearchIndex()
+    for stored in store.active_articles():
+        index.add(article_of(stored))
+    return index
