@@ -66,7 +66,7 @@ def events_url(base_url: str) -> str:
 def manifest_text(settings: Settings, url: str | None = None) -> str:
     """The manifest as YAML, ready to paste in https://api.slack.com/apps (Create from manifest)."""
     mode = f"HTTP mode: Slack sends requests to {url}" if url else "Socket Mode: set SLACK_APP_TOKEN"
-    return f"# Slack app manifest for {APP_NAME} ({mode})\n" + to_yaml(manifest(settings, url))
+    return f"# Slack app manifest for {APP_NAME} ({mode})\n" + to_yaml(manifest(settings, url)).rstrip("\n")
 
 
 def to_yaml(value: object, indent: int = 0) -> str:

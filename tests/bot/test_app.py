@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -17,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import create_app
-from bot.server import build_index, build_wsgi_app, create_http_server
+from bot.server import build_index, build_wsgi_app, create_http_server, serve
 from bot.settings import Settings
 from handlers.blocks import MORE_ACTION, SHARE_ACTION, button_value
 from tests.fakes import FakeSlack
@@ -368,3 +372,79 @@ def test_a_share_that_slack_refuses_tells_the_user(app):
     [reply] = app.slack.wait_for("response_url")
     assert "could not share" in reply["text"]
     assert reply["replace_original"] is False
+
+
+# -- starting ---------------------------------------------------------------------------------------------
+
+
+def test_serve_stops_with_one_line_naming_a_missing_setting(capsys, articles_dir):
+    with pytest.raises(SystemExit) as stopped:
+        serve(
+            Settings(
+                _env_file=None, slack_bot_token="", slack_signing_secret="s", articles_dir=str(articles_dir)
+            )
+        )
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert "SLACK_BOT_TOKEN" in error and error.count("\n") == 1 and "Traceback" not in error
+
+
+def test_serve_stops_when_the_articles_folder_is_missing(capsys, tmp_path):
+    settings = Settings(
+        _env_file=None,
+        slack_bot_token="xoxb-1",
+        slack_signing_secret="s",
+        articles_dir=str(tmp_path / "nope"),
+    )
+    with pytest.raises(SystemExit) as stopped:
+        serve(settings)
+    assert stopped.value.code == 2
+    assert "ARTICLES_DIR" in capsys.readouterr().err
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_python_m_bot_serve_answers_over_http(fake_slack, articles_dir, tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.url,
+        "PORT": str(port),
+        "ARTICLES_DIR": str(articles_dir),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    env.pop("SLACK_APP_TOKEN", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        app = RunningApp(fake_slack, f"http://127.0.0.1:{port}")
+        wait_until_serving(f"{app.base_url}/healthz", process)
+        answer = app.command("valuation")
+        assert_valid_message(answer)
+        assert "*valuation*" in json.dumps(answer["blocks"])
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def wait_until_serving(url: str, process: subprocess.Popen, attempts: int = 200) -> None:
+    for _ in range(attempts):
+        if process.poll() is not None:
+            pytest.fail(f"the server stopped: {process.stderr.read().decode()}")
+        try:
+            if http("GET", url)[0] == 200:
+                return
+        except OSError:
+            time.sleep(0.05)
+    pytest.fail("the server did not start")

@@ -1,0 +1,67 @@
+"""The app manifest: both modes validate against Slack's published schema; manifest.yml is current."""
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from bot.manifest import manifest, manifest_text
+from bot.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((ROOT / "tests/slack/manifest.schema.1.0.0.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def settings():
+    return Settings(_env_file=None, slash_command="/news")
+
+
+def validate(document: dict) -> None:
+    jsonschema.Draft7Validator(SCHEMA).validate(document)
+
+
+def test_http_manifest_validates_and_sends_everything_to_the_events_url(settings):
+    document = yaml.safe_load(manifest_text(settings, "https://bot.example.com/"))
+    validate(document)
+    url = "https://bot.example.com/slack/events"
+    assert document["features"]["slash_commands"][0]["command"] == "/news"
+    assert document["features"]["slash_commands"][0]["url"] == url
+    assert document["settings"]["event_subscriptions"]["request_url"] == url
+    assert document["settings"]["interactivity"] == {"is_enabled": True, "request_url": url}
+    assert document["settings"]["socket_mode_enabled"] is False
+
+
+def test_socket_mode_manifest_validates_without_request_urls(settings):
+    document = yaml.safe_load(manifest_text(settings))
+    validate(document)
+    assert document["settings"]["socket_mode_enabled"] is True
+    assert "request_url" not in json.dumps(document)
+
+
+def test_manifest_asks_for_the_events_and_scopes_the_app_uses(settings):
+    document = manifest(settings)
+    assert set(document["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
+    scopes = set(document["oauth_config"]["scopes"]["bot"])
+    assert {"commands", "app_mentions:read", "chat:write", "im:history"} <= scopes
+    assert document["features"]["bot_user"]["display_name"]
+
+
+def test_schema_catches_a_broken_manifest(settings):
+    document = manifest(settings)
+    document["settings"]["socket_mode_enabled"] = "yes"
+    with pytest.raises(jsonschema.ValidationError):
+        validate(document)
+
+
+def test_a_url_that_is_not_one_is_refused(settings):
+    with pytest.raises(ValueError, match="--url"):
+        manifest_text(settings, "bot.example.com")
+
+
+def test_manifest_yml_is_the_generated_socket_mode_manifest():
+    assert (ROOT / "manifest.yml").read_text(encoding="utf-8") == manifest_text(
+        Settings(_env_file=None, slash_command="/mistral")
+    ) + "\n"
