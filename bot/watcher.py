@@ -1,0 +1,141 @@
+"""Watching the articles folder: file-system events, plus a periodic rescan as a safety net.
+
+A file is ingested only once it has settled: its size and modification time are the same at two
+checks `settle_seconds` apart, so a file still being written is never read half-written. Nothing a
+file does (unreadable, vanished, refused) stops the watcher: each failure is one log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from bot.ingest import Ingestor, Signature, file_signature, is_candidate_name
+
+log = logging.getLogger(__name__)
+
+SETTLE_SECONDS = 0.5
+RESCAN_SECONDS = 30.0
+TICK_SECONDS = 0.1
+
+
+class FolderWatcher:
+    """Feeds an `Ingestor` the files that appear, change or vanish in its folder, from a thread."""
+
+    def __init__(
+        self,
+        ingestor: Ingestor,
+        *,
+        settle_seconds: float = SETTLE_SECONDS,
+        rescan_seconds: float = RESCAN_SECONDS,
+        use_events: bool = True,
+    ) -> None:
+        self.ingestor = ingestor
+        self.folder = ingestor.folder
+        self.settle_seconds = settle_seconds
+        self.rescan_seconds = rescan_seconds
+        self.use_events = use_events
+        self._changed: set[Path] = set()
+        self._settling: dict[Path, tuple[Signature, float]] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._observer = None
+
+    def start(self) -> FolderWatcher:
+        """Watch from now on: events when the platform has them, and a rescan every `rescan_seconds`."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if self.use_events:
+            self._observer = Observer()
+            self._observer.schedule(_Events(self), str(self.folder), recursive=True)
+            self._observer.daemon = True
+            self._observer.start()
+        self._thread = threading.Thread(target=self._run, name="folder-watcher", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join(timeout=5)
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def __enter__(self) -> FolderWatcher:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def notice(self, path: str | Path) -> None:
+        """A path changed (created, written, moved or deleted): look at it soon."""
+        path = Path(path)
+        if is_candidate_name(path.name):
+            with self._lock:
+                self._changed.add(path)
+            self._wake.set()
+
+    def _run(self) -> None:
+        next_rescan = time.monotonic() + self.rescan_seconds
+        while not self._stop.is_set():
+            if time.monotonic() >= next_rescan:
+                self._rescan()
+                next_rescan = time.monotonic() + self.rescan_seconds
+            self._settle_changes()
+            self._wake.wait(TICK_SECONDS if self._settling else min(1.0, self.rescan_seconds))
+            self._wake.clear()
+
+    def _rescan(self) -> None:
+        try:
+            for path in self.ingestor.article_files():
+                self.notice(path)
+            for source in self.ingestor.removed_sources():
+                self.ingestor.remove(source)
+        except Exception:
+            log.exception("Rescan of %s failed; the next one will try again", self.folder)
+
+    def _settle_changes(self) -> None:
+        with self._lock:
+            changed, self._changed = self._changed, set()
+        for path in changed:
+            self._settling.setdefault(path, ((-1, -1), time.monotonic()))
+        for path in list(self._settling):
+            try:
+                self._settle(path)
+            except Exception:
+                self._settling.pop(path, None)
+                log.exception("Could not ingest %s; the watcher carries on", path)
+
+    def _settle(self, path: Path) -> None:
+        signature = file_signature(path)
+        if signature is None and not path.is_symlink():
+            self._settling.pop(path)
+            self.ingestor.remove(path)
+            return
+        previous, seen_at = self._settling[path]
+        now = time.monotonic()
+        if signature != previous:
+            self._settling[path] = (signature, now)
+        elif now - seen_at >= self.settle_seconds:
+            self._settling.pop(path)
+            self.ingestor.ingest(path)
+
+
+class _Events(FileSystemEventHandler):
+    def __init__(self, watcher: FolderWatcher) -> None:
+        self.watcher = watcher
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.is_directory:
+            return
+        for path in (event.src_path, getattr(event, "dest_path", "")):
+            if path:
+                self.watcher.notice(path if isinstance(path, str) else path.decode())
