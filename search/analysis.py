@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import snowballstemmer
 
@@ -53,8 +54,10 @@ def fold_accents(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
 
-@dataclass(frozen=True)
-class Token:
+_MAX_CACHED_WORDS = 1 << 19
+
+
+class Token(NamedTuple):
     """A word of the source text, where it stands, and the index terms it gives."""
 
     start: int
@@ -70,10 +73,23 @@ class Analyzer:
     remove_stopwords: bool = True
     fold_accents: bool = True
     split_compounds: bool = True
+    # Words repeat (Zipf's law): analysing each distinct word once makes indexing several times faster.
+    _cache: dict[str, dict[str, tuple[str, ...]]] = field(
+        default_factory=lambda: {language: {} for language in LANGUAGES},
+        init=False,
+        repr=False,
+        compare=False,
+        hash=False,
+    )
 
     def terms(self, text: str, language: Language = "en") -> list[str]:
         """The index terms of a passage written in `language`, in text order."""
-        return [term for token in self.tokens(text, language) for term in token.terms]
+        terms: list[str] = []
+        cache = self._cache[language]
+        for word in WORD_RE.findall(text):
+            word_terms = cache.get(word)
+            terms.extend(self.word_terms(word, language) if word_terms is None else word_terms)
+        return terms
 
     def tokens(self, text: str, language: Language = "en") -> list[Token]:
         """Each word of `text` with its span, including words that give no term (stop words)."""
@@ -81,6 +97,18 @@ class Analyzer:
             Token(match.start(), match.end(), self.word_terms(match.group(), language))
             for match in WORD_RE.finditer(text)
         ]
+
+    def marks(self, text: str, language: Language, wanted) -> list[Token]:
+        """The words of `text` that give one of the `wanted` terms, with only those terms."""
+        marks = []
+        cache = self._cache[language]
+        for match in WORD_RE.finditer(text):
+            terms = cache.get(match.group())
+            if terms is None:
+                terms = self.word_terms(match.group(), language)
+            if terms and not wanted.isdisjoint(terms):
+                marks.append(Token(match.start(), match.end(), tuple(t for t in terms if t in wanted)))
+        return marks
 
     def query_terms(self, query: str) -> list[str]:
         """The terms of a query, in its language when that is clear, otherwise in every language."""
@@ -105,6 +133,16 @@ class Analyzer:
         return LANGUAGES
 
     def word_terms(self, word: str, language: Language) -> tuple[str, ...]:
+        """The index terms of one word of the text (none for a stop word)."""
+        cache = self._cache[language]
+        terms = cache.get(word)
+        if terms is None:
+            if len(cache) >= _MAX_CACHED_WORDS:
+                cache.clear()
+            terms = cache[word] = self._analyse_word(word, language)
+        return terms
+
+    def _analyse_word(self, word: str, language: Language) -> tuple[str, ...]:
         word = unicodedata.normalize("NFKC", word).translate(_APOSTROPHES).lower()
         if word in _CURRENCY:
             return (_CURRENCY[word],)

@@ -10,7 +10,6 @@ live counts, so scores stay equal to rank-bm25's on the same passages after any 
 from __future__ import annotations
 
 import math
-import re
 import threading
 from array import array
 from collections import Counter
@@ -25,7 +24,6 @@ from search.snippets import make_snippet
 
 DEFAULT_SCORER: Scorer = BM25Plus()
 PREFIX_WEIGHT = 0.5  # a stem that is a prefix of the query's stem (valuat -> valu) counts half
-_WORD_RE = re.compile(r"\w+")
 
 
 class _Postings:
@@ -175,16 +173,19 @@ class SearchIndex:
             found = [(self._passages[doc], self._languages[doc], score) for doc, score in ranked]
             articles = {p.article_id: self._articles[p.article_id] for p, _, _ in found}
         snippet_weights = {term: weights[term] * idf[term] for term in idf}
-        return [
-            Hit(
-                score=score,
-                passage=passage,
-                snippet=make_snippet(passage, language, self.analyzer, snippet_weights),
-                citation=articles[passage.article_id].citation,
-                terms=tuple(t for t in idf if t in set(self.analyzer.terms(passage.text, language))),
+        hits = []
+        for passage, language, score in found:
+            marks = self.analyzer.marks(passage.text, language, snippet_weights.keys())
+            hits.append(
+                Hit(
+                    score=score,
+                    passage=passage,
+                    snippet=make_snippet(passage, marks, snippet_weights),
+                    citation=articles[passage.article_id].citation,
+                    terms=tuple(term for term in idf if any(term in m.terms for m in marks)),
+                )
             )
-            for passage, language, score in found
-        ]
+        return hits
 
     def query_weights(self, query: str) -> dict[str, float]:
         """Each query term with its weight: 1 per occurrence, and PREFIX_WEIGHT for a shorter stem.
@@ -254,7 +255,7 @@ class SearchIndex:
         for i in _top(scores, limit * 5 + 20):
             doc, score = int(docs[i]), float(scores[i])
             passage = self._passages[doc]
-            words = set(_WORD_RE.findall(passage.text.lower()))
+            words = set(passage.text.lower().split())
             if any(_jaccard(words, other) >= self.near_duplicate for other in seen):
                 continue
             seen.append(words)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from search.analysis import Analyzer
-from search.models import Language, Passage, Snippet, Span
+from search.analysis import Token
+from search.models import Passage, Snippet, Span
 
 MAX_SNIPPET_CHARS = 320
 ELLIPSIS = "…"
@@ -11,22 +11,16 @@ ELLIPSIS = "…"
 
 def make_snippet(
     passage: Passage,
-    language: Language,
-    analyzer: Analyzer,
+    marks: list[Token],
     term_weights: dict[str, float],
     max_chars: int = MAX_SNIPPET_CHARS,
 ) -> Snippet:
     """The sentence (and a neighbour, when it fits and helps) that best covers the query's terms.
 
-    `term_weights` gives each query term its weight (idf), so a sentence with the rare words wins over
-    one that repeats a common one.
+    `marks` are the passage's words that match the query; `term_weights` gives each term its weight (idf),
+    so a sentence with the rare words wins over one that repeats a common one.
     """
     text = passage.text
-    marks = [
-        (token.start, token.end, matched)
-        for token in analyzer.tokens(text, language)
-        if (matched := frozenset(token.terms) & term_weights.keys())
-    ]
     sentences = list(passage.sentences) or [(0, len(text))]
     coverage = [_coverage(span, marks, term_weights) for span in sentences]
     best = max(range(len(sentences)), key=lambda i: (coverage[i], -i))
@@ -42,11 +36,11 @@ def make_snippet(
     return _cut(text, (start, end), [(s, e) for s, e, _ in marks], max_chars)
 
 
-def _coverage(span: Span, marks: list[tuple[int, int, frozenset[str]]], weights: dict[str, float]) -> float:
+def _coverage(span: Span, marks: list[Token], weights: dict[str, float]) -> float:
     terms: set[str] = set()
     for start, end, matched in marks:
         if start >= span[0] and end <= span[1]:
-            terms |= matched
+            terms.update(matched)
     return sum(weights[t] for t in terms)
 
 
