@@ -45,6 +45,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from bot.settings import SettingsError
+
+    try:
+        return run(args)
+    except SettingsError as error:
+        print(f"Cannot start: {error}", file=sys.stderr)
+        return 2
+
+
+def run(args: argparse.Namespace) -> int:
     if args.command == "search":
         return run_search(args)
     if args.command == "summarize":
@@ -130,9 +140,8 @@ def render_hits_text(query: str, hits: list[Hit], color: bool = False) -> str:
 
 
 def run_summarize(args: argparse.Namespace) -> int:
-    from search.summary import summarize
-
     from search import load_article
+    from search.summary import summarize
 
     article = load_article(args.file)
     if article is None:

@@ -1,0 +1,103 @@
+"""`python -m bot search | summarize` as a person runs them: a real subprocess, no Slack."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SEEDS = ROOT / "seeds"
+
+
+def run_bot(*args, env=None, cwd=ROOT):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    environment.update({"ARTICLES_DIR": str(SEEDS), **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=cwd,
+        timeout=60,
+    )
+
+
+def test_search_prints_numbered_cited_snippets():
+    result = run_bot("search", "valuation")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == 'Results for "valuation":'
+    assert lines[2].startswith("1. ") and "**valuation**" in lines[2]
+    assert (
+        "[1] Microsoft Teams Up with Mistral AI to Diversify AI Offerings (undated), 002_680d3d4706e689ab.txt"
+        in result.stdout
+    )
+    assert "(2024-02-27), 000_f140e804fedb17e4.txt" in result.stdout
+
+
+def test_search_json_has_exactly_the_documented_shape():
+    result = run_bot("search", "who", "founded", "Mistral?", "--limit", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert set(payload) == {"query", "hits"}
+    assert payload["query"] == "who founded Mistral?"
+    assert 1 <= len(payload["hits"]) <= 3
+    for rank, hit in enumerate(payload["hits"], start=1):
+        assert set(hit) == {"rank", "score", "article_id", "title", "date", "source", "passage", "snippet"}
+        assert hit["rank"] == rank and hit["score"] > 0
+        assert hit["snippet"].replace("**", "").replace("…", "") in hit["passage"].replace("**", "")
+
+
+def test_search_json_with_no_match_is_an_empty_list():
+    result = run_bot("search", "zebra", "xylophone", "--json")
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == {"query": "zebra xylophone", "hits": []}
+
+
+def test_search_text_with_no_match_says_so():
+    result = run_bot("search", "zebra")
+    assert result.returncode == 0
+    assert "Nothing found" in result.stdout
+
+
+@pytest.mark.parametrize(("query", "message"), [("   ", "empty"), ("x" * 5000, "5,000 characters")])
+def test_bad_query_gets_a_clear_message_not_a_traceback(query, message):
+    result = run_bot("search", query)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_limit_out_of_range_is_refused():
+    result = run_bot("search", "Mistral", "--limit", "0")
+    assert result.returncode == 2 and "--limit" in result.stderr
+
+
+def test_search_reads_the_folder_given(tmp_path):
+    (tmp_path / "a.txt").write_text(
+        "Headline here\n\nMistral opened an office in Singapore.", encoding="utf-8"
+    )
+    result = run_bot("search", "Singapore", "--json", "--articles", str(tmp_path))
+    hits = json.loads(result.stdout)["hits"]
+    assert [h["title"] for h in hits] == ["Headline here"]
+
+
+def test_malformed_setting_stops_with_one_clear_line():
+    result = run_bot("search", "Mistral", env={"SLACK_API_URL": "ftp://nope"})
+    assert result.returncode == 2
+    assert "SLACK_API_URL" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_console_script_is_installed():
+    script = Path(sys.executable).parent / "mistral-bot"
+    assert script.exists()
+    result = subprocess.run(
+        [str(script), "search", "Le Chat", "--articles", str(SEEDS)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0 and "Le **Chat**" in result.stdout
