@@ -1,0 +1,260 @@
+"""Announcing new articles in NOTIFY_CHANNEL, each exactly once, from a background thread.
+
+The store's `announcements` table is the outbox. A worker claims a row atomically (state 'posting',
+with a lease), posts, then records 'posted'. What can go wrong, and what happens:
+- Slack refuses for a while (429, 5xx, network): the row goes back to 'pending' with a delay, the
+  Retry-After header's when there is one, an exponential backoff otherwise; any worker retries it.
+- Slack refuses for good (channel_not_found, not_in_channel, invalid_auth...): 'failed', one log line.
+- Two processes share the store: the claim is an UPDATE ... WHERE state='pending' in an immediate
+  transaction, so only one of them gets each row.
+- A crash after posting but before recording it: the lease runs out and another worker (or the next
+  start) takes the row over as `recovered`. It first looks for the announcement in the channel's
+  recent history (the message carries the article id in its metadata and block_id) and records it
+  if found. When the history cannot be read, we err on the side of posting again: a rare duplicate
+  is better than news nobody hears about. (Reading history needs the channels:history scope, and
+  NOTIFY_CHANNEL given as a channel id.)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.ingest import Ingestor, start_ingest
+from bot.settings import Settings
+from bot.store import ArticleStore, Claim, article_of, index_from_store, open_store
+from bot.watcher import FolderWatcher
+from handlers.notifications import announcement_block_id, render_announcement
+from search import Article, SearchIndex
+from search.summary import summarize as summarize_article
+
+log = logging.getLogger(__name__)
+
+METADATA_EVENT = "mistral_news_announcement"
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "invalid_auth",
+        "account_inactive",
+        "token_revoked",
+        "no_permission",
+        "missing_scope",
+        "invalid_blocks",
+        "msg_too_long",
+        "restricted_action",
+    }
+)
+HISTORY_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Backoff:
+    base_seconds: float = 2.0
+    max_seconds: float = 600.0
+    max_attempts: int = 8
+
+    def delay(self, attempts: int, retry_after: float | None = None) -> float:
+        if retry_after is not None:
+            return retry_after
+        return min(self.base_seconds * 2**attempts, self.max_seconds)
+
+
+class Notifier:
+    """Posts the store's pending announcements to `channel`; `wake()` after an article is added."""
+
+    def __init__(
+        self,
+        store: ArticleStore,
+        index: SearchIndex,
+        client: WebClient,
+        channel: str | None,
+        *,
+        summarize: Callable[[Article], str] = summarize_article,
+        worker_id: str | None = None,
+        lease_seconds: float = 120.0,
+        poll_seconds: float = 1.0,
+        backoff: Backoff = Backoff(),
+        related_limit: int = 3,
+    ) -> None:
+        self.store = store
+        self.index = index
+        self.client = client
+        self.channel = channel
+        self.summarize = summarize
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
+        self.backoff = backoff
+        self.related_limit = related_limit
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+
+    def start(self) -> Notifier:
+        """Post from a background thread; without a channel, warn once and post nothing."""
+        if not self.channel:
+            log.warning("NOTIFY_CHANNEL is not set: new articles are indexed but not announced")
+            return self
+        self._thread = threading.Thread(target=self._run, name="notifier", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def wake(self, article_id: str | None = None) -> None:
+        """Something may be waiting in the outbox: look now rather than at the next poll."""
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:
+                log.exception("Announcing failed unexpectedly; trying again shortly")
+                busy = False
+            if not busy:
+                self._wake.wait(self.poll_seconds)
+                self._wake.clear()
+
+    # -- one announcement -----------------------------------------------------------------------------
+
+    def run_once(self) -> bool:
+        """Claim and post one due announcement; False when there was none."""
+        if not self.channel:
+            return False
+        claim = self.store.claim_announcement(self.worker_id, self.lease_seconds)
+        if claim is None:
+            return False
+        stored = self.store.get(claim.article_id)
+        if stored is None or stored.removed_at is not None:
+            self.store.fail_announcement(claim.article_id, self.worker_id, "removed before it was announced")
+            log.info("Not announcing %s: it was removed before it could be", claim.article_id)
+            return True
+        if claim.recovered and self._already_posted(claim):
+            return True
+        article = self.index.get(claim.article_id) or article_of(stored)
+        self._post(claim, article)
+        return True
+
+    def message_for(self, article: Article) -> dict:
+        related = [
+            c for c in self.index.related(article, limit=self.related_limit) if c.article_id != article.id
+        ]
+        message = render_announcement(article.citation, self.summarize(article), related)
+        message["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"article_id": article.id}}
+        return message
+
+    def _post(self, claim: Claim, article: Article) -> None:
+        try:
+            response = self.client.chat_postMessage(
+                channel=self.channel, unfurl_links=False, unfurl_media=False, **self.message_for(article)
+            )
+        except SlackApiError as error:
+            self._refused(claim, error)
+            return
+        except (SlackClientError, OSError) as error:
+            self._retry(claim, f"{type(error).__name__}: {error}")
+            return
+        if self.store.finish_announcement(claim.article_id, self.worker_id, response.get("ts") or ""):
+            log.info("Announced %s (%s) in %s", article.title, article.id, self.channel)
+        else:
+            log.warning("Announced %s, but another worker had taken the announcement over", article.id)
+
+    def _refused(self, claim: Claim, error: SlackApiError) -> None:
+        code = str(error.response.get("error", "")) if error.response is not None else ""
+        if code in PERMANENT_ERRORS:
+            self.store.fail_announcement(claim.article_id, self.worker_id, code)
+            log.error("Slack refused the announcement of %s in %s: %s", claim.article_id, self.channel, code)
+            return
+        retry_after = None
+        if error.response is not None and error.response.status_code == 429:
+            retry_after = float(
+                error.response.headers.get("retry-after", error.response.headers.get("Retry-After", 1))
+            )
+        self._retry(claim, code or str(error), retry_after)
+
+    def _retry(self, claim: Claim, reason: str, retry_after: float | None = None) -> None:
+        if claim.attempts + 1 >= self.backoff.max_attempts:
+            self.store.fail_announcement(claim.article_id, self.worker_id, reason)
+            log.error(
+                "Gave up announcing %s after %d attempts: %s", claim.article_id, claim.attempts + 1, reason
+            )
+            return
+        delay = self.backoff.delay(claim.attempts, retry_after)
+        self.store.retry_announcement(claim.article_id, self.worker_id, reason, delay)
+        log.warning("Announcing %s failed (%s); retrying in %.0f s", claim.article_id, reason, delay)
+
+    def _already_posted(self, claim: Claim) -> bool:
+        """After a crash mid-post: is the announcement in the channel already? Records it if so."""
+        try:
+            history = self.client.conversations_history(
+                channel=self.channel, limit=HISTORY_LIMIT, include_all_metadata=True
+            )
+        except (SlackClientError, OSError) as error:
+            log.warning(
+                "Cannot read %s's history (%s); announcing %s again", self.channel, error, claim.article_id
+            )
+            return False
+        for message in history.get("messages") or []:
+            if is_announcement_of(message, claim.article_id):
+                self.store.finish_announcement(claim.article_id, self.worker_id, message.get("ts", ""))
+                log.info("Announcement of %s was already posted before a restart", claim.article_id)
+                return True
+        return False
+
+
+def is_announcement_of(message: dict, article_id: str) -> bool:
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") == METADATA_EVENT:
+        return (metadata.get("event_payload") or {}).get("article_id") == article_id
+    return any(
+        block.get("block_id") == announcement_block_id(article_id) for block in message.get("blocks") or []
+    )
+
+
+@dataclass
+class NewsFeed:
+    """The running parts that keep the index fresh and announce new articles."""
+
+    store: ArticleStore
+    index: SearchIndex
+    ingestor: Ingestor
+    watcher: FolderWatcher
+    notifier: Notifier
+
+    def stop(self) -> None:
+        self.watcher.stop()
+        self.notifier.stop()
+        self.store.close()
+
+
+def start_news_feed(settings: Settings, client: WebClient, **notifier_options) -> NewsFeed:
+    """Open the store, rebuild the index from it, catch up with the folder, then watch and announce.
+
+    The index returned in the feed is the one the Slack handlers must answer from.
+    """
+    store = open_store(settings.database_url)
+    index = index_from_store(store)
+    notifier = Notifier(store, index, client, settings.notify_channel, **notifier_options)
+    ingestor = Ingestor(store, index, settings.articles_dir, on_added=notifier.wake)
+    start_ingest(store, index, ingestor)
+    log.info("Index ready: %d articles (%d passages)", index.article_count, index.passage_count)
+    watcher = FolderWatcher(ingestor).start()
+    notifier.start()
+    return NewsFeed(store, index, ingestor, watcher, notifier)
