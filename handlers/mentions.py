@@ -57,8 +57,10 @@ def skip_repeated_events(recent: RecentEventIds):
 def question_of(text: str, bot_user_id: str | None) -> str:
     """The question in a message, without the mentions of the bot."""
     if bot_user_id:
-        return re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text).strip()
-    return _ANY_LEADING_MENTION_RE.sub(" ", text).strip()
+        text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
+    else:
+        text = _ANY_LEADING_MENTION_RE.sub(" ", text)
+    return " ".join(text.split())
 
 
 def reply_to_question(index: SearchIndex, question: str, command: str) -> dict:

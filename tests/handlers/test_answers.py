@@ -1,0 +1,96 @@
+"""The answer flow behind the command, mentions and buttons: paging, nothing found, bad queries."""
+
+import pytest
+
+from handlers.blocks import MORE_ACTION, PAGE_SIZE, SHARE_ACTION, read_button_value
+from handlers.commands import find_answer, is_help, reply_to_command
+from handlers.mentions import RecentEventIds, is_direct_message_from_a_person, question_of, reply_to_question
+from tests.handlers.block_checks import assert_valid_message
+
+
+def buttons(message: dict) -> dict[str, dict]:
+    return {e["action_id"]: e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]}
+
+
+def ranks(message: dict) -> list[str]:
+    return [b["text"]["text"].split(" ", 1)[0] for b in message["blocks"] if b["type"] == "section"]
+
+
+def test_pages_follow_each_other_until_there_are_no_more(index):
+    offset, seen = 0, []
+    while True:
+        page = find_answer(index, "Microsoft", offset=offset)
+        assert_valid_message(page)
+        if "no more results" in page["text"]:
+            break
+        seen += ranks(page)
+        more = buttons(page).get(MORE_ACTION)
+        if more is None:
+            break
+        offset = read_button_value(more["value"])[1]
+    assert seen == [f"*{n}.*" for n in range(1, len(seen) + 1)]
+    assert len(seen) > PAGE_SIZE
+
+
+def test_last_page_offers_no_more_button(index):
+    hits = index.search("Microsoft", limit=50)
+    last_offset = (len(hits) - 1) // PAGE_SIZE * PAGE_SIZE
+    page = find_answer(index, "Microsoft", offset=last_offset)
+    assert MORE_ACTION not in buttons(page) and SHARE_ACTION in buttons(page)
+
+
+def test_past_the_last_page_says_there_are_no_more(index):
+    assert "no more results" in find_answer(index, "valuation", offset=30)["text"]
+
+
+def test_nothing_found(index):
+    assert "Nothing found" in find_answer(index, "zzyzx")["text"]
+
+
+@pytest.mark.parametrize(("text", "problem"), [("   ", "empty"), ("x" * 4000, "4,000 characters")])
+def test_query_problems_are_shown(index, text, problem):
+    message = find_answer(index, text)
+    assert_valid_message(message)
+    assert problem in message["text"]
+
+
+def test_help_words_and_empty_text_give_usage(index):
+    assert is_help("") and is_help(" Help ") and not is_help("helpful models")
+    assert "/news valuation" in reply_to_command(index, "help", "/news")["text"]
+    assert "Ask me about" in reply_to_question(index, "", "/news")["text"]
+
+
+def test_mention_answers_cannot_be_shared_again(index):
+    assert SHARE_ACTION not in buttons(reply_to_question(index, "Microsoft", "/mistral"))
+
+
+@pytest.mark.parametrize(
+    ("text", "bot", "question"),
+    [
+        ("<@U0BOT> valuation?", "U0BOT", "valuation?"),
+        ("valuation <@U0BOT|mistral-news> please", "U0BOT", "valuation please"),
+        ("<@U0BOT> ask <@U0OTHER>", "U0BOT", "ask <@U0OTHER>"),
+        ("<@U0BOT>", "U0BOT", ""),
+        ("<@U0BOT> valuation", None, "valuation"),
+    ],
+)
+def test_the_bots_mention_is_taken_out_of_the_question(text, bot, question):
+    assert question_of(text, bot) == question
+
+
+def test_only_peoples_direct_messages_are_answered():
+    message = {"type": "message", "channel_type": "im", "user": "U0PERSON", "text": "hi"}
+    assert is_direct_message_from_a_person(message, "U0BOT")
+    assert not is_direct_message_from_a_person({**message, "channel_type": "channel"}, "U0BOT")
+    assert not is_direct_message_from_a_person({**message, "subtype": "message_changed"}, "U0BOT")
+    assert not is_direct_message_from_a_person({**message, "bot_id": "B1"}, "U0BOT")
+    assert not is_direct_message_from_a_person({**message, "user": "U0BOT"}, "U0BOT")
+
+
+def test_recent_event_ids_remember_a_bounded_number():
+    recent = RecentEventIds(size=3)
+    assert recent.first_time("Ev1") and not recent.first_time("Ev1")
+    for n in range(2, 5):
+        assert recent.first_time(f"Ev{n}")
+    assert recent.first_time("Ev1"), "the oldest id was forgotten"
+    assert not recent.first_time("Ev4")
