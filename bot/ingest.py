@@ -34,6 +34,7 @@ class IngestReport:
     outcome: Outcome
     article_id: str | None = None
     reason: str = ""
+    announced: bool = True  # False for an article recorded before the first start: part of the library
 
     def line(self) -> str:
         """One line for people: `added`, `already known` or `skipped: reason`."""
@@ -41,6 +42,8 @@ class IngestReport:
             return f"{self.source}: skipped: {self.reason}"
         if self.outcome == "known":
             return f"{self.source}: already known"
+        if self.outcome == "added" and not self.announced:
+            return f"{self.source}: added (not announced: the server has not started on this store yet)"
         return f"{self.source}: {self.outcome}"
 
 
@@ -126,13 +129,14 @@ class Ingestor:
 
     def record(self, article: Article) -> IngestReport:
         """Store `article` and bring the index in line; wake the notifier for a new one."""
-        result = self.store.record(article, announce=self.store.baseline_done())
+        announce = self.store.baseline_done()
+        result = self.store.record(article, announce=announce)
         if result.replaced_id:
             self.index.remove(result.replaced_id)
         self.index.add(article)
         if result.outcome == "added" and self.on_added:
             self.on_added(article.id)
-        return IngestReport(article.source, result.outcome, article.id)
+        return IngestReport(article.source, result.outcome, article.id, announced=announce)
 
     def remove(self, path: str | Path) -> str | None:
         """A file is gone: its article leaves the index and is marked removed; its id, or None."""

@@ -152,6 +152,17 @@ def test_cli_ingest_copies_records_and_says_what_it_did(tmp_path, folder, store)
     assert store.counts() == {"pending": 1}
 
 
+def test_cli_ingest_before_any_server_start_says_it_will_not_announce(tmp_path, folder, store):
+    (tmp_path / "news.txt").write_text(NEWS, "utf-8")
+    settings = load_settings(
+        require_slack=False, articles_dir=str(folder), database_url=f"sqlite:///{tmp_path / 'bot.db'}"
+    )
+    out = io.StringIO()
+    assert ingest_files(settings, [tmp_path / "news.txt"], out=out) == 0
+    assert out.getvalue() == "news.txt: added (not announced: the server has not started on this store yet)\n"
+    assert store.counts() == {"skipped": 1}
+
+
 def test_cli_ingest_does_not_overwrite_another_file_of_the_same_name(tmp_path, folder, store):
     (folder / "news.txt").write_text(OTHER, "utf-8")
     (tmp_path / "news.txt").write_text(NEWS, "utf-8")
