@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 
 APP_NAME = "Mistral News"
 DESCRIPTION = "Answers questions about Mistral AI news, with cited snippets from the articles."
@@ -55,9 +55,9 @@ def manifest(settings: Settings, url: str | None = None) -> dict:
 
 
 def events_url(base_url: str) -> str:
-    """Where Slack sends requests, under the public `base_url`; ValueError when it is not a URL."""
+    """Where Slack sends requests, under the public `base_url`; SettingsError when it is not a URL."""
     if not base_url.startswith(("https://", "http://")) or any(c.isspace() for c in base_url):
-        raise ValueError(
+        raise SettingsError(
             f"--url must be the public base URL, e.g. https://bot.example.com (got {base_url!r})"
         )
     return base_url.rstrip("/") + EVENTS_PATH

@@ -12,6 +12,7 @@ import waitress
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from waitress import wasyncore
 
 from bot.app import create_app
 from bot.settings import Settings, SettingsError, check_slack_credentials
@@ -60,6 +61,17 @@ def create_http_server(
 ):
     """A waitress server (multi-threaded, production grade); `.run()` serves, `.close()` stops."""
     return waitress.create_server(wsgi_app, host=host, port=port, threads=threads, ident="mistral-news")
+
+
+def stop_http_server(server) -> None:
+    """Stop a server whose `run()` loop is in another thread, without pulling sockets from under it.
+
+    The loop itself closes every socket (through waitress's trigger), so it ends cleanly; then the
+    worker threads finish the requests under way.
+    """
+    socket_map = server._map  # waitress's private socket map: the loop runs while it is not empty
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(socket_map))
+    server.task_dispatcher.shutdown(cancel_pending=False)
 
 
 def serve(settings: Settings) -> None:

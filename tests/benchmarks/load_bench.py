@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bot.app import create_app  # noqa: E402
-from bot.server import build_index, build_wsgi_app, create_http_server  # noqa: E402
+from bot.server import build_index, build_wsgi_app, create_http_server, stop_http_server  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from tests.fakes import FakeSlack  # noqa: E402
 from tests.fakes.signing import signed_headers, slash_command_body  # noqa: E402
@@ -96,7 +96,7 @@ def run(requests: int, concurrency: int) -> int:
             answered = len(slack.wait_for("response_url", requests - len(failures), timeout=30))
         except AssertionError:
             answered = len(slack.calls_to("response_url"))
-        server.close()
+        stop_http_server(server)
     print(f"slash commands: {requests} sent, {concurrency} at a time, in {elapsed:.2f} s")
     if latencies:
         print(

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import create_app
-from bot.server import build_index, build_wsgi_app, create_http_server, serve
+from bot.server import build_index, build_wsgi_app, create_http_server, serve, stop_http_server
 from bot.settings import Settings
 from handlers.blocks import MORE_ACTION, SHARE_ACTION, button_value
 from tests.fakes import FakeSlack
@@ -110,7 +110,8 @@ def serve_app(fake_slack):
 
     yield start
     for server in servers:
-        server.close()
+        stop_http_server(server)
+    everything_is_valid(RunningApp(fake_slack, ""))
 
 
 @pytest.fixture
@@ -143,6 +144,15 @@ def test_health_check_reports_the_index_counts(app):
     health = json.loads(body)
     assert health["status"] == "ok"
     assert health["articles"] == 5 and health["passages"] > 5
+
+
+def test_a_stopped_server_ends_its_loop_thread(index):
+    server = create_http_server(lambda environ, start: [], host="127.0.0.1", port=0, threads=2)
+    loop = threading.Thread(target=server.run, daemon=True)
+    loop.start()
+    stop_http_server(server)
+    loop.join(timeout=10)
+    assert not loop.is_alive()
 
 
 def test_unknown_path_is_not_found(app):
@@ -400,6 +410,22 @@ def test_serve_stops_when_the_articles_folder_is_missing(capsys, tmp_path):
         serve(settings)
     assert stopped.value.code == 2
     assert "ARTICLES_DIR" in capsys.readouterr().err
+
+
+def test_python_m_bot_serve_without_a_token_says_so_in_one_line(tmp_path):
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SLACK_")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "SLACK_BOT_TOKEN" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
 
 
 def free_port() -> int:

@@ -1,6 +1,9 @@
 """The app manifest: both modes validate against Slack's published schema; manifest.yml is current."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -65,3 +68,28 @@ def test_manifest_yml_is_the_generated_socket_mode_manifest():
     assert (ROOT / "manifest.yml").read_text(encoding="utf-8") == manifest_text(
         Settings(_env_file=None, slash_command="/mistral")
     ) + "\n"
+
+
+def test_python_m_bot_manifest_prints_the_http_manifest(tmp_path):
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "secret",
+        "SLASH_COMMAND": "/mistral",
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("SLACK_APP_TOKEN", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "manifest", "--url", "https://bot.example.com"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    document = yaml.safe_load(done.stdout)
+    validate(document)
+    assert (
+        document["settings"]["event_subscriptions"]["request_url"] == "https://bot.example.com/slack/events"
+    )
