@@ -474,3 +474,32 @@ def wait_until_serving(url: str, process: subprocess.Popen, attempts: int = 200)
         except OSError:
             time.sleep(0.05)
     pytest.fail("the server did not start")
+
+
+def test_python_m_bot_serve_with_an_app_token_uses_socket_mode(fake_slack, articles_dir, tmp_path):
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_APP_TOKEN": "xapp-1-A0FAKEAPP1-test",
+        "SLACK_API_URL": fake_slack.url,
+        "PORT": str(free_port()),
+        "ARTICLES_DIR": str(articles_dir),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    env.pop("SLACK_SIGNING_SECRET", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        fake_slack.wait_for("apps.connections.open", timeout=30)
+        [opened] = [c for c in fake_slack.calls if c["method"] == "apps.connections.open"][:1]
+        assert opened["headers"]["Authorization"] == "Bearer xapp-1-A0FAKEAPP1-test"
+        with pytest.raises(OSError):
+            http("GET", f"http://127.0.0.1:{env['PORT']}/healthz")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

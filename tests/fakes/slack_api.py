@@ -140,6 +140,9 @@ class FakeSlack:
             if "thread_ts" in params:
                 message["thread_ts"] = params["thread_ts"]
             return {"ok": True, "channel": params.get("channel", "C0FAKE0001"), "ts": ts, "message": message}
+        if method == "apps.connections.open":
+            # Socket Mode: a WebSocket URL nobody listens on, so a client tries and fails to connect.
+            return {"ok": True, "url": "ws://127.0.0.1:9/link/?ticket=fake-ticket&app_id=A0FAKEAPP1"}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._fresh_ts()}
         return {"ok": True}
