@@ -155,7 +155,7 @@ class Ingestor:
 
     def removed_sources(self) -> list[str]:
         """Sources the store holds as active whose file is no longer in the folder."""
-        return [s.source for s in self.store.active_articles() if not (self.folder / s.source).exists()]
+        return [source for source in self.store.active_sources() if not (self.folder / source).exists()]
 
     def scan(self) -> list[IngestReport]:
         """Bring store and index in line with the whole folder (the start, and the periodic safety net)."""

@@ -51,6 +51,7 @@ def test_same_content_under_another_name_is_known(store):
     result = store.record(parse_article(NEWS, "b.txt"), announce=True)
     assert result.outcome == "known"
     assert [s.source for s in store.active_articles()] == ["a.txt"]
+    assert store.active_sources() == ["a.txt"]
 
 
 def test_new_content_at_the_same_source_is_an_update_without_announcement(store):
