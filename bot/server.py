@@ -59,7 +59,7 @@ def build_wsgi_app(bolt_app: App, index: SearchIndex) -> WsgiApp:
 def create_http_server(
     wsgi_app: WsgiApp, *, host: str = "0.0.0.0", port: int = 3000, threads: int = HTTP_THREADS
 ):
-    """A waitress server (multi-threaded, production grade); `.run()` serves, `.close()` stops."""
+    """A waitress server (multi-threaded, production grade); `.run()` serves until `stop_http_server`."""
     return waitress.create_server(wsgi_app, host=host, port=port, threads=threads, ident="mistral-news")
 
 

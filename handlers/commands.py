@@ -11,13 +11,12 @@ from slack_sdk import WebClient
 from handlers.blocks import (
     PAGE_SIZE,
     answer_message,
-    apology_message,
     no_more_results_message,
     no_results_message,
     problem_message,
     usage_message,
 )
-from handlers.slack_client import DELIVERY_ERRORS, respond_or_log
+from handlers.slack_client import apologize, respond_or_log
 from search import QueryError, SearchIndex, clean_query
 
 HELP_WORDS = frozenset({"", "help", "?", "-h", "--help", "aide"})
@@ -66,19 +65,9 @@ def answer_command(
     """Acknowledge at once (Slack allows 3 s), then answer privately through the response_url."""
     ack()
     reply = reply_to_command(index, body.get("text", ""), command)
-    if not respond_or_log(respond, logger, reply, response_type="ephemeral"):
-        apologize_privately(client, logger, channel=body.get("channel_id"), user=body.get("user_id"))
-
-
-def apologize_privately(
-    client: WebClient, logger: logging.Logger, *, channel: str | None, user: str | None
-) -> None:
-    if not (channel and user):
-        return
-    try:
-        client.chat_postEphemeral(channel=channel, user=user, **apology_message())
-    except DELIVERY_ERRORS:
-        logger.warning("Could not apologise to %s in channel %s either", user, channel, exc_info=True)
+    delivered = respond_or_log(respond, logger, reply, response_type="ephemeral")
+    if not delivered and body.get("channel_id") and body.get("user_id"):
+        apologize(client, logger, channel=body["channel_id"], user=body["user_id"])
 
 
 def register(app: App, index: SearchIndex, *, command: str = "/mistral") -> None:

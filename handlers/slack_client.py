@@ -51,11 +51,18 @@ def post_or_apologize(
     except DELIVERY_ERRORS:
         logger.exception("Could not post the answer in channel %s", channel)
     if user:
-        try:
-            client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, **apology_message())
-        except DELIVERY_ERRORS:
-            logger.warning("Could not apologise to %s in channel %s either", user, channel, exc_info=True)
+        apologize(client, logger, channel=channel, user=user, thread_ts=thread_ts)
     return False
+
+
+def apologize(
+    client: WebClient, logger: logging.Logger, *, channel: str, user: str, thread_ts: str | None = None
+) -> None:
+    """Tell `user` privately that their answer was lost; log it when even that fails."""
+    try:
+        client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, **apology_message())
+    except DELIVERY_ERRORS:
+        logger.warning("Could not apologise to %s in channel %s either", user, channel, exc_info=True)
 
 
 def respond_or_log(respond: Callable, logger: logging.Logger, message: dict, **options: object) -> bool:

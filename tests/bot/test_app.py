@@ -503,3 +503,12 @@ def test_python_m_bot_serve_with_an_app_token_uses_socket_mode(fake_slack, artic
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_a_refused_response_url_gets_the_user_an_apology(app):
+    app.slack.fail_next("response_url", status=404, error="expired_url")
+    status, _ = app.post(slash_command_body("Microsoft", app.slack.response_url()))
+    assert status == 200
+    [apology] = app.slack.wait_for("chat.postEphemeral")
+    assert apology["user"] == USER_ID and apology["channel"] == CHANNEL_ID
+    assert "Sorry" in apology["text"]
