@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         return run_summarize(args)
     from bot.settings import load_settings
 
-    settings = load_settings()
+    settings = load_settings(require_slack=args.command == "serve")
     if args.command == "serve":
         from bot.server import serve
 
