@@ -40,7 +40,10 @@ def render_announcement(article: Citation, summary: str, related: Sequence[Citat
             "block_id": announcement_block_id(article.article_id),
             "text": plain_text(article.title or "Untitled article", MAX_HEADER_CHARS),
         },
-        context(f"{describe_date(article)} · {LANGUAGE_NAMES.get(article.language, article.language)}"),
+        context(
+            f"{describe_date(article)} · {LANGUAGE_NAMES.get(article.language, article.language)}"
+            f" · source: {escape_mrkdwn(article.source)}"
+        ),
         section(
             escape_mrkdwn(summary) if summary.strip() else "_No summary: the article has no text to quote._"
         ),

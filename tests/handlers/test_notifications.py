@@ -29,7 +29,7 @@ def test_shows_title_date_language_summary_related_and_a_search_button():
     header, meta, summary, related, actions = message["blocks"]
     assert header["text"]["text"] == "Mistral AI raises €600M"
     assert header["block_id"] == announcement_block_id("abc123")
-    assert meta["elements"][0]["text"] == "2024-06-11 · English"
+    assert meta["elements"][0]["text"] == "2024-06-11 · English · source: a.txt"
     assert summary["text"]["text"] == "Mistral AI raised 600 million euros on Tuesday."
     assert related["text"]["text"].splitlines() == [
         "*Related articles*",
@@ -48,7 +48,7 @@ def test_without_related_articles_or_date_it_says_so_plainly():
     message = render_announcement(article, "Mistral AI lève 600 millions d'euros.", [])
     assert_valid_message(message)
     assert [b["type"] for b in message["blocks"]] == ["header", "context", "section", "actions"]
-    assert message["blocks"][1]["elements"][0]["text"] == "undated · French"
+    assert message["blocks"][1]["elements"][0]["text"] == "undated · French · source: a.txt"
 
 
 def test_slack_markup_in_an_article_pings_nobody():
