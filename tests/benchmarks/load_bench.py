@@ -71,6 +71,8 @@ def run(requests: int, concurrency: int) -> int:
             slack_bot_token="xoxb-load-bench",
             slack_signing_secret=SECRET,
             slack_api_url=slack.url,
+            slack_app_token=None,
+            slash_command="/mistral",
             articles_dir=str(ROOT / "seeds"),
         )
         index = build_index(settings.articles_dir)

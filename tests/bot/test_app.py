@@ -98,6 +98,8 @@ def serve_app(fake_slack):
             slack_bot_token="xoxb-test-token",
             slack_signing_secret=SIGNING_SECRET,
             slack_api_url=fake_slack.url,
+            slack_app_token=None,
+            slash_command="/mistral",
             articles_dir=str(articles),
         )
         index = build_index(settings.articles_dir)
@@ -441,6 +443,7 @@ def test_python_m_bot_serve_answers_over_http(fake_slack, articles_dir, tmp_path
         "SLACK_BOT_TOKEN": "xoxb-test-token",
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": fake_slack.url,
+        "SLASH_COMMAND": "/mistral",
         "PORT": str(port),
         "ARTICLES_DIR": str(articles_dir),
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
