@@ -32,13 +32,12 @@ from bot.ingest import Ingestor, start_ingest
 from bot.settings import Settings
 from bot.store import ArticleStore, Claim, article_of, index_from_store, open_store
 from bot.watcher import FolderWatcher
-from handlers.notifications import announcement_block_id, render_announcement
+from handlers.notifications import announcement_message, find_announcement, post_announcement
 from search import Article, SearchIndex
 from search.summary import summarize as summarize_article
 
 log = logging.getLogger(__name__)
 
-METADATA_EVENT = "mistral_news_announcement"
 PERMANENT_ERRORS = frozenset(
     {
         "channel_not_found",
@@ -54,7 +53,6 @@ PERMANENT_ERRORS = frozenset(
         "restricted_action",
     }
 )
-HISTORY_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -156,22 +154,18 @@ class Notifier:
         related = [
             c for c in self.index.related(article, limit=self.related_limit) if c.article_id != article.id
         ]
-        message = render_announcement(article.citation, self.summarize(article), related)
-        message["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"article_id": article.id}}
-        return message
+        return announcement_message(article, self.summarize(article), related)
 
     def _post(self, claim: Claim, article: Article) -> None:
         try:
-            response = self.client.chat_postMessage(
-                channel=self.channel, unfurl_links=False, unfurl_media=False, **self.message_for(article)
-            )
+            ts = post_announcement(self.client, self.channel, self.message_for(article))
         except SlackApiError as error:
             self._refused(claim, error)
             return
         except (SlackClientError, OSError) as error:
             self._retry(claim, f"{type(error).__name__}: {error}")
             return
-        if self.store.finish_announcement(claim.article_id, self.worker_id, response.get("ts") or ""):
+        if self.store.finish_announcement(claim.article_id, self.worker_id, ts):
             log.info("Announced %s (%s) in %s", article.title, article.id, self.channel)
         else:
             log.warning("Announced %s, but another worker had taken the announcement over", article.id)
@@ -203,29 +197,17 @@ class Notifier:
     def _already_posted(self, claim: Claim) -> bool:
         """After a crash mid-post: is the announcement in the channel already? Records it if so."""
         try:
-            history = self.client.conversations_history(
-                channel=self.channel, limit=HISTORY_LIMIT, include_all_metadata=True
-            )
+            ts = find_announcement(self.client, self.channel, claim.article_id)
         except (SlackClientError, OSError) as error:
             log.warning(
                 "Cannot read %s's history (%s); announcing %s again", self.channel, error, claim.article_id
             )
             return False
-        for message in history.get("messages") or []:
-            if is_announcement_of(message, claim.article_id):
-                self.store.finish_announcement(claim.article_id, self.worker_id, message.get("ts", ""))
-                log.info("Announcement of %s was already posted before a restart", claim.article_id)
-                return True
-        return False
-
-
-def is_announcement_of(message: dict, article_id: str) -> bool:
-    metadata = message.get("metadata") or {}
-    if metadata.get("event_type") == METADATA_EVENT:
-        return (metadata.get("event_payload") or {}).get("article_id") == article_id
-    return any(
-        block.get("block_id") == announcement_block_id(article_id) for block in message.get("blocks") or []
-    )
+        if ts is None:
+            return False
+        self.store.finish_announcement(claim.article_id, self.worker_id, ts)
+        log.info("Announcement of %s was already posted before a restart", claim.article_id)
+        return True
 
 
 @dataclass

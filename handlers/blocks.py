@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Sequence
 
-from search import Hit
+from search import Citation, Hit
 
 PAGE_SIZE = 3
 MAX_PAGES = 10
@@ -225,3 +225,52 @@ def share_failed_message() -> dict:
         "(`/invite @Mistral News`), then try again."
     )
     return message(text, [section(text)])
+
+
+# -- announcements of new articles ------------------------------------------------------------------
+
+ANNOUNCEMENT_BLOCK_PREFIX = "announcement:"
+MAX_RELATED = 3
+QUERY_CHARS = 200
+LANGUAGE_NAMES = {"en": "English", "fr": "French"}
+
+
+def announcement_block_id(article_id: str) -> str:
+    """The first block's id: lets a message be recognised as this article's announcement."""
+    return ANNOUNCEMENT_BLOCK_PREFIX + article_id
+
+
+def render_announcement(article: Citation, summary: str, related: Sequence[Citation] = ()) -> dict:
+    """`{"text", "blocks"}` announcing `article`: title, date, language, summary, related articles, a button."""
+    blocks = [
+        {
+            "type": "header",
+            "block_id": announcement_block_id(article.article_id),
+            "text": plain_text(article.title or "Untitled article", MAX_HEADER_CHARS),
+        },
+        context(
+            f"{describe_date(article)} · {LANGUAGE_NAMES.get(article.language, article.language)}"
+            f" · source: {escape_mrkdwn(article.source)}"
+        ),
+        section(
+            escape_mrkdwn(summary) if summary.strip() else "_No summary: the article has no text to quote._"
+        ),
+    ]
+    if related:
+        blocks.append(section(related_text(related[:MAX_RELATED])))
+    blocks.append(
+        {
+            "type": "actions",
+            "elements": [button("More like this", MORE_ACTION, button_value(article.title[:QUERY_CHARS], 0))],
+        }
+    )
+    return message(f"New article: {escape_mrkdwn(article.title)}", blocks)
+
+
+def describe_date(citation: Citation) -> str:
+    return citation.date.isoformat() if citation.date else "undated"
+
+
+def related_text(related: Sequence[Citation]) -> str:
+    lines = [f"• {escape_mrkdwn(c.title)} ({describe_date(c)})" for c in related]
+    return "*Related articles*\n" + "\n".join(lines)

@@ -1,68 +1,49 @@
-"""The announcement of a new article, as a Block Kit message (pure: no Slack calls here).
+"""Announcing a new article in a channel: the Slack calls, with the message built in handlers/blocks.py.
 
-Every piece of article text is escaped for mrkdwn, so an article cannot ping @channel, mention a
-user or smuggle a link; every text is cut to Slack's limits.
+An announcement carries its article id twice (message metadata and the header's block_id), so that
+after a crash between posting and recording, the channel's history tells whether it went out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from slack_sdk import WebClient
 
-from handlers.blocks import (
-    MAX_HEADER_CHARS,
-    MORE_ACTION,
-    button,
-    button_value,
-    context,
-    escape_mrkdwn,
-    message,
-    plain_text,
-    section,
-)
-from search import Citation
+from handlers.blocks import announcement_block_id, render_announcement
+from search import Article, Citation
 
-ANNOUNCEMENT_BLOCK_PREFIX = "announcement:"
-MAX_RELATED = 3
-QUERY_CHARS = 200
-LANGUAGE_NAMES = {"en": "English", "fr": "French"}
+METADATA_EVENT = "mistral_news_announcement"
+HISTORY_LIMIT = 200
 
 
-def announcement_block_id(article_id: str) -> str:
-    """The first block's id: lets a message be recognised as this article's announcement."""
-    return ANNOUNCEMENT_BLOCK_PREFIX + article_id
+def announcement_message(article: Article, summary: str, related: list[Citation]) -> dict:
+    """The message announcing `article`, with its id in the metadata."""
+    message = render_announcement(article.citation, summary, related)
+    message["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"article_id": article.id}}
+    return message
 
 
-def render_announcement(article: Citation, summary: str, related: Sequence[Citation] = ()) -> dict:
-    """`{"text", "blocks"}` announcing `article`: title, date, language, summary, related articles, a button."""
-    blocks = [
-        {
-            "type": "header",
-            "block_id": announcement_block_id(article.article_id),
-            "text": plain_text(article.title or "Untitled article", MAX_HEADER_CHARS),
-        },
-        context(
-            f"{describe_date(article)} · {LANGUAGE_NAMES.get(article.language, article.language)}"
-            f" · source: {escape_mrkdwn(article.source)}"
-        ),
-        section(
-            escape_mrkdwn(summary) if summary.strip() else "_No summary: the article has no text to quote._"
-        ),
-    ]
-    if related:
-        blocks.append(section(related_text(related[:MAX_RELATED])))
-    blocks.append(
-        {
-            "type": "actions",
-            "elements": [button("More like this", MORE_ACTION, button_value(article.title[:QUERY_CHARS], 0))],
-        }
+def post_announcement(client: WebClient, channel: str, message: dict) -> str:
+    """Post `message` in `channel` without link previews; its ts. Slack errors propagate to the caller."""
+    response = client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False, **message)
+    return response.get("ts") or ""
+
+
+def find_announcement(client: WebClient, channel: str, article_id: str) -> str | None:
+    """The ts of `article_id`'s announcement among the channel's recent messages, or None.
+
+    Raises the client's errors when the history cannot be read (it needs channels:history).
+    """
+    history = client.conversations_history(channel=channel, limit=HISTORY_LIMIT, include_all_metadata=True)
+    for message in history.get("messages") or []:
+        if is_announcement_of(message, article_id):
+            return message.get("ts", "")
+    return None
+
+
+def is_announcement_of(message: dict, article_id: str) -> bool:
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") == METADATA_EVENT:
+        return (metadata.get("event_payload") or {}).get("article_id") == article_id
+    return any(
+        block.get("block_id") == announcement_block_id(article_id) for block in message.get("blocks") or []
     )
-    return message(f"New article: {escape_mrkdwn(article.title)}", blocks)
-
-
-def describe_date(citation: Citation) -> str:
-    return citation.date.isoformat() if citation.date else "undated"
-
-
-def related_text(related: Sequence[Citation]) -> str:
-    lines = [f"• {escape_mrkdwn(c.title)} ({describe_date(c)})" for c in related]
-    return "*Related articles*\n" + "\n".join(lines)

@@ -92,7 +92,7 @@ def measure_plain(tokens: list[list[str]], queries: list[list[str]]) -> tuple[fl
 def run_size(size: int, n_queries: int, rows: list[dict]) -> SearchIndex:
     vocab, tokens = corpus(size)
     queries = synthetic.queries(n_queries, vocab, seed=size + 1)
-    plain_build, plain_ms = measure_plain(tokens, queries[: max(20, n_queries // (size // 10_000 + 1))])
+    plain_build, plain_ms = measure_plain(tokens, queries[: max(50, n_queries // (size // 10_000 + 1))])
     gc.collect()
     index, index_build = timed(build_index, tokens)
     ours_ms = latencies(lambda q: index.search(" ".join(q), TOP), queries)

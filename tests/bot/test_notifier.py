@@ -5,9 +5,10 @@ import time
 import pytest
 from slack_sdk import WebClient
 
-from bot.notifier import METADATA_EVENT, Backoff, Notifier
+from bot.notifier import Backoff, Notifier
 from bot.store import SqliteStore
-from handlers.notifications import announcement_block_id
+from handlers.blocks import announcement_block_id
+from handlers.notifications import METADATA_EVENT
 from search import SearchIndex, parse_article
 from tests.fakes.slack_api import FakeSlack
 

@@ -1,8 +1,7 @@
 import datetime as dt
 import json
 
-from handlers.blocks import MORE_ACTION, read_button_value
-from handlers.notifications import announcement_block_id, render_announcement
+from handlers.blocks import MORE_ACTION, announcement_block_id, read_button_value, render_announcement
 from search import Citation
 from tests.handlers.block_checks import assert_no_broadcast, assert_valid_message
 
