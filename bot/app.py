@@ -1,13 +1,16 @@
-"""The Bolt app factory: the one place that wires the Slack handlers to the search index."""
+"""The app factory: the one place that wires real parts (store, index, watcher, notifier, Slack handlers)."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.settings import Settings
+from bot.notifier import NewsFeed, start_news_feed
+from bot.settings import Settings, SettingsError
 from handlers import actions, commands, mentions
 from handlers.slack_client import build_web_client
 from search import SearchIndex
@@ -34,3 +37,33 @@ def create_app(settings: Settings, index: SearchIndex, *, client: WebClient | No
     mentions.register(app, index, command=settings.slash_command)
     actions.register(app, index)
     return app
+
+
+@dataclass
+class RunningApp:
+    """The Bolt app and the news feed (store, index, watcher, notifier) it answers from."""
+
+    bolt: App
+    feed: NewsFeed
+
+    @property
+    def index(self) -> SearchIndex:
+        return self.feed.index
+
+    def stop(self) -> None:
+        self.feed.stop()
+
+
+def start_app(settings: Settings, *, client: WebClient | None = None) -> RunningApp:
+    """Open the store, rebuild the index, catch up with the articles folder, start watching and
+    announcing, and create the Bolt app on that index. SettingsError for a bad folder or store URL."""
+    if not Path(settings.articles_dir).is_dir():
+        raise SettingsError(
+            f"ARTICLES_DIR {settings.articles_dir!r} is not a folder: set it to the articles folder."
+        )
+    client = client or build_web_client(settings.slack_bot_token, settings.slack_api_url)
+    try:
+        feed = start_news_feed(settings, client)
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
+    return RunningApp(create_app(settings, feed.index, client=client), feed)

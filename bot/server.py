@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 import waitress
 from slack_bolt import App
@@ -14,9 +14,9 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress import wasyncore
 
-from bot.app import create_app
+from bot.app import start_app
 from bot.settings import Settings, SettingsError, check_slack_credentials
-from search import SearchIndex, load_articles
+from search import SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -25,18 +25,6 @@ HEALTH_PATH = "/healthz"
 HTTP_THREADS = 16
 
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
-
-
-def build_index(articles_dir: str | Path) -> SearchIndex:
-    """An index of every article in `articles_dir`; SettingsError when it is not a folder."""
-    folder = Path(articles_dir)
-    if not folder.is_dir():
-        raise SettingsError(f"ARTICLES_DIR {str(folder)!r} is not a folder: set it to the articles folder.")
-    index = SearchIndex()
-    for article in load_articles(folder):
-        index.add(article)
-    log.info("Indexed %d articles (%d passages) from %s", index.article_count, index.passage_count, folder)
-    return index
 
 
 def build_wsgi_app(bolt_app: App, index: SearchIndex) -> WsgiApp:
@@ -78,15 +66,25 @@ def serve(settings: Settings) -> None:
     """Serve until stopped; a setting that is missing or wrong ends it with one line and status 2."""
     try:
         check_slack_credentials(settings)
-        index = build_index(settings.articles_dir)
+        running = start_app(settings)
     except SettingsError as error:
         print(f"Cannot start: {error}", file=sys.stderr)
         raise SystemExit(2) from None
-    bolt_app = create_app(settings, index)
-    if settings.socket_mode:
-        log.info("Connecting to Slack in Socket Mode")
-        SocketModeHandler(bolt_app, settings.slack_app_token).start()
-        return
-    server = create_http_server(build_wsgi_app(bolt_app, index), port=settings.port)
-    log.info("Serving %s and %s on port %d", EVENTS_PATH, HEALTH_PATH, settings.port)
-    server.run()
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        if settings.socket_mode:
+            log.info("Connecting to Slack in Socket Mode")
+            SocketModeHandler(running.bolt, settings.slack_app_token).start()
+            return
+        server = create_http_server(build_wsgi_app(running.bolt, running.index), port=settings.port)
+        log.info("Serving %s and %s on port %d", EVENTS_PATH, HEALTH_PATH, settings.port)
+        server.run()
+    except KeyboardInterrupt:
+        log.info("Stopping")
+    finally:
+        running.stop()
+
+
+def _exit_on_sigterm(signum, frame) -> None:
+    """A platform stopping the process (SIGTERM) gets the same clean stop as Ctrl-C."""
+    raise KeyboardInterrupt

@@ -12,6 +12,7 @@ import argparse
 import logging
 import statistics
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -22,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bot.app import create_app  # noqa: E402
-from bot.server import build_index, build_wsgi_app, create_http_server, stop_http_server  # noqa: E402
+from bot.app import start_app  # noqa: E402
+from bot.server import build_wsgi_app, create_http_server, stop_http_server  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from tests.fakes import FakeSlack  # noqa: E402
 from tests.fakes.signing import signed_headers, slash_command_body  # noqa: E402
@@ -65,7 +66,7 @@ def send_command(url: str, number: int, response_url: str) -> float:
 def run(requests: int, concurrency: int) -> int:
     # More requests in flight than waitress threads: waitress logs each queued one; the latency says it all.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    with FakeSlack() as slack:
+    with FakeSlack() as slack, tempfile.TemporaryDirectory() as scratch:
         settings = Settings(
             _env_file=None,
             slack_bot_token="xoxb-load-bench",
@@ -74,11 +75,11 @@ def run(requests: int, concurrency: int) -> int:
             slack_app_token=None,
             slash_command="/mistral",
             articles_dir=str(ROOT / "seeds"),
+            database_url=f"sqlite:///{scratch}/store.db",
+            notify_channel=None,
         )
-        index = build_index(settings.articles_dir)
-        server = create_http_server(
-            build_wsgi_app(create_app(settings, index), index), host="127.0.0.1", port=0
-        )
+        app = start_app(settings)
+        server = create_http_server(build_wsgi_app(app.bolt, app.index), host="127.0.0.1", port=0)
         threading.Thread(target=server.run, daemon=True).start()
         url = f"http://127.0.0.1:{server.effective_port}/slack/events"
         latencies: list[float] = []
@@ -99,6 +100,7 @@ def run(requests: int, concurrency: int) -> int:
         except AssertionError:
             answered = len(slack.calls_to("response_url"))
         stop_http_server(server)
+        app.stop()
     print(f"slash commands: {requests} sent, {concurrency} at a time, in {elapsed:.2f} s")
     if latencies:
         print(

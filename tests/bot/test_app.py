@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import create_app
-from bot.server import build_index, build_wsgi_app, create_http_server, serve, stop_http_server
+from bot.app import start_app
+from bot.server import build_wsgi_app, create_http_server, serve, stop_http_server
 from bot.settings import Settings
 from handlers.blocks import MORE_ACTION, SHARE_ACTION, button_value
 from tests.fakes import FakeSlack
@@ -88,9 +88,9 @@ def http(method: str, url: str, body: bytes | None = None, headers: dict | None 
 
 
 @pytest.fixture
-def serve_app(fake_slack):
-    """Serve the app for an articles folder; stopped at the end of the test."""
-    servers = []
+def serve_app(fake_slack, tmp_path):
+    """Serve the whole app (store, index, watcher, Slack handlers) for an articles folder."""
+    running = []
 
     def start(articles: Path) -> RunningApp:
         settings = Settings(
@@ -101,18 +101,19 @@ def serve_app(fake_slack):
             slack_app_token=None,
             slash_command="/mistral",
             articles_dir=str(articles),
+            database_url=f"sqlite:///{tmp_path / f'store{len(running)}.db'}",
+            notify_channel=None,
         )
-        index = build_index(settings.articles_dir)
-        server = create_http_server(
-            build_wsgi_app(create_app(settings, index), index), host="127.0.0.1", port=0, threads=4
-        )
+        app = start_app(settings)
+        server = create_http_server(build_wsgi_app(app.bolt, app.index), host="127.0.0.1", port=0, threads=4)
         threading.Thread(target=server.run, daemon=True).start()
-        servers.append(server)
+        running.append((server, app))
         return RunningApp(fake_slack, f"http://127.0.0.1:{server.effective_port}")
 
     yield start
-    for server in servers:
+    for server, app in running:
         stop_http_server(server)
+        app.stop()
     everything_is_valid(RunningApp(fake_slack, ""))
 
 
@@ -446,6 +447,7 @@ def test_python_m_bot_serve_answers_over_http(fake_slack, articles_dir, tmp_path
         "SLASH_COMMAND": "/mistral",
         "PORT": str(port),
         "ARTICLES_DIR": str(articles_dir),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
     env.pop("SLACK_APP_TOKEN", None)
@@ -487,6 +489,7 @@ def test_python_m_bot_serve_with_an_app_token_uses_socket_mode(fake_slack, artic
         "SLACK_API_URL": fake_slack.url,
         "PORT": str(free_port()),
         "ARTICLES_DIR": str(articles_dir),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
     env.pop("SLACK_SIGNING_SECRET", None)

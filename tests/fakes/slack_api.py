@@ -201,7 +201,8 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             elif method == RESPONSE_URL_METHOD:
                 self._send(200, {"ok": True})
             else:
-                self._send(200, fake._answer(method, params))
+                call["response"] = fake._answer(method, params)
+                self._send(200, call["response"])
 
         def _send(self, status: int, payload: dict[str, Any], retry_after: int | None = None) -> None:
             data = json.dumps(payload).encode("utf-8")
