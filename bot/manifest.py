@@ -10,9 +10,11 @@ APP_NAME = "Mistral News"
 DESCRIPTION = "Answers questions about Mistral AI news, with cited snippets from the articles."
 BOT_SCOPES = [
     "app_mentions:read",  # the app_mention event
+    "channels:history",  # after a crash: was the announcement already posted in NOTIFY_CHANNEL?
     "chat:write",  # answers in threads and DMs, shared answers
     "chat:write.public",  # share an answer in a public channel the bot has not joined
     "commands",  # the slash command
+    "groups:history",  # the same check when NOTIFY_CHANNEL is a private channel
     "im:history",  # the message.im event
     "im:read",
     "im:write",
