@@ -22,6 +22,16 @@ from search import SearchIndex
 STALE_BUTTON = "This button no longer works; ask again with the command."
 
 
+def query_of_button(action: dict, respond: Callable, logger: logging.Logger) -> tuple[str, int] | None:
+    """The query and offset a button carries; None, after telling the user, when it is unreadable."""
+    try:
+        return read_button_value(action.get("value", ""))
+    except ValueError:
+        logger.warning("Unexpected value on the %s button: %r", action.get("action_id"), action.get("value"))
+        respond_or_log(respond, logger, problem_message(STALE_BUTTON), response_type="ephemeral")
+        return None
+
+
 def share_answer(
     ack: Ack,
     body: dict,
@@ -34,12 +44,10 @@ def share_answer(
 ) -> None:
     """Post the same answer in the channel, saying who shared it, and drop the private copy."""
     ack()
-    try:
-        query, offset = read_button_value(action.get("value", ""))
-    except ValueError:
-        logger.warning("Unexpected value on the share button: %r", action.get("value"))
-        respond_or_log(respond, logger, problem_message(STALE_BUTTON), response_type="ephemeral")
+    button = query_of_button(action, respond, logger)
+    if button is None:
         return
+    query, offset = button
     user = body["user"]["id"]
     reply = find_answer(index, query, offset=offset, shareable=False, shared_by=user)
     shared = post_or_apologize(client, logger, channel=body["channel"]["id"], user=None, message=reply)
@@ -62,12 +70,10 @@ def more_results(
 ) -> None:
     """The next page, privately: in place of a private answer, or as a new private message."""
     ack()
-    try:
-        query, offset = read_button_value(action.get("value", ""))
-    except ValueError:
-        logger.warning("Unexpected value on the more button: %r", action.get("value"))
-        respond_or_log(respond, logger, problem_message(STALE_BUTTON), response_type="ephemeral")
+    button = query_of_button(action, respond, logger)
+    if button is None:
         return
+    query, offset = button
     private = bool(body.get("container", {}).get("is_ephemeral"))
     reply = find_answer(index, query, offset=offset)
     respond_or_log(respond, logger, reply, response_type="ephemeral", replace_original=private)

@@ -12,18 +12,14 @@ import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bot.app import start_app  # noqa: E402
-from bot.server import build_wsgi_app, create_http_server, stop_http_server  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from tests.bot.test_app import SIGNING_SECRET, RunningApp  # noqa: E402
 from tests.fakes import FakeSlack  # noqa: E402
+from tests.served import RunningApp, served_app  # noqa: E402
 
 CHANNEL = "C0FRESH001"
 TARGET_SECONDS = 5.0
@@ -68,23 +64,8 @@ def main() -> int:
     with FakeSlack() as slack, tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "articles"
         shutil.copytree(ROOT / "seeds", folder)
-        settings = Settings(
-            _env_file=None,
-            slack_bot_token="xoxb-fresh",
-            slack_signing_secret=SIGNING_SECRET,
-            slack_api_url=slack.url,
-            slack_app_token=None,
-            articles_dir=str(folder),
-            database_url=f"sqlite:///{scratch}/store.db",
-            notify_channel=CHANNEL,
-        )
-        running = start_app(settings)
-        server = create_http_server(build_wsgi_app(running.bolt, running.index), host="127.0.0.1", port=0)
-        threading.Thread(target=server.run, daemon=True).start()
-        app = RunningApp(slack, f"http://127.0.0.1:{server.effective_port}")
-        results = [measure(app, folder, slack, n) for n in range(args.files)]
-        stop_http_server(server)
-        running.stop()
+        with served_app(slack, folder, f"sqlite:///{scratch}/store.db", notify_channel=CHANNEL) as app:
+            results = [measure(app, folder, slack, n) for n in range(args.files)]
     searchable = [r[0] for r in results]
     announced = [r[1] for r in results]
     print(f"{args.files} files dropped into the articles folder of the running app, one after another")

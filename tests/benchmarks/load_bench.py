@@ -13,7 +13,6 @@ import logging
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -23,13 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bot.app import start_app  # noqa: E402
-from bot.server import build_wsgi_app, create_http_server, stop_http_server  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.server import HTTP_THREADS  # noqa: E402
 from tests.fakes import FakeSlack  # noqa: E402
 from tests.fakes.signing import signed_headers, slash_command_body  # noqa: E402
+from tests.served import SIGNING_SECRET, served_app  # noqa: E402
 
-SECRET = "load-bench-signing-secret"
 QUERIES = [
     "valuation",
     "Microsoft",
@@ -53,7 +50,7 @@ def send_command(url: str, number: int, response_url: str) -> float:
     """One signed slash command; the seconds until its acknowledgement, or an exception."""
     body = slash_command_body(QUERIES[number % len(QUERIES)], response_url, user_id=f"U0LOAD{number:04d}")
     request = urllib.request.Request(
-        url, data=body.encode(), headers=signed_headers(SECRET, body), method="POST"
+        url, data=body.encode(), headers=signed_headers(SIGNING_SECRET, body), method="POST"
     )
     started = time.perf_counter()
     with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
@@ -67,40 +64,26 @@ def run(requests: int, concurrency: int) -> int:
     # More requests in flight than waitress threads: waitress logs each queued one; the latency says it all.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     with FakeSlack() as slack, tempfile.TemporaryDirectory() as scratch:
-        settings = Settings(
-            _env_file=None,
-            slack_bot_token="xoxb-load-bench",
-            slack_signing_secret=SECRET,
-            slack_api_url=slack.url,
-            slack_app_token=None,
-            slash_command="/mistral",
-            articles_dir=str(ROOT / "seeds"),
-            database_url=f"sqlite:///{scratch}/store.db",
-            notify_channel=None,
-        )
-        app = start_app(settings)
-        server = create_http_server(build_wsgi_app(app.bolt, app.index), host="127.0.0.1", port=0)
-        threading.Thread(target=server.run, daemon=True).start()
-        url = f"http://127.0.0.1:{server.effective_port}/slack/events"
-        latencies: list[float] = []
-        failures: list[str] = []
-        started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            futures = [
-                pool.submit(send_command, url, n, slack.response_url(f"load{n}")) for n in range(requests)
-            ]
-            for future in futures:
-                try:
-                    latencies.append(future.result(timeout=DEADLINE_SECONDS))
-                except (OSError, RuntimeError, urllib.error.URLError, TimeoutError) as error:
-                    failures.append(repr(error))
-        elapsed = time.perf_counter() - started
-        try:
-            answered = len(slack.wait_for("response_url", requests - len(failures), timeout=30))
-        except AssertionError:
-            answered = len(slack.calls_to("response_url"))
-        stop_http_server(server)
-        app.stop()
+        database = f"sqlite:///{scratch}/store.db"
+        with served_app(slack, ROOT / "seeds", database, threads=HTTP_THREADS) as app:
+            url = f"{app.base_url}/slack/events"
+            latencies: list[float] = []
+            failures: list[str] = []
+            started = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=concurrency) as pool:
+                futures = [
+                    pool.submit(send_command, url, n, slack.response_url(f"load{n}")) for n in range(requests)
+                ]
+                for future in futures:
+                    try:
+                        latencies.append(future.result(timeout=DEADLINE_SECONDS))
+                    except (OSError, RuntimeError, urllib.error.URLError, TimeoutError) as error:
+                        failures.append(repr(error))
+            elapsed = time.perf_counter() - started
+            try:
+                answered = len(slack.wait_for("response_url", requests - len(failures), timeout=30))
+            except AssertionError:
+                answered = len(slack.calls_to("response_url"))
     print(f"slash commands: {requests} sent, {concurrency} at a time, in {elapsed:.2f} s")
     if latencies:
         print(

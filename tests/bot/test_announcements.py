@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from bot.notifier import start_news_feed
 from bot.settings import load_settings
 from tests.fakes.slack_api import FakeSlack
 from tests.handlers.block_checks import assert_no_broadcast, assert_valid_message
+from tests.polling import wait_until
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 CHANNEL = "C0NEWS0001"
@@ -45,14 +45,6 @@ print("ready", flush=True)
 sys.stdin.read()
 feed.stop()
 """
-
-
-def wait_until(predicate, timeout=5.0, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout}s")
-        time.sleep(interval)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ is read from FakeSlack's record.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -14,25 +15,20 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
-from bot.app import start_app
-from bot.server import build_wsgi_app, create_http_server, serve, stop_http_server
+from bot.server import create_http_server, serve, stop_http_server
 from bot.settings import Settings
 from handlers.blocks import MORE_ACTION, SHARE_ACTION, button_value
-from tests.fakes import FakeSlack
 from tests.fakes.signing import (
     CHANNEL_ID,
     DM_CHANNEL_ID,
     JSON,
     USER_ID,
-    block_actions_body,
     direct_message_event,
-    event_body,
     mention_event,
     signed_headers,
     slash_command_body,
@@ -40,80 +36,20 @@ from tests.fakes.signing import (
 )
 from tests.fakes.slack_api import BOT_ID, BOT_USER_ID
 from tests.handlers.block_checks import assert_no_broadcast, assert_valid_message
-
-SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-ANSWER_METHODS = ("chat.postMessage", "chat.postEphemeral", "response_url")
-
-
-class RunningApp:
-    """The app served over HTTP, and ways to reach it as Slack does."""
-
-    def __init__(self, slack: FakeSlack, base_url: str, secret: str = SIGNING_SECRET) -> None:
-        self.slack = slack
-        self.base_url = base_url
-        self.secret = secret
-
-    def post(
-        self, body: str, *, content_type: str = "application/x-www-form-urlencoded", **signing
-    ) -> tuple[int, str]:
-        headers = signed_headers(self.secret, body, content_type=content_type, **signing)
-        return http("POST", f"{self.base_url}/slack/events", body.encode(), headers)
-
-    def command(self, text: str, name: str = "r1") -> dict:
-        """Run the slash command; the private answer it sent to the response_url."""
-        status, _ = self.post(slash_command_body(text, self.slack.response_url(name)))
-        assert status == 200
-        return self.slack.wait_for("response_url")[-1]
-
-    def event(self, event: dict, *, event_id: str | None = None, retry_num: int | None = None) -> int:
-        status, _ = self.post(event_body(event, event_id=event_id), content_type=JSON, retry_num=retry_num)
-        return status
-
-    def press(self, action_id: str, value: str, *, is_ephemeral: bool = True, name: str = "r2") -> int:
-        body = block_actions_body(action_id, value, self.slack.response_url(name), is_ephemeral=is_ephemeral)
-        status, _ = self.post(body)
-        return status
-
-    def everything_sent(self) -> list[dict]:
-        return [call["params"] for call in self.slack.calls if call["method"] in ANSWER_METHODS]
-
-
-def http(method: str, url: str, body: bytes | None = None, headers: dict | None = None) -> tuple[int, str]:
-    request = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
+from tests.served import SIGNING_SECRET, RunningApp, http, served_app
 
 
 @pytest.fixture
 def serve_app(fake_slack, tmp_path):
     """Serve the whole app (store, index, watcher, Slack handlers) for an articles folder."""
-    running = []
+    stores = itertools.count()
+    with ExitStack() as stack:
 
-    def start(articles: Path) -> RunningApp:
-        settings = Settings(
-            _env_file=None,
-            slack_bot_token="xoxb-test-token",
-            slack_signing_secret=SIGNING_SECRET,
-            slack_api_url=fake_slack.url,
-            slack_app_token=None,
-            slash_command="/mistral",
-            articles_dir=str(articles),
-            database_url=f"sqlite:///{tmp_path / f'store{len(running)}.db'}",
-            notify_channel=None,
-        )
-        app = start_app(settings)
-        server = create_http_server(build_wsgi_app(app.bolt, app.index), host="127.0.0.1", port=0, threads=4)
-        threading.Thread(target=server.run, daemon=True).start()
-        running.append((server, app))
-        return RunningApp(fake_slack, f"http://127.0.0.1:{server.effective_port}")
+        def start(articles: Path) -> RunningApp:
+            database = tmp_path / f"store{next(stores)}.db"
+            return stack.enter_context(served_app(fake_slack, articles, f"sqlite:///{database}"))
 
-    yield start
-    for server, app in running:
-        stop_http_server(server)
-        app.stop()
+        yield start
     everything_is_valid(RunningApp(fake_slack, ""))
 
 

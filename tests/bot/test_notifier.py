@@ -1,6 +1,5 @@
 import logging
 import threading
-import time
 
 import pytest
 from slack_sdk import WebClient
@@ -11,6 +10,7 @@ from handlers.blocks import announcement_block_id
 from handlers.notifications import METADATA_EVENT
 from search import SearchIndex, parse_article
 from tests.fakes.slack_api import FakeSlack
+from tests.polling import wait_until
 
 CHANNEL = "C0NEWS0001"
 NEWS = (
@@ -35,14 +35,6 @@ class FakeSlackWithHistory(FakeSlack):
         if method == "conversations.history":
             return {"ok": True, "messages": list(self.history), "has_more": False}
         return answer
-
-
-def wait_until(predicate, timeout=5.0, interval=0.02):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout}s")
-        time.sleep(interval)
 
 
 @pytest.fixture

@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 
 import pytest
 
-from bot.app import start_app
-from bot.server import build_wsgi_app, create_http_server, stop_http_server
-from bot.settings import Settings
-from tests.bot.test_announcements import wait_until
-from tests.bot.test_app import SIGNING_SECRET, RunningApp
 from tests.fakes.signing import mention_event
 from tests.fakes.slack_api import BOT_USER_ID
 from tests.handlers.block_checks import assert_no_broadcast, assert_valid_message
+from tests.polling import wait_until
+from tests.served import RunningApp, served_app
 
 CHANNEL = "C0NEWS0002"
 NEWS = (
@@ -30,22 +26,10 @@ NEWS = (
 @pytest.fixture
 def served(fake_slack, articles_dir, tmp_path):
     """The app as `serve()` runs it (store, index, watcher, notifier, Slack handlers) over HTTP."""
-    settings = Settings(
-        _env_file=None,
-        slack_bot_token="xoxb-test-token",
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake_slack.url,
-        slack_app_token=None,
-        articles_dir=str(articles_dir),
-        database_url=f"sqlite:///{tmp_path / 'store.db'}",
-        notify_channel=CHANNEL,
-    )
-    app = start_app(settings)
-    server = create_http_server(build_wsgi_app(app.bolt, app.index), host="127.0.0.1", port=0, threads=4)
-    threading.Thread(target=server.run, daemon=True).start()
-    yield RunningApp(fake_slack, f"http://127.0.0.1:{server.effective_port}")
-    stop_http_server(server)
-    app.stop()
+    with served_app(
+        fake_slack, articles_dir, f"sqlite:///{tmp_path / 'store.db'}", notify_channel=CHANNEL
+    ) as app:
+        yield app
 
 
 def announcements(slack) -> list[dict]:

@@ -7,19 +7,12 @@ from bot.ingest import Ingestor
 from bot.store import SqliteStore
 from bot.watcher import FolderWatcher
 from search import SearchIndex
+from tests.polling import wait_until
 
 NEWS = "Mistral AI opens an office in Singapore\n\nMistral AI said on Friday it will hire 40 engineers in Singapore."
 OTHER = (
     "Mistral AI and Nvidia\n\nMistral AI released a 12 billion parameter model built with Nvidia on Thursday."
 )
-
-
-def wait_until(predicate, timeout=5.0, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout}s: {predicate.__name__}")
-        time.sleep(interval)
 
 
 @pytest.fixture

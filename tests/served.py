@@ -1,0 +1,97 @@
+"""The whole app served over HTTP on loopback for tests and benchmarks, and a way to reach it as Slack does.
+
+Everything is real (store, index, watcher, notifier, Bolt, waitress) but Slack: the FakeSlack stand-in.
+"""
+
+from __future__ import annotations
+
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bot.app import start_app
+from bot.server import build_wsgi_app, create_http_server, stop_http_server
+from bot.settings import Settings
+from tests.fakes import FakeSlack
+from tests.fakes.signing import JSON, block_actions_body, event_body, signed_headers, slash_command_body
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+ANSWER_METHODS = ("chat.postMessage", "chat.postEphemeral", "response_url")
+
+
+class RunningApp:
+    """The app served over HTTP, and ways to reach it as Slack does."""
+
+    def __init__(self, slack: FakeSlack, base_url: str, secret: str = SIGNING_SECRET) -> None:
+        self.slack = slack
+        self.base_url = base_url
+        self.secret = secret
+
+    def post(
+        self, body: str, *, content_type: str = "application/x-www-form-urlencoded", **signing
+    ) -> tuple[int, str]:
+        headers = signed_headers(self.secret, body, content_type=content_type, **signing)
+        return http("POST", f"{self.base_url}/slack/events", body.encode(), headers)
+
+    def command(self, text: str, name: str = "r1") -> dict:
+        """Run the slash command; the private answer it sent to the response_url."""
+        status, _ = self.post(slash_command_body(text, self.slack.response_url(name)))
+        assert status == 200
+        return self.slack.wait_for("response_url")[-1]
+
+    def event(self, event: dict, *, event_id: str | None = None, retry_num: int | None = None) -> int:
+        status, _ = self.post(event_body(event, event_id=event_id), content_type=JSON, retry_num=retry_num)
+        return status
+
+    def press(self, action_id: str, value: str, *, is_ephemeral: bool = True, name: str = "r2") -> int:
+        body = block_actions_body(action_id, value, self.slack.response_url(name), is_ephemeral=is_ephemeral)
+        status, _ = self.post(body)
+        return status
+
+    def everything_sent(self) -> list[dict]:
+        return [call["params"] for call in self.slack.calls if call["method"] in ANSWER_METHODS]
+
+
+def http(method: str, url: str, body: bytes | None = None, headers: dict | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+@contextmanager
+def served_app(
+    slack: FakeSlack,
+    articles: Path,
+    database_url: str,
+    *,
+    notify_channel: str | None = None,
+    threads: int = 4,
+) -> Iterator[RunningApp]:
+    """`serve()`'s app on a free loopback port, stopped (server, watcher, notifier, store) on exit."""
+    settings = Settings(
+        _env_file=None,
+        slack_bot_token="xoxb-test-token",
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.url,
+        slack_app_token=None,
+        slash_command="/mistral",
+        articles_dir=str(articles),
+        database_url=database_url,
+        notify_channel=notify_channel,
+    )
+    app = start_app(settings)
+    server = create_http_server(
+        build_wsgi_app(app.bolt, app.index), host="127.0.0.1", port=0, threads=threads
+    )
+    threading.Thread(target=server.run, daemon=True).start()
+    try:
+        yield RunningApp(slack, f"http://127.0.0.1:{server.effective_port}")
+    finally:
+        stop_http_server(server)
+        app.stop()
