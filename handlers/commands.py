@@ -19,6 +19,8 @@ from handlers.blocks import (
 from handlers.slack_client import apologize, respond_or_log
 from search import QueryError, SearchIndex, clean_query
 
+log = logging.getLogger(__name__)
+SEARCH_FAILED = "Sorry, the search failed on my side; the error is logged. Please try again or rephrase."
 HELP_WORDS = frozenset({"", "help", "?", "-h", "--help", "aide"})
 
 
@@ -34,7 +36,11 @@ def find_answer(
         query = clean_query(text)
     except QueryError as error:
         return problem_message(str(error))
-    hits = index.search(query, limit=offset + PAGE_SIZE + 1)
+    try:
+        hits = index.search(query, limit=offset + PAGE_SIZE + 1)
+    except Exception:
+        log.exception("Search failed for %r", query)
+        return problem_message(SEARCH_FAILED)
     page = hits[offset : offset + PAGE_SIZE]
     if not page:
         return no_more_results_message(query) if offset else no_results_message(query)

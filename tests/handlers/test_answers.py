@@ -94,3 +94,17 @@ def test_recent_event_ids_remember_a_bounded_number():
         assert recent.first_time(f"Ev{n}")
     assert recent.first_time("Ev1"), "the oldest id was forgotten"
     assert not recent.first_time("Ev4")
+
+
+def test_a_failing_search_still_gets_a_reply_and_a_log(caplog):
+    from handlers.commands import SEARCH_FAILED, find_answer
+    from search import SearchIndex
+
+    class BrokenIndex(SearchIndex):
+        def search(self, query, limit=5):
+            raise RuntimeError("disk on fire")
+
+    with caplog.at_level("ERROR", logger="handlers.commands"):
+        reply = find_answer(BrokenIndex(), "valuation")
+    assert SEARCH_FAILED in reply["text"]
+    assert "disk on fire" in caplog.text
