@@ -6,6 +6,7 @@ import json
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable
 
 import waitress
@@ -27,9 +28,13 @@ HTTP_THREADS = 16
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
 
-def build_wsgi_app(bolt_app: App, index: SearchIndex) -> WsgiApp:
-    """The HTTP surface: Slack's requests to Bolt, and a health check with the index's counts."""
-    slack = SlackRequestHandler(bolt_app, path=EVENTS_PATH)
+def build_wsgi_app(bolt_app: App | None, index: SearchIndex) -> WsgiApp:
+    """The HTTP surface: Slack's requests to Bolt, and a health check with the index's counts.
+
+    Without `bolt_app` (Socket Mode, where Slack's requests come over the socket and are not signed)
+    only the health check is served.
+    """
+    slack = SlackRequestHandler(bolt_app, path=EVENTS_PATH) if bolt_app is not None else _not_found
 
     def wsgi_app(environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
@@ -42,6 +47,11 @@ def build_wsgi_app(bolt_app: App, index: SearchIndex) -> WsgiApp:
         return slack(environ, start_response)
 
     return wsgi_app
+
+
+def _not_found(environ: dict, start_response: Callable) -> Iterable[bytes]:
+    start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "9")])
+    return [b"Not Found"]
 
 
 def create_http_server(
@@ -73,7 +83,9 @@ def serve(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         if settings.socket_mode:
-            log.info("Connecting to Slack in Socket Mode")
+            health = create_http_server(build_wsgi_app(None, running.index), port=settings.port, threads=2)
+            threading.Thread(target=health.run, name="healthz", daemon=True).start()
+            log.info("Connecting to Slack in Socket Mode; %s on port %d", HEALTH_PATH, settings.port)
             SocketModeHandler(running.bolt, settings.slack_app_token).start()
             return
         server = create_http_server(build_wsgi_app(running.bolt, running.index), port=settings.port)

@@ -440,8 +440,11 @@ def test_python_m_bot_serve_with_an_app_token_uses_socket_mode(fake_slack, artic
         fake_slack.wait_for("apps.connections.open", timeout=30)
         [opened] = [c for c in fake_slack.calls if c["method"] == "apps.connections.open"][:1]
         assert opened["headers"]["Authorization"] == "Bearer xapp-1-A0FAKEAPP1-test"
-        with pytest.raises(OSError):
-            http("GET", f"http://127.0.0.1:{env['PORT']}/healthz")
+        wait_until_serving(f"http://127.0.0.1:{env['PORT']}/healthz", process)
+        status, body = http("GET", f"http://127.0.0.1:{env['PORT']}/healthz")
+        assert status == 200 and json.loads(body)["articles"] == 5
+        unsigned = http("POST", f"http://127.0.0.1:{env['PORT']}/slack/events", b"command=%2Fmistral", {})
+        assert unsigned[0] == 404, "Socket Mode serves no Slack requests over HTTP"
     finally:
         process.terminate()
         process.wait(timeout=10)
