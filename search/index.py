@@ -23,6 +23,8 @@ from search.scoring import BM25Plus, Scorer
 from search.snippets import make_snippet
 
 DEFAULT_SCORER: Scorer = BM25Plus()
+# A photo caption names people and places but is a weaker source than the article's own text.
+KIND_PRIORS = {"caption": 0.5}
 PREFIX_WEIGHT = 0.5  # a stem that is a prefix of the query's stem (valuat -> valu) counts half
 
 
@@ -57,6 +59,7 @@ class SearchIndex:
         self._passages: list[Passage | None] = []
         self._languages: list[str] = []
         self._lengths = array("d")
+        self._priors = array("d")
         self._postings: dict[str, _Postings] = {}
         self._df: dict[str, int] = {}
         self._dead: set[int] = set()
@@ -109,6 +112,7 @@ class SearchIndex:
         self._passages.append(passage)
         self._languages.append(language)
         self._lengths.append(len(terms))
+        self._priors.append(KIND_PRIORS.get(passage.kind, 1.0))
         for term, count in Counter(terms).items():
             postings = self._postings.get(term)
             if postings is None:
@@ -169,6 +173,7 @@ class SearchIndex:
         weights = self.query_weights(clean_query(query))
         with self._lock:
             docs, scores, idf = self._score(weights)
+            scores = scores * np.frombuffer(self._priors, dtype=np.float64)[docs]
             ranked = self._diverse(docs, scores, limit)
             found = [(self._passages[doc], self._languages[doc], score) for doc, score in ranked]
             articles = {p.article_id: self._articles[p.article_id] for p, _, _ in found}

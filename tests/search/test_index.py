@@ -210,3 +210,20 @@ def test_queries_stay_correct_while_articles_are_added_and_removed():
     bm25 = rank_bm25.BM25Plus([TEXTS[i] for i in kept])
     for query in QUERIES[:20]:
         assert_same_top10(index, bm25, query, [f"a{i}" for i in kept])
+
+
+def test_a_photo_caption_ranks_below_the_articles_own_text():
+    caption = parse_article(
+        "date 2024-02-27 Arthur Mensch, CEO, at the Bletchley summit. (Pool/Agency)\n\nBody text about models.",
+        "a.txt",
+    )
+    body = parse_article(
+        "Headline\n\nThe CEO, Arthur Mensch, told investors in London that revenue grew.", "b.txt"
+    )
+    index = SearchIndex()
+    index.add(caption)
+    index.add(body)
+    assert caption.passages[0].kind == "caption"
+    terms = index.analyzer.query_terms("Arthur Mensch CEO")
+    assert index.rank(terms, 1)[0][0].kind == "caption", "plain BM25 puts the short caption first"
+    assert [h.citation.source for h in index.search("Arthur Mensch CEO", 2)] == ["b.txt", "a.txt"]
