@@ -3,7 +3,7 @@
 import time
 
 
-def wait_until(predicate, timeout: float = 5.0, interval: float = 0.05) -> None:
+def wait_until(predicate, timeout: float = 15.0, interval: float = 0.05) -> None:
     """Return once `predicate()` is true; AssertionError, naming it, if it is not within `timeout` s."""
     deadline = time.monotonic() + timeout
     while not predicate():

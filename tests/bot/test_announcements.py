@@ -105,14 +105,14 @@ def test_first_start_indexes_the_folder_without_announcing_it(server, slack):
     feed = server.start()
     assert feed.index.article_count == 5
     (Path(server.settings.articles_dir) / "new.txt").write_text(NEWS, "utf-8")
-    slack.wait_for("chat.postMessage", timeout=5)
+    slack.wait_for("chat.postMessage", timeout=20)
     assert posted_titles(slack) == ["Mistral AI raises 600 million euros"]
 
 
 def test_a_new_file_gives_one_message_with_its_summary(server, slack, folder):
     server.start()
     (folder / "new.txt").write_text(NEWS, "utf-8")
-    [call] = slack.wait_for("chat.postMessage", timeout=5)
+    [call] = slack.wait_for("chat.postMessage", timeout=20)
     assert_valid_message(call)
     assert call["channel"] == CHANNEL
     assert "600 million euros" in call["blocks"][2]["text"]["text"]
@@ -122,11 +122,11 @@ def test_a_new_file_gives_one_message_with_its_summary(server, slack, folder):
 def test_a_restart_repeats_nothing_and_a_file_added_while_stopped_is_announced(server, slack, folder):
     server.start()
     (folder / "new.txt").write_text(NEWS, "utf-8")
-    slack.wait_for("chat.postMessage", timeout=5)
+    slack.wait_for("chat.postMessage", timeout=20)
     server.stop()
     (folder / "later.txt").write_text(LATER, "utf-8")
     feed = server.start()
-    slack.wait_for("chat.postMessage", count=2, timeout=5)
+    slack.wait_for("chat.postMessage", count=2, timeout=20)
     assert posted_titles(slack) == [
         "Mistral AI raises 600 million euros",
         "Mistral AI and Nvidia release Mistral NeMo",
@@ -140,7 +140,7 @@ def test_a_rate_limit_then_success_gives_one_message(server, slack, folder):
     (folder / "new.txt").write_text(NEWS, "utf-8")
     slack.wait_for("chat.postMessage", count=2, timeout=10)
     (folder / "later.txt").write_text(LATER, "utf-8")
-    slack.wait_for("chat.postMessage", count=3, timeout=5)
+    slack.wait_for("chat.postMessage", count=3, timeout=20)
     assert posted_titles(slack) == [
         "Mistral AI raises 600 million euros",
         "Mistral AI raises 600 million euros",  # the refused attempt
@@ -152,11 +152,11 @@ def test_a_rate_limit_then_success_gives_one_message(server, slack, folder):
 def test_a_changed_file_is_reindexed_but_not_announced_again(server, slack, folder):
     feed = server.start()
     (folder / "new.txt").write_text(NEWS, "utf-8")
-    slack.wait_for("chat.postMessage", timeout=5)
+    slack.wait_for("chat.postMessage", timeout=20)
     (folder / "new.txt").write_text(NEWS.replace("600 million", "640 million"), "utf-8")
     wait_until(lambda: feed.index.search("640 million", limit=1) != [])
     (folder / "later.txt").write_text(LATER, "utf-8")
-    slack.wait_for("chat.postMessage", count=2, timeout=5)
+    slack.wait_for("chat.postMessage", count=2, timeout=20)
     assert posted_titles(slack) == [
         "Mistral AI raises 600 million euros",
         "Mistral AI and Nvidia release Mistral NeMo",
@@ -178,7 +178,7 @@ def test_bad_files_post_nothing_and_slack_markup_pings_nobody(tmp_path, server, 
     (folder / ".draft.txt.swp").write_text(LATER, "utf-8")
     hostile = NEWS.replace("Mistral AI raised", "<!channel> <@U123> <http://evil.example|Mistral AI> raised")
     (folder / "markup.txt").write_text(hostile.replace("raises 600", "raises <!here> 600"), "utf-8")
-    [call] = slack.wait_for("chat.postMessage", timeout=5)
+    [call] = slack.wait_for("chat.postMessage", timeout=20)
     assert_valid_message(call)
     assert_no_broadcast(call)
     assert "&lt;!here&gt;" in call["blocks"][0]["text"]["text"]

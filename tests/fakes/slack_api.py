@@ -74,7 +74,7 @@ class FakeSlack:
         with self._changed:
             return [call["params"] for call in self.calls if call["method"] == method]
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:
+    def wait_for(self, method: str, count: int = 1, timeout: float = 15.0) -> list[dict[str, Any]]:
         """Block until `method` was called `count` times; AssertionError when it was not in time."""
         deadline = time.monotonic() + timeout
         with self._changed:
