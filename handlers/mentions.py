@@ -77,14 +77,31 @@ def answer_mention(
     command: str,
 ) -> None:
     """Answer in the thread of the mention: a new thread, or the one it was posted in."""
-    reply = reply_to_question(index, question_of(event.get("text", ""), context.bot_user_id), command)
-    post_or_apologize(
+    reply_in_conversation(
+        event,
+        context,
         client,
         logger,
-        channel=event["channel"],
-        user=event.get("user"),
-        message=reply,
+        index=index,
+        command=command,
         thread_ts=event.get("thread_ts") or event["ts"],
+    )
+
+
+def reply_in_conversation(
+    event: dict,
+    context: BoltContext,
+    client: WebClient,
+    logger: logging.Logger,
+    *,
+    index: SearchIndex,
+    command: str,
+    thread_ts: str | None,
+) -> None:
+    """Answer the question in `event` where it was asked, or apologise to its author."""
+    reply = reply_to_question(index, question_of(event.get("text", ""), context.bot_user_id), command)
+    post_or_apologize(
+        client, logger, channel=event["channel"], user=event.get("user"), message=reply, thread_ts=thread_ts
     )
 
 
@@ -109,14 +126,8 @@ def answer_direct_message(
 ) -> None:
     if not is_direct_message_from_a_person(event, context.bot_user_id):
         return
-    reply = reply_to_question(index, question_of(event.get("text", ""), context.bot_user_id), command)
-    post_or_apologize(
-        client,
-        logger,
-        channel=event["channel"],
-        user=event["user"],
-        message=reply,
-        thread_ts=event.get("thread_ts"),
+    reply_in_conversation(
+        event, context, client, logger, index=index, command=command, thread_ts=event.get("thread_ts")
     )
 
 
