@@ -100,7 +100,11 @@ class Ingestor:
         cached = self._seen.get(source)
         if cached and signature is not None and cached[0] == signature and self._still_current(cached[1]):
             return cached[1]
-        report = self._ingest_file(path, source)
+        report = self._unchanged_since_recorded(source, signature)
+        if report is None:
+            report = self._ingest_file(path, source)
+            if signature is not None and report.article_id is not None:
+                self.store.remember_file(source, *signature, report.article_id)
         if report.outcome == "skipped":
             log.warning("Skipped %s: %s", path, report.reason)
         elif report.outcome != "known":
@@ -108,6 +112,19 @@ class Ingestor:
         if signature is not None:
             self._seen[source] = (signature, report)
         return report
+
+    def _unchanged_since_recorded(self, source: str, signature: Signature | None) -> IngestReport | None:
+        """The indexed article, when the file has the size and mtime it had when it was read.
+
+        The index is rebuilt from the store at start: this keeps a restart from reading the whole
+        folder again. A file edited while the app was stopped has another signature and is read.
+        """
+        if signature is None:
+            return None
+        article_id = self.store.recorded_file(source, *signature)
+        if article_id is None or article_id not in self.index:
+            return None
+        return IngestReport(source, "known", article_id)
 
     def _still_current(self, report: IngestReport) -> bool:
         return report.outcome == "skipped" or (

@@ -52,6 +52,12 @@ CREATE TABLE IF NOT EXISTS announcements (
 );
 CREATE INDEX IF NOT EXISTS announcements_state ON announcements (state, not_before);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    source TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    article_id TEXT NOT NULL
+);
 """
 BASELINE_KEY = "baseline_done"
 
@@ -95,6 +101,8 @@ class ArticleStore(Protocol):
     def by_source(self, source: str) -> StoredArticle | None: ...
     def active_articles(self) -> list[StoredArticle]: ...
     def active_sources(self) -> list[str]: ...
+    def remember_file(self, source: str, size: int, mtime_ns: int, article_id: str) -> None: ...
+    def recorded_file(self, source: str, size: int, mtime_ns: int) -> str | None: ...
     def claim_announcement(self, worker: str, lease_seconds: float) -> Claim | None: ...
     def finish_announcement(self, article_id: str, worker: str, message_ts: str) -> bool: ...
     def retry_announcement(self, article_id: str, worker: str, error: str, delay: float) -> bool: ...
@@ -246,6 +254,26 @@ class SqliteStore:
             "SELECT source FROM articles WHERE removed_at IS NULL ORDER BY source"
         )
         return [row["source"] for row in rows]
+
+    def remember_file(self, source: str, size: int, mtime_ns: int, article_id: str) -> None:
+        """The file at `source`, with this size and mtime, holds `article_id`."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO files (source, size, mtime_ns, article_id) VALUES (?, ?, ?, ?)",
+                (source, size, mtime_ns, article_id),
+            )
+
+    def recorded_file(self, source: str, size: int, mtime_ns: int) -> str | None:
+        """The article id remembered for `source` when its size and mtime are still these, else None."""
+        row = (
+            self._connection()
+            .execute(
+                "SELECT article_id FROM files WHERE source = ? AND size = ? AND mtime_ns = ?",
+                (source, size, mtime_ns),
+            )
+            .fetchone()
+        )
+        return row["article_id"] if row else None
 
     # -- announcements --------------------------------------------------------------------------------
 

@@ -225,3 +225,26 @@ def test_two_server_processes_on_one_store_announce_once(settings, slack, folder
         "Mistral AI raises 600 million euros",
     ]
     assert [p.returncode for p in processes] == [0, 0]
+
+
+def test_a_restart_does_not_read_unchanged_files_again(server, slack, folder):
+    """Shown by a file whose text changed but whose size and mtime did not: the stored article stays."""
+    server.start()
+    server.stop()
+    seed = sorted(folder.glob("*.txt"))[0]
+    stamp = seed.stat()
+    seed.write_bytes(b"Unseen headline\n\nText that a restart must not read.".ljust(stamp.st_size))
+    os.utime(seed, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    feed = server.start()
+    assert feed.index.search("restart must not read", limit=1) == []
+    assert feed.index.article_count == 5
+
+
+def test_a_file_edited_while_stopped_is_read_at_the_next_start(server, slack, folder):
+    server.start()
+    server.stop()
+    seed = sorted(folder.glob("*.txt"))[0]
+    seed.write_text("Edited headline\n\nMistral AI opened an office in Singapore.", "utf-8")
+    feed = server.start()
+    assert [h.citation.title for h in feed.index.search("Singapore", limit=1)] == ["Edited headline"]
+    assert feed.index.article_count == 5
