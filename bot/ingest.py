@@ -18,12 +18,17 @@ from typing import Literal
 from bot.settings import Settings
 from bot.store import ArticleStore, open_store
 from search import Article, SearchIndex, parse_article
-from search.loader import ARTICLE_SUFFIXES, MAX_ARTICLE_BYTES, ArticleFileError, read_article_text
+from search.loader import (
+    MAX_ARTICLE_BYTES,
+    ArticleFileError,
+    article_paths,
+    is_article_name,
+    read_article_text,
+)
 
 log = logging.getLogger(__name__)
 
 Outcome = Literal["added", "updated", "known", "restored", "skipped"]
-TEMP_SUFFIXES = (".swp", ".swx", ".part", ".tmp", ".crdownload", ".partial")
 
 Signature = tuple[int, int]  # (size, mtime in ns)
 
@@ -45,16 +50,6 @@ class IngestReport:
         if self.outcome == "added" and not self.announced:
             return f"{self.source}: added (not announced: the server has not started on this store yet)"
         return f"{self.source}: {self.outcome}"
-
-
-def is_candidate_name(name: str) -> bool:
-    """An article file name: `.txt` or `.md`, not hidden, not an editor's or a download's temp file."""
-    lowered = name.lower()
-    if name.startswith((".", "~", "#")) or name.endswith(("~", "#")):
-        return False
-    if lowered.endswith(TEMP_SUFFIXES):
-        return False
-    return lowered.endswith(ARTICLE_SUFFIXES)
 
 
 def file_signature(path: Path) -> Signature | None:
@@ -168,7 +163,7 @@ class Ingestor:
     def article_files(self) -> list[Path]:
         if not self.folder.is_dir():
             return []
-        return sorted(p for p in self.folder.rglob("*") if is_candidate_name(p.name) and not p.is_dir())
+        return sorted(article_paths(self.folder))
 
     def removed_sources(self) -> list[str]:
         """Sources the store holds as active whose file is no longer in the folder."""
@@ -184,7 +179,7 @@ class Ingestor:
 
 def file_refusal(path: Path, *, max_bytes: int, folder: Path | None = None) -> str | None:
     """Why `path` cannot be ingested, found without reading it; None when it may be read."""
-    if not is_candidate_name(path.name):
+    if not is_article_name(path.name):
         return "not an article file (.txt or .md), or a hidden or temporary file"
     if folder is not None and path.is_symlink():
         try:

@@ -15,7 +15,8 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from bot.ingest import Ingestor, Signature, file_signature, is_candidate_name
+from bot.ingest import Ingestor, Signature, file_signature
+from search.loader import is_article_name
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class FolderWatcher:
     def notice(self, path: str | Path) -> None:
         """A path changed (created, written, moved or deleted): look at it soon."""
         path = Path(path)
-        if is_candidate_name(path.name):
+        if is_article_name(path.name):
             with self._lock:
                 self._changed.add(path)
             self._wake.set()

@@ -77,18 +77,11 @@ class SearchIndex:
     def passage_count(self) -> int:
         return self._alive
 
-    def __len__(self) -> int:
-        return len(self._articles)
-
     def __contains__(self, article_id: object) -> bool:
         return article_id in self._articles
 
     def get(self, article_id: str) -> Article | None:
         return self._articles.get(article_id)
-
-    def articles(self) -> list[Article]:
-        with self._lock:
-            return list(self._articles.values())
 
     def add(self, article: Article) -> bool:
         """Index `article`'s passages; False when an article with the same id is already there."""

@@ -28,6 +28,7 @@ from search.sentences import sentence_spans
 log = logging.getLogger(__name__)
 
 ARTICLE_SUFFIXES = (".txt", ".md")
+TEMP_SUFFIXES = (".swp", ".swx", ".part", ".tmp", ".crdownload", ".partial")
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024
 MAX_PASSAGE_CHARS = 700  # longer paragraphs are split at sentence boundaries
 TITLE_CHARS = 100
@@ -69,8 +70,16 @@ def load_articles(folder: str | Path) -> list[Article]:
 
 def article_paths(folder: Path) -> Iterable[Path]:
     for path in folder.rglob("*"):
-        if path.suffix.lower() in ARTICLE_SUFFIXES and not path.name.startswith(".") and path.is_file():
+        if is_article_name(path.name) and not path.is_dir():
             yield path
+
+
+def is_article_name(name: str) -> bool:
+    """An article file name: `.txt` or `.md`, not hidden, not an editor's or a download's temp file."""
+    lowered = name.lower()
+    if name.startswith((".", "~", "#")) or name.endswith(("~", "#")):
+        return False
+    return lowered.endswith(ARTICLE_SUFFIXES) and not lowered.endswith(TEMP_SUFFIXES)
 
 
 def load_article(path: str | Path, source: str | None = None) -> Article | None:

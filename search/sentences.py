@@ -23,7 +23,7 @@ def sentence_spans(text: str, language: Language) -> tuple[Span, ...]:
         if start < 0:
             continue
         end = start + len(stripped)
-        if spans and (end - start <= _SHORT_FRAGMENT or _too_short(text[spans[-1][0] : spans[-1][1]])):
+        if spans and (end - start <= _SHORT_FRAGMENT or _is_abbreviation(text[spans[-1][0] : spans[-1][1]])):
             spans[-1] = (spans[-1][0], end)
         else:
             spans.append((start, end))
@@ -31,5 +31,5 @@ def sentence_spans(text: str, language: Language) -> tuple[Span, ...]:
     return tuple(spans) or ((0, len(text)),)
 
 
-def _too_short(sentence: str) -> bool:
-    return len(sentence) <= _SHORT_FRAGMENT and bool(re.fullmatch(r"\w{1,3}\.", sentence))
+def _is_abbreviation(sentence: str) -> bool:
+    return bool(re.fullmatch(r"\w{1,3}\.", sentence))

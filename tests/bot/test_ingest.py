@@ -4,10 +4,11 @@ import os
 
 import pytest
 
-from bot.ingest import Ingestor, ingest_files, is_candidate_name, start_ingest
+from bot.ingest import Ingestor, ingest_files, start_ingest
 from bot.settings import load_settings
 from bot.store import SqliteStore
 from search import SearchIndex
+from search.loader import is_article_name
 
 NEWS = "Mistral AI opens an office in Singapore\n\nMistral AI said on Friday it will hire 40 engineers in Singapore."
 OTHER = (
@@ -124,7 +125,7 @@ def test_a_symlink_out_of_the_folder_is_refused(tmp_path, folder, ingestor):
     "name", [".a.txt", ".a.txt.swp", "a.txt~", "~a.txt", "a.txt.part", "a.pdf", "#a.txt#"]
 )
 def test_temporary_hidden_and_other_files_are_not_candidates(name):
-    assert not is_candidate_name(name)
+    assert not is_article_name(name)
 
 
 def test_cli_ingest_copies_records_and_says_what_it_did(tmp_path, folder, store):
