@@ -23,7 +23,9 @@ from typing import Literal, Protocol
 from search import Article, SearchIndex, parse_article
 
 RecordOutcome = Literal["added", "updated", "known", "restored"]
-AnnouncementState = Literal["pending", "posting", "posted", "skipped", "failed"]
+# 'unsure': a post timed out or was cut off, so it may have gone out; it is retried like 'pending',
+# but only after looking for it in the channel.
+AnnouncementState = Literal["pending", "unsure", "posting", "posted", "skipped", "failed"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -89,7 +91,8 @@ class Claim:
     article_id: str
     attempts: int
     lease_until: float
-    recovered: bool = False  # taken over from a worker whose lease ran out: it may have posted
+    # Taken over from a worker whose lease ran out, or retried after an unsure post: it may be posted.
+    recovered: bool = False
 
 
 class ArticleStore(Protocol):
@@ -105,7 +108,9 @@ class ArticleStore(Protocol):
     def recorded_file(self, source: str, size: int, mtime_ns: int) -> str | None: ...
     def claim_announcement(self, worker: str, lease_seconds: float) -> Claim | None: ...
     def finish_announcement(self, article_id: str, worker: str, message_ts: str) -> bool: ...
-    def retry_announcement(self, article_id: str, worker: str, error: str, delay: float) -> bool: ...
+    def retry_announcement(
+        self, article_id: str, worker: str, error: str, delay: float, *, unsure: bool = False
+    ) -> bool: ...
     def fail_announcement(self, article_id: str, worker: str, error: str) -> bool: ...
     def announcement_state(self, article_id: str) -> AnnouncementState | None: ...
     def close(self) -> None: ...
@@ -278,12 +283,13 @@ class SqliteStore:
     # -- announcements --------------------------------------------------------------------------------
 
     def claim_announcement(self, worker: str, lease_seconds: float) -> Claim | None:
-        """Take the oldest due announcement (pending, or posting with an expired lease) for `worker`."""
+        """Take the oldest due announcement (pending or unsure, or posting with an expired lease)."""
         now = self._clock()
         with self._transaction() as db:
             row = db.execute(
                 "SELECT article_id, attempts, state FROM announcements"
-                " WHERE (state = 'pending' AND not_before <= ?) OR (state = 'posting' AND lease_until < ?)"
+                " WHERE (state IN ('pending', 'unsure') AND not_before <= ?)"
+                " OR (state = 'posting' AND lease_until < ?)"
                 " ORDER BY created_at, article_id LIMIT 1",
                 (now, now),
             ).fetchone()
@@ -293,13 +299,14 @@ class SqliteStore:
             claimed = db.execute(
                 "UPDATE announcements SET state = 'posting', claimed_by = ?, lease_until = ?,"
                 " attempts = attempts + 1"
-                " WHERE article_id = ? AND ((state = 'pending' AND not_before <= ?)"
+                " WHERE article_id = ? AND ((state IN ('pending', 'unsure') AND not_before <= ?)"
                 " OR (state = 'posting' AND lease_until < ?))",
                 (worker, lease_until, row["article_id"], now, now),
             ).rowcount
             if not claimed:
                 return None
-            return Claim(row["article_id"], row["attempts"], lease_until, recovered=row["state"] == "posting")
+            recovered = row["state"] in ("posting", "unsure")
+            return Claim(row["article_id"], row["attempts"], lease_until, recovered=recovered)
 
     def finish_announcement(self, article_id: str, worker: str, message_ts: str) -> bool:
         """Record the post; False when `worker` no longer holds the claim (it expired and moved on)."""
@@ -312,15 +319,18 @@ class SqliteStore:
                 ).rowcount
             )
 
-    def retry_announcement(self, article_id: str, worker: str, error: str, delay: float) -> bool:
-        """Give the claim back, to be tried again after `delay` seconds (by any worker)."""
+    def retry_announcement(
+        self, article_id: str, worker: str, error: str, delay: float, *, unsure: bool = False
+    ) -> bool:
+        """Give the claim back, to be tried again after `delay` seconds (by any worker); `unsure`
+        when the failed try may have posted it."""
         with self._transaction() as db:
             return bool(
                 db.execute(
-                    "UPDATE announcements SET state = 'pending', not_before = ?, last_error = ?,"
+                    "UPDATE announcements SET state = ?, not_before = ?, last_error = ?,"
                     " claimed_by = NULL, lease_until = NULL"
                     " WHERE article_id = ? AND state = 'posting' AND claimed_by = ?",
-                    (self._clock() + delay, error, article_id, worker),
+                    ("unsure" if unsure else "pending", self._clock() + delay, error, article_id, worker),
                 ).rowcount
             )
 
