@@ -6,6 +6,7 @@ like Slack does, including 429 rate limits with a Retry-After header, so retry l
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
@@ -231,10 +232,8 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             if status == 429 and retry_after is not None:
                 self.send_header("Retry-After", str(retry_after))
             self.end_headers()
-            try:
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up waiting (see delay_next)
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(data)  # the client may have given up waiting (see delay_next)
 
         def log_message(self, format: str, *args: Any) -> None:
             """Quiet: the calls are in `FakeSlack.calls`."""
