@@ -27,6 +27,7 @@ from search.models import Language
 from search.stopwords import BY_LANGUAGE
 
 LANGUAGES: tuple[Language, ...] = ("en", "fr")
+ANALYZER_VERSION = 1  # bump on any change of the terms a text gives: saved indexes are then rebuilt
 _STEMMER_NAMES = {"en": "english", "fr": "french"}
 
 # A word: letters and digits, possibly joined by apostrophes or hyphens; or a lone currency sign.

@@ -9,15 +9,19 @@ live counts, so scores stay equal to rank-bm25's on the same passages after any 
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import threading
 from array import array
 from collections import Counter
+from collections.abc import Iterable
+from itertools import chain
+from typing import NamedTuple
 
 import numpy as np
 
 from search.analysis import Analyzer
-from search.models import Article, Citation, Hit, Passage
+from search.models import Article, Citation, Hit, Language, Passage, PassageKind, Span
 from search.query import clean_query
 from search.scoring import BM25Plus, Scorer
 from search.snippets import make_snippet
@@ -38,8 +42,42 @@ class _Postings:
         self.tfs = array("H")
 
 
+EXTEND_CHUNK = 20_000  # articles analysed at a time by `extend`: bounds the memory of a build
+KINDS: tuple[PassageKind, ...] = ("body", "list", "heading", "caption", "embed")
+_KIND_CODES = {kind: code for code, kind in enumerate(KINDS)}
+_LANGUAGES: tuple[Language, ...] = ("en", "fr")
+_HEADING = _KIND_CODES["heading"]
+
+
+class AnalysedPassage(NamedTuple):
+    """A passage with its analysed terms: what the index keeps, and what a saved index holds."""
+
+    position: int
+    kind: str
+    text: str
+    sentences: tuple[Span, ...]
+    length: int  # the number of terms (0 for a heading, which is not searched)
+    counts: dict[str, int]  # each term with its frequency in the passage
+
+
+class ArticleRecord(NamedTuple):
+    """An article's citation fields and its analysed passages."""
+
+    id: str
+    title: str
+    date: dt.date | None
+    language: str
+    source: str
+    passages: list[AnalysedPassage]
+
+
 class SearchIndex:
-    """Articles in, ranked cited passages out. Safe to `add` and `remove` while queries are served."""
+    """Articles in, ranked cited passages out. Safe to `add` and `remove` while queries are served.
+
+    The passages are held in columns (texts, kinds, sentence spans, lengths, the article they belong
+    to), not as objects: a `Passage` or an `Article` is made only for a hit or a `get`. That keeps the
+    index at a few hundred bytes a passage beyond the texts themselves.
+    """
 
     def __init__(
         self,
@@ -54,10 +92,22 @@ class SearchIndex:
         self.per_article = per_article
         self.near_duplicate = near_duplicate
         self._lock = threading.RLock()
-        self._articles: dict[str, Article] = {}
-        self._article_docs: dict[str, list[int]] = {}
-        self._passages: list[Passage | None] = []
-        self._languages: list[str] = []
+        # One slot per article ever added (None fields once removed).
+        self._slots: dict[str, int] = {}
+        self._ids: list[str | None] = []
+        self._titles: list[str | None] = []
+        self._sources: list[str | None] = []
+        self._dates = array("i")  # proleptic ordinal, 0 for no date
+        self._article_languages = bytearray()
+        self._first_doc = array("i")
+        self._doc_counts = array("i")
+        # One doc per passage (headings included, though never searched).
+        self._texts: list[str | None] = []
+        self._doc_slots = array("i")
+        self._kinds = bytearray()
+        self._positions = array("i")
+        self._sentence_bounds = array("q", [0])  # doc d's spans are _spans[2*b[d] : 2*b[d+1]]
+        self._spans = array("i")
         self._lengths = array("d")
         self._priors = array("d")
         self._postings: dict[str, _Postings] = {}
@@ -71,70 +121,171 @@ class SearchIndex:
 
     @property
     def article_count(self) -> int:
-        return len(self._articles)
+        return len(self._slots)
 
     @property
     def passage_count(self) -> int:
         return self._alive
 
     def __contains__(self, article_id: object) -> bool:
-        return article_id in self._articles
+        return article_id in self._slots
+
+    def article_ids(self) -> set[str]:
+        with self._lock:
+            return set(self._slots)
 
     def get(self, article_id: str) -> Article | None:
-        return self._articles.get(article_id)
+        """The article, made from the index's columns. Its `text` is its title and passages joined
+        (the file's exact text is in the store)."""
+        with self._lock:
+            slot = self._slots.get(article_id)
+            if slot is None:
+                return None
+            first = self._first_doc[slot]
+            passages = tuple(self._passage(doc) for doc in range(first, first + self._doc_counts[slot]))
+            citation = self._citation(slot)
+        return Article(
+            id=citation.article_id,
+            title=citation.title,
+            date=citation.date,
+            language=citation.language,
+            source=citation.source,
+            text="\n\n".join([citation.title, *(p.text for p in passages)]),
+            passages=passages,
+        )
 
     def add(self, article: Article) -> bool:
         """Index `article`'s passages; False when an article with the same id is already there."""
-        analysed = [
-            (passage, self.analyzer.terms(passage.text, article.language))
-            for passage in article.passages
-            if passage.searchable
-        ]
+        record = self.analyse(article)
         with self._lock:
-            if article.id in self._articles:
+            if article.id in self._slots:
                 return False
-            self._articles[article.id] = article
-            self._article_docs[article.id] = [
-                self._add_passage(p, terms, article.language) for p, terms in analysed
-            ]
-            self._all_df = None
+            self._insert([record])
             return True
 
-    def _add_passage(self, passage: Passage, terms: list[str], language: str) -> int:
-        doc = len(self._passages)
-        self._passages.append(passage)
-        self._languages.append(language)
-        self._lengths.append(len(terms))
-        self._priors.append(KIND_PRIORS.get(passage.kind, 1.0))
-        for term, count in Counter(terms).items():
+    def extend(self, articles: Iterable[Article]) -> int:
+        """Add many articles at once (a build): the postings are appended in bulk. The number added."""
+        added = 0
+        for chunk in batched(articles, EXTEND_CHUNK):
+            added += self.insert_records([self.analyse(article) for article in chunk])
+        return added
+
+    def insert_records(self, records: Iterable[ArticleRecord]) -> int:
+        """Add already analysed articles (from `analyse`, or read back from a saved index)."""
+        with self._lock:
+            fresh: dict[str, ArticleRecord] = {}
+            for record in records:
+                if record.id not in self._slots:
+                    fresh.setdefault(record.id, record)
+            self._insert(list(fresh.values()))
+            return len(fresh)
+
+    def analyse(self, article: Article) -> ArticleRecord:
+        """The article's fields and its passages' terms, ready to insert (or to save)."""
+        passages = []
+        for passage in article.passages:
+            counts: dict[str, int] = {}
+            length = 0
+            if passage.searchable:
+                terms = self.analyzer.terms(passage.text, article.language)
+                counts, length = Counter(terms), len(terms)
+            passages.append(
+                AnalysedPassage(
+                    passage.position, passage.kind, passage.text, passage.sentences, length, counts
+                )
+            )
+        return ArticleRecord(
+            article.id, article.title, article.date, article.language, article.source, passages
+        )
+
+    def _insert(self, records: list[ArticleRecord]) -> None:
+        """Append articles whose ids are not indexed yet; the postings of all their passages in one go."""
+        pair_terms: list[Iterable[str]] = []
+        pair_tfs: list[Iterable[int]] = []
+        pair_counts: list[int] = []
+        pair_docs: list[int] = []
+        for record in records:
+            slot = len(self._ids)
+            self._slots[record.id] = slot
+            self._ids.append(record.id)
+            self._titles.append(record.title)
+            self._sources.append(record.source)
+            self._dates.append(record.date.toordinal() if record.date else 0)
+            self._article_languages.append(_LANGUAGES.index(record.language))
+            self._first_doc.append(len(self._texts))
+            self._doc_counts.append(len(record.passages))
+            for passage in record.passages:
+                doc = len(self._texts)
+                kind = _KIND_CODES[passage.kind]
+                self._texts.append(passage.text)
+                self._doc_slots.append(slot)
+                self._kinds.append(kind)
+                self._positions.append(passage.position)
+                for start, end in passage.sentences:
+                    self._spans.append(start)
+                    self._spans.append(end)
+                self._sentence_bounds.append(len(self._spans) // 2)
+                self._lengths.append(passage.length)
+                self._priors.append(KIND_PRIORS.get(passage.kind, 1.0))
+                if kind == _HEADING:
+                    continue
+                self._alive += 1
+                self._total_length += passage.length
+                if passage.counts:
+                    pair_terms.append(passage.counts.keys())
+                    pair_tfs.append(passage.counts.values())
+                    pair_counts.append(len(passage.counts))
+                    pair_docs.append(doc)
+        self._append_postings(pair_terms, pair_tfs, pair_counts, pair_docs)
+        self._all_df = None
+
+    def _append_postings(self, terms, tfs, counts, docs) -> None:
+        """Group (term, doc, tf) triples by term with one stable sort and append each term's run."""
+        if not docs:
+            return
+        all_terms = list(chain.from_iterable(terms))
+        vocabulary = list(dict.fromkeys(all_terms))
+        number = {term: i for i, term in enumerate(vocabulary)}
+        term_ids = np.fromiter(map(number.__getitem__, all_terms), dtype=np.int64, count=len(all_terms))
+        doc_ids = np.repeat(np.array(docs, dtype=np.int32), counts)
+        term_tfs = np.minimum(
+            np.fromiter(chain.from_iterable(tfs), dtype=np.int64, count=len(all_terms)), 65535
+        )
+        order = np.argsort(term_ids, kind="stable")
+        doc_ids, term_tfs = doc_ids[order], term_tfs[order].astype(np.uint16)
+        bounds = np.searchsorted(term_ids[order], np.arange(len(vocabulary) + 1))
+        doc_bytes, tf_bytes = doc_ids.tobytes(), term_tfs.tobytes()
+        for term, start, end in zip(vocabulary, bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
             postings = self._postings.get(term)
             if postings is None:
                 postings = self._postings[term] = _Postings()
-            postings.docs.append(doc)
-            postings.tfs.append(min(count, 65535))
-            self._df[term] = self._df.get(term, 0) + 1
-        self._alive += 1
-        self._total_length += len(terms)
-        return doc
+            postings.docs.frombytes(doc_bytes[4 * start : 4 * end])
+            postings.tfs.frombytes(tf_bytes[2 * start : 2 * end])
+            self._df[term] = self._df.get(term, 0) + end - start
 
     def remove(self, article_id: str) -> bool:
         """Take an article out of the index; False when it was not there."""
         with self._lock:
-            article = self._articles.pop(article_id, None)
-            if article is None:
+            slot = self._slots.pop(article_id, None)
+            if slot is None:
                 return False
-            for doc in self._article_docs.pop(article_id):
-                passage = self._passages[doc]
-                for term in set(self.analyzer.terms(passage.text, article.language)):
+            language = _LANGUAGES[self._article_languages[slot]]
+            first = self._first_doc[slot]
+            for doc in range(first, first + self._doc_counts[slot]):
+                text = self._texts[doc]
+                self._texts[doc] = None
+                if self._kinds[doc] == _HEADING:
+                    continue
+                for term in set(self.analyzer.terms(text, language)):
                     self._df[term] -= 1
                     if not self._df[term]:
                         del self._df[term]
-                self._passages[doc] = None
                 self._dead.add(doc)
                 self._alive -= 1
                 self._total_length -= self._lengths[doc]
+            self._ids[slot] = self._titles[slot] = self._sources[slot] = None
             self._all_df = None
-            if len(self._dead) > max(1000, len(self._passages) // 4):
+            if len(self._dead) > max(1000, len(self._texts) // 4):
                 self._compact()
             return True
 
@@ -156,6 +307,30 @@ class SearchIndex:
             self._postings[term] = fresh
         self._dead.clear()
 
+    # -- passages, made on demand ---------------------------------------------------------------------
+
+    def _passage(self, doc: int) -> Passage:
+        slot = self._doc_slots[doc]
+        low, high = self._sentence_bounds[doc], self._sentence_bounds[doc + 1]
+        spans = self._spans[2 * low : 2 * high]
+        return Passage.model_construct(
+            article_id=self._ids[slot],
+            position=self._positions[doc],
+            text=self._texts[doc],
+            kind=KINDS[self._kinds[doc]],
+            sentences=tuple(zip(spans[::2], spans[1::2], strict=True)),
+        )
+
+    def _citation(self, slot: int) -> Citation:
+        ordinal = self._dates[slot]
+        return Citation.model_construct(
+            article_id=self._ids[slot],
+            title=self._titles[slot],
+            date=dt.date.fromordinal(ordinal) if ordinal else None,
+            source=self._sources[slot],
+            language=_LANGUAGES[self._article_languages[slot]],
+        )
+
     # -- ranking --------------------------------------------------------------------------------------
 
     def search(self, query: str, limit: int = 5) -> list[Hit]:
@@ -168,18 +343,19 @@ class SearchIndex:
             docs, scores, idf = self._score(weights)
             scores = scores * np.frombuffer(self._priors, dtype=np.float64)[docs]
             ranked = self._diverse(docs, scores, limit)
-            found = [(self._passages[doc], self._languages[doc], score) for doc, score in ranked]
-            articles = {p.article_id: self._articles[p.article_id] for p, _, _ in found}
+            found = [
+                (self._passage(doc), self._citation(self._doc_slots[doc]), score) for doc, score in ranked
+            ]
         snippet_weights = {term: weights[term] * idf[term] for term in idf}
         hits = []
-        for passage, language, score in found:
-            marks = self.analyzer.marks(passage.text, language, snippet_weights.keys())
+        for passage, citation, score in found:
+            marks = self.analyzer.marks(passage.text, citation.language, snippet_weights.keys())
             hits.append(
                 Hit(
                     score=score,
                     passage=passage,
                     snippet=make_snippet(passage, marks, snippet_weights),
-                    citation=articles[passage.article_id].citation,
+                    citation=citation,
                     terms=tuple(term for term in idf if any(term in m.terms for m in marks)),
                 )
             )
@@ -207,7 +383,7 @@ class SearchIndex:
         with self._lock:
             docs, scores, _ = self._score(dict(Counter(terms)))
             order = _top(scores, limit)
-            return [(self._passages[docs[i]], float(scores[i])) for i in order]
+            return [(self._passage(int(docs[i])), float(scores[i])) for i in order]
 
     def _score(self, weights: dict[str, float]) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
         """The passages containing at least one term, with their BM25 scores, and each term's idf."""
@@ -227,7 +403,7 @@ class SearchIndex:
             gain = self.scorer.tf_weight(tfs, lengths[docs], avgdl) - base
             parts_docs.append(docs)
             parts_scores.append((weights[term] * term_idf) * gain)
-        docs, scores = _accumulate(parts_docs, parts_scores, len(self._passages))
+        docs, scores = _accumulate(parts_docs, parts_scores, len(self._texts))
         if self._dead:
             alive = ~np.isin(docs, np.fromiter(self._dead, dtype=np.int32))
             docs, scores = docs[alive], scores[alive]
@@ -249,18 +425,18 @@ class SearchIndex:
         chosen: list[tuple[int, float]] = []
         deferred: list[tuple[int, float]] = []
         seen: list[set[str]] = []
-        per_article: Counter[str] = Counter()
+        per_article: Counter[int] = Counter()
         for i in _top(scores, limit * 5 + 20):
             doc, score = int(docs[i]), float(scores[i])
-            passage = self._passages[doc]
-            words = set(passage.text.lower().split())
+            words = set(self._texts[doc].lower().split())
             if any(_jaccard(words, other) >= self.near_duplicate for other in seen):
                 continue
             seen.append(words)
-            if per_article[passage.article_id] >= self.per_article:
+            slot = self._doc_slots[doc]
+            if per_article[slot] >= self.per_article:
                 deferred.append((doc, score))
                 continue
-            per_article[passage.article_id] += 1
+            per_article[slot] += 1
             chosen.append((doc, score))
             if len(chosen) == limit:
                 break
@@ -288,11 +464,11 @@ class SearchIndex:
             docs, scores, _ = self._score(dict.fromkeys(distinctive, 1.0))
             best: dict[str, float] = {}
             for i in _top(scores, len(scores)):
-                article_id = self._passages[int(docs[i])].article_id
-                if article_id != article.id:
-                    best[article_id] = best.get(article_id, 0.0) + float(scores[i])
+                slot = self._doc_slots[int(docs[i])]
+                if self._ids[slot] != article.id:
+                    best[slot] = best.get(slot, 0.0) + float(scores[i])
             ranked = sorted(best, key=best.get, reverse=True)[:limit]
-            return [self._articles[a].citation for a in ranked]
+            return [self._citation(slot) for slot in ranked]
 
 
 def _accumulate(
@@ -328,3 +504,15 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
 
 def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0
+
+
+def batched(items: Iterable, size: int) -> Iterable[list]:
+    """`items` in lists of `size` (itertools.batched is Python 3.12+)."""
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
