@@ -31,9 +31,10 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.index_files import index_folder, open_index
 from bot.ingest import Ingestor, start_ingest
 from bot.settings import Settings
-from bot.store import ArticleStore, Claim, article_of, index_from_store, open_store
+from bot.store import ArticleStore, Claim, article_of, open_store
 from bot.watcher import FolderWatcher
 from handlers.notifications import announcement_message, find_announcement, post_announcement
 from search import Article, SearchIndex
@@ -248,12 +249,12 @@ class NewsFeed:
 
 
 def start_news_feed(settings: Settings, client: WebClient, **notifier_options) -> NewsFeed:
-    """Open the store, rebuild the index from it, catch up with the folder, then watch and announce.
+    """Open the store and its saved index, catch up with the folder, then watch and announce.
 
     The index returned in the feed is the one the Slack handlers must answer from.
     """
     store = open_store(settings.database_url)
-    index = index_from_store(store)
+    index = open_index(store, index_folder(settings.database_url))
     notifier = Notifier(store, index, client, settings.notify_channel, **notifier_options)
     ingestor = Ingestor(store, index, settings.articles_dir, on_added=notifier.wake)
     start_ingest(store, index, ingestor)

@@ -63,6 +63,10 @@ class IndexFileError(Exception):
     """The saved index cannot be used as it is (missing, another version, damaged): rebuild it."""
 
 
+class NoSavedIndex(IndexFileError):
+    """There is no saved index yet (a first start)."""
+
+
 def index_version(analyzer: Analyzer) -> str:
     """What the saved terms depend on: the file format, the analyser's rules and its settings."""
     settings = ",".join(
@@ -95,7 +99,7 @@ class SavedIndex(SearchIndex):
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise IndexFileError(f"no saved index in {self.folder}") from None
+            raise NoSavedIndex(f"no saved index in {self.folder}") from None
         except OSError as error:
             raise IndexFileError(f"cannot read {path}: {error}") from None
         header, columns = _read_snapshot(data, self.version)
@@ -134,20 +138,29 @@ class SavedIndex(SearchIndex):
     def _insert(self, records: list[ArticleRecord]) -> None:
         super()._insert(records)
         if self._journal is not None and records:
-            self._journal.append([{"add": _record_json(record)} for record in records])
-            self._maybe_compact()
+            self._log_changes([{"add": _record_json(record)} for record in records])
 
     def remove(self, article_id: str) -> bool:
         with self._lock:
             removed = super().remove(article_id)
             if removed and self._journal is not None:
-                self._journal.append([{"remove": article_id}])
-                self._maybe_compact()
+                self._log_changes([{"remove": article_id}])
             return removed
 
-    def _maybe_compact(self) -> None:
-        if self._journal is not None and self._journal.size > self._compact_threshold():
-            self.save()
+    def _log_changes(self, entries: list[dict]) -> None:
+        """Append to the journal, and compact when it has grown; a disk error stops saving (the index
+        goes on in memory, and the next start repairs the files from the store)."""
+        try:
+            self._journal.append(entries)
+            if self._journal.size > self._compact_threshold():
+                self.save()
+        except OSError as error:
+            log.error(
+                "The search index in %s can no longer be saved (%s); it is repaired at the next start",
+                self.folder,
+                error,
+            )
+            self._journal = None
 
     def _compact_threshold(self) -> int:
         return max(MIN_COMPACT_BYTES, self._snapshot_bytes // 4)
@@ -320,7 +333,7 @@ def _read_snapshot(data: bytes, version: str) -> tuple[dict, dict]:
         elif kind == "utf8":
             text = bytes(raw).decode("utf-8", "surrogatepass")
             ends = np.cumsum(columns[name]).tolist()
-            columns[name] = [text[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+            columns[name] = [text[a:b] for a, b in zip([0, *ends], ends, strict=False)]
         else:
             columns[name] = np.frombuffer(raw, dtype=np.dtype(kind))
     _check(columns)
