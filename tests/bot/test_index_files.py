@@ -1,0 +1,139 @@
+"""The saved index beside the store: a restart opens it without parsing; anything off is rebuilt or repaired.
+
+Parsing is counted by wrapping the real parser (the call goes through): no code of ours is replaced.
+"""
+
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+from slack_sdk import WebClient
+
+import bot.ingest
+import bot.store
+from bot.index_files import index_folder, open_index
+from bot.notifier import start_news_feed
+from bot.settings import load_settings
+from bot.store import SqliteStore
+from search import load_articles
+from search.persist import SNAPSHOT
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+QUERIES = ["valuation", "Mistral partnership Microsoft", "Arthur Mensch"]
+
+
+@pytest.fixture
+def parses(monkeypatch):
+    """How many times an article text was parsed, by the start (store) and by the folder scan."""
+    calls = {"count": 0}
+    real = bot.store.parse_article
+
+    def counting(text, source):
+        calls["count"] += 1
+        return real(text, source)
+
+    monkeypatch.setattr(bot.store, "parse_article", counting)
+    monkeypatch.setattr(bot.ingest, "parse_article", counting)
+    return calls
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = SqliteStore(tmp_path / "bot.db")
+    for article in load_articles(SEEDS):
+        store.record(article, announce=False)
+    yield store
+    store.close()
+
+
+def answers(index):
+    return [[(h.passage.id, round(h.score, 9), h.snippet.text) for h in index.search(q, 5)] for q in QUERIES]
+
+
+def test_a_restart_with_nothing_changed_parses_no_article(tmp_path, parses):
+    folder = tmp_path / "articles"
+    shutil.copytree(SEEDS, folder)
+    settings = load_settings(
+        require_slack=False,
+        slack_bot_token="xoxb-test",
+        slack_api_url="http://127.0.0.1:9/api/",
+        articles_dir=str(folder),
+        database_url=f"sqlite:///{tmp_path / 'data' / 'bot.db'}",
+    )
+    client = WebClient(token="xoxb-test", base_url=settings.slack_api_url)
+    feed = start_news_feed(settings, client)
+    first = answers(feed.index), feed.index.article_ids()
+    feed.stop()
+    assert parses["count"] >= len(first[1]) > 0
+    assert (index_folder(settings.database_url) / SNAPSHOT).is_file()
+
+    parses["count"] = 0
+    feed = start_news_feed(settings, client)
+    try:
+        assert parses["count"] == 0
+        assert (answers(feed.index), feed.index.article_ids()) == first
+    finally:
+        feed.stop()
+
+
+def test_the_index_folder_is_beside_the_store():
+    assert index_folder("sqlite:////var/lib/bot/bot.db") == Path("/var/lib/bot/bot.index")
+
+
+def test_first_open_builds_and_saves_then_reopens_without_parsing(tmp_path, store, parses):
+    built = open_index(store, tmp_path / "index")
+    assert built.article_ids() == store.active_ids()
+    parses["count"] = 0
+    reopened = open_index(store, tmp_path / "index")
+    assert parses["count"] == 0
+    assert answers(reopened) == answers(built)
+
+
+def test_an_article_the_files_lack_is_added_by_parsing_only_it(tmp_path, store, parses):
+    open_index(store, tmp_path / "index")
+    news = "date 2024-06-11\nMistral AI raises 600 million euros\n\nMistral AI raised 600 million euros on Tuesday."
+    added = store.record(bot.store.parse_article(news, "raise.txt"), announce=False).article_id
+    parses["count"] = 0
+    index = open_index(store, tmp_path / "index")
+    assert parses["count"] == 1
+    assert added in index and index.search("600 million euros", 1)[0].citation.article_id == added
+    parses["count"] = 0
+    assert added in open_index(store, tmp_path / "index"), "the repair was saved"
+    assert parses["count"] == 0
+
+
+def test_an_article_the_store_removed_leaves_the_index(tmp_path, store, parses):
+    open_index(store, tmp_path / "index")
+    source = sorted(store.active_sources())[0]
+    gone = store.mark_removed(source)
+    parses["count"] = 0
+    index = open_index(store, tmp_path / "index")
+    assert gone not in index and index.article_ids() == store.active_ids()
+    assert parses["count"] == 0
+    assert gone not in open_index(store, tmp_path / "index")
+
+
+def test_a_damaged_index_is_rebuilt_with_one_log_line(tmp_path, store, caplog):
+    good = answers(open_index(store, tmp_path / "index"))
+    snapshot = tmp_path / "index" / SNAPSHOT
+    snapshot.write_bytes(snapshot.read_bytes()[:-1000])
+    with caplog.at_level(logging.INFO):
+        index = open_index(store, tmp_path / "index")
+    lines = [r for r in caplog.records if r.name.startswith(("bot.index_files", "search.persist"))]
+    assert len(lines) == 1 and lines[0].levelno == logging.WARNING and "Rebuilding" in lines[0].getMessage()
+    assert answers(index) == good
+    assert answers(open_index(store, tmp_path / "index")) == good
+
+
+def test_an_index_of_another_version_is_rebuilt_once(tmp_path, store, parses, monkeypatch, caplog):
+    open_index(store, tmp_path / "index")
+    monkeypatch.setattr("search.persist.ANALYZER_VERSION", 2)
+    parses["count"] = 0
+    with caplog.at_level(logging.WARNING):
+        index = open_index(store, tmp_path / "index")
+    assert parses["count"] == len(store.active_ids()) and index.article_ids() == store.active_ids()
+    assert "another version" in caplog.text
+    parses["count"] = 0
+    open_index(store, tmp_path / "index")
+    assert parses["count"] == 0, "rebuilt once, then opened"
