@@ -1,0 +1,336 @@
+"""Index benchmark: our saved SearchIndex against the engines a user would pick, in one run.
+
+    pip install -e '.[bench]'
+    python tests/benchmarks/engines_bench.py [--sizes 10000 100000] [--queries 200] [--million]
+
+Engines, all on the same synthetic corpus (`synthetic.py`: Zipf words that are their own stems, so every
+engine sees the same tokens): plain rank-bm25 (BM25Okapi, saved with pickle), bm25s, tantivy, SQLite
+FTS5, and ours (`search.persist.SavedIndex`). For each engine and size, in fresh processes:
+- build: from passage texts to an index in memory (ours: analysis included) and then saved to disk;
+- start: a new process opens the saved index until it can answer (ours: `SavedIndex.load`);
+- query p50/p95: top 10 for 1-4 word queries (ours: with snippets, diversity and citations; the others:
+  ids and scores, tantivy and FTS5 also fetch the stored text);
+- memory: resident memory of the process holding the opened index after the queries, minus the
+  process with the corpus alone, minus (ours) the passage texts it holds, per passage.
+Timings on a shared machine are noisy: compare the ratios within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import pickle
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.benchmarks import synthetic  # noqa: E402
+
+VOCABULARY = 50_000
+TOP = 10
+ENGINES = ("rank-bm25", "bm25s", "tantivy", "fts5", "ours")
+PLAIN_QUERIES = 40  # rank-bm25 scores every passage for every query: fewer queries keep the run short
+
+
+def corpus(size: int) -> list[str]:
+    return [" ".join(words) for words in synthetic.passages(size, synthetic.vocabulary(VOCABULARY), seed=size)]
+
+
+def queries(size: int, n: int) -> list[list[str]]:
+    return synthetic.queries(n, synthetic.vocabulary(VOCABULARY), seed=size + 1)
+
+
+def resident_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("needs /proc (Linux)")
+
+
+# -- engines: build(texts, folder) and open(folder) -> query(words) -----------------------------------
+
+
+def build_rank_bm25(texts, folder):
+    import rank_bm25
+
+    bm25 = rank_bm25.BM25Okapi([text.split() for text in texts])
+    built = time.perf_counter()
+    with (folder / "bm25.pickle").open("wb") as out:
+        pickle.dump(bm25, out, protocol=pickle.HIGHEST_PROTOCOL)
+    return built
+
+
+def open_rank_bm25(folder):
+    with (folder / "bm25.pickle").open("rb") as source:
+        bm25 = pickle.load(source)
+
+    def query(words):
+        scores = bm25.get_scores(words)
+        top = np.argpartition(-scores, TOP)[:TOP]
+        return top[np.argsort(-scores[top], kind="stable")]
+
+    return query
+
+
+def build_bm25s(texts, folder):
+    import bm25s
+
+    retriever = bm25s.BM25()
+    retriever.index([text.split() for text in texts], show_progress=False)
+    built = time.perf_counter()
+    retriever.save(folder / "bm25s", show_progress=False)
+    return built
+
+
+def open_bm25s(folder):
+    import bm25s
+
+    retriever = bm25s.BM25.load(folder / "bm25s", show_progress=False, verbosity=0)
+    vocabulary = retriever.vocab_dict
+
+    def query(words):
+        known = [w for w in words if w in vocabulary]
+        if not known:
+            return []
+        return retriever.retrieve([known], k=TOP, show_progress=False, n_threads=1)
+
+    return query
+
+
+def build_tantivy(texts, folder):
+    import tantivy
+
+    schema = tantivy.SchemaBuilder().add_text_field("text", stored=True).build()
+    (folder / "tantivy").mkdir()
+    index = tantivy.Index(schema, path=str(folder / "tantivy"))
+    writer = index.writer(heap_size=256_000_000, num_threads=1)
+    for text in texts:
+        writer.add_document(tantivy.Document(text=text))
+    writer.commit()
+    writer.wait_merging_threads()
+    return time.perf_counter()
+
+
+def open_tantivy(folder):
+    import tantivy
+
+    index = tantivy.Index.open(str(folder / "tantivy"))
+    searcher = index.searcher()
+
+    def query(words):
+        parsed = index.parse_query(" ".join(words), ["text"])
+        return [searcher.doc(address)["text"][0] for _, address in searcher.search(parsed, TOP).hits]
+
+    return query
+
+
+def build_fts5(texts, folder):
+    db = sqlite3.connect(folder / "fts.db")
+    db.execute("CREATE VIRTUAL TABLE passages USING fts5(text)")
+    db.executemany("INSERT INTO passages (text) VALUES (?)", ((t,) for t in texts))
+    db.commit()
+    built = time.perf_counter()
+    db.close()
+    return built
+
+
+def open_fts5(folder):
+    db = sqlite3.connect(folder / "fts.db", check_same_thread=False)
+    db.execute("SELECT count(*) FROM passages WHERE passages MATCH 'zzz'").fetchall()
+
+    def query(words):
+        match = " OR ".join(f'"{w}"' for w in words)
+        return db.execute(
+            "SELECT rowid, text, bm25(passages) FROM passages WHERE passages MATCH ? ORDER BY rank LIMIT ?",
+            (match, TOP),
+        ).fetchall()
+
+    return query
+
+
+def build_ours(texts, folder):
+    from search.persist import SavedIndex
+
+    articles = [synthetic.article(f"p{i}", [text.split()]) for i, text in enumerate(texts)]
+    start = time.perf_counter()
+    index = SavedIndex(folder / "ours")
+    index.extend(articles)
+    built = time.perf_counter()
+    index.save()
+    return built, start
+
+
+def open_ours(folder):
+    from search.persist import SavedIndex
+
+    index = SavedIndex(folder / "ours")
+    index.load()
+    open_ours.index = index
+    return lambda words: index.search(" ".join(words), TOP)
+
+
+BUILDERS = {
+    "rank-bm25": build_rank_bm25,
+    "bm25s": build_bm25s,
+    "tantivy": build_tantivy,
+    "fts5": build_fts5,
+    "ours": build_ours,
+}
+OPENERS = {
+    "rank-bm25": open_rank_bm25,
+    "bm25s": open_bm25s,
+    "tantivy": open_tantivy,
+    "fts5": open_fts5,
+    "ours": open_ours,
+}
+
+
+# -- children: one engine, one size, one fresh process -------------------------------------------------
+
+
+def child_build(engine: str, size: int, folder: Path) -> dict:
+    texts = corpus(size)
+    gc.collect()
+    start = time.perf_counter()
+    result = BUILDERS[engine](texts, folder)
+    built, start = result if isinstance(result, tuple) else (result, start)
+    saved = time.perf_counter()
+    disk = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+    return {"build_s": built - start, "build_save_s": saved - start, "disk_mb": disk / 1e6}
+
+
+def child_open(engine: str, size: int, folder: Path, n_queries: int) -> dict:
+    texts = corpus(size)
+    asked = queries(size, PLAIN_QUERIES if engine == "rank-bm25" else n_queries)
+    gc.collect()
+    before = resident_bytes()
+    start = time.perf_counter()
+    query = OPENERS[engine](folder)
+    started = time.perf_counter() - start
+    latencies = []
+    for words in asked:
+        t = time.perf_counter()
+        query(words)
+        latencies.append(time.perf_counter() - t)
+    gc.collect()
+    held = resident_bytes() - before
+    if engine == "ours":  # the passage texts are the texts: only what the index adds is counted
+        held -= sum(sys.getsizeof(t) for t in open_ours.index._texts if t is not None)
+    out = {
+        "start_s": started,
+        "p50_ms": float(np.percentile(latencies, 50) * 1000),
+        "p95_ms": float(np.percentile(latencies, 95) * 1000),
+        "memory_per_passage": held / size,
+    }
+    if engine == "ours" and size <= 100_000:
+        out["parity"] = parity(open_ours.index, texts, asked[:30])
+    del texts
+    return out
+
+
+def parity(index, texts: list[str], asked: list[list[str]]) -> str:
+    """Our top-10 scores equal rank-bm25's BM25Plus scores on the same tokens (the variant we rank with)."""
+    import rank_bm25
+
+    reference = rank_bm25.BM25Plus([text.split() for text in texts])
+    same = 0
+    for words in asked:
+        scores = reference.get_scores(words)
+        hits = index.search(" ".join(words), TOP)
+        same += all(np.isclose(scores[int(h.citation.article_id[1:])], h.score) for h in hits) and (
+            not hits or np.isclose(hits[0].score, scores.max())
+        )
+    return f"{same}/{len(asked)}"
+
+
+def run_child(*args: str) -> dict:
+    result = subprocess.run(
+        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, timeout=7200
+    )
+    if result.returncode:
+        raise RuntimeError(f"{args}: {result.stderr[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def measure(sizes: list[int], n_queries: int, engines: list[str]) -> dict:
+    table: dict = {}
+    for size in sizes:
+        for engine in engines:
+            folder = Path(tempfile.mkdtemp(prefix=f"bench-{engine}-{size}-"))
+            try:
+                built = run_child("build", engine, str(size), str(folder), str(n_queries))
+                opened = run_child("open", engine, str(size), str(folder), str(n_queries))
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+            table[(engine, size)] = {**built, **opened}
+            print(f"... {engine} at {size:,}: {table[(engine, size)]}", file=sys.stderr, flush=True)
+    return table
+
+
+def report(table: dict, sizes: list[int], engines: list[str]) -> None:
+    print(f"\nIndex benchmark: Zipf corpus ({VOCABULARY:,}-word vocabulary, ~60 tokens a passage), top {TOP}")
+    print(
+        f"{'passages':>9} {'engine':>9} | {'build s':>8} | {'+save s':>8} | {'start s':>8} | "
+        f"{'p50 ms':>8} | {'p95 ms':>8} | {'B/passage':>9} | {'disk MB':>8}"
+    )
+    for size in sizes:
+        for engine in engines:
+            r = table.get((engine, size))
+            if r is None:
+                continue
+            print(
+                f"{size:>9,} {engine:>9} | {r['build_s']:>8.2f} | {r['build_save_s']:>8.2f} | "
+                f"{r['start_s']:>8.3f} | {r['p50_ms']:>8.3f} | {r['p95_ms']:>8.3f} | "
+                f"{r['memory_per_passage']:>9.0f} | {r['disk_mb']:>8.1f}"
+                + (f" | parity {r['parity']}" if "parity" in r else "")
+            )
+    print("\nOurs against each engine (x = ours / theirs; below 1 is better for us, query: theirs / ours):")
+    print(f"{'passages':>9} {'against':>9} | {'build':>7} | {'start':>7} | {'query speed-up p50':>18} | {'memory':>7}")
+    for size in sizes:
+        ours = table.get(("ours", size))
+        for engine in engines:
+            theirs = table.get((engine, size))
+            if engine == "ours" or ours is None or theirs is None:
+                continue
+            print(
+                f"{size:>9,} {engine:>9} | {ours['build_s'] / theirs['build_s']:>6.2f}x | "
+                f"{ours['start_s'] / theirs['start_s']:>6.1f}x | "
+                f"{theirs['p50_ms'] / ours['p50_ms']:>17.1f}x | "
+                f"{ours['memory_per_passage'] / max(theirs['memory_per_passage'], 1):>6.2f}x"
+            )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--million", action="store_true", help="also 1,000,000 passages (long; much memory)")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        step, engine, size, folder, n_queries = args.child
+        if step == "build":
+            out = child_build(engine, int(size), Path(folder))
+        else:
+            out = child_open(engine, int(size), Path(folder), int(n_queries))
+        print(json.dumps(out))
+        return 0
+    sizes = [*args.sizes, *([1_000_000] if args.million else [])]
+    table = measure(sizes, args.queries, args.engines)
+    report(table, sizes, args.engines)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
