@@ -116,6 +116,7 @@ class SearchIndex:
         self._alive = 0
         self._total_length = 0.0
         self._all_df: np.ndarray | None = None
+        self._sums = np.zeros(0)  # per passage, zero between queries: see `_accumulate`
 
     # -- contents -------------------------------------------------------------------------------------
 
@@ -394,7 +395,7 @@ class SearchIndex:
         df = np.array([self._df[t] for t in terms], dtype=np.float64)
         idf = self.scorer.idf(n_docs, df, self._vocabulary_df())
         lengths = np.frombuffer(self._lengths, dtype=np.float64)
-        base = float(self.scorer.tf_weight(np.zeros(1), np.ones(1), avgdl)[0])
+        base = float(self.scorer.tf_weight(0.0, 1.0, avgdl))
         parts_docs, parts_scores = [], []
         for term, term_idf in zip(terms, idf, strict=True):
             postings = self._postings[term]
@@ -403,13 +404,31 @@ class SearchIndex:
             gain = self.scorer.tf_weight(tfs, lengths[docs], avgdl) - base
             parts_docs.append(docs)
             parts_scores.append((weights[term] * term_idf) * gain)
-        docs, scores = _accumulate(parts_docs, parts_scores, len(self._texts))
+        docs, scores = self._accumulate(parts_docs, parts_scores)
         if self._dead:
             alive = ~np.isin(docs, np.fromiter(self._dead, dtype=np.int32))
             docs, scores = docs[alive], scores[alive]
         keep = scores > 0
         constant = sum(weights[t] * i * base for t, i in zip(terms, idf, strict=True))
         return docs[keep], scores[keep] + constant, dict(zip(terms, map(float, idf), strict=True))
+
+    def _accumulate(self, docs: list[np.ndarray], scores: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Sum per passage, in a dense buffer kept between queries (the caller holds the lock); the
+        passages come out in ascending order, as the tie-break of `_top` expects."""
+        if len(docs) == 1:
+            return docs[0].astype(np.int64), scores[0]
+        if len(self._sums) < len(self._texts):
+            self._sums = np.zeros(max(len(self._texts), 2 * len(self._sums)))
+        sums = self._sums
+        for d, s in zip(docs, scores, strict=True):
+            sums[d] += s  # a term's postings name each passage once
+        found = np.concatenate(docs)
+        found.sort()
+        if len(found) > 1:
+            found = found[np.concatenate(([True], found[1:] != found[:-1]))]
+        total = sums[found]
+        sums[found] = 0.0
+        return found.astype(np.int64), total
 
     def _vocabulary_df(self) -> np.ndarray:
         """Every term's document frequency; only BM25Okapi's idf floor needs it, so it is built lazily."""
@@ -424,14 +443,14 @@ class SearchIndex:
         unless too few other articles match."""
         chosen: list[tuple[int, float]] = []
         deferred: list[tuple[int, float]] = []
-        seen: list[set[str]] = []
+        seen: list[tuple[set[str], int]] = []
         per_article: Counter[int] = Counter()
         for i in _top(scores, limit * 5 + 20):
             doc, score = int(docs[i]), float(scores[i])
             words = set(self._texts[doc].lower().split())
-            if any(_jaccard(words, other) >= self.near_duplicate for other in seen):
+            if self._near_copy(words, seen):
                 continue
-            seen.append(words)
+            seen.append((words, len(words)))
             slot = self._doc_slots[doc]
             if per_article[slot] >= self.per_article:
                 deferred.append((doc, score))
@@ -442,6 +461,17 @@ class SearchIndex:
                 break
         chosen.extend(deferred[: limit - len(chosen)])
         return sorted(chosen, key=lambda pair: (-pair[1], pair[0]))
+
+    def _near_copy(self, words: set[str], seen: list[tuple[set[str], int]]) -> bool:
+        """Whether the Jaccard similarity of `words` with one of `seen` is at least `near_duplicate`.
+        Sets whose sizes differ too much cannot be that close: only the others are intersected."""
+        size, threshold = len(words), self.near_duplicate
+        for other, other_size in seen:
+            if min(size, other_size) >= threshold * max(size, other_size):
+                common = len(words & other)
+                if common >= threshold * (size + other_size - common):
+                    return True
+        return False
 
     # -- related articles -----------------------------------------------------------------------------
 
@@ -471,26 +501,6 @@ class SearchIndex:
             return [self._citation(slot) for slot in ranked]
 
 
-def _accumulate(
-    docs: list[np.ndarray], scores: list[np.ndarray], n_docs: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Sum per passage. Dense when the postings cover much of the corpus, sparse otherwise."""
-    total = sum(len(d) for d in docs)
-    if total == 0:
-        return np.empty(0, np.int64), np.empty(0)
-    if len(docs) == 1:
-        return docs[0].astype(np.int64), scores[0]
-    if total * 8 > n_docs:
-        dense = np.zeros(n_docs)
-        for d, s in zip(docs, scores, strict=True):
-            dense[d] += s
-        found = np.flatnonzero(dense)
-        return found, dense[found]
-    all_docs = np.concatenate(docs)
-    unique, inverse = np.unique(all_docs, return_inverse=True)
-    return unique.astype(np.int64), np.bincount(inverse, weights=np.concatenate(scores))
-
-
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the `k` highest scores, best first (ties: earlier passage first)."""
     if k <= 0 or not len(scores):
@@ -500,10 +510,6 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
     else:
         candidates = np.arange(len(scores))
     return candidates[np.lexsort((candidates, -scores[candidates]))]
-
-
-def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a or b else 1.0
 
 
 def batched(items: Iterable, size: int) -> Iterable[list]:
