@@ -77,6 +77,41 @@ def test_a_restart_with_nothing_changed_parses_no_article(tmp_path, parses):
         feed.stop()
 
 
+def test_articles_added_and_removed_while_running_are_saved_for_the_next_start(tmp_path, parses):
+    folder = tmp_path / "articles"
+    shutil.copytree(SEEDS, folder)
+    settings = load_settings(
+        require_slack=False,
+        slack_bot_token="xoxb-test",
+        slack_api_url="http://127.0.0.1:9/api/",
+        articles_dir=str(folder),
+        database_url=f"sqlite:///{tmp_path / 'data' / 'bot.db'}",
+    )
+    client = WebClient(token="xoxb-test", base_url=settings.slack_api_url)
+    feed = start_news_feed(settings, client)
+    try:
+        news = folder / "raise.txt"
+        news.write_text(
+            "date 2024-06-11\nMistral AI raises 600 million euros\n\nMistral AI raised 600 million euros."
+        )
+        added = feed.ingestor.ingest(news).article_id
+        gone_file = sorted(folder.glob("*.txt"))[0]
+        gone_file.unlink()
+        gone = feed.ingestor.remove(gone_file)
+        running = answers(feed.index), feed.index.article_ids()
+    finally:
+        feed.stop()
+    assert added in running[1] and gone not in running[1]
+
+    parses["count"] = 0
+    feed = start_news_feed(settings, client)
+    try:
+        assert parses["count"] == 0, "the journal carried the change: nothing parsed again"
+        assert (answers(feed.index), feed.index.article_ids()) == running
+    finally:
+        feed.stop()
+
+
 def test_the_index_folder_is_beside_the_store():
     assert index_folder("sqlite:////var/lib/bot/bot.db") == Path("/var/lib/bot/bot.index")
 
