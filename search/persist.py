@@ -57,6 +57,7 @@ _SNAPSHOT_MAGIC = b"MNB-INDEX-SNAPSHOT\n"
 _JOURNAL_MAGIC = b"MNB-INDEX-JOURNAL\n"
 _RECORD = struct.Struct("<II")  # payload length, CRC-32 of the payload
 MIN_COMPACT_BYTES = 1 << 20
+_NUMERIC = frozenset(np.dtype(t).str for t in ("i4", "i8", "f8", "u1", "u2"))
 
 
 class IndexFileError(Exception):
@@ -102,7 +103,10 @@ class SavedIndex(SearchIndex):
             raise NoSavedIndex(f"no saved index in {self.folder}") from None
         except OSError as error:
             raise IndexFileError(f"cannot read {path}: {error}") from None
-        header, columns = _read_snapshot(data, self.version)
+        try:
+            header, columns = _read_snapshot(data, self.version)
+        except (ValueError, KeyError, TypeError, IndexError, struct.error) as error:
+            raise IndexFileError(f"the snapshot is damaged ({type(error).__name__}: {error})") from None
         with self._lock:
             if self._slots:
                 raise ValueError("load() fills an empty index")
@@ -334,8 +338,10 @@ def _read_snapshot(data: bytes, version: str) -> tuple[dict, dict]:
             text = bytes(raw).decode("utf-8", "surrogatepass")
             ends = np.cumsum(columns[name]).tolist()
             columns[name] = [text[a:b] for a, b in zip([0, *ends], ends, strict=False)]
-        else:
+        elif kind in _NUMERIC:
             columns[name] = np.frombuffer(raw, dtype=np.dtype(kind))
+        else:
+            raise IndexFileError(f"the snapshot has a column of an unknown type {kind!r}")
     _check(columns)
     return header, columns
 
@@ -358,6 +364,9 @@ def _check(columns: dict) -> None:
         and (not len(columns["posting_docs"]) or int(columns["posting_docs"].min()) >= 0)
         and (not len(columns["posting_docs"]) or int(columns["posting_docs"].max()) < n_docs)
         and (not len(columns["kinds"]) or int(columns["kinds"].max()) < len(KINDS))
+        and len(columns["languages"]) == len(columns["dates"]) == n_articles
+        and (not n_articles or int(columns["languages"].max()) < len(_LANGUAGES))
+        and (not n_articles or int(columns["dates"].min()) >= 0)
         and len(set(columns["article_ids"])) == n_articles
     )
     if not sound:
