@@ -1,4 +1,7 @@
+import json
 import logging
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -165,3 +168,26 @@ def test_a_journal_of_another_snapshot_is_not_replayed(tmp_path, seed_articles):
     live.remove(seed_articles[3].id)
     (tmp_path / JOURNAL).write_bytes(old_journal)  # as after a crash between the two renames
     assert reopened(tmp_path).article_ids() == {a.id for a in seed_articles[:4]}
+
+
+@pytest.mark.parametrize("edit", ["object column", "doc out of range"])
+def test_a_snapshot_whose_checksum_holds_but_whose_columns_do_not_is_refused(tmp_path, seed_articles, edit):
+    SavedIndex(tmp_path).rebuild(seed_articles)
+    path = tmp_path / SNAPSHOT
+    data = path.read_bytes()
+    magic = data.split(b"\n", 1)[0] + b"\n"
+    (size,) = struct.unpack_from("<Q", data, len(magic))
+    header = json.loads(data[len(magic) + 8 : len(magic) + 8 + size])
+    payload = bytearray(data[len(magic) + 8 + size :])
+    column = next(
+        c for c in header["columns"] if c[0] == ("dates" if edit == "object column" else "posting_docs")
+    )
+    if edit == "object column":
+        column[1] = "|O"
+    else:
+        payload[column[2] : column[2] + 4] = struct.pack("<i", 10**6)
+    header["crc32"] = zlib.crc32(payload)
+    raw = json.dumps(header).encode()
+    path.write_bytes(magic + struct.pack("<Q", len(raw)) + raw + bytes(payload))
+    with pytest.raises(IndexFileError):
+        SavedIndex(tmp_path).load()
