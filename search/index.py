@@ -112,7 +112,8 @@ class SearchIndex:
         self._priors = array("d")
         self._postings: dict[str, _Postings] = {}
         self._df: dict[str, int] = {}
-        self._dead: set[int] = set()
+        self._dead: set[int] = set()  # removed passages still in the postings
+        self._removed = bytearray()  # 1 for a removed passage, by doc number
         self._alive = 0
         self._total_length = 0.0
         self._all_df: np.ndarray | None = None
@@ -219,6 +220,7 @@ class SearchIndex:
                 doc = len(self._texts)
                 kind = _KIND_CODES[passage.kind]
                 self._texts.append(passage.text)
+                self._removed.append(0)
                 self._doc_slots.append(slot)
                 self._kinds.append(kind)
                 self._positions.append(passage.position)
@@ -275,6 +277,7 @@ class SearchIndex:
             for doc in range(first, first + self._doc_counts[slot]):
                 text = self._texts[doc]
                 self._texts[doc] = None
+                self._removed[doc] = 1
                 if self._kinds[doc] == _HEADING:
                     continue
                 for term in set(self.analyzer.terms(text, language)):
@@ -292,11 +295,11 @@ class SearchIndex:
 
     def _compact(self) -> None:
         """Drop removed passages from the postings, so queries stop skipping them."""
-        dead = np.fromiter(self._dead, dtype=np.int32)
+        removed = np.frombuffer(self._removed, dtype=np.uint8)
         for term in list(self._postings):
             postings = self._postings[term]
             docs = np.frombuffer(postings.docs, dtype=np.int32)
-            keep = ~np.isin(docs, dead)
+            keep = removed[docs] == 0
             if keep.all():
                 continue
             if not keep.any():
@@ -406,7 +409,7 @@ class SearchIndex:
             parts_scores.append((weights[term] * term_idf) * gain)
         docs, scores = self._accumulate(parts_docs, parts_scores)
         if self._dead:
-            alive = ~np.isin(docs, np.fromiter(self._dead, dtype=np.int32))
+            alive = np.frombuffer(self._removed, dtype=np.uint8)[docs] == 0
             docs, scores = docs[alive], scores[alive]
         keep = scores > 0
         constant = sum(weights[t] * i * base for t, i in zip(terms, idf, strict=True))

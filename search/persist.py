@@ -274,6 +274,7 @@ def _fill(index: SearchIndex, columns: dict) -> None:
         for term, start, end in zip(columns["terms"], offsets[:-1], offsets[1:], strict=True)
     }
     index._dead = set()
+    index._removed = bytearray(len(index._texts))
     index._all_df = None
 
 
