@@ -2,6 +2,7 @@
 
     pip install -e '.[bench]'
     python tests/benchmarks/engines_bench.py [--sizes 10000 100000] [--queries 200] [--million]
+    python tests/benchmarks/engines_bench.py --stages 100000   # where our query time goes
 
 Engines, all on the same synthetic corpus (`synthetic.py`: Zipf words that are their own stems, so every
 engine sees the same tokens): plain rank-bm25 (BM25Okapi, saved with pickle), bm25s, tantivy, SQLite
@@ -274,6 +275,46 @@ def parity(index, texts: list[str], asked: list[list[str]]) -> str:
     return f"{same}/{len(asked)}"
 
 
+def stages(size: int, n_queries: int) -> dict[str, float]:
+    """Where our query time goes: the median of each step of `SearchIndex.search`, done step by step
+    on one index built in this process (warm: every query is run once first)."""
+    from search import SearchIndex
+    from search.query import clean_query
+    from search.snippets import make_snippet
+
+    index = SearchIndex()
+    index.extend(synthetic.article(f"p{i}", [text.split()]) for i, text in enumerate(corpus(size)))
+    asked = [" ".join(words) for words in queries(size, n_queries)]
+    for query in asked:
+        index.search(query, TOP)
+    steps: dict[str, list[float]] = {}
+
+    def step(name: str, start: float) -> float:
+        now = time.perf_counter()
+        steps.setdefault(name, []).append((now - start) * 1000)
+        return now
+
+    for query in asked:
+        t = time.perf_counter()
+        weights = index.query_weights(clean_query(query))
+        t = step("query analysis and weights", t)
+        with index._lock:
+            docs, scores, idf = index._score(weights)
+            scores = scores * np.frombuffer(index._priors, dtype=np.float64)[docs]
+            t = step("scoring", t)
+            ranked = index._diverse(docs, scores, TOP)
+            t = step("diversity", t)
+            found = [(index._passage(d), index._citation(index._doc_slots[d])) for d, _ in ranked]
+            t = step("passages and citations", t)
+        weights = {term: weights[term] * idf[term] for term in idf}
+        marks = [index.analyzer.marks(p.text, c.language, weights.keys()) for p, c in found]
+        t = step("marking the query's words in the hits", t)
+        for (passage, _), marked in zip(found, marks, strict=True):
+            make_snippet(passage, marked, weights)
+        step("snippets", t)
+    return {name: float(np.median(values)) for name, values in steps.items()}
+
+
 def run_child(*args: str) -> dict:
     result = subprocess.run(
         [sys.executable, __file__, "--child", *args], capture_output=True, text=True, timeout=7200
@@ -341,6 +382,7 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
     parser.add_argument("--warm-up", type=int, default=WARM_UP, help="queries before the timed ones")
+    parser.add_argument("--stages", type=int, metavar="SIZE", help="only print where our query time goes")
     parser.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -350,6 +392,11 @@ def main() -> int:
         else:
             out = child_open(engine, int(size), Path(folder), int(n_queries), int(warm_up))
         print(json.dumps(out))
+        return 0
+    if args.stages:
+        print(f"Median time of each step of SearchIndex.search, {args.stages:,} passages, warm:")
+        for name, ms in stages(args.stages, args.queries).items():
+            print(f"  {name:<40} {ms:7.3f} ms")
         return 0
     sizes = [*args.sizes, *([1_000_000] if args.million else [])]
     table = measure(sizes, args.queries, args.warm_up, args.engines)
