@@ -1,6 +1,7 @@
 import json
 import logging
 import struct
+import threading
 import zlib
 
 import numpy as np
@@ -191,3 +192,41 @@ def test_a_snapshot_whose_checksum_holds_but_whose_columns_do_not_is_refused(tmp
     path.write_bytes(magic + struct.pack("<Q", len(raw)) + raw + bytes(payload))
     with pytest.raises(IndexFileError):
         SavedIndex(tmp_path).load()
+
+
+def test_concurrent_adds_removes_and_compactions_are_all_saved(tmp_path, monkeypatch):
+    monkeypatch.setattr("search.persist.MIN_COMPACT_BYTES", 30_000)
+    live = SavedIndex(tmp_path)
+    live.rebuild(synthetic.article(f"a{i}", [TEXTS[i]]) for i in range(100))
+    errors = []
+
+    def writer(start):
+        try:
+            for i in range(start, 1500, 4):
+                live.add(synthetic.article(f"a{i}", [TEXTS[i]]))
+                if i % 3 == 0:
+                    live.remove(f"a{i - 60}")
+        except Exception as error:
+            errors.append(error)
+
+    def reader():
+        try:
+            for query in QUERIES * 3:
+                for hit in live.search(" ".join(query), 5):
+                    assert hit.passage.text
+        except Exception as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(100 + k,)) for k in range(4)]
+    threads += [threading.Thread(target=reader) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not errors
+    loaded = reopened(tmp_path)
+    assert loaded.article_ids() == live.article_ids()
+    kept = sorted(live.article_ids(), key=lambda a: int(a[1:]))
+    bm25 = rank_bm25.BM25Plus([TEXTS[int(a[1:])] for a in kept])
+    for query in QUERIES[:20]:
+        assert_same_top10(loaded, bm25, query, kept)
