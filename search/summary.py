@@ -72,7 +72,7 @@ _STAMP_RE = re.compile(
     r"^(?:\d{1,2}[:h.]\d{2}(?:\s?(?:[ap]\.?m\.?|GMT|UTC|CET|ET|BST))?)\s?[–—-]\s+", re.IGNORECASE
 )
 _AMOUNT_RE = re.compile(
-    r"[$€£]\s?\d|\d\s?(?:%|[$€£])|\b\d[\d.,  ]*\s*(?:million|billion|milliards?|millions?|euros?|dollars?)\b",
+    r"[$€£]\s?\d|\d\s?(?:%|[$€£])|\b\d[\d.,  \u202f]{0,12}(?:million|billion|milliards?|millions?|euros?|dollars?)\b",
     re.IGNORECASE,
 )
 _NUMBER_RE = re.compile(r"\d")

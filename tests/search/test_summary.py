@@ -301,3 +301,19 @@ def test_a_sentence_that_restates_a_chosen_one_gives_way():
     assert "data centres" not in summarize(
         article, max_sentences=2, weights=dataclasses.replace(WEIGHTS, redundancy=0)
     )
+
+
+BACKGROUND = (
+    "date 2025-06-11\n\n"
+    "Helia Labs raises money for data centres\n\n"
+    "Helia Labs raised 450 million euros for data centres on Wednesday, from investors led by Northgate.\n\n"
+    "The money will pay for two data centres in France and Sweden, the company said.\n\n"
+    "The company will also hire engineers to run the data centres, its chief executive said.\n\n"
+    "Helia Labs was founded in 2019 and raised 10 million euros in 2020 and 40 million euros in 2022."
+)
+
+
+def test_background_gives_way_to_the_news():
+    article = parse_article(BACKGROUND, "raise.txt")
+    assert "founded in 2019" not in summarize(article)
+    assert "founded in 2019" in summarize(article, weights=dataclasses.replace(WEIGHTS, background=0))
