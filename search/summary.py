@@ -111,6 +111,14 @@ _VERDICT_RE = re.compile(
     r"|\ben résumé\b|\bn'a pas été (?:tourné|filmé|publié|pris)e?s?\b|\baucune? .{0,40}n'(?:est|a) (?:prévue?|été)",
     re.IGNORECASE,
 )
+_LEANS_BACK_RE = re.compile(
+    r"^(?:it|its|this|that|these|those|they|he|she|we|i|our|the claim|il|elle|ils|elles|ce|cet|cette|ces"
+    r"|c'|c’|nous|je|notre|nos|son|sa|ses|leur|leurs)\b",
+    re.IGNORECASE,
+)
+_CONCLUSION_RE = re.compile(
+    r"^(?:verdict|en résumé|in short|bottom line|notre verdict|conclusion)\b", re.IGNORECASE
+)
 _QUOTE_TITLE_RE = re.compile(r"^[“«\"]|[”»\"]\s*[:,]|\bsays\b|\bselon\b|^\S+ \S+ ?: [«“\"]")
 
 _analyzer = Analyzer()
@@ -137,13 +145,23 @@ def summarize(
 
 
 def headline_summary(article: Article, max_chars: int = HEADLINE_CHARS, weights: Weights = WEIGHTS) -> str:
-    """The one-sentence form of the summary, for digests and App Home: its most important sentence
-    (the one `summarize` picks first), shortened at a word to `max_chars` if need be."""
+    """The one-sentence form of the summary, for digests and App Home: one of the summary's sentences,
+    shortened at a word to `max_chars` if need be.
+
+    It is the summary's first choice, unless that one leans on what comes before it ("It was…", "Elle
+    montre…", "We will…") and another sentence of the summary stands on its own. In a fact-check, never
+    the claim: the closing verdict ("Verdict: False. …", "En résumé, …") when the summary has it.
+    """
     sentences = candidate_sentences(article, weights)
     if not sentences:
         return shorten(fallback_text(article), max_chars)
-    best = select(article, sentences, weights, 1, SUMMARY_CHARS)
-    return shorten((best or sentences)[0].text, max_chars)
+    pool = select(article, sentences, weights, 3, SUMMARY_CHARS) or sentences[:1]
+    claims, verdicts = _factcheck_roles(article, sentences) if weights.layouts else (set(), set())
+    if verdicts:
+        pool = [s for s in pool if s.order in verdicts] or [s for s in pool if s.order not in claims] or pool
+        pool = [s for s in pool if _CONCLUSION_RE.match(s.text)] or pool
+    standalone = [s for s in pool if not _LEANS_BACK_RE.match(s.text)]
+    return shorten((standalone or sorted(pool, key=lambda s: s.order))[0].text, max_chars)
 
 
 def candidate_sentences(article: Article, weights: Weights = WEIGHTS) -> list[Sentence]:

@@ -148,12 +148,36 @@ def test_respects_a_smaller_budget(seed_articles):
         assert len(summarize(article, max_sentences=2, max_chars=200)) <= 200
 
 
-def test_one_sentence_form_is_the_summarys_first_choice(cases):
+def test_one_sentence_form_is_one_of_the_summarys_sentences(cases):
     for case in cases:
         headline = headline_summary(case.article)
         assert headline and len(headline) <= 280, case.name
         assert headline.rstrip("…") in summarize(case.article), case.name
-        assert headline.rstrip("…") in summarize(case.article, max_sentences=1), case.name
+
+
+def test_one_sentence_form_is_the_first_choice_unless_it_leans_on_what_came_before():
+    article = parse_article(SCENE, "scene.txt")
+    assert headline_summary(article) == summarize(article, max_sentences=1)
+    interview = parse_article(
+        "Claire Dumas : « Nous formerons 100 000 personnes à l'IA »\n\n"
+        "Claire Dumas, ministre déléguée au Numérique, a répondu à nos questions.\n\n"
+        "Que contient votre plan ?\n\n"
+        "Claire Dumas – Nous allons former 100 000 personnes à l'IA d'ici à 2027, avec 300 millions d'euros.\n\n"
+        "Quand ?\n\n"
+        "Claire Dumas – Les premières sessions de formation à l'IA commenceront en avril dans dix régions pilotes.",
+        "entretien.txt",
+    )
+    assert summarize(interview, max_sentences=1).startswith("Nous allons former")
+    assert headline_summary(interview).startswith("Les premières sessions de formation")
+
+
+def test_a_fact_checks_one_sentence_form_is_its_closing_verdict_never_the_claim():
+    article = parse_article(
+        FACT_CHECK
+        + "\n\nVerdict: False. Helia Labs is opening a small sales office in San Francisco, not moving.",
+        "check.txt",
+    )
+    assert headline_summary(article).startswith("Verdict: False. Helia Labs is opening a small sales office")
 
 
 def test_one_sentence_form_is_cut_at_a_word_when_too_long():
