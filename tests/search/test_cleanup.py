@@ -175,8 +175,13 @@ def test_short_section_heading_ending_with_a_colon_stays_a_heading():
     assert any(p.kind == "heading" and p.text == "Key figures:" for p in article.passages)
 
 
-def test_hostile_input_stays_linear():
-    # A line of a million capitals and commas: the anchored patterns look at a bounded prefix only.
-    text = "HEADLINE\n\n" + "A, " * 300_000 + "end.\n\n" + "B" * 500_000 + " :\n\nText."
-    article = parse_article(text, "big.txt")
-    assert article.passages
+def test_rules_read_a_bounded_prefix_of_huge_blocks():
+    huge = "PARIS " * 200_000 + "— text."
+    assert strip_dateline(huge) == huge
+    assert not looks_like_headline("Headline " * 100_000)
+    assert not is_credit_line("By " + "Jane Doe " * 100_000)
+    article = parse_article(
+        "Headline\n\n" + "A, " * 100_000 + "end.\n\n" + "word " * 50_000 + "he wrote in a post :\n\nText.",
+        "big.txt",
+    )
+    assert [p.kind for p in article.passages] == ["body", "caption", "body"]
