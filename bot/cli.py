@@ -154,7 +154,7 @@ def render_hits_text(query: str, hits: list[Hit], color: bool = False) -> str:
 
 def run_summarize(args: argparse.Namespace) -> int:
     from search import load_article
-    from search.summary import summarize
+    from search.summary import headline_summary, summarize
 
     article = load_article(args.file)
     if article is None:
@@ -167,6 +167,7 @@ def run_summarize(args: argparse.Namespace) -> int:
             "date": article.date.isoformat() if article.date else None,
             "language": article.language,
             "summary": summary,
+            "one_sentence": headline_summary(article),
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
