@@ -184,6 +184,8 @@ def migrate_postgres(
     and the advisory lock goes with it (a process killed mid-way holds nothing).
     """
     with connection.transaction():
+        # Waiting for another replica's migration, or a long one, is not a database that went away.
+        connection.execute("SET LOCAL statement_timeout = 0")
         connection.execute("SELECT pg_advisory_xact_lock(%s)", (POSTGRES_MIGRATION_LOCK,))
 
         def value(sql: str, params: tuple = ()) -> Any:

@@ -60,26 +60,22 @@ class PostgresStore:
         params.setdefault("application_name", "mistral-news-bot")
         # A server that vanishes mid-statement (no FIN) is noticed by TCP, not waited on forever.
         params.setdefault("tcp_user_timeout", int((connect_timeout + statement_timeout) * 1000))
+        conninfo = make_conninfo("", **params)
+        # One plain connection first: it fails fast with the server's own reason, and migrates.
+        try:
+            with psycopg.connect(conninfo) as db:
+                migrate_postgres(db, clock=clock)
+        except psycopg.OperationalError as error:
+            raise StoreUnavailable(f"{self._where} is unreachable: {_reason(error)}") from None
         self._pool = ConnectionPool(
-            make_conninfo("", **params),
+            conninfo,
             min_size=1,
             max_size=max_connections,
-            open=False,
             timeout=connect_timeout + statement_timeout,
             check=ConnectionPool.check_connection,
             name="store",
+            open=True,
         )
-        try:
-            self._pool.open(wait=True, timeout=connect_timeout + 1)
-        except PoolTimeout as error:
-            self._pool.close(timeout=0)
-            raise StoreUnavailable(f"{self._where} is unreachable: {_reason(error)}") from None
-        try:
-            with self._connection() as db:
-                migrate_postgres(db, clock=clock)
-        except BaseException:
-            self._pool.close()
-            raise
 
     # -- connections ----------------------------------------------------------------------------------
 
