@@ -51,16 +51,7 @@ class PostgresStore:
         statement_timeout: float = 15,
     ) -> None:
         self._clock = clock
-        params = conninfo_to_dict(database_url)
-        self._where = f"PostgreSQL at {params.get('host', 'localhost')}:{params.get('port', 5432)}/{params.get('dbname', '')}"
-        params["options"] = (
-            f"{params.get('options', '')} -c statement_timeout={int(statement_timeout * 1000)}".strip()
-        )
-        params.setdefault("connect_timeout", max(1, round(connect_timeout)))
-        params.setdefault("application_name", "mistral-news-bot")
-        # A server that vanishes mid-statement (no FIN) is noticed by TCP, not waited on forever.
-        params.setdefault("tcp_user_timeout", int((connect_timeout + statement_timeout) * 1000))
-        conninfo = make_conninfo("", **params)
+        conninfo, self._where = _connection_settings(database_url, connect_timeout, statement_timeout)
         # One plain connection first: it fails fast with the server's own reason, and migrates.
         try:
             with psycopg.connect(conninfo) as db:
@@ -71,7 +62,7 @@ class PostgresStore:
             conninfo,
             min_size=1,
             max_size=max_connections,
-            timeout=connect_timeout + statement_timeout,
+            timeout=connect_timeout + 1,  # for a free connection, or a new one while the server is down
             check=ConnectionPool.check_connection,
             name="store",
             open=True,
@@ -85,8 +76,10 @@ class PostgresStore:
         try:
             with self._pool.connection() as db:
                 yield db
-        except PoolTimeout as error:
-            raise StoreUnavailable(f"{self._where} gave no connection in time: {_reason(error)}") from None
+        except PoolTimeout:
+            raise StoreUnavailable(
+                f"{self._where} is unreachable or overloaded: no connection within {self._pool.timeout:g} s"
+            ) from None
         except psycopg.errors.QueryCanceled:
             raise StoreUnavailable(f"{self._where} did not answer within the statement timeout") from None
         except psycopg.OperationalError as error:
@@ -281,6 +274,30 @@ class PostgresStore:
         with self._cursor() as db:
             rows = db.execute("SELECT state, COUNT(*) AS n FROM announcements GROUP BY state")
             return {row["state"]: row["n"] for row in rows}
+
+
+def _connection_settings(
+    database_url: str, connect_timeout: float, statement_timeout: float
+) -> tuple[str, str]:
+    """The libpq connection string with our timeouts (the URL's own parameters win), and the server's
+    name for messages (host, port and database: never the password)."""
+    params = {
+        "connect_timeout": max(1, round(connect_timeout)),
+        "application_name": "mistral-news-bot",
+        # A server that vanishes without closing the connection (a network split, a host gone) is
+        # noticed by TCP (unacknowledged data, unanswered keepalives), not waited on forever.
+        "tcp_user_timeout": int((connect_timeout + statement_timeout) * 1000),
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+        **conninfo_to_dict(database_url),
+    }
+    params["options"] = (
+        f"{params.get('options', '')} -c statement_timeout={int(statement_timeout * 1000)}".strip()
+    )
+    where = f"PostgreSQL at {params.get('host', 'localhost')}:{params.get('port', 5432)}/{params.get('dbname', '')}"
+    return make_conninfo("", **params), where
 
 
 def _reason(error: Exception) -> str:

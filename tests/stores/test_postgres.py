@@ -10,10 +10,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from bot.postgres_store import PostgresStore
 from bot.store import StoreUnavailable, open_store
 from search import parse_article
+from tests.polling import wait_until
+from tests.stores.tcp_proxy import TcpProxy
 
 ROOT = Path(__file__).resolve().parents[2]
 NEWS = "Mistral AI opens an office in Singapore\n\nMistral AI will hire 40 engineers in Singapore."
@@ -97,3 +100,35 @@ def test_the_cli_says_in_one_line_that_the_database_is_unreachable(tmp_path):
     [line] = result.stderr.splitlines()
     assert line.startswith("Cannot start: PostgreSQL at 127.0.0.1:") and "unreachable" in line
     assert "secret" not in line
+
+
+def test_a_database_that_goes_away_is_reported_then_used_again_when_it_is_back(postgres_url):
+    params = conninfo_to_dict(postgres_url)
+    proxy = TcpProxy((params["host"], int(params.get("port", 5432))))
+    store = PostgresStore(
+        make_conninfo(postgres_url, host="127.0.0.1", port=proxy.port), connect_timeout=1, statement_timeout=2
+    )
+    article = parse_article(NEWS, "a.txt")
+    store.record(article, announce=True)
+    proxy.cut()
+    for call in (
+        lambda: store.get(article.id),
+        lambda: store.claim_announcement("w1", lease_seconds=30),
+        lambda: store.record(parse_article(NEWS + " More.", "b.txt"), announce=True),
+    ):
+        with pytest.raises(StoreUnavailable, match=r"PostgreSQL at 127\.0\.0\.1"):
+            call()
+    proxy.restore()
+    wait_until(lambda: answers(lambda: store.announcement_state(article.id)) == "pending", timeout=60)
+    assert store.claim_announcement("w1", lease_seconds=30).article_id == article.id
+    assert store.by_source("b.txt") is None
+    store.close()
+    proxy.close()
+
+
+def answers(call):
+    """What `call` returns, or None while the store is unavailable."""
+    try:
+        return call()
+    except StoreUnavailable:
+        return None
