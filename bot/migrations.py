@@ -236,5 +236,7 @@ def _upgrade(
     if adopting:
         log.info("Adopted the existing database as schema version 1")
     if applied:
-        log.info("Migrated the database to schema version %d (applied %s)", latest, applied)
+        # An upgrade of a database holding data is worth a line; the schema of a new, empty one is not.
+        level = logging.INFO if current or adopting else logging.DEBUG
+        log.log(level, "Migrated the database to schema version %d (applied %s)", latest, applied)
     return applied
