@@ -22,6 +22,8 @@ from bot.migrations import (
     migrate_sqlite,
 )
 from bot.postgres_store import PostgresStore
+from bot.server import serve
+from bot.settings import Settings
 from bot.store import SqliteStore
 from search import parse_article
 
@@ -227,3 +229,64 @@ def test_an_app_older_than_its_database_refuses_to_start_with_one_line(tmp_path)
     ]
     assert result.stdout == ""
     assert not (tmp_path / "articles" / "news.txt").exists()
+
+
+def test_serve_refuses_a_database_newer_than_the_app_with_one_line(tmp_path, articles_dir, capsys):
+    path = tmp_path / "bot.db"
+    SqliteStore(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO schema_version VALUES (2, 'from the future', 0)")
+    settings = Settings(
+        _env_file=None,
+        slack_bot_token="xoxb-1",
+        slack_signing_secret="s",
+        articles_dir=str(articles_dir),
+        database_url=f"sqlite:///{path}",
+    )
+    with pytest.raises(SystemExit) as stopped:
+        serve(settings)
+    assert stopped.value.code == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("Cannot start: the database's schema is version 2, newer than this app's 1")
+
+
+STARTER = """
+import sys, time
+from pathlib import Path
+from bot.store import open_store
+go = Path(sys.argv[2])
+print("ready", flush=True)
+while not go.exists():
+    time.sleep(0.01)
+open_store(sys.argv[1]).close()
+"""
+
+
+def start_together(database_url: str, tmp_path: Path, count: int = 4) -> list[subprocess.CompletedProcess]:
+    """`count` real processes opening the store at `database_url` at the same moment."""
+    go = tmp_path / "go"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", STARTER, database_url, str(go)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(count)
+    ]
+    for process in processes:
+        assert process.stdout.readline() == "ready\n"
+    go.touch()
+    return [(p.wait(timeout=60), p.stderr.read()) for p in processes]
+
+
+def test_processes_starting_together_on_a_new_sqlite_file_migrate_it_once(tmp_path):
+    path = tmp_path / "bot.db"
+    assert start_together(f"sqlite:///{path}", tmp_path) == [(0, "")] * 4
+    assert [v for v, _ in sqlite_versions(path)] == [m.version for m in MIGRATIONS]
+
+
+def test_processes_starting_together_on_an_empty_postgres_schema_migrate_it_once(postgres_url, tmp_path):
+    assert start_together(postgres_url, tmp_path) == [(0, "")] * 4
+    assert [v for v, _ in postgres_versions(postgres_url)] == [m.version for m in MIGRATIONS]
