@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import threading
 
-from bot.store import index_from_store
+from bot.store import ArticleStore, index_from_store
 from search import parse_article
 
 NEWS = "date 2024-03-01\nMistral AI opens an office in Singapore\n\nMistral AI said on Friday it will hire 40 engineers in Singapore."
@@ -23,6 +24,14 @@ class Clock:
 
 def news(n: int):
     return parse_article(f"Mistral AI news number {n} about models.", f"{n}.txt")
+
+
+def test_has_every_method_of_the_protocol_with_its_signature(store):
+    methods = {name for name in vars(ArticleStore) if not name.startswith("_")}
+    assert methods
+    for name in methods:
+        expected = inspect.signature(getattr(ArticleStore, name))
+        assert inspect.signature(getattr(type(store), name)) == expected, name
 
 
 def test_keeps_every_field_of_an_article_and_finds_it_by_source(store):
