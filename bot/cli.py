@@ -53,12 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from bot.logs import configure_logging
     from bot.settings import SettingsError, load_settings
+    from bot.store import StoreUnavailable
 
     try:
         settings = load_settings(require_slack=args.command == "serve")
         configure_logging(settings.log_level)
         return run(args, settings)
-    except SettingsError as error:
+    except (SettingsError, StoreUnavailable) as error:
         print(f"Cannot start: {error}", file=sys.stderr)
         return 2
 
