@@ -307,7 +307,7 @@ FRENCH: list[tuple[str, tuple[Answer, ...]]] = [
     ("combien de salariés chez Mistral", HEADCOUNT),
     ("bureau aux États-Unis", US_OFFICE),
     ("vice-président des ventes", (("en_not_for_sale", "vice president of sales"),)),
-    ("Timothée Lacroix", LACROIX),
+    ("c'est qui Timothée Lacroix ?", LACROIX),
     ("timothee lacroix directeur technique", LACROIX),
     ("Artur Mensch", MENSCH),
     ("partenariat avec Micrsoft", PARTNERSHIP),
