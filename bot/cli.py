@@ -96,7 +96,9 @@ def run_search(args: argparse.Namespace) -> int:
     if not 1 <= args.limit <= 50:
         print("--limit must be between 1 and 50.", file=sys.stderr)
         return 2
-    index = SearchIndex()
+    from bot.settings import load_settings
+
+    index = SearchIndex(min_coverage=load_settings(require_slack=False).min_query_coverage)
     for article in load_articles(articles_folder(args.articles)):
         index.add(article)
     hits = index.search(query, limit=args.limit)

@@ -232,7 +232,7 @@ def start_news_feed(settings: Settings, client: WebClient, **notifier_options) -
     The index returned in the feed is the one the Slack handlers must answer from.
     """
     store = open_store(settings.database_url)
-    index = index_from_store(store)
+    index = index_from_store(store, SearchIndex(min_coverage=settings.min_query_coverage))
     notifier = Notifier(store, index, client, settings.notify_channel, **notifier_options)
     ingestor = Ingestor(store, index, settings.articles_dir, on_added=notifier.wake)
     start_ingest(store, index, ingestor)

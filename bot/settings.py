@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from search.index import DEFAULT_MIN_COVERAGE
+
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names it and says what to do."""
@@ -22,6 +24,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///data/bot.db"
     notify_channel: str | None = None
     slash_command: str = "/mistral"
+    # "Nothing found" below this share of a question's information that the articles know (0 = off).
+    min_query_coverage: float = DEFAULT_MIN_COVERAGE
 
     @property
     def socket_mode(self) -> bool:
@@ -58,6 +62,13 @@ class Settings(BaseSettings):
     def _port(cls, value: int) -> int:
         if not 1 <= value <= 65535:
             raise ValueError("must be a TCP port between 1 and 65535")
+        return value
+
+    @field_validator("min_query_coverage")
+    @classmethod
+    def _min_query_coverage(cls, value: float) -> float:
+        if not 0.0 <= value <= 1.0:
+            raise ValueError("must be a share between 0 (never say nothing found) and 1, e.g. 0.4")
         return value
 
     @field_validator("slash_command")

@@ -7,10 +7,12 @@ The rules, in order, for each word of the text:
   then accents folded (`États` -> `etat`), so a query typed without accents still matches; stemming comes
   first because the French stemmer reads the accents (`créé` and `créée` both give `cre`); a French word
   typed without accents that ends in `ee` is read as `ée` (`creee` -> `cre`);
-- a hyphenated word gives its parts and the whole (`Mistral-Large` -> `mistral`, `large`, `mistrallarge`);
+- a hyphenated word gives its parts and the whole (`Mistral-Large` -> `mistral`, `large`, `mistrallarge`),
+  nothing when its parts are all stop words (`a-t-elle`, `est-ce`);
 - numbers are kept whole (`105`, `1,000` -> `1000`, `2,5` -> `2.5`), split from a unit or currency written
   against them, and units and currencies become one word in both languages: `$2bn`, `$2 billion` and
-  `2 milliards de dollars` all give `dollar`/`2`/`billion`; `€105m` and `105 M€` give `euro`/`105`/`million`.
+  `2 milliards de dollars` all give `dollar`/`2`/`billion`; `€105m` and `105 M€` give `euro`/`105`/`million`;
+  an ordinal is its number (`26th`, `1er` -> `26`, `1`).
 
 Queries have no declared language: one with clear French or English stop words is analysed in that
 language, any other in both, so `valorisation` and `valuation` each find their stem.
@@ -53,6 +55,8 @@ UNITS = {
 }
 # Only written against a number (`105m`, `2b`, `15M€`) do these letters mean a unit.
 _ATTACHED_UNITS = {**UNITS, "m": "million", "b": "billion", "k": "thousand"}
+# `26th`, `1st`, `1er`, `3e`, `2ème` are the number (a date's day, mostly).
+_ORDINALS = {"st", "nd", "rd", "th", "er", "re", "e", "eme", "ème", "ieme", "ième"}
 _NUMBER_UNIT_RE = re.compile(r"^(\d+(?:[.,]\d+)*)([^\W\d_]{1,9}|[$€£])$")
 _UNIT_CURRENCY_RE = re.compile(r"^([^\W\d_]{1,3})([$€£])$")
 
@@ -81,6 +85,13 @@ class Token(NamedTuple):
 
     start: int
     end: int
+    terms: tuple[str, ...]
+
+
+class QueryWord(NamedTuple):
+    """A word of a query and its terms."""
+
+    text: str
     terms: tuple[str, ...]
 
 
@@ -131,8 +142,12 @@ class Analyzer:
 
     def query_terms(self, query: str) -> list[str]:
         """The terms of a query, in its language when that is clear, otherwise in every language."""
+        return [term for word in self.query_words(query) for term in word.terms]
+
+    def query_words(self, query: str) -> list[QueryWord]:
+        """Each word of a query that gives terms, with them (see `query_terms`)."""
         languages = self.query_languages(query)
-        terms: list[str] = []
+        words: list[QueryWord] = []
         for match in WORD_RE.finditer(query):
             if len(languages) > 1 and self.remove_stopwords and _is_stopword(match.group()):
                 continue
@@ -141,8 +156,9 @@ class Analyzer:
                 for term in self.word_terms(match.group(), language):
                     if term not in seen:
                         seen.append(term)
-            terms.extend(seen)
-        return terms
+            if seen:
+                words.append(QueryWord(match.group(), tuple(seen)))
+        return words
 
     def query_languages(self, query: str) -> tuple[Language, ...]:
         counts = stopword_counts(query)
@@ -166,8 +182,11 @@ class Analyzer:
         if word[0].isdigit():
             if _is_number(word):
                 return (_normalise_number(word),)
-            if (amount := _NUMBER_UNIT_RE.match(word)) and amount.group(2) in _ATTACHED_UNITS:
-                return (_normalise_number(amount.group(1)), _ATTACHED_UNITS[amount.group(2)])
+            if amount := _NUMBER_UNIT_RE.match(word):
+                if amount.group(2) in _ATTACHED_UNITS:
+                    return (_normalise_number(amount.group(1)), _ATTACHED_UNITS[amount.group(2)])
+                if amount.group(2) in _ORDINALS:
+                    return (_normalise_number(amount.group(1)),)
         if (amount := _UNIT_CURRENCY_RE.match(word)) and amount.group(1) in _ATTACHED_UNITS:
             return (_ATTACHED_UNITS[amount.group(1)], UNITS[amount.group(2)])
         if word[-1] in _CURRENCY and len(word) > 1:
@@ -185,6 +204,8 @@ class Analyzer:
         parts = [part for part in word.split("-") if part]
         if len(parts) > 1 and self.split_compounds:
             terms = [t for part in parts if (t := self._term(part, language))]
+            if not terms and self.remove_stopwords:
+                return ()  # `a-t-elle`, `est-ce`: only stop words, no word of its own
             whole = self._term("".join(parts), language, keep_stopword=True)
             return tuple(dict.fromkeys([*terms, whole])) if whole else tuple(terms)
         term = self._term("".join(parts), language)
