@@ -1,4 +1,4 @@
-"""Query expansion from the data files of search/data: acronyms and titles, and an English<->French lexicon.
+"""Query expansion from the data files of search/lexicons: acronyms and titles, and an English<->French lexicon.
 
 A line of a file is one meaning: its English forms, a tab, its French forms, each list separated by `|`.
 When a question contains one form (matched on analysed terms, so `acquisitions` finds `acquisition`), the
@@ -20,7 +20,7 @@ from pathlib import Path
 from search.analysis import WORD_RE, Analyzer
 from search.models import Language
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parent / "lexicons"
 FILES = ("acronyms.tsv", "lexicon.tsv")
 COLUMNS: tuple[Language, ...] = ("en", "fr")
 EXPANSION_WEIGHT = 0.5
@@ -140,5 +140,5 @@ def read_lines(path: Path) -> list[list[tuple[Language, str]]]:
 
 @lru_cache(maxsize=8)
 def default_lexicon(analyzer: Analyzer) -> Lexicon:
-    """The lexicon of search/data, analysed once per analyzer configuration."""
+    """The lexicon of search/lexicons, analysed once per analyzer configuration."""
     return Lexicon.from_files(analyzer)
