@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from search import QueryError, SearchIndex, clean_query, load_articles
+from search import QueryError, clean_query, load_articles
 from search.models import Hit
 
 BOLD, RESET = "\033[1m", "\033[0m"
@@ -96,9 +96,14 @@ def run_search(args: argparse.Namespace) -> int:
     if not 1 <= args.limit <= 50:
         print("--limit must be between 1 and 50.", file=sys.stderr)
         return 2
-    from bot.settings import load_settings
+    from bot.indexing import new_index
+    from bot.settings import SettingsError, load_settings
 
-    index = SearchIndex(min_coverage=load_settings(require_slack=False).min_query_coverage)
+    try:
+        index = new_index(load_settings(require_slack=False))
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
     for article in load_articles(articles_folder(args.articles)):
         index.add(article)
     hits = index.search(query, limit=args.limit)

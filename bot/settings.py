@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     slash_command: str = "/mistral"
     # "Nothing found" below this share of a question's information that the articles know (0 = off).
     min_query_coverage: float = DEFAULT_MIN_COVERAGE
+    # Fuse BM25 with multilingual embeddings (needs the `semantic` extra); off: it did not earn it (README).
+    semantic_search: bool = False
 
     @property
     def socket_mode(self) -> bool:

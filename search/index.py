@@ -21,6 +21,7 @@ from search.lexicon import Lexicon, default_lexicon
 from search.models import Article, Citation, Hit, Passage
 from search.query import clean_query
 from search.scoring import BM25Plus, Scorer
+from search.semantic import FUSION_DEPTH, Embedder, reciprocal_rank_fusion
 from search.snippets import make_snippet
 from search.stopwords import QUESTION_WORDS
 
@@ -57,10 +58,15 @@ class SearchIndex:
         near_duplicate: float = 0.8,
         lexicon: Lexicon | None = None,
         min_coverage: float = DEFAULT_MIN_COVERAGE,
+        embedder: Embedder | None = None,
     ) -> None:
-        """`lexicon` defaults to the one of search/data (pass `Lexicon((), analyzer)` for none);
-        `min_coverage` is the gate of `coverage` (0 turns it off)."""
+        """`lexicon` defaults to the one of search/lexicons (pass `Lexicon((), analyzer)` for none);
+        `min_coverage` is the gate of `coverage` (0 turns it off); with an `embedder`, passages are
+        embedded as they are added and search fuses BM25 with the embeddings' ranking."""
         self.analyzer = analyzer or Analyzer()
+        self.embedder = embedder
+        # Passage embeddings by doc number (kept here until the store can keep them).
+        self._vectors: dict[int, np.ndarray] = {}
         self.lexicon = lexicon if lexicon is not None else default_lexicon(self.analyzer)
         self.min_coverage = min_coverage
         self.scorer = scorer
@@ -103,6 +109,7 @@ class SearchIndex:
             for passage in article.passages
             if passage.searchable
         ]
+        vectors = self.embedder.passages([p.text for p, _ in analysed]) if self.embedder else None
         with self._lock:
             if article.id in self._articles:
                 return False
@@ -110,6 +117,8 @@ class SearchIndex:
             self._article_docs[article.id] = [
                 self._add_passage(p, terms, article.language) for p, terms in analysed
             ]
+            if vectors is not None:
+                self._vectors.update(zip(self._article_docs[article.id], vectors, strict=True))
             self._all_df = None
             return True
 
@@ -143,6 +152,7 @@ class SearchIndex:
                     if not self._df[term]:
                         del self._df[term]
                 self._passages[doc] = None
+                self._vectors.pop(doc, None)
                 self._dead.add(doc)
                 self._alive -= 1
                 self._total_length -= self._lengths[doc]
@@ -177,12 +187,15 @@ class SearchIndex:
         Raises QueryError for an empty or over-long query.
         """
         query = clean_query(query)
+        query_vector = self.embedder.query(query) if self.embedder and self._vectors else None
         with self._lock:
             weights, coverage = self._plan(query)
             if coverage < self.min_coverage:
                 return []
             docs, scores, idf = self._score(weights)
             scores = scores * np.frombuffer(self._priors, dtype=np.float64)[docs]
+            if query_vector is not None:
+                docs, scores = self._fuse(docs, scores, query_vector)
             ranked = self._diverse(docs, scores, limit)
             found = [(self._passages[doc], self._languages[doc], score) for doc, score in ranked]
             articles = {p.article_id: self._articles[p.article_id] for p, _, _ in found}
@@ -200,6 +213,16 @@ class SearchIndex:
                 )
             )
         return hits
+
+    def _fuse(self, docs: np.ndarray, scores: np.ndarray, query_vector: np.ndarray):
+        """BM25's ranking and the embeddings' ranking, fused by reciprocal rank; the fused score ranks."""
+        lexical = [int(docs[i]) for i in _top(scores, FUSION_DEPTH)]
+        vector_docs = np.fromiter(self._vectors, dtype=np.int64, count=len(self._vectors))
+        similarity = np.stack(list(self._vectors.values())) @ query_vector
+        semantic = [int(vector_docs[i]) for i in _top(similarity, FUSION_DEPTH)]
+        fused = reciprocal_rank_fusion([lexical, semantic])
+        fused_docs = np.fromiter(fused, dtype=np.int64, count=len(fused))
+        return fused_docs, np.fromiter(fused.values(), dtype=np.float64, count=len(fused))
 
     def query_weights(self, query: str) -> dict[str, float]:
         """Each query term with its weight: 1 per occurrence of the user's own words, less for the rest.
