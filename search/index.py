@@ -56,14 +56,18 @@ class SearchIndex:
         *,
         per_article: int = 2,
         near_duplicate: float = 0.8,
+        expand: bool = True,
         lexicon: Lexicon | None = None,
         min_coverage: float = DEFAULT_MIN_COVERAGE,
         embedder: Embedder | None = None,
     ) -> None:
-        """`lexicon` defaults to the one of search/lexicons (pass `Lexicon((), analyzer)` for none);
+        """With `expand`, a query also looks up the lexicon's other words for its words (`lexicon`, by
+        default the one of search/lexicons), a term one typo away from an unknown word, and an unknown
+        name's stem in the other language; without, it is BM25 on the user's own words alone.
         `min_coverage` is the gate of `coverage` (0 turns it off); with an `embedder`, passages are
         embedded as they are added and search fuses BM25 with the embeddings' ranking."""
         self.analyzer = analyzer or Analyzer()
+        self.expand = expand
         self.embedder = embedder
         # Passage embeddings by doc number (kept here until the store can keep them).
         self._vectors: dict[int, np.ndarray] = {}
@@ -259,6 +263,8 @@ class SearchIndex:
                     weights.setdefault(prefix, PREFIX_WEIGHT)
                     found.setdefault(term, []).append(prefix)
                     break
+        if not self.expand:
+            return weights, self._coverage(words, found)
         languages = self.analyzer.query_languages(query)
         for word in words:
             if not any(term in found for term in word.terms):
