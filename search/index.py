@@ -16,7 +16,7 @@ from collections import Counter
 
 import numpy as np
 
-from search.analysis import LANGUAGES, Analyzer, fold_accents
+from search.analysis import LANGUAGES, Analyzer, QueryWord, fold_accents
 from search.lexicon import Lexicon, default_lexicon
 from search.models import Article, Citation, Hit, Passage
 from search.query import clean_query
@@ -300,7 +300,7 @@ class SearchIndex:
         known = [c for c in candidates if c in self._df and c != term]
         return max(known, key=lambda c: (self._df[c], c)) if known else None
 
-    def _coverage(self, words: list[tuple[str, ...]], found: dict[str, list[str]]) -> float:
+    def _coverage(self, words: list[QueryWord], found: dict[str, list[str]]) -> float:
         if not words or not self._alive:
             return 0.0
         unknown = math.log(self._alive + 1)
