@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from search import QueryError, SearchIndex, clean_query, load_articles
+from search import QueryError, clean_query, load_articles
 from search.models import Hit
 
 BOLD, RESET = "\033[1m", "\033[0m"
@@ -53,19 +53,20 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from bot.logs import configure_logging
     from bot.settings import SettingsError, load_settings
+    from bot.store import StoreUnavailable
 
     try:
         settings = load_settings(require_slack=args.command == "serve")
         configure_logging(settings.log_level)
         return run(args, settings)
-    except SettingsError as error:
+    except (SettingsError, StoreUnavailable) as error:
         print(f"Cannot start: {error}", file=sys.stderr)
         return 2
 
 
 def run(args: argparse.Namespace, settings) -> int:
     if args.command == "search":
-        return run_search(args, articles_folder(args.articles, settings.articles_dir))
+        return run_search(args, articles_folder(args.articles, settings.articles_dir), settings)
     if args.command == "summarize":
         return run_summarize(args)
     if args.command == "serve":
@@ -100,7 +101,7 @@ def articles_folder(explicit: Path | None, configured: str) -> Path:
     return folder
 
 
-def run_search(args: argparse.Namespace, folder: Path) -> int:
+def run_search(args: argparse.Namespace, folder: Path, settings) -> int:
     try:
         query = clean_query(" ".join(args.query))
     except QueryError as error:
@@ -109,7 +110,9 @@ def run_search(args: argparse.Namespace, folder: Path) -> int:
     if not 1 <= args.limit <= 50:
         print("--limit must be between 1 and 50.", file=sys.stderr)
         return 2
-    index = SearchIndex()
+    from bot.indexing import new_index
+
+    index = new_index(settings)
     for article in load_articles(folder):
         index.add(article)
     hits = index.search(query, limit=args.limit)
@@ -154,7 +157,7 @@ def render_hits_text(query: str, hits: list[Hit], color: bool = False) -> str:
 
 def run_summarize(args: argparse.Namespace) -> int:
     from search import load_article
-    from search.summary import summarize
+    from search.summary import headline_summary, summarize
 
     article = load_article(args.file)
     if article is None:
@@ -167,6 +170,7 @@ def run_summarize(args: argparse.Namespace) -> int:
             "date": article.date.isoformat() if article.date else None,
             "language": article.language,
             "summary": summary,
+            "one_sentence": headline_summary(article),
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:

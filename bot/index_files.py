@@ -9,17 +9,23 @@ no stored article is parsed.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 
-from bot.store import ArticleStore, article_of, sqlite_path
+from bot.store import POSTGRES_SCHEMES, ArticleStore, article_of, sqlite_path
 from search.persist import IndexFileError, NoSavedIndex, SavedIndex
 
 log = logging.getLogger(__name__)
 
 
 def index_folder(database_url: str) -> Path:
-    """The folder of the saved index for the store at `database_url`: `data/bot.db` -> `data/bot.index`."""
+    """The folder of the saved index for the store at `database_url`: beside a SQLite file
+    (`data/bot.db` -> `data/bot.index`); for a database server, a cache folder of this machine's user
+    named after the URL (each replica keeps its own; each is checked against the database at start)."""
+    if database_url.startswith(POSTGRES_SCHEMES):
+        digest = hashlib.sha256(database_url.encode()).hexdigest()[:16]
+        return Path.home() / ".cache" / "mistral-news-bot" / f"index-{digest}"
     return sqlite_path(database_url).with_suffix(".index")
 
 

@@ -32,6 +32,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.index_files import index_folder, open_index
+from bot.indexing import new_index
 from bot.ingest import Ingestor, start_ingest
 from bot.settings import Settings
 from bot.store import ArticleStore, Claim, article_of, open_store
@@ -254,7 +255,8 @@ def start_news_feed(settings: Settings, client: WebClient, **notifier_options) -
     The index returned in the feed is the one the Slack handlers must answer from.
     """
     store = open_store(settings.database_url)
-    index = open_index(store, index_folder(settings.database_url))
+    folder = index_folder(settings.database_url)
+    index = open_index(store, folder, new_index(settings, folder))
     notifier = Notifier(store, index, client, settings.notify_channel, **notifier_options)
     ingestor = Ingestor(store, index, settings.articles_dir, on_added=notifier.wake)
     start_ingest(store, index, ingestor)

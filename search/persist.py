@@ -1,5 +1,6 @@
 """A saved index: the analysed passages and their postings in files, so a start neither parses nor
-analyses the articles again.
+analyses the articles again. (Passage embeddings, with an embedder, are not saved yet: a load embeds
+the passages again.)
 
 Two files in one folder (the caller chooses it; the bot puts it beside its store):
 - `snapshot.bin`: the whole index in columns (article fields, passage texts, kinds, sentence spans,
@@ -84,6 +85,7 @@ class SavedIndex(SearchIndex):
         self, folder: str | Path, analyzer: Analyzer | None = None, scorer: Scorer = DEFAULT_SCORER, **options
     ) -> None:
         super().__init__(analyzer, scorer, **options)
+        self._options = options
         self.folder = Path(folder)
         self._journal: _Journal | None = None
         self._snapshot_bytes = 0
@@ -121,19 +123,14 @@ class SavedIndex(SearchIndex):
                 self.save()
         if replayed:
             log.debug("Replayed %d journal records from %s", replayed, journal.path)
+        self.embed_missing()
 
     def rebuild(self, articles) -> None:
         """Index `articles` afresh (analysing them) and save the result, replacing any files there."""
         with self._lock:
             self._journal = None
             if self._slots or self._texts:
-                SearchIndex.__init__(
-                    self,
-                    self.analyzer,
-                    self.scorer,
-                    per_article=self.per_article,
-                    near_duplicate=self.near_duplicate,
-                )
+                SearchIndex.__init__(self, self.analyzer, self.scorer, **self._options)
             self.extend(articles)
             self.save()
 

@@ -150,3 +150,16 @@ def test_logs_are_one_line_each_at_the_log_level_setting(tmp_path):
 def test_a_bad_log_level_is_named():
     bad = run_bot("search", "valuation", env={"LOG_LEVEL": "chatty"})
     assert bad.returncode == 2 and "LOG_LEVEL" in bad.stderr and "DEBUG, INFO" in bad.stderr
+
+
+def test_summarize_json_gives_the_summary_and_its_one_sentence_form():
+    path = ROOT / "tests" / "fixtures" / "news" / "en_11_wire_vienna.txt"
+    result = run_bot("summarize", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert set(payload) == {"title", "date", "language", "summary", "one_sentence"}
+    assert payload["date"] == "2025-10-02" and payload["language"] == "en"
+    assert not payload["summary"].startswith("VIENNA")
+    assert len(payload["summary"]) <= 500
+    assert payload["one_sentence"].startswith("The International Atomic Energy Agency said Thursday")
+    assert payload["one_sentence"].rstrip("…") in payload["summary"]
