@@ -304,14 +304,16 @@ class SearchIndex:
         all_terms = list(chain.from_iterable(terms))
         vocabulary = list(dict.fromkeys(all_terms))
         number = {term: i for i, term in enumerate(vocabulary)}
-        term_ids = np.fromiter(map(number.__getitem__, all_terms), dtype=np.int64, count=len(all_terms))
+        term_ids = np.fromiter(map(number.__getitem__, all_terms), dtype=np.int32, count=len(all_terms))
         doc_ids = np.repeat(np.array(docs, dtype=np.int32), counts)
         term_tfs = np.minimum(
             np.fromiter(chain.from_iterable(tfs), dtype=np.int64, count=len(all_terms)), 65535
         )
-        order = np.argsort(term_ids, kind="stable")
+        # A stable sort by term keeps each term's passages in order; on 16-bit keys it is a radix sort.
+        keys = term_ids.astype(np.uint16) if len(vocabulary) <= 65536 else term_ids
+        order = np.argsort(keys, kind="stable")
         doc_ids, term_tfs = doc_ids[order], term_tfs[order].astype(np.uint16)
-        bounds = np.searchsorted(term_ids[order], np.arange(len(vocabulary) + 1))
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(term_ids, minlength=len(vocabulary)))))
         doc_bytes, tf_bytes = doc_ids.tobytes(), term_tfs.tobytes()
         for term, start, end in zip(vocabulary, bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
             postings = self._postings.get(term)
