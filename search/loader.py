@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 ARTICLE_SUFFIXES = (".txt", ".md")
 TEMP_SUFFIXES = (".swp", ".swx", ".part", ".tmp", ".crdownload", ".partial")
+LOADER_VERSION = 1  # bump on any change of the passages a text gives: saved indexes are then rebuilt
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024
 MAX_PASSAGE_CHARS = 700  # longer paragraphs are split at sentence boundaries
 TITLE_CHARS = 100

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from search import loader
 from search.analysis import ANALYZER_VERSION, Analyzer
 from search.index import (
     _HEADING,
@@ -70,11 +71,14 @@ class NoSavedIndex(IndexFileError):
 
 
 def index_version(analyzer: Analyzer) -> str:
-    """What the saved terms depend on: the file format, the analyser's rules and its settings."""
+    """What the saved passages and terms depend on: the file format, the loader's rules (the passages
+    of a text), the analyser's rules and its settings."""
     settings = ",".join(
         f"{f.name}={getattr(analyzer, f.name)}" for f in dataclasses.fields(analyzer) if f.init
     )
-    return f"format {FORMAT_VERSION}; analyzer {ANALYZER_VERSION} ({settings})"
+    return (
+        f"format {FORMAT_VERSION}; loader {loader.LOADER_VERSION}; analyzer {ANALYZER_VERSION} ({settings})"
+    )
 
 
 class SavedIndex(SearchIndex):

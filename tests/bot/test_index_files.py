@@ -161,9 +161,10 @@ def test_a_damaged_index_is_rebuilt_with_one_log_line(tmp_path, store, caplog):
     assert answers(open_index(store, tmp_path / "index")) == good
 
 
-def test_an_index_of_another_version_is_rebuilt_once(tmp_path, store, parses, monkeypatch, caplog):
+@pytest.mark.parametrize("version", ["search.persist.ANALYZER_VERSION", "search.loader.LOADER_VERSION"])
+def test_an_index_of_another_version_is_rebuilt_once(tmp_path, store, parses, monkeypatch, caplog, version):
     open_index(store, tmp_path / "index")
-    monkeypatch.setattr("search.persist.ANALYZER_VERSION", 2)
+    monkeypatch.setattr(version, 2)
     parses["count"] = 0
     with caplog.at_level(logging.WARNING):
         index = open_index(store, tmp_path / "index")
