@@ -1,28 +1,45 @@
-"""The app factory: the one place that wires real parts (store, index, watcher, notifier, Slack handlers)."""
+"""The app factory: the one place that wires real parts (store, index, watcher, notifier, Slack handlers).
+
+Starting is two steps, so that the server can listen at once whatever the store and folder hold:
+`build_app` is quick (settings checked, an empty index, the Bolt app, the health registry) and the
+server serves from it; `RunningApp.start` is the slow part (the token checked with Slack, the store
+opened, the index rebuilt, the folder caught up, then watching and announcing). Until it is done,
+`/healthz` says "loading" and questions get a private "still loading".
+"""
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.health import HealthRegistry, PartHealth, PeriodicCheck
 from bot.notifier import NewsFeed, start_news_feed
 from bot.settings import Settings, SettingsError
-from handlers import actions, commands, mentions
+from bot.startup import Stopped, check_token
+from bot.store import SqliteStore, StoreUnavailable, sqlite_path
+from handlers import actions, commands, loading, mentions
 from handlers.slack_client import build_web_client
 from search import SearchIndex
 
+log = logging.getLogger(__name__)
+
 LISTENER_THREADS = 32
+STORE_CHECK_SECONDS = 2.0
 
 
-def create_app(settings: Settings, index: SearchIndex, *, client: WebClient | None = None) -> App:
-    """A Bolt app answering from `index`; Web API calls go to `settings.slack_api_url` (or `client`).
+def create_app(
+    settings: Settings, index: SearchIndex, *, client: WebClient | None = None, is_ready=lambda: True
+) -> App:
+    """A Bolt app answering from `index` once `is_ready()`; Web API calls go to `settings.slack_api_url`.
 
-    The client carries the token, which is not checked at start (no auth.test then): the app starts
-    without reaching Slack.
+    Bolt does not check the token itself (`RunningApp.start` does, with retries).
     Listeners run on their own pool: requests are acknowledged as soon as the listener calls ack().
     """
     client = client or build_web_client(settings.slack_bot_token, settings.slack_api_url)
@@ -36,34 +53,104 @@ def create_app(settings: Settings, index: SearchIndex, *, client: WebClient | No
     commands.register(app, index, command=settings.slash_command)
     mentions.register(app, index, command=settings.slash_command)
     actions.register(app, index)
+    loading.register(app, is_ready)
     return app
 
 
 @dataclass
 class RunningApp:
-    """The Bolt app and the news feed (store, index, watcher, notifier) it answers from."""
+    """The Bolt app, the index it answers from, the health registry, and (once started) the news feed."""
 
-    bolt: App
-    feed: NewsFeed
+    settings: Settings
+    client: WebClient
+    index: SearchIndex
+    health: HealthRegistry
+    bolt: App = field(init=False)
+    feed: NewsFeed | None = None
+    ready: threading.Event = field(default_factory=threading.Event)
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    _store_check: PeriodicCheck | None = None
 
-    @property
-    def index(self) -> SearchIndex:
-        return self.feed.index
+    def __post_init__(self) -> None:
+        self.bolt = create_app(self.settings, self.index, client=self.client, is_ready=self.ready.is_set)
+        self.health.report("slack", "loading", "checking the bot token")
+        self.health.report("store", "loading", "opening the database")
+        self.health.watch("index", self._index_health)
+
+    def start(self, *, check_slack: bool = True) -> None:
+        """The slow part of the start, in the caller's thread (see the module's docstring).
+
+        SettingsError when Slack refuses the token or the store cannot be opened; Stopped when
+        `stop()` is called meanwhile.
+        """
+        if check_slack:
+            check_token(self.client, self.health, stop=self._stopping)
+        else:
+            self.health.report("slack", "ok")
+        try:
+            self.feed = start_news_feed(self.settings, self.client, index=self.index)
+        except (ValueError, OSError, sqlite3.Error, StoreUnavailable) as error:
+            self.health.report("store", "broken", str(error))
+            raise SettingsError(f"DATABASE_URL cannot be used: {error}") from None
+        if self._stopping.is_set():
+            self.feed.stop()
+            raise Stopped
+        self._store_check = PeriodicCheck(
+            self.health, "store", lambda: store_health(self.feed.store), every=STORE_CHECK_SECONDS
+        ).start()
+        self.health.watch("watcher", self._watcher_health)
+        self.ready.set()
 
     def stop(self) -> None:
-        self.feed.stop()
+        self._stopping.set()
+        if self._store_check is not None:
+            self._store_check.stop()
+        if self.feed is not None:
+            self.feed.stop()
+
+    def _index_health(self) -> PartHealth:
+        counts = {"articles": self.index.article_count, "passages": self.index.passage_count}
+        if not self.ready.is_set():
+            return PartHealth(
+                "loading", "building the index and catching up with the articles folder", counts
+            )
+        return PartHealth("ok", details=counts)
+
+    def _watcher_health(self) -> PartHealth:
+        watcher = self.feed.watcher
+        details = {"folder": str(watcher.folder), "waiting_for_store": watcher.waiting_for_store}
+        if not watcher.is_alive():
+            return PartHealth("broken", "the folder watcher stopped", details)
+        return PartHealth("ok", details=details)
 
 
-def start_app(settings: Settings, *, client: WebClient | None = None) -> RunningApp:
-    """Open the store, rebuild the index, catch up with the articles folder, start watching and
-    announcing, and create the Bolt app on that index. SettingsError for a bad folder or store URL."""
+def store_health(store: SqliteStore) -> PartHealth:
+    problem = store.problem()
+    if problem:
+        return PartHealth("broken", problem)
+    return PartHealth("ok", details={"announcements": store.counts()})
+
+
+def build_app(settings: Settings, *, client: WebClient | None = None) -> RunningApp:
+    """The app, not started: quick, reaches neither Slack nor the store. SettingsError for a bad setting."""
     if not Path(settings.articles_dir).is_dir():
         raise SettingsError(
             f"ARTICLES_DIR {settings.articles_dir!r} is not a folder: set it to the articles folder."
         )
-    client = client or build_web_client(settings.slack_bot_token, settings.slack_api_url)
     try:
-        feed = start_news_feed(settings, client)
+        sqlite_path(settings.database_url)
     except ValueError as error:
         raise SettingsError(str(error)) from None
-    return RunningApp(create_app(settings, feed.index, client=client), feed)
+    client = client or build_web_client(settings.slack_bot_token, settings.slack_api_url)
+    return RunningApp(settings, client, SearchIndex(), HealthRegistry())
+
+
+def start_app(settings: Settings, *, client: WebClient | None = None, check_slack: bool = True) -> RunningApp:
+    """`build_app`, then `start` in this thread: the app ready to answer (or SettingsError)."""
+    app = build_app(settings, client=client)
+    try:
+        app.start(check_slack=check_slack)
+    except BaseException:
+        app.stop()
+        raise
+    return app

@@ -13,12 +13,15 @@ recorded without its announcement decision.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
+from urllib.parse import quote
 
 from search import Article, SearchIndex, parse_article
 
@@ -60,6 +63,14 @@ CREATE TABLE IF NOT EXISTS files (
 );
 """
 BASELINE_KEY = "baseline_done"
+PROBE_KEY = "health_probe"
+
+
+class StoreUnavailable(Exception):
+    """The store cannot record anything now (file deleted, replaced or read-only, disk error...).
+
+    Nothing was recorded: the caller keeps the work and tries again once the store works.
+    """
 
 
 @dataclass(frozen=True)
@@ -135,25 +146,98 @@ class SqliteStore:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
+        self._generation = 0  # bumped by a reopen: each thread then opens a new connection
         self._connection().executescript(SCHEMA)
+        self._identity = _file_identity(self.path)
 
     # -- connections ----------------------------------------------------------------------------------
 
     def _connection(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
+        if db is not None and self._local.generation != self._generation:
+            db.close()
+            with self._connections_lock:
+                self._connections.remove(db)
+            db = None
         if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            db = self._connect(create=not hasattr(self, "_identity"))
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA busy_timeout=30000")
             self._local.db = db
+            self._local.generation = self._generation
             with self._connections_lock:
                 self._connections.append(db)
         return db
 
+    def _connect(self, *, create: bool) -> sqlite3.Connection:
+        """A connection to the file; after the first, never one that creates a file gone missing."""
+        target = f"file:{quote(str(self.path.absolute()))}" + ("" if create else "?mode=rw")
+        try:
+            return sqlite3.connect(
+                target, uri=True, timeout=30, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as error:
+            raise StoreUnavailable(f"cannot open the database file {self.path}: {error}") from None
+
     def _transaction(self):
-        return _Transaction(self._connection())
+        return _Transaction(self._connection(), self._ensure_same_file)
+
+    # -- failure detection ----------------------------------------------------------------------------
+
+    def problem(self) -> str | None:
+        """Why the store cannot record now, or None when a write goes through to the file at its path.
+
+        SQLite keeps writing into a deleted or replaced file without an error, and every write would
+        be lost: the path must still lead to the file opened. A database put back at the path (a
+        restored backup) is reopened. A read-only file or a full disk shows in a small write.
+        """
+        reason = self._file_problem()
+        if reason and self.path.exists() and self._reopen():
+            reason = self._file_problem()
+        if reason:
+            return reason
+        try:
+            with self._transaction() as db:
+                db.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (PROBE_KEY, str(self._clock()))
+                )
+        except StoreUnavailable as error:
+            return str(error)
+        return None
+
+    def _file_problem(self) -> str | None:
+        identity = _file_identity(self.path)
+        if identity is None:
+            return f"the database file {self.path} was deleted; put it back (or restart to start afresh)"
+        if identity != self._identity:
+            return f"the database file {self.path} was replaced by another file"
+        if not os.access(self.path, os.W_OK) or not os.access(self.path.parent, os.W_OK):
+            return f"the database file {self.path} (or its folder) is read-only"
+        return None
+
+    def _ensure_same_file(self) -> None:
+        reason = self._file_problem()
+        if reason:
+            raise StoreUnavailable(reason)
+
+    def _reopen(self) -> bool:
+        """Open the database now at the path (a backup put back); False when it is not a usable one."""
+        try:
+            db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
+            try:
+                if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles'").fetchone() is None:
+                    return False  # not a store of ours (an empty file, another database)
+                db.executescript(SCHEMA)
+            finally:
+                db.close()
+        except sqlite3.Error:
+            return False
+        with self._connections_lock:
+            self._generation += 1
+            self._identity = _file_identity(self.path)
+        return True
 
     def close(self) -> None:
         with self._connections_lock:
@@ -350,17 +434,46 @@ class SqliteStore:
 
 
 class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error): writers queue up instead of failing mid-way."""
+    """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error): writers queue up instead of failing mid-way.
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    StoreUnavailable, rather than a silent loss, when the file is not the one opened (checked before
+    and after, as a write into a deleted file succeeds) or SQLite cannot write (read-only, disk I/O).
+    """
+
+    def __init__(self, db: sqlite3.Connection, ensure_same_file: Callable[[], None]) -> None:
         self.db = db
+        self.ensure_same_file = ensure_same_file
 
     def __enter__(self) -> sqlite3.Connection:
-        self.db.execute("BEGIN IMMEDIATE")
+        self.ensure_same_file()
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise _unavailable(error) from None
         return self.db
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        try:
+            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        except sqlite3.Error as error:
+            if exc_type is None:
+                raise _unavailable(error) from None
+        if exc_type is None:
+            self.ensure_same_file()
+        elif issubclass(exc_type, sqlite3.OperationalError) or exc_type is sqlite3.DatabaseError:
+            raise _unavailable(exc) from None
+
+
+def _unavailable(error: BaseException) -> StoreUnavailable:
+    return StoreUnavailable(f"the database refuses writes: {error}")
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 def _stored(row: sqlite3.Row) -> StoredArticle:

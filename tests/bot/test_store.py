@@ -1,9 +1,8 @@
-import sqlite3
 import threading
 
 import pytest
 
-from bot.store import SqliteStore, index_from_store, open_store, sqlite_path
+from bot.store import SqliteStore, StoreUnavailable, index_from_store, open_store, sqlite_path
 from search import parse_article
 
 NEWS = "date 2024-03-01\nMistral AI opens an office in Singapore\n\nMistral AI said on Friday it will hire 40 engineers in Singapore."
@@ -144,6 +143,6 @@ def test_a_failed_write_leaves_nothing_half_done(store, monkeypatch):
     article = parse_article(NEWS, "a.txt")
     store.record(article, announce=True)
     store._connection().execute("DROP TABLE announcements")
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(StoreUnavailable):
         store.record(parse_article(EDITED, "b.txt"), announce=True)
     assert [s.id for s in store.active_articles()] == [article.id]
