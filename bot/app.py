@@ -70,6 +70,7 @@ class RunningApp:
     ready: threading.Event = field(default_factory=threading.Event)
     _stopping: threading.Event = field(default_factory=threading.Event)
     _store_check: PeriodicCheck | None = None
+    _store_was_broken: bool = False
 
     def __post_init__(self) -> None:
         self.bolt = create_app(self.settings, self.index, client=self.client, is_ready=self.ready.is_set)
@@ -84,7 +85,9 @@ class RunningApp:
         `stop()` is called meanwhile.
         """
         if check_slack:
-            check_token(self.client, self.health, stop=self._stopping)
+            # Its own client, without the retry handlers: check_token retries, one log line per attempt.
+            once = WebClient(token=self.client.token, base_url=self.client.base_url, timeout=10)
+            check_token(once, self.health, stop=self._stopping)
         else:
             self.health.report("slack", "ok")
         try:
@@ -96,7 +99,7 @@ class RunningApp:
             self.feed.stop()
             raise Stopped
         self._store_check = PeriodicCheck(
-            self.health, "store", lambda: store_health(self.feed.store), every=STORE_CHECK_SECONDS
+            self.health, "store", self._check_store, every=STORE_CHECK_SECONDS
         ).start()
         self.health.watch("watcher", self._watcher_health)
         self.ready.set()
@@ -107,6 +110,15 @@ class RunningApp:
             self._store_check.stop()
         if self.feed is not None:
             self.feed.stop()
+
+    def _check_store(self) -> PartHealth:
+        health = store_health(self.feed.store)
+        if health.status == "ok" and self._store_was_broken:
+            # What could not be recorded meanwhile, or went into a file since lost, is read again.
+            self.feed.ingestor.forget()
+            self.feed.watcher.rescan_soon()
+        self._store_was_broken = health.status == "broken"
+        return health
 
     def _index_health(self) -> PartHealth:
         counts = {"articles": self.index.article_count, "passages": self.index.passage_count}

@@ -174,27 +174,39 @@ def check_shape(content_type: str, body: bytes) -> None:
     media_type = content_type.split(";", 1)[0].strip().lower()
     text = body.decode("utf-8")
     if media_type == JSON:
-        _check_json_request(_json_object(text, "the JSON body"))
+        _check_request(_json_object(text, "the JSON body"), "the JSON body")
     elif media_type == FORM:
         _check_form_request(text)
     else:
         raise Refused(400, f"unsupported content type {media_type[:40]!r}")
 
 
-def _check_json_request(request: dict) -> None:
+EVENT_TEXT_FIELDS = ("text", "user", "channel", "ts", "thread_ts", "channel_type", "subtype", "bot_id")
+
+
+def _check_request(request: dict, what: str) -> None:
+    """A JSON body, or a form's payload: the fields Bolt and our listeners read have the right types."""
     if not isinstance(request.get("type"), str):
-        raise Refused(400, "the JSON body has no type")
-    for name in ("event", "authorizations", "enterprise", "team"):
-        expected = list if name == "authorizations" else dict
-        if request.get(name) is not None and not isinstance(request[name], expected):
-            raise Refused(400, f"{name} has the wrong type")
+        raise Refused(400, f"{what} has no type")
+    _check_fields(request, {"event": dict, "authorizations": list, "team": dict, "enterprise": dict}, what)
     event = request.get("event")
-    if request["type"] == "event_callback" and not (
-        isinstance(event, dict) and isinstance(event.get("type"), str)
-    ):
-        raise Refused(400, "an event_callback without an event object")
+    if request["type"] == "event_callback":
+        if not (isinstance(event, dict) and isinstance(event.get("type"), str)):
+            raise Refused(400, "an event_callback without an event object")
+        _check_fields(event, dict.fromkeys(EVENT_TEXT_FIELDS, str), "the event")
+        if event["type"] == "app_mention" and not ("channel" in event and "ts" in event):
+            raise Refused(400, "a mention without its channel and ts")
     if request["type"] == "url_verification" and not isinstance(request.get("challenge"), str):
         raise Refused(400, "a url_verification without a challenge")
+
+
+def _check_fields(value: dict, expected: dict[str, type], what: str) -> None:
+    """Each of these fields, when present, has the type Bolt reads it as (`enterprise` may be null)."""
+    for name, kind in expected.items():
+        if name in value and not isinstance(value[name], kind):
+            if name == "enterprise" and value[name] is None:
+                continue
+            raise Refused(400, f"{what}'s {name} has the wrong type")
 
 
 def _check_form_request(text: str) -> None:
@@ -206,14 +218,10 @@ def _check_form_request(text: str) -> None:
         raise Refused(400, "a form field is repeated")
     if "payload" in form:
         payload = _json_object(form["payload"][0], "the payload")
-        if not isinstance(payload.get("type"), str):
-            raise Refused(400, "the payload has no type")
-        for name in ("user", "team", "channel", "container", "enterprise"):
-            if payload.get(name) is not None and not isinstance(payload[name], dict):
-                raise Refused(400, f"the payload's {name} has the wrong type")
-        if payload.get("actions") is not None and not (
-            isinstance(payload["actions"], list) and all(isinstance(a, dict) for a in payload["actions"])
-        ):
+        _check_request(payload, "the payload")
+        objects = ("user", "team", "channel", "container", "enterprise", "message", "view", "state")
+        _check_fields(payload, {**dict.fromkeys(objects, dict), "actions": list}, "the payload")
+        if not all(isinstance(action, dict) for action in payload.get("actions") or []):
             raise Refused(400, "the payload's actions have the wrong type")
     elif "command" in form:
         if not form["command"][0].startswith("/"):

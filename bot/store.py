@@ -155,9 +155,10 @@ class SqliteStore:
     def _connection(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is not None and self._local.generation != self._generation:
-            db.close()
             with self._connections_lock:
-                self._connections.remove(db)
+                if db in self._connections:
+                    db.close()
+                    self._connections.remove(db)
             db = None
         if db is None:
             db = self._connect(create=not hasattr(self, "_identity"))
@@ -223,20 +224,25 @@ class SqliteStore:
             raise StoreUnavailable(reason)
 
     def _reopen(self) -> bool:
-        """Open the database now at the path (a backup put back); False when it is not a usable one."""
+        """Open the database now at the path (a backup put back); False when it is not a store of ours."""
+        with self._connections_lock:
+            # The old connections are closed first: the last one out checkpoints into the old file and
+            # removes its -wal file, which must never be applied to the file put back.
+            for old in self._connections:
+                old.close()
+            self._connections.clear()
+            self._generation += 1
         try:
             db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
             try:
                 if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles'").fetchone() is None:
-                    return False  # not a store of ours (an empty file, another database)
+                    return False  # an empty file, another database
                 db.executescript(SCHEMA)
             finally:
                 db.close()
         except sqlite3.Error:
             return False
-        with self._connections_lock:
-            self._generation += 1
-            self._identity = _file_identity(self.path)
+        self._identity = _file_identity(self.path)
         return True
 
     def close(self) -> None:

@@ -47,6 +47,7 @@ class FolderWatcher:
         self._settling: dict[Path, tuple[Signature, float]] = {}
         self._unrecorded: set[Path] = set()  # the store could not record them: tried again later
         self._retry_at = 0.0
+        self._rescan_now = threading.Event()
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -74,6 +75,11 @@ class FolderWatcher:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
+    def rescan_soon(self) -> None:
+        """Look at the whole folder again now (e.g. the store works again after a failure)."""
+        self._rescan_now.set()
+        self._wake.set()
+
     def is_alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
@@ -99,7 +105,8 @@ class FolderWatcher:
     def _run(self) -> None:
         next_rescan = time.monotonic() + self.rescan_seconds
         while not self._stop.is_set():
-            if time.monotonic() >= next_rescan:
+            if time.monotonic() >= next_rescan or self._rescan_now.is_set():
+                self._rescan_now.clear()
                 self._rescan()
                 next_rescan = time.monotonic() + self.rescan_seconds
             if self._unrecorded and time.monotonic() >= self._retry_at:

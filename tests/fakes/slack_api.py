@@ -27,6 +27,7 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
         self._failures: dict[str, deque[dict[str, Any]]] = defaultdict(deque)
+        self._holds: dict[str, threading.Event] = {}
         self._changed = threading.Condition()
         self._ts = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
@@ -47,6 +48,8 @@ class FakeSlack:
         return self
 
     def stop(self) -> None:
+        for method in list(self._holds):
+            self.release(method)
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -101,6 +104,23 @@ class FakeSlack:
         with self._changed:
             for _ in range(times):
                 self._failures[method].append({"status": status, "retry_after": retry_after, "error": error})
+
+    def hold(self, method: str) -> None:
+        """Keep every call to `method` waiting (recorded, unanswered) until `release(method)`."""
+        with self._changed:
+            self._holds[method] = threading.Event()
+
+    def release(self, method: str) -> None:
+        with self._changed:
+            held = self._holds.pop(method, None)
+        if held is not None:
+            held.set()
+
+    def _wait_if_held(self, method: str) -> None:
+        with self._changed:
+            held = self._holds.get(method)
+        if held is not None:
+            held.wait(60)
 
     # -- serving --------------------------------------------------------------------------------------
 
@@ -194,6 +214,7 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 method = parts.path.removeprefix("/api/").strip("/")
             call = {"method": method, "params": params, "headers": dict(self.headers), "path": parts.path}
             failure = fake._record(call)
+            fake._wait_if_held(method)
             if failure is not None:
                 self._send(
                     failure["status"], {"ok": False, "error": failure["error"]}, failure["retry_after"]
