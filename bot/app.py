@@ -49,11 +49,11 @@ def create_app(
         token_verification_enabled=False,
         request_verification_enabled=not settings.socket_mode,
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
+        before_authorize=loading.still_loading(is_ready),
     )
     commands.register(app, index, command=settings.slash_command)
     mentions.register(app, index, command=settings.slash_command)
     actions.register(app, index)
-    loading.register(app, is_ready)
     return app
 
 
@@ -85,9 +85,7 @@ class RunningApp:
         `stop()` is called meanwhile.
         """
         if check_slack:
-            # Its own client, without the retry handlers: check_token retries, one log line per attempt.
-            once = WebClient(token=self.client.token, base_url=self.client.base_url, timeout=10)
-            check_token(once, self.health, stop=self._stopping)
+            check_token(token_checking_client(self.client), self.health, stop=self._stopping)
         else:
             self.health.report("slack", "ok")
         try:
@@ -134,6 +132,16 @@ class RunningApp:
         if not watcher.is_alive():
             return PartHealth("broken", "the folder watcher stopped", details)
         return PartHealth("ok", details=details)
+
+
+def token_checking_client(client: WebClient) -> WebClient:
+    """`client`'s token and URL, without retries or logs of its own: check_token retries, and logs
+    one line per attempt."""
+    quiet = logging.getLogger("bot.startup.client")
+    quiet.setLevel(logging.CRITICAL)
+    return WebClient(
+        token=client.token, base_url=client.base_url, timeout=10, retry_handlers=[], logger=quiet
+    )
 
 
 def store_health(store: SqliteStore) -> PartHealth:

@@ -41,13 +41,17 @@ class HealthRegistry:
         self._watched: dict[str, Callable[[], PartHealth]] = {}
         self._lock = threading.Lock()
 
-    def report(self, part: str, status: Status, reason: str = "", **details: object) -> None:
-        """Set `part`'s state; a change of status (or of the reason it is broken) is logged once."""
+    def report(
+        self, part: str, status: Status, reason: str = "", *, logged: bool = False, **details: object
+    ) -> None:
+        """Set `part`'s state; a change of status (or of the reason it is broken) is logged once,
+        unless the part `logged` it itself."""
         health = PartHealth(status, reason, details)
         with self._lock:
             before = self._reported.get(part)
             self._reported[part] = health
-        if before is None or (before.status, before.reason) != (health.status, health.reason):
+        changed = before is None or (before.status, before.reason) != (health.status, health.reason)
+        if changed and not logged:
             _log_change(part, before, health)
 
     def watch(self, part: str, check: Callable[[], PartHealth]) -> None:

@@ -66,7 +66,7 @@ def check_token(
         except SlackApiError as error:
             code = str(error.response.get("error", "")) if error.response is not None else ""
             if code in REFUSED_TOKEN_ERRORS:
-                health.report("slack", "broken", f"Slack refused the bot token ({code})")
+                health.report("slack", "broken", f"Slack refused the bot token ({code})", logged=True)
                 raise SettingsError(
                     f"SLACK_BOT_TOKEN is refused by Slack ({code}): copy the Bot User OAuth Token "
                     "(xoxb-...) from the app's OAuth & Permissions page."
@@ -83,7 +83,7 @@ def check_token(
             )
             return dict(answer.data) if isinstance(answer.data, dict) else {}
         delay = backoff.delay(attempt)
-        health.report("slack", "broken", f"cannot reach Slack at {client.base_url}: {reason}")
+        health.report("slack", "broken", f"cannot reach Slack at {client.base_url}: {reason}", logged=True)
         log.warning(
             "Cannot reach Slack at %s to check the token (attempt %d: %s); trying again in %.0f s",
             client.base_url,

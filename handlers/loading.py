@@ -1,5 +1,9 @@
 """While the app is starting (the index is not built yet), every question gets a private "still
-loading" rather than a wrong or empty answer. Bolt middleware, registered after the others."""
+loading" rather than a wrong or empty answer.
+
+Bolt middleware to give as `App(before_authorize=...)`: it runs before Bolt's own authorization, which
+would otherwise call auth.test for each request while the app is still checking the token.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import json
 import logging
 from collections.abc import Callable
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import BoltResponse
 from slack_sdk import WebClient
 
 from handlers.blocks import loading_message
@@ -19,7 +23,7 @@ def still_loading(is_ready: Callable[[], bool]):
     """Bolt middleware: once `is_ready()`, pass on; before, answer questions with `loading_message`."""
 
     def middleware(
-        body: dict, next, respond: Callable, client: WebClient, logger: logging.Logger, context
+        body: dict, next, respond: Callable, client: WebClient, logger: logging.Logger
     ) -> BoltResponse | None:
         if is_ready():
             return next()
@@ -36,9 +40,7 @@ def still_loading(is_ready: Callable[[], bool]):
             )
         elif kind == "event_callback":
             event = body.get("event") or {}
-            if event.get("type") == "app_mention" or is_direct_message_from_a_person(
-                event, context.bot_user_id
-            ):
+            if event.get("type") == "app_mention" or is_direct_message_from_a_person(event, None):
                 tell_privately(client, logger, event)
         return BoltResponse(status=200, body="")
 
@@ -57,7 +59,3 @@ def tell_privately(client: WebClient, logger: logging.Logger, event: dict) -> No
         )
     except DELIVERY_ERRORS as error:
         logger.warning("Could not tell %s the app is still loading: %s", event["user"], error)
-
-
-def register(app: App, is_ready: Callable[[], bool]) -> None:
-    app.middleware(still_loading(is_ready))

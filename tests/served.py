@@ -9,12 +9,13 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from bot.app import build_app
 from bot.server import build_wsgi_app, create_http_server, stop_http_server
 from bot.settings import Settings
+from bot.startup import Stopped
 from tests.fakes import FakeSlack
 from tests.fakes.signing import JSON, block_actions_body, event_body, signed_headers, slash_command_body
 
@@ -65,6 +66,12 @@ def http(method: str, url: str, body: bytes | None = None, headers: dict | None 
         return error.code, error.read().decode()
 
 
+def start_quietly(app) -> None:
+    """`app.start()` in a thread: a start cut short by the test's end is no error."""
+    with suppress(Stopped):
+        app.start()
+
+
 @contextmanager
 def served_app(
     slack: FakeSlack,
@@ -99,7 +106,7 @@ def served_app(
         threads=threads,
     )
     threading.Thread(target=server.run, daemon=True).start()
-    starting = threading.Thread(target=app.start, daemon=True)
+    starting = threading.Thread(target=start_quietly, args=(app,), daemon=True)
     starting.start()
     try:
         if wait_ready:

@@ -106,7 +106,10 @@ class FakeSlack:
                 self._failures[method].append({"status": status, "retry_after": retry_after, "error": error})
 
     def hold(self, method: str) -> None:
-        """Keep every call to `method` waiting (recorded, unanswered) until `release(method)`."""
+        """Keep the calls to `method` waiting (recorded, unanswered) until `release(method)`.
+
+        A call answered with a failure queued by `fail_next` is not held.
+        """
         with self._changed:
             self._holds[method] = threading.Event()
 
@@ -214,7 +217,8 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 method = parts.path.removeprefix("/api/").strip("/")
             call = {"method": method, "params": params, "headers": dict(self.headers), "path": parts.path}
             failure = fake._record(call)
-            fake._wait_if_held(method)
+            if failure is None:
+                fake._wait_if_held(method)
             if failure is not None:
                 self._send(
                     failure["status"], {"ok": False, "error": failure["error"]}, failure["retry_after"]
