@@ -71,6 +71,7 @@ class RunningApp:
     _stopping: threading.Event = field(default_factory=threading.Event)
     _store_check: PeriodicCheck | None = None
     _store_was_broken: bool = False
+    _store_reopened: int = 0
 
     def __post_init__(self) -> None:
         self.bolt = create_app(self.settings, self.index, client=self.client, is_ready=self.ready.is_set)
@@ -110,12 +111,14 @@ class RunningApp:
             self.feed.stop()
 
     def _check_store(self) -> PartHealth:
-        health = store_health(self.feed.store)
-        if health.status == "ok" and self._store_was_broken:
+        store = self.feed.store
+        health = store_health(store)
+        if health.status == "ok" and (self._store_was_broken or store.reopened != self._store_reopened):
             # What could not be recorded meanwhile, or went into a file since lost, is read again.
             self.feed.ingestor.forget()
             self.feed.watcher.rescan_soon()
         self._store_was_broken = health.status == "broken"
+        self._store_reopened = store.reopened
         return health
 
     def _index_health(self) -> PartHealth:

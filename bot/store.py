@@ -13,17 +13,19 @@ recorded without its announcement decision.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 from urllib.parse import quote
 
 from search import Article, SearchIndex, parse_article
+
+log = logging.getLogger(__name__)
 
 RecordOutcome = Literal["added", "updated", "known", "restored"]
 AnnouncementState = Literal["pending", "posting", "posted", "skipped", "failed"]
@@ -147,6 +149,7 @@ class SqliteStore:
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._generation = 0  # bumped by a reopen: each thread then opens a new connection
+        self.reopened = 0  # how many times a file put back at the path was opened
         self._connection().executescript(SCHEMA)
         self._identity = _file_identity(self.path)
 
@@ -183,7 +186,16 @@ class SqliteStore:
             raise StoreUnavailable(f"cannot open the database file {self.path}: {error}") from None
 
     def _transaction(self):
-        return _Transaction(self._connection(), self._ensure_same_file)
+        return _Transaction(self)
+
+    def _drop_connection(self) -> None:
+        """Close this thread's connection; the next use opens a new one."""
+        db = getattr(self._local, "db", None)
+        self._local.db = None
+        with self._connections_lock:
+            if db in self._connections:
+                db.close()
+                self._connections.remove(db)
 
     # -- failure detection ----------------------------------------------------------------------------
 
@@ -195,7 +207,7 @@ class SqliteStore:
         restored backup) is reopened. A read-only file or a full disk shows in a small write.
         """
         reason = self._file_problem()
-        if reason and self.path.exists() and self._reopen():
+        if _file_identity(self.path) not in (None, self._identity) and self._reopen():
             reason = self._file_problem()
         if reason:
             return reason
@@ -243,6 +255,8 @@ class SqliteStore:
         except sqlite3.Error:
             return False
         self._identity = _file_identity(self.path)
+        self.reopened += 1
+        log.warning("The database file %s was put back or replaced: working on it from now on", self.path)
         return True
 
     def close(self) -> None:
@@ -443,19 +457,20 @@ class _Transaction:
     """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error): writers queue up instead of failing mid-way.
 
     StoreUnavailable, rather than a silent loss, when the file is not the one opened (checked before
-    and after, as a write into a deleted file succeeds) or SQLite cannot write (read-only, disk I/O).
+    and after, as a write into a deleted file succeeds) or SQLite cannot write (read-only, disk I/O);
+    the thread's connection is then dropped, as SQLite keeps one opened read-only that way for good.
     """
 
-    def __init__(self, db: sqlite3.Connection, ensure_same_file: Callable[[], None]) -> None:
-        self.db = db
-        self.ensure_same_file = ensure_same_file
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+        self.db = store._connection()
 
     def __enter__(self) -> sqlite3.Connection:
-        self.ensure_same_file()
+        self.store._ensure_same_file()
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as error:
-            raise _unavailable(error) from None
+            raise self._unavailable(error) from None
         return self.db
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -463,15 +478,15 @@ class _Transaction:
             self.db.execute("ROLLBACK" if exc_type else "COMMIT")
         except sqlite3.Error as error:
             if exc_type is None:
-                raise _unavailable(error) from None
+                raise self._unavailable(error) from None
         if exc_type is None:
-            self.ensure_same_file()
+            self.store._ensure_same_file()
         elif issubclass(exc_type, sqlite3.OperationalError) or exc_type is sqlite3.DatabaseError:
-            raise _unavailable(exc) from None
+            raise self._unavailable(exc) from None
 
-
-def _unavailable(error: BaseException) -> StoreUnavailable:
-    return StoreUnavailable(f"the database refuses writes: {error}")
+    def _unavailable(self, error: BaseException) -> StoreUnavailable:
+        self.store._drop_connection()
+        return StoreUnavailable(f"the database refuses writes: {error}")
 
 
 def _file_identity(path: Path) -> tuple[int, int] | None:
