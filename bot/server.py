@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 HTTP_THREADS = 16
+# slack_sdk's Socket Mode client notices a dead connection after about five failed pings, then
+# reconnects by itself: pinging every 3 s (Bolt's default is 10 s) brings that from ~50 s to ~15 s.
+SOCKET_MODE_PING_SECONDS = 3
 
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -119,7 +122,9 @@ def serve(settings: Settings) -> None:
     try:
         app.start()
         if settings.socket_mode:
-            handler = SocketModeHandler(app.bolt, settings.slack_app_token)
+            handler = SocketModeHandler(
+                app.bolt, settings.slack_app_token, ping_interval=SOCKET_MODE_PING_SECONDS
+            )
             handler.connect()
             log.info("Connected to Slack in Socket Mode")
         threading.Event().wait()

@@ -16,7 +16,7 @@ import pytest
 from bot.app import build_app
 from bot.settings import Settings
 from tests.bot.test_app import free_port
-from tests.fakes.signing import mention_event, slash_command_body
+from tests.fakes.signing import event_body, mention_event, slash_command_body
 from tests.fakes.slack_api import BOT_USER_ID
 from tests.polling import wait_until
 from tests.served import SIGNING_SECRET, http, served_app, start_quietly
@@ -145,3 +145,49 @@ def test_a_token_slack_refuses_stops_the_start_with_one_line(fake_slack, article
     assert error in line and line.startswith("Cannot start")
     assert len(done.stderr.splitlines()) <= 4, done.stderr
     assert fake_slack.calls_to("apps.connections.open") == [], "no Socket Mode connection with a bad token"
+
+
+def test_socket_mode_reconnects_after_the_connection_drops(fake_slack, articles_dir, tmp_path):
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
+        "PYTHONPATH": str(ROOT),
+        "PORT": str(port),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_APP_TOKEN": "xapp-1-A0FAKEAPP1-test",
+        "SLACK_API_URL": fake_slack.url,
+        "ARTICLES_DIR": str(articles_dir),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    socket_mode = fake_slack.socket_mode
+    try:
+        socket_mode.wait_for_connections(1)
+        wait_until(lambda: http("GET", f"http://127.0.0.1:{port}/healthz")[0] == 200, timeout=30)
+        wait_until(lambda: json.loads(http("GET", f"http://127.0.0.1:{port}/healthz")[1])["status"] == "ok")
+        ask_over_the_socket(socket_mode, "env-1", "Microsoft")
+        fake_slack.wait_for("chat.postMessage")
+
+        socket_mode.drop()  # no close frame: the client finds out from its pings, then reconnects
+        socket_mode.wait_for_connections(2, timeout=90)
+        assert len(fake_slack.calls_to("apps.connections.open")) >= 2
+        ask_over_the_socket(socket_mode, "env-2", "valuation")
+        replies = fake_slack.wait_for("chat.postMessage", 2)
+        assert "valuation" in replies[-1]["text"]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def ask_over_the_socket(socket_mode, envelope_id: str, question: str) -> None:
+    body = json.loads(event_body(mention_event(f"<@{BOT_USER_ID}> {question}")))
+    socket_mode.send(
+        {"envelope_id": envelope_id, "type": "events_api", "payload": body, "accepts_response_payload": False}
+    )
+    socket_mode.wait_for_ack(envelope_id)

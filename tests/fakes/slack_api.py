@@ -15,6 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.fakes.socket_mode import FakeSocketMode
+
 RESPONSE_URL_METHOD = "response_url"
 TEAM_ID = "T0FAKE0001"
 BOT_USER_ID = "U0FAKEBOT1"
@@ -28,6 +30,7 @@ class FakeSlack:
         self.calls: list[dict[str, Any]] = []
         self._failures: dict[str, deque[dict[str, Any]]] = defaultdict(deque)
         self._holds: dict[str, threading.Event] = {}
+        self.socket_mode = FakeSocketMode()  # the WebSocket endpoint apps.connections.open hands out
         self._changed = threading.Condition()
         self._ts = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
@@ -37,6 +40,7 @@ class FakeSlack:
     # -- lifecycle ------------------------------------------------------------------------------------
 
     def start(self) -> FakeSlack:
+        self.socket_mode.start()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         host, port = self._server.server_address[:2]
@@ -50,6 +54,7 @@ class FakeSlack:
     def stop(self) -> None:
         for method in list(self._holds):
             self.release(method)
+        self.socket_mode.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -164,8 +169,7 @@ class FakeSlack:
                 message["thread_ts"] = params["thread_ts"]
             return {"ok": True, "channel": params.get("channel", "C0FAKE0001"), "ts": ts, "message": message}
         if method == "apps.connections.open":
-            # Socket Mode: a WebSocket URL nobody listens on, so a client tries and fails to connect.
-            return {"ok": True, "url": "ws://127.0.0.1:9/link/?ticket=fake-ticket&app_id=A0FAKEAPP1"}
+            return {"ok": True, "url": self.socket_mode.url}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._fresh_ts()}
         return {"ok": True}
