@@ -19,7 +19,7 @@ from bot.app import RunningApp, build_app
 from bot.guard import MAX_BODY_BYTES, SlackGate
 from bot.health import HealthRegistry
 from bot.settings import Settings, SettingsError, check_slack_credentials
-from bot.startup import Stopped
+from bot.startup import Stopped, connect_socket_mode
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def serve(settings: Settings) -> None:
             handler = SocketModeHandler(
                 app.bolt, settings.slack_app_token, ping_interval=SOCKET_MODE_PING_SECONDS
             )
-            handler.connect()
+            connect_socket_mode(handler)
             log.info("Connected to Slack in Socket Mode")
         threading.Event().wait()
     except SettingsError as error:

@@ -98,3 +98,36 @@ def check_token(
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
     return (text.splitlines() or [""])[0][:200]
+
+
+def connect_socket_mode(
+    handler, *, stop: threading.Event | None = None, backoff: Backoff = Backoff()
+) -> None:
+    """Open the Socket Mode connection (`handler.connect()`), as `check_token` checks the bot token:
+    an app token Slack refuses is a SettingsError naming SLACK_APP_TOKEN; Slack unreachable is retried."""
+    stop = stop or threading.Event()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            handler.connect()
+            return
+        except SlackApiError as error:
+            code = str(error.response.get("error", "")) if error.response is not None else ""
+            if code in REFUSED_TOKEN_ERRORS:
+                raise SettingsError(
+                    f"SLACK_APP_TOKEN is refused by Slack ({code}): copy the app-level token (xapp-...) "
+                    "with the connections:write scope from the app's Basic Information page."
+                ) from None
+            reason = f"Slack answered {code or error.response.status_code}"
+        except (SlackClientError, OSError) as error:
+            reason = f"{type(error).__name__}: {_first_line(error)}"
+        delay = backoff.delay(attempt)
+        log.warning(
+            "Cannot open the Socket Mode connection (attempt %d: %s); trying again in %.0f s",
+            attempt,
+            reason,
+            delay,
+        )
+        if stop.wait(delay):
+            raise Stopped

@@ -191,3 +191,18 @@ def ask_over_the_socket(socket_mode, envelope_id: str, question: str) -> None:
         {"envelope_id": envelope_id, "type": "events_api", "payload": body, "accepts_response_payload": False}
     )
     socket_mode.wait_for_ack(envelope_id)
+
+
+def test_an_app_token_slack_refuses_stops_the_start_with_one_line(fake_slack, articles_dir, tmp_path):
+    fake_slack.fail_next("apps.connections.open", status=200, error="invalid_auth")
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_APP_TOKEN": "xapp-your-app-token",
+        "SLACK_API_URL": fake_slack.url,
+        "ARTICLES_DIR": str(articles_dir),
+    }
+    done = run_serve(env, tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    [line] = [line for line in done.stderr.splitlines() if "SLACK_APP_TOKEN" in line]
+    assert "invalid_auth" in line and line.startswith("Cannot start")
