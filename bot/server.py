@@ -80,7 +80,12 @@ def _not_found(environ: dict, start_response: Callable) -> Iterable[bytes]:
 
 
 def create_http_server(
-    wsgi_app: WsgiApp, *, host: str = "0.0.0.0", port: int = 3000, threads: int = HTTP_THREADS
+    wsgi_app: WsgiApp,
+    *,
+    host: str = "0.0.0.0",
+    port: int = 3000,
+    threads: int = HTTP_THREADS,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ):
     """A waitress server (multi-threaded, production grade); `.run()` serves until `stop_http_server`."""
     return waitress.create_server(
@@ -90,7 +95,7 @@ def create_http_server(
         threads=threads,
         ident="mistral-news",
         # waitress refuses a larger Content-Length (413) before reading the body, and stops a chunked one.
-        max_request_body_size=MAX_BODY_BYTES + 1,
+        max_request_body_size=max_body_bytes + 1,
     )
 
 

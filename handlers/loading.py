@@ -25,7 +25,7 @@ def still_loading(is_ready: Callable[[], bool]):
     def middleware(
         body: dict, next, respond: Callable, client: WebClient, logger: logging.Logger
     ) -> BoltResponse | None:
-        if is_ready():
+        if is_ready() or body.get("type") == "url_verification":  # Bolt answers the URL check later on
             return next()
         kind = body.get("type")
         if body.get("command"):

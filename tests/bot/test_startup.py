@@ -16,7 +16,7 @@ import pytest
 from bot.app import build_app
 from bot.settings import Settings
 from tests.bot.test_app import free_port
-from tests.fakes.signing import event_body, mention_event, slash_command_body
+from tests.fakes.signing import JSON, event_body, mention_event, slash_command_body, url_verification_body
 from tests.fakes.slack_api import BOT_USER_ID
 from tests.polling import wait_until
 from tests.served import SIGNING_SECRET, http, served_app, start_quietly
@@ -50,6 +50,9 @@ def test_while_starting_health_says_loading_and_questions_get_a_private_still_lo
         [told] = fake_slack.wait_for("chat.postEphemeral")
         assert "Still loading" in told["text"] and told["user"] == mention["user"]
         assert fake_slack.calls_to("chat.postMessage") == [] and fake_slack.calls_to("response_url") == []
+
+        status, body = app.post(url_verification_body("challenge-while-loading"), content_type=JSON)
+        assert status == 200 and "challenge-while-loading" in body, "Slack can verify the URL meanwhile"
 
         fake_slack.release("auth.test")
         wait_until(lambda: health(app)[1]["status"] == "ok")
