@@ -77,6 +77,7 @@ class RunningApp:
         self.bolt = create_app(self.settings, self.index, client=self.client, is_ready=self.ready.is_set)
         self.health.report("slack", "loading", "checking the bot token")
         self.health.report("store", "loading", "opening the database")
+        self.health.report("watcher", "loading", "starts once the folder is caught up")
         self.health.watch("index", self._index_health)
 
     def start(self, *, check_slack: bool = True) -> None:
@@ -92,7 +93,7 @@ class RunningApp:
         try:
             self.feed = start_news_feed(self.settings, self.client, index=self.index)
         except (ValueError, OSError, sqlite3.Error, StoreUnavailable) as error:
-            self.health.report("store", "broken", str(error))
+            self.health.report("store", "broken", str(error), logged=True)
             raise SettingsError(f"DATABASE_URL cannot be used: {error}") from None
         if self._stopping.is_set():
             self.feed.stop()
@@ -131,7 +132,7 @@ class RunningApp:
 
     def _watcher_health(self) -> PartHealth:
         watcher = self.feed.watcher
-        details = {"folder": str(watcher.folder), "waiting_for_store": watcher.waiting_for_store}
+        details = {"waiting_for_store": watcher.waiting_for_store}
         if not watcher.is_alive():
             return PartHealth("broken", "the folder watcher stopped", details)
         return PartHealth("ok", details=details)
