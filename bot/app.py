@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
 from bot.health import HealthRegistry, PartHealth, PeriodicCheck
 from bot.notifier import NewsFeed, start_news_feed
 from bot.settings import Settings, SettingsError
-from bot.startup import Stopped, check_token
+from bot.startup import Stopped, check_token, connect_socket_mode
 from bot.store import SqliteStore, StoreUnavailable, sqlite_path
 from handlers import actions, commands, loading, mentions
 from handlers.slack_client import build_web_client
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 
 LISTENER_THREADS = 32
 STORE_CHECK_SECONDS = 2.0
+# slack_sdk's Socket Mode client notices a dead connection after about five failed pings, then
+# reconnects by itself: pinging every 3 s (Bolt's default is 10 s) brings that from ~50 s to ~15 s.
+SOCKET_MODE_PING_SECONDS = 3
 
 
 def create_app(
@@ -72,12 +76,15 @@ class RunningApp:
     _store_check: PeriodicCheck | None = None
     _store_was_broken: bool = False
     _store_reopened: int = 0
+    _socket_mode: SocketModeHandler | None = None
 
     def __post_init__(self) -> None:
         self.bolt = create_app(self.settings, self.index, client=self.client, is_ready=self.ready.is_set)
         self.health.report("slack", "loading", "checking the bot token")
         self.health.report("store", "loading", "opening the database")
         self.health.report("watcher", "loading", "starts once the folder is caught up")
+        if self.settings.socket_mode:
+            self.health.report("socket_mode", "loading", "connects once the app has started")
         self.health.watch("index", self._index_health)
 
     def start(self, *, check_slack: bool = True) -> None:
@@ -104,8 +111,19 @@ class RunningApp:
         self.health.watch("watcher", self._watcher_health)
         self.ready.set()
 
+    def connect_socket_mode(self) -> None:
+        """Open the Socket Mode connection (after `start`); it reconnects by itself when it drops."""
+        handler = SocketModeHandler(
+            self.bolt, self.settings.slack_app_token, ping_interval=SOCKET_MODE_PING_SECONDS
+        )
+        self._socket_mode = handler
+        connect_socket_mode(handler, stop=self._stopping)
+        self.health.watch("socket_mode", lambda: socket_mode_health(handler))
+
     def stop(self) -> None:
         self._stopping.set()
+        if self._socket_mode is not None:
+            self._socket_mode.close()
         if self._store_check is not None:
             self._store_check.stop()
         if self.feed is not None:
@@ -136,6 +154,12 @@ class RunningApp:
         if not watcher.is_alive():
             return PartHealth("broken", "the folder watcher stopped", details)
         return PartHealth("ok", details=details)
+
+
+def socket_mode_health(handler: SocketModeHandler) -> PartHealth:
+    if handler.client.is_connected():
+        return PartHealth("ok")
+    return PartHealth("broken", "the Socket Mode connection is down; reconnecting")
 
 
 def token_checking_client(client: WebClient) -> WebClient:

@@ -72,8 +72,8 @@ class RecentSignatures:
                 self._expiry.popitem(last=False)
             if signature in self._expiry:
                 return False
-            # Kept a full window from now: its timestamp is at most a window old, so it cannot be
-            # accepted again once it is forgotten.
+            # Kept two windows: its timestamp may be up to a window ahead of our clock, and stays
+            # acceptable for a window after that; once forgotten, it can no longer be accepted.
             self._expiry[signature] = now + 2 * self.window
             return True
 

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable
 
 import waitress
 from slack_bolt import App
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress import wasyncore
 
@@ -19,16 +18,13 @@ from bot.app import RunningApp, build_app
 from bot.guard import MAX_BODY_BYTES, SlackGate
 from bot.health import HealthRegistry
 from bot.settings import Settings, SettingsError, check_slack_credentials
-from bot.startup import Stopped, connect_socket_mode
+from bot.startup import Stopped
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 HTTP_THREADS = 16
-# slack_sdk's Socket Mode client notices a dead connection after about five failed pings, then
-# reconnects by itself: pinging every 3 s (Bolt's default is 10 s) brings that from ~50 s to ~15 s.
-SOCKET_MODE_PING_SECONDS = 3
 
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -123,14 +119,10 @@ def serve(settings: Settings) -> None:
         _cannot_start(error)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     server = listen(app, settings)
-    handler = None
     try:
         app.start()
         if settings.socket_mode:
-            handler = SocketModeHandler(
-                app.bolt, settings.slack_app_token, ping_interval=SOCKET_MODE_PING_SECONDS
-            )
-            connect_socket_mode(handler)
+            app.connect_socket_mode()
             log.info("Connected to Slack in Socket Mode")
         threading.Event().wait()
     except SettingsError as error:
@@ -138,8 +130,6 @@ def serve(settings: Settings) -> None:
     except (KeyboardInterrupt, Stopped):
         log.info("Stopping")
     finally:
-        if handler is not None:
-            handler.close()
         stop_http_server(server)
         app.stop()
 

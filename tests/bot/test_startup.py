@@ -174,12 +174,15 @@ def test_socket_mode_reconnects_after_the_connection_drops(fake_slack, articles_
         socket_mode.wait_for_connections(1)
         wait_until(lambda: http("GET", f"http://127.0.0.1:{port}/healthz")[0] == 200, timeout=30)
         wait_until(lambda: json.loads(http("GET", f"http://127.0.0.1:{port}/healthz")[1])["status"] == "ok")
+        health = json.loads(http("GET", f"http://127.0.0.1:{port}/healthz")[1])
+        assert health["parts"]["socket_mode"]["status"] == "ok"
         ask_over_the_socket(socket_mode, "env-1", "Microsoft")
         fake_slack.wait_for("chat.postMessage")
 
         socket_mode.drop()  # no close frame: the client finds out from its pings, then reconnects
         socket_mode.wait_for_connections(2, timeout=90)
         assert len(fake_slack.calls_to("apps.connections.open")) >= 2
+        wait_until(lambda: http("GET", f"http://127.0.0.1:{port}/healthz")[0] == 200)
         ask_over_the_socket(socket_mode, "env-2", "valuation")
         replies = fake_slack.wait_for("chat.postMessage", 2)
         assert "valuation" in replies[-1]["text"]
