@@ -87,16 +87,13 @@ class RunningApp:
             self.health.report("socket_mode", "loading", "connects once the app has started")
         self.health.watch("index", self._index_health)
 
-    def start(self, *, check_slack: bool = True) -> None:
+    def start(self) -> None:
         """The slow part of the start, in the caller's thread (see the module's docstring).
 
         SettingsError when Slack refuses the token or the store cannot be opened; Stopped when
         `stop()` is called meanwhile.
         """
-        if check_slack:
-            check_token(token_checking_client(self.client), self.health, stop=self._stopping)
-        else:
-            self.health.report("slack", "ok")
+        check_token(token_checking_client(self.client), self.health, stop=self._stopping)
         try:
             self.feed = start_news_feed(self.settings, self.client, index=self.index)
         except (ValueError, OSError, sqlite3.Error, StoreUnavailable) as error:
@@ -193,11 +190,11 @@ def build_app(settings: Settings, *, client: WebClient | None = None) -> Running
     return RunningApp(settings, client, SearchIndex(), HealthRegistry())
 
 
-def start_app(settings: Settings, *, client: WebClient | None = None, check_slack: bool = True) -> RunningApp:
+def start_app(settings: Settings, *, client: WebClient | None = None) -> RunningApp:
     """`build_app`, then `start` in this thread: the app ready to answer (or SettingsError)."""
     app = build_app(settings, client=client)
     try:
-        app.start(check_slack=check_slack)
+        app.start()
     except BaseException:
         app.stop()
         raise

@@ -137,11 +137,13 @@ class FolderWatcher:
             try:
                 self._settle(path)
             except StoreUnavailable as error:
-                # Not recorded, so not seen: kept for later (the store's health says why, once).
-                self._settling.pop(path, None)
-                self._unrecorded.add(path)
+                # Not recorded, so not seen: kept, with the others, for one try in a while (the
+                # store's health says why, once).
+                self._unrecorded.update([path, *self._settling])
+                self._settling.clear()
                 self._retry_at = time.monotonic() + STORE_RETRY_SECONDS
                 log.debug("Could not record %s yet: %s", path, error)
+                return
             except Exception:
                 self._settling.pop(path, None)
                 log.exception("Could not ingest %s; the watcher carries on", path)
