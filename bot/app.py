@@ -24,7 +24,7 @@ from bot.health import HealthRegistry, PartHealth, PeriodicCheck
 from bot.notifier import NewsFeed, start_news_feed
 from bot.settings import Settings, SettingsError
 from bot.startup import Stopped, check_token, connect_socket_mode
-from bot.store import SqliteStore, StoreUnavailable, sqlite_path
+from bot.store import ArticleStore, StoreUnavailable, sqlite_path
 from handlers import actions, commands, loading, mentions
 from handlers.slack_client import build_web_client
 from search import SearchIndex
@@ -169,7 +169,7 @@ def token_checking_client(client: WebClient) -> WebClient:
     )
 
 
-def store_health(store: SqliteStore) -> PartHealth:
+def store_health(store: ArticleStore) -> PartHealth:
     problem = store.problem()
     if problem:
         return PartHealth("broken", problem)
