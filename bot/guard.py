@@ -15,7 +15,6 @@ than a bounded read, fill the log, or make Bolt fail.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from io import BytesIO
 from urllib.parse import parse_qs
 
+from slack_bolt.request.internals import parse_body
 from slack_sdk.signature import SignatureVerifier
 
 log = logging.getLogger(__name__)
@@ -170,74 +170,78 @@ def read_body(environ: dict, limit: int) -> bytes:
 
 
 def check_shape(content_type: str, body: bytes) -> None:
-    """Refused(400) unless `body` looks like one of Slack's requests, as Bolt will read it."""
+    """Refused(400) unless `body` looks like one of Slack's requests as Bolt will read it (its own
+    parser decides: a body starting with `{` is JSON, a form with `payload` is that JSON)."""
     media_type = content_type.split(";", 1)[0].strip().lower()
-    text = body.decode("utf-8")
-    if media_type == JSON:
-        _check_request(_json_object(text, "the JSON body"), "the JSON body")
-    elif media_type == FORM:
-        _check_form_request(text)
-    else:
+    if media_type not in (JSON, FORM):
         raise Refused(400, f"unsupported content type {media_type[:40]!r}")
+    text = body.decode("utf-8")
+    if media_type == FORM:
+        _check_form(text)
+    try:
+        request = parse_body(text, media_type)
+    except (ValueError, RecursionError):
+        raise Refused(400, "the body (or its payload) is not valid JSON") from None
+    if not isinstance(request, dict):
+        raise Refused(400, "the body (or its payload) is not a JSON object")
+    if "command" in request and "type" not in request:
+        if not str(request["command"]).startswith("/"):
+            raise Refused(400, "the command does not start with /")
+        _check_response_url(request.get("response_url"), required=True)
+    elif "ssl_check" not in request:
+        _check_request(request)
 
 
-EVENT_TEXT_FIELDS = ("text", "user", "channel", "ts", "thread_ts", "channel_type", "subtype", "bot_id")
-
-
-def _check_request(request: dict, what: str) -> None:
-    """A JSON body, or a form's payload: the fields Bolt and our listeners read have the right types."""
-    if not isinstance(request.get("type"), str):
-        raise Refused(400, f"{what} has no type")
-    _check_fields(request, {"event": dict, "authorizations": list, "team": dict, "enterprise": dict}, what)
-    event = request.get("event")
-    if request["type"] == "event_callback":
-        if not (isinstance(event, dict) and isinstance(event.get("type"), str)):
-            raise Refused(400, "an event_callback without an event object")
-        _check_fields(event, dict.fromkeys(EVENT_TEXT_FIELDS, str), "the event")
-        if event["type"] == "app_mention" and not ("channel" in event and "ts" in event):
-            raise Refused(400, "a mention without its channel and ts")
-    if request["type"] == "url_verification" and not isinstance(request.get("challenge"), str):
-        raise Refused(400, "a url_verification without a challenge")
-
-
-def _check_fields(value: dict, expected: dict[str, type], what: str) -> None:
-    """Each of these fields, when present, has the type Bolt reads it as (`enterprise` may be null)."""
-    for name, kind in expected.items():
-        if name in value and not isinstance(value[name], kind):
-            if name == "enterprise" and value[name] is None:
-                continue
-            raise Refused(400, f"{what}'s {name} has the wrong type")
-
-
-def _check_form_request(text: str) -> None:
+def _check_form(text: str) -> None:
     try:
         form = parse_qs(text, keep_blank_values=True, strict_parsing=bool(text), max_num_fields=200)
     except ValueError:
         raise Refused(400, "the form body is malformed") from None
     if any(len(values) > 1 for values in form.values()):
         raise Refused(400, "a form field is repeated")
-    if "payload" in form:
-        payload = _json_object(form["payload"][0], "the payload")
-        _check_request(payload, "the payload")
-        objects = ("user", "team", "channel", "container", "enterprise", "message", "view", "state")
-        _check_fields(payload, {**dict.fromkeys(objects, dict), "actions": list}, "the payload")
-        if not all(isinstance(action, dict) for action in payload.get("actions") or []):
-            raise Refused(400, "the payload's actions have the wrong type")
-    elif "command" in form:
-        if not form["command"][0].startswith("/"):
-            raise Refused(400, "the command does not start with /")
-    elif "ssl_check" not in form:
-        raise Refused(400, "a form that is neither a command, an interaction nor an SSL check")
 
 
-def _json_object(text: str, what: str) -> dict:
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):
-        raise Refused(400, f"{what} is not valid JSON") from None
-    if not isinstance(value, dict):
-        raise Refused(400, f"{what} is not a JSON object")
-    return value
+OBJECTS = ("event", "view", "container", "channel", "message", "state")
+OBJECTS_OR_IDS = ("team", "user", "enterprise")
+EVENT_TEXT_FIELDS = ("text", "user", "channel", "ts", "thread_ts", "channel_type", "subtype", "bot_id")
+
+
+def _check_request(request: dict) -> None:
+    """An event, an interaction payload...: the fields Bolt and our listeners read have their types."""
+    if not isinstance(request.get("type"), str):
+        raise Refused(400, "the request has no type")
+    for name in OBJECTS:
+        if name in request and not isinstance(request[name], dict):
+            raise Refused(400, f"{name} is not an object")
+    for name in OBJECTS_OR_IDS:
+        if request.get(name) is not None and not isinstance(request[name], dict | str):
+            raise Refused(400, f"{name} is neither an object nor an id")
+    for name in ("authorizations", "actions"):
+        if name in request and not (
+            isinstance(request[name], list) and all(isinstance(item, dict) for item in request[name])
+        ):
+            raise Refused(400, f"{name} is not a list of objects")
+    # Our buttons live in messages, whose interactions always come with a response_url.
+    _check_response_url(request.get("response_url"), required=request["type"] == "block_actions")
+    event = request.get("event")
+    if request["type"] == "event_callback":
+        if not (isinstance(event, dict) and isinstance(event.get("type"), str)):
+            raise Refused(400, "an event_callback without an event object")
+        for name in EVENT_TEXT_FIELDS:
+            if name in event and not isinstance(event[name], str):
+                raise Refused(400, f"the event's {name} is not text")
+        if event["type"] == "app_mention" and not ("channel" in event and "ts" in event):
+            raise Refused(400, "a mention without its channel and ts")
+    if request["type"] == "url_verification" and not isinstance(request.get("challenge"), str):
+        raise Refused(400, "a url_verification without a challenge")
+
+
+def _check_response_url(url: object, *, required: bool = False) -> None:
+    """A web address (Slack's are https://hooks.slack.com/...), where answers are sent; or absent."""
+    if url is None and required:
+        raise Refused(400, "no response_url")
+    if url is not None and not (isinstance(url, str) and url.startswith(("https://", "http://"))):
+        raise Refused(400, "the response_url is not a web address")
 
 
 def _plain(start_response: Callable, status: str, text: str) -> list[bytes]:

@@ -279,7 +279,16 @@ slack_like_form = st.dictionaries(
     st.text(max_size=30) | slack_like_json | st.just("/mistral"),
     max_size=5,
 ).map(urlencode)
+slash_commands = st.fixed_dictionaries(
+    {"command": st.just("/mistral"), "text": st.text(max_size=40)},
+    optional={
+        "response_url": st.text(max_size=30) | st.just("https://hooks.slack.com/commands/T0/1/x"),
+        "channel_id": st.text(max_size=12),
+        "user_id": st.text(max_size=12),
+    },
+).map(urlencode)
 bodies = st.one_of(
+    slash_commands.map(str.encode),
     st.binary(max_size=300),
     st.text(max_size=300).map(str.encode),
     json_values.map(lambda v: json.dumps(v).encode()),
