@@ -55,6 +55,47 @@ STATUS_LINES = {
 }
 
 
+class ThrottledLog:
+    """At most `limit` refusal lines per `window` seconds: a flood of bad requests cannot fill the disk.
+
+    The lines left out are counted and told in one line when the next window starts.
+    """
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        limit: int = 20,
+        window: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.logger = logger
+        self.limit = limit
+        self.window = window
+        self._clock = clock
+        self._window_end = float("-inf")
+        self._logged = 0
+        self._left_out = 0
+        self._lock = threading.Lock()
+
+    def warning(self, message: str, *args: object) -> None:
+        with self._lock:
+            now = self._clock()
+            left_out = 0
+            if now >= self._window_end:
+                left_out, self._left_out, self._logged = self._left_out, 0, 0
+                self._window_end = now + self.window
+            self._logged += 1
+            keep = self._logged <= self.limit
+            if not keep:
+                self._left_out += 1
+        if left_out:
+            self.logger.warning(
+                "%d more requests were refused in the last %.0f s (not logged)", left_out, self.window
+            )
+        if keep:
+            self.logger.warning(message, *args)
+
+
 class RecentSignatures:
     """Signatures seen in the last `window` seconds; thread-safe, bounded by the window."""
 
@@ -93,13 +134,14 @@ class SlackGate:
 
     def __post_init__(self) -> None:
         self.recent = self.recent or RecentSignatures()
+        self._refusals = ThrottledLog(log)
         self._verifier = SignatureVerifier(self.signing_secret, clock=_Clock(self.clock))
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         try:
             body = self.check(environ)
         except Refused as refusal:
-            log.warning(
+            self._refusals.warning(
                 "Refused %s %s from %s: %s",
                 environ.get("REQUEST_METHOD", "?"),
                 environ.get("PATH_INFO", "?"),

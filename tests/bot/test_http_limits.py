@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.guard import MAX_BODY_BYTES, SlackGate
+from bot.guard import MAX_BODY_BYTES, SlackGate, ThrottledLog
 from tests.fakes.signing import JSON, event_body, mention_event, signed_headers, slash_command_body
 from tests.fakes.slack_api import BOT_USER_ID
 from tests.served import SIGNING_SECRET, http, served_app
@@ -354,3 +354,21 @@ def test_the_gate_keeps_bolt_from_the_body_of_a_refused_request(app, caplog):
     body = ("text=" + MARKER * 1000).encode()
     post(app, body, {"Content-Type": "application/x-www-form-urlencoded", **sign(body, secret="nope")})
     assert not [r for r in caplog.records if MARKER in r.getMessage()]
+
+
+def test_a_flood_of_bad_requests_is_logged_in_a_bounded_number_of_lines(caplog):
+    now = [0.0]
+    logger = logging.getLogger("test.refusals")
+    refusals = ThrottledLog(logger, limit=3, window=60, clock=lambda: now[0])
+    caplog.set_level(logging.WARNING, logger="test.refusals")
+    for i in range(1000):
+        refusals.warning("Refused request %d", i)
+    now[0] += 61
+    refusals.warning("Refused request %d", 1000)
+    assert [r.getMessage() for r in caplog.records] == [
+        "Refused request 0",
+        "Refused request 1",
+        "Refused request 2",
+        "997 more requests were refused in the last 60 s (not logged)",
+        "Refused request 1000",
+    ]
