@@ -97,7 +97,7 @@ class ThrottledLog:
 
 
 class RecentSignatures:
-    """Signatures seen in the last `window` seconds; thread-safe, bounded by the window."""
+    """Signatures of the requests let through lately (for two windows); thread-safe, bounded by time."""
 
     def __init__(self, window: float = WINDOW_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
         self.window = window

@@ -212,3 +212,39 @@ def test_an_app_token_slack_refuses_stops_the_start_with_one_line(fake_slack, ar
     assert "Traceback" not in done.stderr
     [line] = [line for line in done.stderr.splitlines() if "SLACK_APP_TOKEN" in line]
     assert "invalid_auth" in line and line.startswith("Cannot start")
+
+
+@pytest.mark.parametrize("mode", ["http", "socket"])
+def test_slack_unreachable_at_start_is_one_line_per_attempt_in_both_modes(articles_dir, tmp_path, mode):
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
+        "PYTHONPATH": str(ROOT),
+        "PORT": str(free_port()),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_API_URL": f"http://127.0.0.1:{free_port()}/api/",  # nobody listens there
+        "ARTICLES_DIR": str(articles_dir),
+        **(
+            {"SLACK_APP_TOKEN": "xapp-1-A0FAKEAPP1-test"}
+            if mode == "socket"
+            else {"SLACK_SIGNING_SECRET": "s"}
+        ),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)
+    reader.start()
+    try:
+        wait_until(lambda: sum("Cannot reach Slack" in line for line in lines) >= 2, timeout=30)
+        assert process.poll() is None, "it keeps trying"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        reader.join(5)
+    assert not [line for line in lines if "Traceback" in line or line.startswith(" ")]
+    attempts = [line for line in lines if "Cannot reach Slack" in line]
+    assert "(attempt 1:" in attempts[0] and "(attempt 2:" in attempts[1]
+    others = [line for line in lines if "Cannot reach Slack" not in line]
+    assert len(others) <= 4, others  # the start line, the stop line, and Bolt's token warning at most
