@@ -68,7 +68,7 @@ def states_in_file(database: Path) -> dict[str, str]:
 
 
 def wait_for_broken_store(app, reason: str) -> dict:
-    wait_until(lambda: health(app)[0] == 503)
+    wait_until(lambda: health(app)[0] == 503, timeout=30)
     report = health(app)[1]
     assert report["status"] == "broken" and report["parts"]["store"]["status"] == "broken"
     assert reason in report["parts"]["store"]["reason"]
@@ -81,14 +81,14 @@ def test_a_deleted_database_is_reported_and_nothing_is_lost_once_it_is_back(serv
     wait_for_broken_store(served, "deleted")
 
     (Path(served.app.settings.articles_dir) / "news.txt").write_text(NEWS)
-    wait_until(lambda: health(served)[1]["parts"]["watcher"]["waiting_for_store"] == 1)
+    wait_until(lambda: health(served)[1]["parts"]["watcher"]["waiting_for_store"] == 1, timeout=30)
     assert announced(served, "600 million euros") == 0
 
     shutil.copy(copy, database)  # the operator puts the backup back
-    wait_until(lambda: health(served)[0] == 200)
-    wait_until(lambda: announced(served, "600 million euros") == 1)
+    wait_until(lambda: health(served)[0] == 200, timeout=30)
+    wait_until(lambda: announced(served, "600 million euros") == 1, timeout=30)
     (Path(served.app.settings.articles_dir) / "later.txt").write_text(LATER)
-    wait_until(lambda: announced(served, "Mistral NeMo") == 1)
+    wait_until(lambda: announced(served, "Mistral NeMo") == 1, timeout=30)
     assert announced(served, "600 million euros") == 1
     assert states_in_file(database)["Mistral AI raises 600 million euros"] == "posted"
 
@@ -97,8 +97,10 @@ def test_a_replaced_database_is_used_and_nothing_goes_into_the_old_file(served, 
     copy = backup(database, tmp_path / "replacement.db")
     os.replace(copy, database)
     (Path(served.app.settings.articles_dir) / "news.txt").write_text(NEWS)
-    wait_until(lambda: announced(served, "600 million euros") == 1)
-    wait_until(lambda: states_in_file(database).get("Mistral AI raises 600 million euros") == "posted")
+    wait_until(lambda: announced(served, "600 million euros") == 1, timeout=30)
+    wait_until(
+        lambda: states_in_file(database).get("Mistral AI raises 600 million euros") == "posted", timeout=30
+    )
     assert health(served)[0] == 200
 
 
@@ -113,12 +115,12 @@ def test_a_read_only_database_is_reported_and_caught_up_once_writable(served, da
     try:
         wait_for_broken_store(served, "read-only")
         (Path(served.app.settings.articles_dir) / "news.txt").write_text(NEWS)
-        wait_until(lambda: health(served)[1]["parts"]["watcher"]["waiting_for_store"] == 1)
+        wait_until(lambda: health(served)[1]["parts"]["watcher"]["waiting_for_store"] == 1, timeout=30)
         assert announced(served, "600 million euros") == 0
     finally:
         make_immutable(database, False)
-    wait_until(lambda: health(served)[0] == 200)
-    wait_until(lambda: announced(served, "600 million euros") == 1)
+    wait_until(lambda: health(served)[0] == 200, timeout=30)
+    wait_until(lambda: announced(served, "600 million euros") == 1, timeout=30)
     assert states_in_file(database)["Mistral AI raises 600 million euros"] == "posted"
 
 
@@ -127,7 +129,7 @@ def test_a_broken_store_is_logged_once(served, database, caplog):
     database.unlink()
     wait_for_broken_store(served, "deleted")
     (Path(served.app.settings.articles_dir) / "news.txt").write_text(NEWS)
-    wait_until(lambda: health(served)[1]["parts"]["watcher"]["waiting_for_store"] == 1)
+    wait_until(lambda: health(served)[1]["parts"]["watcher"]["waiting_for_store"] == 1, timeout=30)
     broken = [r for r in caplog.records if "deleted" in r.getMessage()]
     assert len(broken) == 1 and broken[0].levelname == "ERROR"
     assert not [r for r in caplog.records if r.exc_info]
