@@ -104,13 +104,16 @@ def test_a_replaced_database_is_used_and_nothing_goes_into_the_old_file(served, 
     assert health(served)[0] == 200
 
 
-def make_immutable(path: Path, on: bool) -> bool:
-    done = subprocess.run(["chattr", "+i" if on else "-i", str(path)], capture_output=True)
-    return done.returncode == 0
+def make_read_only(path: Path, on: bool) -> bool:
+    """chmod for a user; for root, whom modes do not stop, the immutable flag (chattr), if it works here."""
+    if os.geteuid() != 0:
+        path.chmod(0o444 if on else 0o644)
+        return True
+    return subprocess.run(["chattr", "+i" if on else "-i", str(path)], capture_output=True).returncode == 0
 
 
 def test_a_read_only_database_is_reported_and_caught_up_once_writable(served, database):
-    if not make_immutable(database, True):
+    if not make_read_only(database, True):
         pytest.skip("chattr +i is not available here (needed to make a file read-only for root)")
     try:
         wait_for_broken_store(served, "read-only")
@@ -118,7 +121,7 @@ def test_a_read_only_database_is_reported_and_caught_up_once_writable(served, da
         wait_until(lambda: health(served)[1]["parts"]["watcher"]["waiting_for_store"] == 1, timeout=30)
         assert announced(served, "600 million euros") == 0
     finally:
-        make_immutable(database, False)
+        make_read_only(database, False)
     wait_until(lambda: health(served)[0] == 200, timeout=30)
     wait_until(lambda: announced(served, "600 million euros") == 1, timeout=30)
     assert states_in_file(database)["Mistral AI raises 600 million euros"] == "posted"
