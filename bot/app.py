@@ -23,7 +23,7 @@ from slack_sdk import WebClient
 from bot.health import HealthRegistry, PartHealth, PeriodicCheck
 from bot.notifier import NewsFeed, start_news_feed
 from bot.settings import Settings, SettingsError
-from bot.startup import Stopped, check_token, connect_socket_mode
+from bot.startup import Stopped, check_token, connect_socket_mode, slack_health
 from bot.store import ArticleStore, StoreUnavailable, sqlite_path
 from handlers import actions, commands, loading, mentions
 from handlers.slack_client import build_web_client
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 LISTENER_THREADS = 32
 STORE_CHECK_SECONDS = 2.0
+SLACK_CHECK_SECONDS = 60.0  # one auth.test a minute keeps /healthz's word on Slack current
 # slack_sdk's Socket Mode client notices a dead connection after about five failed pings, then
 # reconnects by itself: pinging every 3 s (Bolt's default is 10 s) brings that from ~50 s to ~15 s.
 SOCKET_MODE_PING_SECONDS = 3
@@ -73,7 +74,9 @@ class RunningApp:
     feed: NewsFeed | None = None
     ready: threading.Event = field(default_factory=threading.Event)
     _stopping: threading.Event = field(default_factory=threading.Event)
+    slack_check_seconds: float = SLACK_CHECK_SECONDS
     _store_check: PeriodicCheck | None = None
+    _slack_check: PeriodicCheck | None = None
     _store_was_broken: bool = False
     _store_reopened: int = 0
     _socket_mode: SocketModeHandler | None = None
@@ -93,7 +96,11 @@ class RunningApp:
         SettingsError when Slack refuses the token or the store cannot be opened; Stopped when
         `stop()` is called meanwhile.
         """
-        check_token(token_checking_client(self.client), self.health, stop=self._stopping)
+        checker = token_checking_client(self.client)
+        check_token(checker, self.health, stop=self._stopping)
+        self._slack_check = PeriodicCheck(
+            self.health, "slack", lambda: slack_health(checker), every=self.slack_check_seconds
+        ).start(check_now=False)
         try:
             self.feed = start_news_feed(self.settings, self.client, index=self.index)
         except (ValueError, OSError, sqlite3.Error, StoreUnavailable) as error:
@@ -119,10 +126,11 @@ class RunningApp:
 
     def stop(self) -> None:
         self._stopping.set()
+        for check in (self._slack_check, self._store_check):
+            if check is not None:
+                check.stop()
         if self._socket_mode is not None:
             self._socket_mode.close()
-        if self._store_check is not None:
-            self._store_check.stop()
         if self.feed is not None:
             self.feed.stop()
 

@@ -109,8 +109,9 @@ class PeriodicCheck:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self) -> PeriodicCheck:
-        self.run_once()
+    def start(self, *, check_now: bool = True) -> PeriodicCheck:
+        if check_now:
+            self.run_once()
         self._thread = threading.Thread(target=self._run, name=f"{self.part}-health", daemon=True)
         self._thread.start()
         return self

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.health import HealthRegistry
+from bot.health import HealthRegistry, PartHealth
 from bot.settings import SettingsError
 
 log = logging.getLogger(__name__)
@@ -131,3 +131,19 @@ def connect_socket_mode(
         )
         if stop.wait(delay):
             raise Stopped
+
+
+def slack_health(client: WebClient) -> PartHealth:
+    """Slack's part of /healthz, from one `auth.test`: ok, or broken with why (refused, unreachable)."""
+    try:
+        answer = client.auth_test()
+    except SlackApiError as error:
+        code = str(error.response.get("error", "")) if error.response is not None else ""
+        if code in REFUSED_TOKEN_ERRORS:
+            return PartHealth("broken", f"Slack refuses the bot token ({code}): check SLACK_BOT_TOKEN")
+        return PartHealth("broken", f"Slack answered {code or error.response.status_code}")
+    except (SlackClientError, OSError) as error:
+        return PartHealth("broken", f"cannot reach Slack at {client.base_url}: {type(error).__name__}")
+    return PartHealth(
+        "ok", details={"team": answer.get("team", ""), "bot_user_id": answer.get("user_id", "")}
+    )

@@ -248,3 +248,28 @@ def test_slack_unreachable_at_start_is_one_line_per_attempt_in_both_modes(articl
     assert "(attempt 1:" in attempts[0] and "(attempt 2:" in attempts[1]
     others = [line for line in lines if "Cannot reach Slack" not in line]
     assert len(others) <= 4, others  # the start line, the stop line, and Bolt's token warning at most
+
+
+def test_slack_is_checked_while_running_and_a_revoked_token_breaks_health(
+    fake_slack, articles_dir, tmp_path, caplog
+):
+    caplog.set_level(logging.INFO)
+    app = build_app(settings_for(fake_slack.url, articles_dir, tmp_path))
+    app.slack_check_seconds = 0.1
+    starting = threading.Thread(target=start_quietly, args=(app,), daemon=True)
+    starting.start()
+    try:
+        assert app.ready.wait(30)
+        fake_slack.fail_next("auth.test", status=200, error="token_revoked", times=3)
+        wait_until(lambda: app.health.part("slack").status == "broken")
+        assert "token_revoked" in app.health.part("slack").reason
+        assert app.health.snapshot()["status"] == "broken"
+        wait_until(lambda: app.health.part("slack").status == "ok")
+    finally:
+        app.stop()
+        starting.join(20)
+    changes = [r.getMessage() for r in caplog.records if r.name == "bot.health" and "Slack" in r.getMessage()]
+    assert changes == [
+        "Slack is broken: Slack refuses the bot token (token_revoked): check SLACK_BOT_TOKEN",
+        "Slack works again",
+    ]
