@@ -65,10 +65,6 @@ class HealthRegistry:
             reported = self._reported.get(name)
         return _checked(check) if check is not None else reported
 
-    def is_ok(self, name: str) -> bool:
-        part = self.part(name)
-        return part is not None and part.status == "ok"
-
     def parts(self) -> dict[str, PartHealth]:
         with self._lock:
             reported = dict(self._reported)
