@@ -79,6 +79,10 @@ class Ingestor:
         self.max_bytes = max_bytes
         self._seen: dict[str, tuple[Signature, IngestReport]] = {}
 
+    def forget(self) -> None:
+        """Check every file against the store again (it was restored, or lost writes)."""
+        self._seen.clear()
+
     def source_of(self, path: str | Path) -> str:
         path = Path(path)
         path = path if path.is_absolute() else self.folder / path

@@ -34,7 +34,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.indexing import new_index
 from bot.ingest import Ingestor, start_ingest
 from bot.settings import Settings
-from bot.store import ArticleStore, Claim, article_of, index_from_store, open_store
+from bot.store import ArticleStore, Claim, StoreUnavailable, article_of, index_from_store, open_store
 from bot.watcher import FolderWatcher
 from handlers.notifications import announcement_message, find_announcement, post_announcement
 from search import Article, SearchIndex
@@ -127,6 +127,10 @@ class Notifier:
         while not self._stop.is_set():
             try:
                 busy = self.run_once()
+            except StoreUnavailable as error:
+                # Nothing is claimed while the store cannot record it (its health says why, once).
+                log.debug("Announcing put off: %s", error)
+                busy = False
             except Exception:
                 log.exception("Announcing failed unexpectedly; trying again shortly")
                 busy = False
@@ -248,13 +252,15 @@ class NewsFeed:
         self.store.close()
 
 
-def start_news_feed(settings: Settings, client: WebClient, **notifier_options) -> NewsFeed:
+def start_news_feed(
+    settings: Settings, client: WebClient, *, index: SearchIndex | None = None, **notifier_options
+) -> NewsFeed:
     """Open the store, rebuild the index from it, catch up with the folder, then watch and announce.
 
-    The index returned in the feed is the one the Slack handlers must answer from.
+    The index (`index`, filled here, or a new one) is the one the Slack handlers must answer from.
     """
     store = open_store(settings.database_url)
-    index = index_from_store(store, new_index(settings))
+    index = index_from_store(store, index if index is not None else new_index(settings))
     notifier = Notifier(store, index, client, settings.notify_channel, **notifier_options)
     ingestor = Ingestor(store, index, settings.articles_dir, on_added=notifier.wake)
     start_ingest(store, index, ingestor)

@@ -16,6 +16,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from bot.ingest import Ingestor, Signature, file_signature
+from bot.store import StoreUnavailable
 from search.loader import is_article_name
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 SETTLE_SECONDS = 0.5
 RESCAN_SECONDS = 30.0
 TICK_SECONDS = 0.1
+STORE_RETRY_SECONDS = 2.0
 
 
 class FolderWatcher:
@@ -43,6 +45,9 @@ class FolderWatcher:
         self.use_events = use_events
         self._changed: set[Path] = set()
         self._settling: dict[Path, tuple[Signature, float]] = {}
+        self._unrecorded: set[Path] = set()  # the store could not record them: tried again later
+        self._retry_at = 0.0
+        self._rescan_now = threading.Event()
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -70,6 +75,19 @@ class FolderWatcher:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
+    def rescan_soon(self) -> None:
+        """Look at the whole folder again now (e.g. the store works again after a failure)."""
+        self._rescan_now.set()
+        self._wake.set()
+
+    def is_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def waiting_for_store(self) -> int:
+        """Files read but not recorded (the store could not): they are tried again."""
+        return len(self._unrecorded)
+
     def __enter__(self) -> FolderWatcher:
         return self.start()
 
@@ -87,9 +105,14 @@ class FolderWatcher:
     def _run(self) -> None:
         next_rescan = time.monotonic() + self.rescan_seconds
         while not self._stop.is_set():
-            if time.monotonic() >= next_rescan:
+            if time.monotonic() >= next_rescan or self._rescan_now.is_set():
+                self._rescan_now.clear()
                 self._rescan()
                 next_rescan = time.monotonic() + self.rescan_seconds
+            if self._unrecorded and time.monotonic() >= self._retry_at:
+                for path in self._unrecorded:
+                    self.notice(path)
+                self._unrecorded.clear()
             self._settle_changes()
             self._wake.wait(TICK_SECONDS if self._settling else min(1.0, self.rescan_seconds))
             self._wake.clear()
@@ -100,6 +123,8 @@ class FolderWatcher:
                 self.notice(path)
             for source in self.ingestor.removed_sources():
                 self.ingestor.remove(source)
+        except StoreUnavailable as error:
+            log.debug("Rescan of %s put off: %s", self.folder, error)
         except Exception:
             log.exception("Rescan of %s failed; the next one will try again", self.folder)
 
@@ -111,6 +136,14 @@ class FolderWatcher:
         for path in list(self._settling):
             try:
                 self._settle(path)
+            except StoreUnavailable as error:
+                # Not recorded, so not seen: kept, with the others, for one try in a while (the
+                # store's health says why, once).
+                self._unrecorded.update([path, *self._settling])
+                self._settling.clear()
+                self._retry_at = time.monotonic() + STORE_RETRY_SECONDS
+                log.debug("Could not record %s yet: %s", path, error)
+                return
             except Exception:
                 self._settling.pop(path, None)
                 log.exception("Could not ingest %s; the watcher carries on", path)
