@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
@@ -30,7 +31,8 @@ LANGUAGES: tuple[Language, ...] = ("en", "fr")
 _STEMMER_NAMES = {"en": "english", "fr": "french"}
 
 # A word: letters and digits, possibly joined by apostrophes or hyphens; or a lone currency sign.
-WORD_RE = re.compile(r"[$€£]|\d+(?:[.,]\d+)+|\w+(?:[-‐‑'’ʼ]\w+)*")
+# Possessive quantifiers: the pattern never backtracks, so it is linear on any text.
+WORD_RE = re.compile(r"[$€£]|\d++(?:[.,]\d++)++|\w++(?:[-‐‑'’ʼ]\w++)*+")
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "‘": "'", "‐": "-", "‑": "-"})
 _ELISION_RE = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)'(?=\w)")
 _THOUSANDS_RE = re.compile(r"^\d{1,3}(?:,\d{3})+$")
@@ -117,11 +119,9 @@ class Analyzer:
         for match in WORD_RE.finditer(query):
             if len(languages) > 1 and self.remove_stopwords and _is_stopword(match.group()):
                 continue
-            seen: list[str] = []
+            seen: dict[str, None] = {}
             for language in languages:
-                for term in self.word_terms(match.group(), language):
-                    if term not in seen:
-                        seen.append(term)
+                seen.update(dict.fromkeys(self.word_terms(match.group(), language)))
             terms.extend(seen)
         return terms
 
@@ -177,7 +177,7 @@ class Analyzer:
 
 
 def _is_number(word: str) -> bool:
-    return bool(re.fullmatch(r"\d+(?:[.,]\d+)*", word))
+    return bool(re.fullmatch(r"\d++(?:[.,]\d++)*+", word))
 
 
 def _normalise_number(word: str) -> str:
@@ -195,14 +195,19 @@ def _is_stopword(word: str) -> bool:
 
 
 def stopword_counts(text: str) -> dict[Language, int]:
-    words = [fold_accents(w.translate(_APOSTROPHES).lower()) for w in WORD_RE.findall(text)]
-    words = [_ELISION_RE.sub("", w) if w.count("'") == 1 and len(w.split("'")[0]) <= 6 else w for w in words]
-    counts = {lang: sum(w in BY_LANGUAGE[lang] for w in words) for lang in LANGUAGES}
-    # An elision (l', d', qu') is a strong sign of French.
-    counts["fr"] += sum(
-        bool(_ELISION_RE.match(fold_accents(w.translate(_APOSTROPHES).lower())))
-        for w in WORD_RE.findall(text)
-    )
+    """How many words of `text` are stop words of each language; each distinct word is looked at once."""
+    counts = dict.fromkeys(LANGUAGES, 0)
+    for raw, occurrences in Counter(WORD_RE.findall(text)).items():
+        folded = fold_accents(raw.translate(_APOSTROPHES).lower())
+        word = folded
+        if folded.count("'") == 1 and len(folded.split("'")[0]) <= 6:
+            word = _ELISION_RE.sub("", folded)
+        for language in LANGUAGES:
+            if word in BY_LANGUAGE[language]:
+                counts[language] += occurrences
+        # An elision (l', d', qu') is a strong sign of French.
+        if _ELISION_RE.match(folded):
+            counts["fr"] += occurrences
     return counts
 
 

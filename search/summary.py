@@ -31,8 +31,12 @@ LEAD_BONUS = 0.5  # news puts its main facts first: a prior, not a rule
 OPINION_PENALTY = 0.3  # a quote or a first-person view tells less than a reported fact
 
 _SPEAKER_RE = re.compile(r"^[A-Z][\w.'’ ]{1,30}\s[–—]\s")
+# A number followed by a unit is looked for from the start of its run of digits and separators only
+# (the look-behind), and without backtracking: linear, where `\b\d[\d.,]*` retried from every digit
+# of `1.1.1.1...` took time quadratic in its length.
 _AMOUNT_RE = re.compile(
-    r"[$€£]\s?\d|\d\s?(?:%|[$€£])|\b\d[\d.,]*\s*(?:million|billion|milliards?|millions?|euros?|dollars?)\b",
+    r"[$€£]\s?\d|\d\s?(?:%|[$€£])"
+    r"|(?<![\d.,])(?:[.,]++|\b)\d[\d.,]*+\s*+(?:million|billion|milliards?|millions?|euros?|dollars?)\b",
     re.IGNORECASE,
 )
 _MONTHS = (
@@ -42,7 +46,7 @@ _MONTHS = (
 )
 _DATE_RE = re.compile(rf"\b(?:{_MONTHS})\b|\b(?:19|20)\d\d\b", re.IGNORECASE)
 _OPINION_RE = re.compile(r"^[“«\"]|\b(?:I|I’m|I'm|we|our|je|nous|notre)\b", re.IGNORECASE)
-_NAME_RE = re.compile(r"(?<=\w )[A-ZÉÈ][\w’'-]+(?: [A-ZÉÈ][\w’'-]+)+")
+_NAME_RE = re.compile(r"(?<=\w )[A-ZÉÈ][\w’'-]++(?: [A-ZÉÈ][\w’'-]++)++")
 
 _analyzer = Analyzer()
 
