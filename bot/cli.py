@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from pathlib import Path
 
@@ -14,9 +13,15 @@ from search.models import Hit
 BOLD, RESET = "\033[1m", "\033[0m"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def program_name(argv0: str | None = None) -> str:
+    """How the user called us: `mistral-bot`, or `python -m bot`."""
+    name = Path(argv0 if argv0 is not None else sys.argv[0]).name
+    return "python -m bot" if name in ("__main__.py", "") else name
+
+
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m bot", description="Mistral AI news: search, summaries, Slack."
+        prog=prog or program_name(), description="Mistral AI news: search, summaries, Slack."
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -26,14 +31,16 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("query", nargs="+", help="the words to look for")
     search.add_argument("--limit", type=int, default=5, help="how many results (1-50, default 5)")
     search.add_argument("--json", action="store_true", help="print JSON instead of text")
-    search.add_argument("--articles", type=Path, default=None, help="articles folder (default ARTICLES_DIR)")
+    search.add_argument(
+        "--articles", type=Path, default=None, help="the articles folder (default: the ARTICLES_DIR setting)"
+    )
 
     summarize = commands.add_parser("summarize", help="print the summary of an article file")
-    summarize.add_argument("file", type=Path)
+    summarize.add_argument("file", type=Path, help="an article file (.txt or .md)")
     summarize.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     ingest = commands.add_parser("ingest", help="add article files to the articles folder and the store")
-    ingest.add_argument("files", nargs="+", type=Path)
+    ingest.add_argument("files", nargs="+", type=Path, help="article files (.txt or .md)")
 
     manifest = commands.add_parser("manifest", help="print the Slack app manifest")
     manifest.add_argument(
@@ -44,24 +51,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    from bot.settings import SettingsError
+    from bot.logs import configure_logging
+    from bot.settings import SettingsError, load_settings
+    from bot.store import StoreUnavailable
 
     try:
-        return run(args)
-    except SettingsError as error:
+        settings = load_settings(require_slack=args.command == "serve")
+        configure_logging(settings.log_level)
+        return run(args, settings)
+    except (SettingsError, StoreUnavailable) as error:
         print(f"Cannot start: {error}", file=sys.stderr)
         return 2
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, settings) -> int:
     if args.command == "search":
-        return run_search(args)
+        return run_search(args, articles_folder(args.articles, settings.articles_dir))
     if args.command == "summarize":
         return run_summarize(args)
-    from bot.settings import load_settings
-
-    settings = load_settings(require_slack=args.command == "serve")
     if args.command == "serve":
         from bot.server import serve
 
@@ -79,15 +86,22 @@ def run(args: argparse.Namespace) -> int:
     return 2
 
 
-def articles_folder(explicit: Path | None) -> Path:
-    if explicit is not None:
-        return explicit
-    from bot.settings import load_settings
+def articles_folder(explicit: Path | None, configured: str) -> Path:
+    """The folder to search: --articles, else ARTICLES_DIR; SettingsError when it is not a folder."""
+    from bot.settings import SettingsError
 
-    return Path(load_settings(require_slack=False).articles_dir)
+    folder = explicit if explicit is not None else Path(configured)
+    name = "--articles" if explicit is not None else "ARTICLES_DIR"
+    if not folder.is_dir():
+        problem = "does not exist" if not folder.exists() else "is not a folder"
+        raise SettingsError(
+            f"{name} {str(folder)!r} {problem} (looked for from {Path.cwd()}): "
+            "give the articles folder, e.g. --articles path/to/seeds."
+        )
+    return folder
 
 
-def run_search(args: argparse.Namespace) -> int:
+def run_search(args: argparse.Namespace, folder: Path) -> int:
     try:
         query = clean_query(" ".join(args.query))
     except QueryError as error:
@@ -97,7 +111,7 @@ def run_search(args: argparse.Namespace) -> int:
         print("--limit must be between 1 and 50.", file=sys.stderr)
         return 2
     index = SearchIndex()
-    for article in load_articles(articles_folder(args.articles)):
+    for article in load_articles(folder):
         index.add(article)
     hits = index.search(query, limit=args.limit)
     if args.json:
@@ -141,7 +155,7 @@ def render_hits_text(query: str, hits: list[Hit], color: bool = False) -> str:
 
 def run_summarize(args: argparse.Namespace) -> int:
     from search import load_article
-    from search.summary import summarize
+    from search.summary import headline_summary, summarize
 
     article = load_article(args.file)
     if article is None:
@@ -154,6 +168,7 @@ def run_summarize(args: argparse.Namespace) -> int:
             "date": article.date.isoformat() if article.date else None,
             "language": article.language,
             "summary": summary,
+            "one_sentence": headline_summary(article),
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:

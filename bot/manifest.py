@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 from bot.settings import Settings, SettingsError
 
@@ -24,7 +25,7 @@ EVENTS_PATH = "/slack/events"
 
 def manifest(settings: Settings, url: str | None = None) -> dict:
     """The manifest as a dict: with `url` (https://HOST) for HTTP mode, without for Socket Mode."""
-    request_url = events_url(url) if url else None
+    request_url = events_url(url) if url is not None else None
     command = {
         "command": settings.slash_command,
         "description": "Search Mistral AI news",
@@ -57,17 +58,43 @@ def manifest(settings: Settings, url: str | None = None) -> dict:
 
 
 def events_url(base_url: str) -> str:
-    """Where Slack sends requests, under the public `base_url`; SettingsError when it is not a URL."""
-    if not base_url.startswith(("https://", "http://")) or any(c.isspace() for c in base_url):
+    """Where Slack sends requests under the public https origin `base_url` (`https://HOST[:PORT]`).
+
+    SettingsError for anything else: Slack only calls https URLs, and a path, query or fragment would
+    be silently dropped or doubled.
+    """
+    problem = origin_problem(base_url)
+    if problem:
         raise SettingsError(
-            f"--url must be the public base URL, e.g. https://bot.example.com (got {base_url!r})"
+            f"--url must be the app's public https origin, e.g. https://bot.example.com: {problem} "
+            f"(got {base_url!r})"
         )
     return base_url.rstrip("/") + EVENTS_PATH
 
 
+def origin_problem(url: str) -> str | None:
+    """Why `url` is not an https origin, or None when it is one."""
+    if not url.strip() or any(c.isspace() for c in url):
+        return "it is empty or has spaces"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as error:
+        return f"it is not a URL ({error})"
+    if parts.scheme != "https":
+        return "it must start with https://"
+    if not parts.hostname or parts.username or parts.password:
+        return "it needs a host name, without user or password"
+    if parts.path not in ("", "/") or parts.query or parts.fragment or url.endswith(("?", "#")):
+        return f"it must not have a path, query or fragment ({EVENTS_PATH} is added for you)"
+    return None
+
+
 def manifest_text(settings: Settings, url: str | None = None) -> str:
     """The manifest as YAML, ready to paste in https://api.slack.com/apps (Create from manifest)."""
-    mode = f"HTTP mode: Slack sends requests to {url}" if url else "Socket Mode: set SLACK_APP_TOKEN"
+    mode = (
+        f"HTTP mode: Slack sends requests to {url}" if url is not None else "Socket Mode: set SLACK_APP_TOKEN"
+    )
     return f"# Slack app manifest for {APP_NAME} ({mode})\n" + to_yaml(manifest(settings, url)).rstrip("\n")
 
 

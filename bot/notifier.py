@@ -7,12 +7,15 @@ with a lease), posts, then records 'posted'. What can go wrong, and what happens
 - Slack refuses for good (channel_not_found, not_in_channel, invalid_auth...): 'failed', one log line.
 - Two processes share the store: the claim is an UPDATE ... WHERE state='pending' in an immediate
   transaction, so only one of them gets each row.
+- A post that timed out or was cut off may still have gone out (a slow Slack posts, then answers
+  late): it is never sent again blindly. The row becomes 'unsure' and is retried as `recovered`.
 - A crash after posting but before recording it: the lease runs out and another worker (or the next
-  start) takes the row over as `recovered`. It first looks for the announcement in the channel's
-  recent history (the message carries the article id in its metadata and block_id) and records it
-  if found. When the history cannot be read, we err on the side of posting again: a rare duplicate
-  is better than news nobody hears about. (Reading history needs the channels:history scope, and
-  NOTIFY_CHANNEL given as a channel id.)
+  start) takes the row over as `recovered`.
+- A `recovered` announcement is first looked for in the channel's recent history (the message
+  carries the article id in its metadata and block_id) and recorded if found. When Slack does not
+  answer, we look again later. When Slack refuses to show the history (a missing scope, say), we err
+  on the side of posting again: a rare duplicate is better than news nobody hears about. (Reading
+  history needs the channels:history scope, and NOTIFY_CHANNEL given as a channel id.)
 """
 
 from __future__ import annotations
@@ -163,7 +166,7 @@ class Notifier:
             self._refused(claim, error)
             return
         except (SlackClientError, OSError) as error:
-            self._retry(claim, f"{type(error).__name__}: {error}")
+            self._retry(claim, describe(error), unsure=True)
             return
         if self.store.finish_announcement(claim.article_id, self.worker_id, ts):
             log.info("Announced %s (%s) in %s", article.title, article.id, self.channel)
@@ -183,7 +186,9 @@ class Notifier:
             )
         self._retry(claim, code or str(error), retry_after)
 
-    def _retry(self, claim: Claim, reason: str, retry_after: float | None = None) -> None:
+    def _retry(
+        self, claim: Claim, reason: str, retry_after: float | None = None, *, unsure: bool = False
+    ) -> None:
         if claim.attempts + 1 >= self.backoff.max_attempts:
             self.store.fail_announcement(claim.article_id, self.worker_id, reason)
             log.error(
@@ -191,23 +196,39 @@ class Notifier:
             )
             return
         delay = self.backoff.delay(claim.attempts, retry_after)
-        self.store.retry_announcement(claim.article_id, self.worker_id, reason, delay)
+        self.store.retry_announcement(claim.article_id, self.worker_id, reason, delay, unsure=unsure)
         log.warning("Announcing %s failed (%s); retrying in %.0f s", claim.article_id, reason, delay)
 
     def _already_posted(self, claim: Claim) -> bool:
-        """After a crash mid-post: is the announcement in the channel already? Records it if so."""
+        """After a crash or an unsure post: is the announcement in the channel already?
+
+        True when it is (and it is recorded), or when Slack did not answer (the claim is given back,
+        to look again later); False when it must be posted.
+        """
         try:
             ts = find_announcement(self.client, self.channel, claim.article_id)
-        except (SlackClientError, OSError) as error:
+        except SlackApiError as error:
             log.warning(
-                "Cannot read %s's history (%s); announcing %s again", self.channel, error, claim.article_id
+                "Slack refuses to show %s's history (%s); announcing %s again",
+                self.channel,
+                error.response.get("error", "") if error.response is not None else error,
+                claim.article_id,
             )
             return False
+        except (SlackClientError, OSError) as error:
+            self._retry(claim, f"history unreadable: {describe(error)}", unsure=True)
+            return True
         if ts is None:
             return False
         self.store.finish_announcement(claim.article_id, self.worker_id, ts)
         log.info("Announcement of %s was already posted before a restart", claim.article_id)
         return True
+
+
+def describe(error: Exception) -> str:
+    """A one-line reason for a failed call, e.g. `URLError: timed out`."""
+    reason = getattr(error, "reason", None) or error
+    return f"{type(error).__name__}: {reason}"
 
 
 @dataclass

@@ -17,6 +17,7 @@ from waitress import wasyncore
 
 from bot.app import start_app
 from bot.settings import Settings, SettingsError, check_slack_credentials
+from bot.store import StoreUnavailable
 from search import SearchIndex
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ def serve(settings: Settings) -> None:
     try:
         check_slack_credentials(settings)
         running = start_app(settings)
-    except SettingsError as error:
+    except (SettingsError, StoreUnavailable) as error:
         print(f"Cannot start: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     signal.signal(signal.SIGTERM, _exit_on_sigterm)

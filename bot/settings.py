@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names it and says what to do."""
@@ -22,6 +24,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///data/bot.db"
     notify_channel: str | None = None
     slash_command: str = "/mistral"
+    log_level: str = "INFO"
 
     @property
     def socket_mode(self) -> bool:
@@ -59,6 +62,14 @@ class Settings(BaseSettings):
         if not 1 <= value <= 65535:
             raise ValueError("must be a TCP port between 1 and 65535")
         return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
 
     @field_validator("slash_command")
     @classmethod

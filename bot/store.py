@@ -1,7 +1,8 @@
 """The store: every article ever ingested, and the outbox of announcements to post.
 
-`ArticleStore` is the interface the app depends on; `SqliteStore` is the one implementation for a
-single host (a PostgreSQL store for several replicas can follow, with the same claim-by-UPDATE rule).
+`ArticleStore` is the interface the app depends on; `SqliteStore` is the implementation for a
+single host, `bot.postgres_store.PostgresStore` the one for several replicas on one database (chosen
+by `open_store` from DATABASE_URL). Their schemas come from `bot.migrations`.
 
 Articles are keyed by their content-derived id. A file's path relative to the articles folder is its
 `source`; at most one active article has a given source. When a file changes, its old article is
@@ -20,46 +21,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
+from bot.migrations import migrate_sqlite
 from search import Article, SearchIndex, parse_article
 
 RecordOutcome = Literal["added", "updated", "known", "restored"]
-AnnouncementState = Literal["pending", "posting", "posted", "skipped", "failed"]
+# 'unsure': a post timed out or was cut off, so it may have gone out; it is retried like 'pending',
+# but only after looking for it in the channel.
+AnnouncementState = Literal["pending", "unsure", "posting", "posted", "skipped", "failed"]
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS articles (
-    id TEXT PRIMARY KEY,
-    source TEXT NOT NULL,
-    title TEXT NOT NULL,
-    date TEXT,
-    language TEXT NOT NULL,
-    text TEXT NOT NULL,
-    added_at REAL NOT NULL,
-    changed_at REAL NOT NULL,
-    removed_at REAL
-);
-CREATE INDEX IF NOT EXISTS articles_active_source ON articles (source) WHERE removed_at IS NULL;
-CREATE TABLE IF NOT EXISTS announcements (
-    article_id TEXT PRIMARY KEY REFERENCES articles (id),
-    state TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    claimed_by TEXT,
-    lease_until REAL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    not_before REAL NOT NULL DEFAULT 0,
-    message_ts TEXT,
-    last_error TEXT,
-    posted_at REAL
-);
-CREATE INDEX IF NOT EXISTS announcements_state ON announcements (state, not_before);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS files (
-    source TEXT PRIMARY KEY,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    article_id TEXT NOT NULL
-);
-"""
 BASELINE_KEY = "baseline_done"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+class StoreUnavailable(RuntimeError):
+    """The database cannot be reached or did not answer in time; the message says which and why."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +64,8 @@ class Claim:
     article_id: str
     attempts: int
     lease_until: float
-    recovered: bool = False  # taken over from a worker whose lease ran out: it may have posted
+    # Taken over from a worker whose lease ran out, or retried after an unsure post: it may be posted.
+    recovered: bool = False
 
 
 class ArticleStore(Protocol):
@@ -105,9 +81,12 @@ class ArticleStore(Protocol):
     def recorded_file(self, source: str, size: int, mtime_ns: int) -> str | None: ...
     def claim_announcement(self, worker: str, lease_seconds: float) -> Claim | None: ...
     def finish_announcement(self, article_id: str, worker: str, message_ts: str) -> bool: ...
-    def retry_announcement(self, article_id: str, worker: str, error: str, delay: float) -> bool: ...
+    def retry_announcement(
+        self, article_id: str, worker: str, error: str, delay: float, *, unsure: bool = False
+    ) -> bool: ...
     def fail_announcement(self, article_id: str, worker: str, error: str) -> bool: ...
     def announcement_state(self, article_id: str) -> AnnouncementState | None: ...
+    def counts(self) -> dict[str, int]: ...
     def close(self) -> None: ...
 
 
@@ -115,12 +94,20 @@ def sqlite_path(database_url: str) -> Path:
     """The file of a `sqlite:///relative/path.db` or `sqlite:////absolute/path.db` URL."""
     prefix = "sqlite:///"
     if not database_url.startswith(prefix) or len(database_url) == len(prefix):
-        raise ValueError(f"DATABASE_URL must look like sqlite:///data/bot.db, not {database_url!r}")
+        raise ValueError(
+            "DATABASE_URL must look like sqlite:///data/bot.db or postgresql://user@host/db,"
+            f" not {database_url!r}"
+        )
     return Path(database_url[len(prefix) :])
 
 
-def open_store(database_url: str) -> SqliteStore:
-    """The store at `database_url`; its folder is created when missing."""
+def open_store(database_url: str) -> ArticleStore:
+    """The store at `database_url`: PostgreSQL for postgresql:// (or postgres://), else a SQLite file
+    whose folder is created when missing. Its schema is migrated first (`bot.migrations`)."""
+    if database_url.startswith(POSTGRES_SCHEMES):
+        from bot.postgres_store import PostgresStore
+
+        return PostgresStore(database_url)
     path = sqlite_path(database_url)
     path.parent.mkdir(parents=True, exist_ok=True)
     return SqliteStore(path)
@@ -135,7 +122,7 @@ class SqliteStore:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
-        self._connection().executescript(SCHEMA)
+        migrate_sqlite(self._connection(), clock=clock)
 
     # -- connections ----------------------------------------------------------------------------------
 
@@ -278,12 +265,13 @@ class SqliteStore:
     # -- announcements --------------------------------------------------------------------------------
 
     def claim_announcement(self, worker: str, lease_seconds: float) -> Claim | None:
-        """Take the oldest due announcement (pending, or posting with an expired lease) for `worker`."""
+        """Take the oldest due announcement (pending or unsure, or posting with an expired lease)."""
         now = self._clock()
         with self._transaction() as db:
             row = db.execute(
                 "SELECT article_id, attempts, state FROM announcements"
-                " WHERE (state = 'pending' AND not_before <= ?) OR (state = 'posting' AND lease_until < ?)"
+                " WHERE (state IN ('pending', 'unsure') AND not_before <= ?)"
+                " OR (state = 'posting' AND lease_until < ?)"
                 " ORDER BY created_at, article_id LIMIT 1",
                 (now, now),
             ).fetchone()
@@ -293,13 +281,14 @@ class SqliteStore:
             claimed = db.execute(
                 "UPDATE announcements SET state = 'posting', claimed_by = ?, lease_until = ?,"
                 " attempts = attempts + 1"
-                " WHERE article_id = ? AND ((state = 'pending' AND not_before <= ?)"
+                " WHERE article_id = ? AND ((state IN ('pending', 'unsure') AND not_before <= ?)"
                 " OR (state = 'posting' AND lease_until < ?))",
                 (worker, lease_until, row["article_id"], now, now),
             ).rowcount
             if not claimed:
                 return None
-            return Claim(row["article_id"], row["attempts"], lease_until, recovered=row["state"] == "posting")
+            recovered = row["state"] in ("posting", "unsure")
+            return Claim(row["article_id"], row["attempts"], lease_until, recovered=recovered)
 
     def finish_announcement(self, article_id: str, worker: str, message_ts: str) -> bool:
         """Record the post; False when `worker` no longer holds the claim (it expired and moved on)."""
@@ -312,15 +301,18 @@ class SqliteStore:
                 ).rowcount
             )
 
-    def retry_announcement(self, article_id: str, worker: str, error: str, delay: float) -> bool:
-        """Give the claim back, to be tried again after `delay` seconds (by any worker)."""
+    def retry_announcement(
+        self, article_id: str, worker: str, error: str, delay: float, *, unsure: bool = False
+    ) -> bool:
+        """Give the claim back, to be tried again after `delay` seconds (by any worker); `unsure`
+        when the failed try may have posted it."""
         with self._transaction() as db:
             return bool(
                 db.execute(
-                    "UPDATE announcements SET state = 'pending', not_before = ?, last_error = ?,"
+                    "UPDATE announcements SET state = ?, not_before = ?, last_error = ?,"
                     " claimed_by = NULL, lease_until = NULL"
                     " WHERE article_id = ? AND state = 'posting' AND claimed_by = ?",
-                    (self._clock() + delay, error, article_id, worker),
+                    ("unsure" if unsure else "pending", self._clock() + delay, error, article_id, worker),
                 ).rowcount
             )
 

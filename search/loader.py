@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from search.analysis import detect_language
+from search.cleanup import take_headline, tidy_blocks
 from search.models import Article, Language, Passage, PassageKind
 from search.sentences import sentence_spans
 
@@ -169,9 +170,7 @@ def parse_article(text: str, source: str) -> Article:
     if first_line_rest:
         kind: PassageKind = "caption" if is_credit(first_line_rest) else "body"
         blocks.insert(0, (kind, first_line_rest))
-    headline = None
-    if blocks and blocks[0][0] == "heading" and not first_line_rest:
-        headline = blocks.pop(0)[1]
+    headline, blocks = take_headline(tidy_blocks(blocks))
     blocks = _drop_repeats(blocks)
     language = detect_language(" ".join(t for k, t in blocks if k in ("body", "list")) or text)
     passages = _passages(aid, blocks, language)

@@ -1,12 +1,16 @@
 """`python -m bot search | summarize` as a person runs them: a real subprocess, no Slack."""
 
+import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from bot.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "seeds"
@@ -101,3 +105,61 @@ def test_console_script_is_installed():
         timeout=60,
     )
     assert result.returncode == 0 and "Le **Chat**" in result.stdout
+
+
+@pytest.mark.parametrize("articles", [None, "--articles"])
+def test_from_another_folder_a_missing_articles_folder_is_a_clear_error(tmp_path, articles):
+    env = {"ARTICLES_DIR": "seeds"}
+    args = ["search", "valuation", *([articles, "nowhere"] if articles else [])]
+    result = run_bot(*args, env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert (articles or "ARTICLES_DIR") in line and "does not exist" in line and str(tmp_path) in line
+    assert result.stdout == ""
+
+
+def test_an_articles_path_that_is_a_file_is_refused(tmp_path):
+    result = run_bot("search", "valuation", "--articles", str(SEEDS / "000_f140e804fedb17e4.txt"))
+    assert result.returncode == 2 and "is not a folder" in result.stderr
+
+
+def test_help_names_the_console_script_and_every_argument_has_help():
+    script = Path(sys.executable).parent / "mistral-bot"
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.startswith("usage: mistral-bot ")
+    assert run_bot("--help").stdout.startswith("usage: python -m bot ")
+    parsers = [build_parser("mistral-bot")]
+    for parser in parsers:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                parsers.extend(action.choices.values())
+                assert all(choice.help for choice in action._choices_actions)
+            else:
+                assert action.help, f"{parser.prog}: {action.dest} has no help text"
+
+
+def test_logs_are_one_line_each_at_the_log_level_setting(tmp_path):
+    (tmp_path / "empty.txt").write_text("", encoding="utf-8")
+    loud = run_bot("search", "valuation", "--articles", str(tmp_path))
+    [line] = loud.stderr.splitlines()
+    assert re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} WARNING search\.loader: Skipped ", line), line
+    quiet = run_bot("search", "valuation", "--articles", str(tmp_path), env={"LOG_LEVEL": "error"})
+    assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_a_bad_log_level_is_named():
+    bad = run_bot("search", "valuation", env={"LOG_LEVEL": "chatty"})
+    assert bad.returncode == 2 and "LOG_LEVEL" in bad.stderr and "DEBUG, INFO" in bad.stderr
+
+
+def test_summarize_json_gives_the_summary_and_its_one_sentence_form():
+    path = ROOT / "tests" / "fixtures" / "news" / "en_11_wire_vienna.txt"
+    result = run_bot("summarize", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert set(payload) == {"title", "date", "language", "summary", "one_sentence"}
+    assert payload["date"] == "2025-10-02" and payload["language"] == "en"
+    assert not payload["summary"].startswith("VIENNA")
+    assert len(payload["summary"]) <= 500
+    assert payload["one_sentence"].startswith("The International Atomic Energy Agency said Thursday")
+    assert payload["one_sentence"].rstrip("…") in payload["summary"]

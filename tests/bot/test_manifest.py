@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 import yaml
 
-from bot.manifest import manifest, manifest_text
-from bot.settings import Settings
+from bot.manifest import events_url, manifest, manifest_text
+from bot.settings import Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "tests/slack/manifest.schema.1.0.0.json").read_text(encoding="utf-8"))
@@ -93,3 +93,29 @@ def test_python_m_bot_manifest_prints_the_http_manifest(tmp_path):
     assert (
         document["settings"]["event_subscriptions"]["request_url"] == "https://bot.example.com/slack/events"
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("http://bot.example.com", "https://"),
+        ("https://bot.example.com/slack/events", "path"),
+        ("https://bot.example.com/app", "path"),
+        ("https://bot.example.com?x=1", "query"),
+        ("https://bot.example.com/#top", "fragment"),
+        ("https://user:secret@bot.example.com", "without user"),
+        ("https://bot.example.com:port", "not a URL"),
+        ("https://", "host"),
+    ],
+)
+def test_only_an_https_origin_is_accepted(settings, url, problem):
+    with pytest.raises(SettingsError, match="--url must be the app's public https origin") as raised:
+        manifest_text(settings, url)
+    assert problem in str(raised.value)
+
+
+@pytest.mark.parametrize("url", ["https://bot.example.com", "https://bot.example.com/", "https://b.io:8443"])
+def test_an_https_origin_gets_the_events_path(settings, url):
+    assert events_url(url) == url.rstrip("/") + "/slack/events"

@@ -8,6 +8,7 @@ from bot.notifier import Backoff, Notifier
 from bot.store import SqliteStore
 from handlers.blocks import announcement_block_id
 from handlers.notifications import METADATA_EVENT
+from handlers.slack_client import build_web_client
 from search import SearchIndex, parse_article
 from tests.fakes.slack_api import FakeSlack
 from tests.polling import wait_until
@@ -202,3 +203,68 @@ def test_the_background_thread_does_not_hold_up_the_caller(store, slack):
     thread.start()
     assert started.wait(1.0)
     notifier.stop()
+
+
+def slow_slack_notifier(store, index, slack, **options):
+    """A notifier on the app's own client (build_web_client), which gives up on a call after 0.5 s."""
+    client = build_web_client("xoxb-test", slack.url, timeout=0.5)
+    options.setdefault("backoff", Backoff(base_seconds=0.05))
+    return Notifier(store, index, client, CHANNEL, poll_seconds=0.05, **options)
+
+
+def test_a_slow_slack_that_posts_gets_the_announcement_once(store, slack):
+    index = SearchIndex()
+    article = record_news(store, index)
+    slack.delay_next("chat.postMessage", 30)
+    notifier = slow_slack_notifier(store, index, slack).start()
+    try:
+        wait_until(lambda: store.announcement_state(article.id) == "posted")
+    finally:
+        notifier.stop()
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    assert len(slack.history) == 1
+    assert len(slack.calls_to("conversations.history")) == 1
+
+
+def test_a_post_cut_off_before_slack_took_it_is_posted_again_once(store, slack):
+    index = SearchIndex()
+    article = record_news(store, index)
+    slack.drop_next("chat.postMessage")
+    notifier = slow_slack_notifier(store, index, slack).start()
+    try:
+        wait_until(lambda: store.announcement_state(article.id) == "posted")
+    finally:
+        notifier.stop()
+    assert len(slack.calls_to("chat.postMessage")) == 2
+    assert len(slack.history) == 1
+    assert len(slack.calls_to("conversations.history")) == 1
+
+
+def test_when_the_history_does_not_answer_either_it_looks_again_rather_than_post(store, slack, caplog):
+    index = SearchIndex()
+    article = record_news(store, index)
+    slack.delay_next("chat.postMessage", 30)
+    slack.delay_next("conversations.history", 30, times=2)
+    notifier = slow_slack_notifier(store, index, slack).start()
+    with caplog.at_level(logging.WARNING):
+        try:
+            wait_until(lambda: store.announcement_state(article.id) == "posted")
+        finally:
+            notifier.stop()
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    assert len(slack.calls_to("conversations.history")) == 3
+    retries = [r for r in caplog.records if r.name == "bot.notifier"]
+    assert len(retries) == 3 and all(r.levelno == logging.WARNING and not r.exc_info for r in retries)
+
+
+def test_a_history_slack_refuses_to_show_means_posting_again(store, slack):
+    index = SearchIndex()
+    article = record_news(store, index)
+    slack.drop_next("chat.postMessage")
+    slack.fail_next("conversations.history", status=200, error="missing_scope")
+    notifier = slow_slack_notifier(store, index, slack).start()
+    try:
+        wait_until(lambda: store.announcement_state(article.id) == "posted")
+    finally:
+        notifier.stop()
+    assert len(slack.calls_to("chat.postMessage")) == 2

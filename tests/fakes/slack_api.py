@@ -6,6 +6,7 @@ like Slack does, including 429 rate limits with a Retry-After header, so retry l
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
@@ -27,6 +28,7 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
         self._failures: dict[str, deque[dict[str, Any]]] = defaultdict(deque)
+        self._delays: dict[str, deque[float]] = defaultdict(deque)
         self._changed = threading.Condition()
         self._ts = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
@@ -101,6 +103,21 @@ class FakeSlack:
         with self._changed:
             for _ in range(times):
                 self._failures[method].append({"status": status, "retry_after": retry_after, "error": error})
+
+    def delay_next(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Carry out the next `times` calls to `method` at once, but answer only after `seconds`:
+        a slow Slack, whose caller times out although the message was posted."""
+        with self._changed:
+            self._delays[method].extend([seconds] * times)
+
+    def drop_next(self, method: str) -> None:
+        """Cut the connection of the next call to `method` without carrying it out or answering."""
+        self.fail_next(method, status=0, error="dropped")
+
+    def _delay_for(self, method: str) -> float:
+        with self._changed:
+            queue = self._delays.get(method)
+            return queue.popleft() if queue else 0.0
 
     # -- serving --------------------------------------------------------------------------------------
 
@@ -194,7 +211,9 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 method = parts.path.removeprefix("/api/").strip("/")
             call = {"method": method, "params": params, "headers": dict(self.headers), "path": parts.path}
             failure = fake._record(call)
-            if failure is not None:
+            if failure is not None and failure["status"] == 0:
+                self.close_connection = True
+            elif failure is not None:
                 self._send(
                     failure["status"], {"ok": False, "error": failure["error"]}, failure["retry_after"]
                 )
@@ -202,6 +221,7 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 self._send(200, {"ok": True})
             else:
                 call["response"] = fake._answer(method, params)
+                time.sleep(fake._delay_for(method))
                 self._send(200, call["response"])
 
         def _send(self, status: int, payload: dict[str, Any], retry_after: int | None = None) -> None:
@@ -212,7 +232,8 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             if status == 429 and retry_after is not None:
                 self.send_header("Retry-After", str(retry_after))
             self.end_headers()
-            self.wfile.write(data)
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(data)  # the client may have given up waiting (see delay_next)
 
         def log_message(self, format: str, *args: Any) -> None:
             """Quiet: the calls are in `FakeSlack.calls`."""

@@ -1,0 +1,242 @@
+"""Schema migrations: versioned, applied at start under a lock, so processes starting together apply
+each one once.
+
+A migration is data: a version, a name, and its SQL statements per dialect ("sqlite", "postgresql").
+The `schema_version` table holds one row per applied version. At start, under the lock (SQLite: a
+`BEGIN EXCLUSIVE` transaction; PostgreSQL: `pg_advisory_xact_lock` in the migrating transaction),
+the missing migrations run in order, each with its row, in the same transaction: a crash applies
+all of them or none.
+
+A database made before migrations existed (SQLite tables without `schema_version`) is adopted:
+migration 1 is today's schema, written with IF NOT EXISTS, so running it keeps every row and adds
+only what an older file lacked; the database is then marked as version 1.
+
+A database whose schema is newer than this app's (a newer replica migrated it) makes the app refuse
+to start (`SchemaTooNew`), rather than write rows the newer schema does not expect.
+
+To change the schema, append a `Migration` with the next version; never edit an applied one.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from bot.settings import SettingsError
+
+log = logging.getLogger(__name__)
+
+Dialect = Literal["sqlite", "postgresql"]
+
+# pg_advisory_xact_lock key for migrating: any fixed 64-bit number no other lock of ours uses.
+POSTGRES_MIGRATION_LOCK = 0x6D697374_72616C01
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: Mapping[Dialect, Sequence[str]]
+
+
+class SchemaTooNew(SettingsError):
+    """The database's schema is newer than this app knows: a newer version of the app migrated it."""
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "articles, announcements, meta, files",
+        {
+            # Exactly the schema the app created before migrations existed (so it can be adopted).
+            "sqlite": (
+                """CREATE TABLE IF NOT EXISTS articles (
+                    id TEXT PRIMARY KEY,
+                    source TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    date TEXT,
+                    language TEXT NOT NULL,
+                    text TEXT NOT NULL,
+                    added_at REAL NOT NULL,
+                    changed_at REAL NOT NULL,
+                    removed_at REAL
+                )""",
+                "CREATE INDEX IF NOT EXISTS articles_active_source ON articles (source) WHERE removed_at IS NULL",
+                """CREATE TABLE IF NOT EXISTS announcements (
+                    article_id TEXT PRIMARY KEY REFERENCES articles (id),
+                    state TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    claimed_by TEXT,
+                    lease_until REAL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    not_before REAL NOT NULL DEFAULT 0,
+                    message_ts TEXT,
+                    last_error TEXT,
+                    posted_at REAL
+                )""",
+                "CREATE INDEX IF NOT EXISTS announcements_state ON announcements (state, not_before)",
+                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+                """CREATE TABLE IF NOT EXISTS files (
+                    source TEXT PRIMARY KEY,
+                    size INTEGER NOT NULL,
+                    mtime_ns INTEGER NOT NULL,
+                    article_id TEXT NOT NULL
+                )""",
+            ),
+            "postgresql": (
+                """CREATE TABLE articles (
+                    id TEXT PRIMARY KEY,
+                    source TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    date DATE,
+                    language TEXT NOT NULL,
+                    text TEXT NOT NULL,
+                    added_at DOUBLE PRECISION NOT NULL,
+                    changed_at DOUBLE PRECISION NOT NULL,
+                    removed_at DOUBLE PRECISION
+                )""",
+                # Unique here: replicas write concurrently, and the database keeps the one-active-per-source rule.
+                "CREATE UNIQUE INDEX articles_active_source ON articles (source) WHERE removed_at IS NULL",
+                """CREATE TABLE announcements (
+                    article_id TEXT PRIMARY KEY REFERENCES articles (id),
+                    state TEXT NOT NULL,
+                    created_at DOUBLE PRECISION NOT NULL,
+                    claimed_by TEXT,
+                    lease_until DOUBLE PRECISION,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    not_before DOUBLE PRECISION NOT NULL DEFAULT 0,
+                    message_ts TEXT,
+                    last_error TEXT,
+                    posted_at DOUBLE PRECISION
+                )""",
+                "CREATE INDEX announcements_state ON announcements (state, not_before)",
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+                """CREATE TABLE files (
+                    source TEXT PRIMARY KEY,
+                    size BIGINT NOT NULL,
+                    mtime_ns BIGINT NOT NULL,
+                    article_id TEXT NOT NULL
+                )""",
+            ),
+        },
+    ),
+)
+
+VERSION_TABLE = {
+    "sqlite": "CREATE TABLE IF NOT EXISTS schema_version"
+    " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)",
+    "postgresql": "CREATE TABLE IF NOT EXISTS schema_version"
+    " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at DOUBLE PRECISION NOT NULL)",
+}
+# A table every database made before migrations has: its presence without `schema_version` means adopt.
+LEGACY_TABLE = "articles"
+
+
+def latest_version(migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    return migrations[-1].version if migrations else 0
+
+
+def migrate_sqlite(
+    db: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS, *, clock=time.time
+) -> list[int]:
+    """Bring the SQLite database of `db` (autocommit mode) up to date; the versions applied.
+
+    `BEGIN EXCLUSIVE` makes a second process wait (busy timeout) and then find nothing to do.
+    Statements run one by one: `executescript` would commit the transaction first.
+    """
+    db.execute("BEGIN EXCLUSIVE")
+    try:
+
+        def value(sql: str, params: tuple = ()) -> Any:
+            row = db.execute(sql, params).fetchone()
+            return row[0] if row else None
+
+        applied = _upgrade(
+            "sqlite",
+            lambda sql, params=(): db.execute(sql, params),
+            value,
+            has_table=lambda name: bool(
+                value("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+            ),
+            migrations=migrations,
+            clock=clock,
+            placeholder="?",
+        )
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return applied
+
+
+def migrate_postgres(
+    connection, migrations: Sequence[Migration] = MIGRATIONS, *, clock=time.time
+) -> list[int]:
+    """Bring the PostgreSQL schema (the first of the search_path) up to date; the versions applied.
+
+    `connection` is a psycopg connection with tuple rows.
+
+    DDL is transactional in PostgreSQL: the lock, the migrations and their rows are one transaction,
+    and the advisory lock goes with it (a process killed mid-way holds nothing).
+    """
+    with connection.transaction():
+        # Waiting for another replica's migration, or a long one, is not a database that went away.
+        connection.execute("SET LOCAL statement_timeout = 0")
+        connection.execute("SELECT pg_advisory_xact_lock(%s)", (POSTGRES_MIGRATION_LOCK,))
+
+        def value(sql: str, params: tuple = ()) -> Any:
+            row = connection.execute(sql, params).fetchone()
+            return row[0] if row else None
+
+        return _upgrade(
+            "postgresql",
+            lambda sql, params=(): connection.execute(sql, params),
+            value,
+            has_table=lambda name: value("SELECT to_regclass(%s) IS NOT NULL", (name,)) is True,
+            migrations=migrations,
+            clock=clock,
+            placeholder="%s",
+        )
+
+
+def _upgrade(
+    dialect: Dialect,
+    execute: Callable[..., Any],
+    value: Callable[..., Any],
+    *,
+    has_table: Callable[[str], bool],
+    migrations: Sequence[Migration],
+    clock,
+    placeholder: str,
+) -> list[int]:
+    """The missing migrations, applied in order inside the caller's locked transaction."""
+    adopting = not has_table("schema_version") and has_table(LEGACY_TABLE)
+    execute(VERSION_TABLE[dialect])
+    current = value("SELECT MAX(version) FROM schema_version") or 0
+    latest = latest_version(migrations)
+    if current > latest:
+        raise SchemaTooNew(
+            f"the database's schema is version {current}, newer than this app's {latest}: "
+            "run the newer version of the app (or point DATABASE_URL at another database)."
+        )
+    insert = f"INSERT INTO schema_version (version, name, applied_at) VALUES ({', '.join([placeholder] * 3)})"
+    applied = []
+    for migration in migrations:
+        if migration.version <= current:
+            continue
+        for statement in migration.statements[dialect]:
+            execute(statement)
+        name = migration.name + (" (adopted)" if adopting and migration.version == 1 else "")
+        execute(insert, (migration.version, name, clock()))
+        applied.append(migration.version)
+    if adopting:
+        log.info("Adopted the existing database as schema version 1")
+    if applied:
+        # An upgrade of a database holding data is worth a line; the schema of a new, empty one is not.
+        level = logging.INFO if current or adopting else logging.DEBUG
+        log.log(level, "Migrated the database to schema version %d (applied %s)", latest, applied)
+    return applied

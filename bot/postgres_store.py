@@ -1,0 +1,306 @@
+"""The PostgreSQL store: the `ArticleStore` for several replicas sharing one database.
+
+Same rules as the SQLite store (see `bot.store`), with PostgreSQL's tools for concurrent writers:
+- claims take the oldest due announcement with `FOR UPDATE SKIP LOCKED` and a lease, so replicas
+  claiming at once take different rows and never wait on each other;
+- writes to articles take one transaction-scoped advisory lock, as SQLite's `BEGIN IMMEDIATE`
+  serializes them, so two replicas recording the same file cannot both insert it.
+
+Connections come from a psycopg_pool pool, checked before use (a restarted server costs a reconnect,
+not an error). A database that is down or does not answer raises `StoreUnavailable` within the
+connect, pool and statement timeouts: nothing hangs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from bot.migrations import migrate_postgres
+from bot.store import (
+    BASELINE_KEY,
+    AnnouncementState,
+    Claim,
+    RecordResult,
+    StoredArticle,
+    StoreUnavailable,
+)
+from search import Article
+
+# pg_advisory_xact_lock key serializing writes to articles (distinct from the migration lock).
+ARTICLES_LOCK = 0x6D697374_72616C02
+DUE = "(state IN ('pending', 'unsure') AND not_before <= %(now)s) OR (state = 'posting' AND lease_until < %(now)s)"
+
+
+class PostgresStore:
+    """PostgreSQL through a small connection pool; one short transaction per call."""
+
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        clock=time.time,
+        max_connections: int = 4,
+        connect_timeout: float = 5,
+        statement_timeout: float = 15,
+    ) -> None:
+        self._clock = clock
+        conninfo, self._where = _connection_settings(database_url, connect_timeout, statement_timeout)
+        # One plain connection first: it fails fast with the server's own reason, and migrates.
+        try:
+            with psycopg.connect(conninfo) as db:
+                migrate_postgres(db, clock=clock)
+        except psycopg.OperationalError as error:
+            raise StoreUnavailable(f"{self._where} is unreachable: {_reason(error)}") from None
+        self._pool = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=max_connections,
+            timeout=connect_timeout + 1,  # for a free connection, or a new one while the server is down
+            check=ConnectionPool.check_connection,
+            name="store",
+            open=True,
+        )
+
+    # -- connections ----------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection in a transaction: committed at the end, rolled back on error."""
+        try:
+            with self._pool.connection() as db:
+                yield db
+        except PoolTimeout:
+            raise StoreUnavailable(
+                f"{self._where} is unreachable or overloaded: no connection within {self._pool.timeout:g} s"
+            ) from None
+        except psycopg.errors.QueryCanceled:
+            raise StoreUnavailable(f"{self._where} did not answer within the statement timeout") from None
+        except psycopg.OperationalError as error:
+            raise StoreUnavailable(f"{self._where} failed: {_reason(error)}") from None
+
+    @contextlib.contextmanager
+    def _cursor(self, *, write_articles: bool = False) -> Iterator[psycopg.Cursor]:
+        with self._connection() as db, db.cursor(row_factory=dict_row) as cursor:
+            if write_articles:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (ARTICLES_LOCK,))
+            yield cursor
+
+    def _one(self, sql: str, params: dict | tuple = ()) -> dict | None:
+        with self._cursor() as cursor:
+            return cursor.execute(sql, params).fetchone()
+
+    def close(self) -> None:
+        self._pool.close()
+
+    # -- baseline -------------------------------------------------------------------------------------
+
+    def baseline_done(self) -> bool:
+        return self._one("SELECT 1 AS done FROM meta WHERE key = %s", (BASELINE_KEY,)) is not None
+
+    def mark_baseline_done(self) -> None:
+        with self._cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",
+                (BASELINE_KEY, str(self._clock())),
+            )
+
+    # -- articles -------------------------------------------------------------------------------------
+
+    def record(self, article: Article, *, announce: bool) -> RecordResult:
+        """Keep `article`; with `announce`, queue its announcement when it is new (not an update)."""
+        now = self._clock()
+        with self._cursor(write_articles=True) as db:
+            existing = db.execute(
+                "SELECT source, removed_at FROM articles WHERE id = %s", (article.id,)
+            ).fetchone()
+            if existing is not None and existing["removed_at"] is None:
+                return RecordResult("known", article.id)
+            previous = db.execute(
+                "SELECT id FROM articles WHERE source = %s AND removed_at IS NULL AND id != %s",
+                (article.source, article.id),
+            ).fetchone()
+            replaced_id = previous["id"] if previous else None
+            if replaced_id:
+                db.execute("UPDATE articles SET removed_at = %s WHERE id = %s", (now, replaced_id))
+            if existing is not None:
+                db.execute(
+                    "UPDATE articles SET source = %s, removed_at = NULL, changed_at = %s WHERE id = %s",
+                    (article.source, now, article.id),
+                )
+                return RecordResult("restored", article.id, replaced_id)
+            db.execute(
+                "INSERT INTO articles (id, source, title, date, language, text, added_at, changed_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (
+                    article.id,
+                    article.source,
+                    article.title,
+                    article.date,
+                    article.language,
+                    article.text,
+                    now,
+                    now,
+                ),
+            )
+            state = "pending" if announce and not replaced_id else "skipped"
+            db.execute(
+                "INSERT INTO announcements (article_id, state, created_at) VALUES (%s, %s, %s)",
+                (article.id, state, now),
+            )
+            return RecordResult("updated" if replaced_id else "added", article.id, replaced_id)
+
+    def mark_removed(self, source: str) -> str | None:
+        """Mark the active article at `source` removed; its id, or None when there was none."""
+        with self._cursor(write_articles=True) as db:
+            row = db.execute(
+                "UPDATE articles SET removed_at = %s WHERE source = %s AND removed_at IS NULL RETURNING id",
+                (self._clock(), source),
+            ).fetchone()
+            return row["id"] if row else None
+
+    def get(self, article_id: str) -> StoredArticle | None:
+        row = self._one("SELECT * FROM articles WHERE id = %s", (article_id,))
+        return StoredArticle(**row) if row else None
+
+    def by_source(self, source: str) -> StoredArticle | None:
+        row = self._one("SELECT * FROM articles WHERE source = %s AND removed_at IS NULL", (source,))
+        return StoredArticle(**row) if row else None
+
+    def active_articles(self) -> list[StoredArticle]:
+        with self._cursor() as db:
+            rows = db.execute("SELECT * FROM articles WHERE removed_at IS NULL ORDER BY added_at, id")
+            return [StoredArticle(**row) for row in rows]
+
+    def active_sources(self) -> list[str]:
+        """The sources of the active articles, without their text (for the periodic rescan)."""
+        with self._cursor() as db:
+            rows = db.execute("SELECT source FROM articles WHERE removed_at IS NULL ORDER BY source")
+            return [row["source"] for row in rows]
+
+    def remember_file(self, source: str, size: int, mtime_ns: int, article_id: str) -> None:
+        """The file at `source`, with this size and mtime, holds `article_id`."""
+        with self._cursor() as db:
+            db.execute(
+                "INSERT INTO files (source, size, mtime_ns, article_id) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (source) DO UPDATE SET size = EXCLUDED.size, mtime_ns = EXCLUDED.mtime_ns,"
+                " article_id = EXCLUDED.article_id",
+                (source, size, mtime_ns, article_id),
+            )
+
+    def recorded_file(self, source: str, size: int, mtime_ns: int) -> str | None:
+        """The article id remembered for `source` when its size and mtime are still these, else None."""
+        row = self._one(
+            "SELECT article_id FROM files WHERE source = %s AND size = %s AND mtime_ns = %s",
+            (source, size, mtime_ns),
+        )
+        return row["article_id"] if row else None
+
+    # -- announcements --------------------------------------------------------------------------------
+
+    def claim_announcement(self, worker: str, lease_seconds: float) -> Claim | None:
+        """Take the oldest due announcement (pending or unsure, or posting with an expired lease);
+        rows another replica is claiming right now are skipped, not waited for."""
+        now = self._clock()
+        with self._cursor() as db:
+            row = db.execute(
+                f"WITH due AS (SELECT article_id, attempts, state FROM announcements WHERE {DUE}"
+                " ORDER BY created_at, article_id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+                " UPDATE announcements AS a SET state = 'posting', claimed_by = %(worker)s,"
+                " lease_until = %(lease_until)s, attempts = a.attempts + 1"
+                " FROM due WHERE a.article_id = due.article_id"
+                " RETURNING a.article_id, due.attempts, due.state AS was",
+                {"now": now, "worker": worker, "lease_until": now + lease_seconds},
+            ).fetchone()
+        if row is None:
+            return None
+        recovered = row["was"] in ("posting", "unsure")
+        return Claim(row["article_id"], row["attempts"], now + lease_seconds, recovered=recovered)
+
+    def _update_claimed(self, assignments: str, params: dict) -> bool:
+        """Apply `assignments` to the announcement while `worker` holds its claim; False otherwise."""
+        with self._cursor() as db:
+            return bool(
+                db.execute(
+                    f"UPDATE announcements SET {assignments}"
+                    " WHERE article_id = %(article_id)s AND state = 'posting' AND claimed_by = %(worker)s",
+                    params,
+                ).rowcount
+            )
+
+    def finish_announcement(self, article_id: str, worker: str, message_ts: str) -> bool:
+        """Record the post; False when `worker` no longer holds the claim (it expired and moved on)."""
+        return self._update_claimed(
+            "state = 'posted', message_ts = %(ts)s, posted_at = %(now)s, lease_until = NULL",
+            {"article_id": article_id, "worker": worker, "ts": message_ts, "now": self._clock()},
+        )
+
+    def retry_announcement(
+        self, article_id: str, worker: str, error: str, delay: float, *, unsure: bool = False
+    ) -> bool:
+        """Give the claim back, to be tried again after `delay` seconds (by any worker); `unsure`
+        when the failed try may have posted it."""
+        return self._update_claimed(
+            "state = %(state)s, not_before = %(not_before)s, last_error = %(error)s,"
+            " claimed_by = NULL, lease_until = NULL",
+            {
+                "article_id": article_id,
+                "worker": worker,
+                "state": "unsure" if unsure else "pending",
+                "not_before": self._clock() + delay,
+                "error": error,
+            },
+        )
+
+    def fail_announcement(self, article_id: str, worker: str, error: str) -> bool:
+        """Give up on an announcement Slack will never accept (e.g. channel_not_found)."""
+        return self._update_claimed(
+            "state = 'failed', last_error = %(error)s, lease_until = NULL",
+            {"article_id": article_id, "worker": worker, "error": error},
+        )
+
+    def announcement_state(self, article_id: str) -> AnnouncementState | None:
+        row = self._one("SELECT state FROM announcements WHERE article_id = %s", (article_id,))
+        return row["state"] if row else None
+
+    def counts(self) -> dict[str, int]:
+        """Announcements by state, for logs and tests."""
+        with self._cursor() as db:
+            rows = db.execute("SELECT state, COUNT(*) AS n FROM announcements GROUP BY state")
+            return {row["state"]: row["n"] for row in rows}
+
+
+def _connection_settings(
+    database_url: str, connect_timeout: float, statement_timeout: float
+) -> tuple[str, str]:
+    """The libpq connection string with our timeouts (the URL's own parameters win), and the server's
+    name for messages (host, port and database: never the password)."""
+    params = {
+        "connect_timeout": max(1, round(connect_timeout)),
+        "application_name": "mistral-news-bot",
+        # A server that vanishes without closing the connection (a network split, a host gone) is
+        # noticed by TCP (unacknowledged data, unanswered keepalives), not waited on forever.
+        "tcp_user_timeout": int((connect_timeout + statement_timeout) * 1000),
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+        **conninfo_to_dict(database_url),
+    }
+    params["options"] = (
+        f"{params.get('options', '')} -c statement_timeout={int(statement_timeout * 1000)}".strip()
+    )
+    where = f"PostgreSQL at {params.get('host', 'localhost')}:{params.get('port', 5432)}/{params.get('dbname', '')}"
+    return make_conninfo("", **params), where
+
+
+def _reason(error: Exception) -> str:
+    """The first line of a driver error (libpq messages run over several)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

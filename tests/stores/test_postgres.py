@@ -1,0 +1,134 @@
+"""What only the PostgreSQL store does: choosing it from DATABASE_URL, and a database that is down,
+silent, slow or restarted (a clear StoreUnavailable, never a hang)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from bot.postgres_store import PostgresStore
+from bot.store import StoreUnavailable, open_store
+from search import parse_article
+from tests.polling import wait_until
+from tests.stores.tcp_proxy import TcpProxy
+
+ROOT = Path(__file__).resolve().parents[2]
+NEWS = "Mistral AI opens an office in Singapore\n\nMistral AI will hire 40 engineers in Singapore."
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_postgresql_and_postgres_urls_open_the_postgres_store(postgres_url):
+    for url in (postgres_url, postgres_url.replace("postgresql://", "postgres://", 1)):
+        store = open_store(url)
+        assert isinstance(store, PostgresStore)
+        store.close()
+
+
+def test_a_server_that_is_down_is_reported_as_unavailable():
+    with pytest.raises(
+        StoreUnavailable, match=r"PostgreSQL at 127\.0\.0\.1:\d+/bot is unreachable: .*refused"
+    ):
+        PostgresStore(f"postgresql://bot:secret@127.0.0.1:{closed_port()}/bot")
+
+
+def test_the_reason_never_shows_the_password():
+    with pytest.raises(StoreUnavailable) as raised:
+        PostgresStore(f"postgresql://bot:hunter2@127.0.0.1:{closed_port()}/bot")
+    assert "hunter2" not in str(raised.value)
+
+
+def test_a_server_that_never_answers_is_given_up_on_after_the_connect_timeout():
+    with socket.socket() as silent:  # accepts TCP connections (backlog) but never speaks
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        with pytest.raises(StoreUnavailable, match=r"unreachable: .*timeout"):
+            PostgresStore(f"postgresql://bot@127.0.0.1:{port}/bot", connect_timeout=2)
+
+
+def test_a_statement_that_waits_too_long_is_cut_off(postgres_url):
+    store = PostgresStore(postgres_url, statement_timeout=0.5)
+    with psycopg.connect(postgres_url) as blocker:
+        blocker.execute("LOCK TABLE announcements IN ACCESS EXCLUSIVE MODE")
+        with pytest.raises(StoreUnavailable, match="did not answer within the statement timeout"):
+            store.counts()
+    assert store.counts() == {}
+    store.close()
+
+
+def test_connections_cut_by_the_server_are_replaced(postgres_url):
+    name = f"bot-{closed_port()}"
+    store = PostgresStore(f"{postgres_url}&application_name={name}")
+    article = parse_article(NEWS, "a.txt")
+    store.record(article, announce=True)
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        cut = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s", (name,)
+        ).fetchall()
+    assert cut and all(ok for (ok,) in cut)
+    assert store.get(article.id).title == article.title
+    store.close()
+
+
+def test_the_cli_says_in_one_line_that_the_database_is_unreachable(tmp_path):
+    article = tmp_path / "news.txt"
+    article.write_text(NEWS, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ingest", str(article)],
+        capture_output=True,
+        text=True,
+        env={
+            "DATABASE_URL": f"postgresql://bot:secret@127.0.0.1:{closed_port()}/bot",
+            "ARTICLES_DIR": str(tmp_path / "articles"),
+            "PATH": "",
+        },
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("Cannot start: PostgreSQL at 127.0.0.1:") and "unreachable" in line
+    assert "secret" not in line
+
+
+def test_a_database_that_goes_away_is_reported_then_used_again_when_it_is_back(postgres_url):
+    params = conninfo_to_dict(postgres_url)
+    proxy = TcpProxy((params["host"], int(params.get("port", 5432))))
+    store = PostgresStore(
+        make_conninfo(postgres_url, host="127.0.0.1", port=proxy.port), connect_timeout=1, statement_timeout=2
+    )
+    article = parse_article(NEWS, "a.txt")
+    store.record(article, announce=True)
+    proxy.cut()
+    for call in (
+        lambda: store.get(article.id),
+        lambda: store.claim_announcement("w1", lease_seconds=30),
+        lambda: store.record(parse_article(NEWS + " More.", "b.txt"), announce=True),
+    ):
+        with pytest.raises(StoreUnavailable, match=r"PostgreSQL at 127\.0\.0\.1"):
+            call()
+    proxy.restore()
+    wait_until(lambda: answers(lambda: store.announcement_state(article.id)) == "pending", timeout=60)
+    assert store.claim_announcement("w1", lease_seconds=30).article_id == article.id
+    assert store.by_source("b.txt") is None
+    store.close()
+    proxy.close()
+
+
+def answers(call):
+    """What `call` returns, or None while the store is unavailable."""
+    try:
+        return call()
+    except StoreUnavailable:
+        return None
