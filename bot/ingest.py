@@ -180,8 +180,13 @@ class Ingestor:
         return sorted(article_paths(self.folder))
 
     def removed_sources(self) -> list[str]:
-        """Sources the store holds as active whose file is no longer in the folder."""
-        return [source for source in self.store.active_sources() if not (self.folder / source).exists()]
+        """Sources the store holds as active whose file is no longer in the folder, or is in a hidden
+        folder (recorded by a version that read them: a file in `.Trash` is a deleted one)."""
+        return [
+            source
+            for source in self.store.active_sources()
+            if not (self.folder / source).exists() or in_hidden_folder(self.folder / source, self.folder)
+        ]
 
     def scan(self) -> list[IngestReport]:
         """Bring store and index in line with the whole folder (the start, and the periodic safety net)."""
