@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from search import QueryError, SearchIndex, clean_query, load_articles
+from search import QueryError, clean_query, load_articles
 from search.models import Hit
 
 BOLD, RESET = "\033[1m", "\033[0m"
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace, settings) -> int:
     if args.command == "search":
-        return run_search(args, articles_folder(args.articles, settings.articles_dir))
+        return run_search(args, articles_folder(args.articles, settings.articles_dir), settings)
     if args.command == "summarize":
         return run_summarize(args)
     if args.command == "serve":
@@ -101,7 +101,7 @@ def articles_folder(explicit: Path | None, configured: str) -> Path:
     return folder
 
 
-def run_search(args: argparse.Namespace, folder: Path) -> int:
+def run_search(args: argparse.Namespace, folder: Path, settings) -> int:
     try:
         query = clean_query(" ".join(args.query))
     except QueryError as error:
@@ -110,7 +110,9 @@ def run_search(args: argparse.Namespace, folder: Path) -> int:
     if not 1 <= args.limit <= 50:
         print("--limit must be between 1 and 50.", file=sys.stderr)
         return 2
-    index = SearchIndex()
+    from bot.indexing import new_index
+
+    index = new_index(settings)
     for article in load_articles(folder):
         index.add(article)
     hits = index.search(query, limit=args.limit)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.indexing import new_index
 from bot.ingest import Ingestor, start_ingest
 from bot.settings import Settings
 from bot.store import ArticleStore, Claim, article_of, index_from_store, open_store
@@ -253,7 +254,7 @@ def start_news_feed(settings: Settings, client: WebClient, **notifier_options) -
     The index returned in the feed is the one the Slack handlers must answer from.
     """
     store = open_store(settings.database_url)
-    index = index_from_store(store)
+    index = index_from_store(store, new_index(settings))
     notifier = Notifier(store, index, client, settings.notify_channel, **notifier_options)
     ingestor = Ingestor(store, index, settings.articles_dir, on_added=notifier.wake)
     start_ingest(store, index, ingestor)

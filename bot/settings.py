@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from search.index import DEFAULT_MIN_COVERAGE
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -25,6 +27,10 @@ class Settings(BaseSettings):
     notify_channel: str | None = None
     slash_command: str = "/mistral"
     log_level: str = "INFO"
+    # "Nothing found" below this share of a question's information that the articles know (0 = off).
+    min_query_coverage: float = DEFAULT_MIN_COVERAGE
+    # Fuse BM25 with multilingual embeddings (needs the `semantic` extra); off: it did not earn it (README).
+    semantic_search: bool = False
 
     @property
     def socket_mode(self) -> bool:
@@ -70,6 +76,13 @@ class Settings(BaseSettings):
         if level not in LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return level
+
+    @field_validator("min_query_coverage")
+    @classmethod
+    def _min_query_coverage(cls, value: float) -> float:
+        if not 0.0 <= value <= 1.0:
+            raise ValueError("must be a share between 0 (never say nothing found) and 1, e.g. 0.4")
+        return value
 
     @field_validator("slash_command")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 
 from slack_bolt import Ack, App
@@ -28,6 +29,15 @@ def is_help(text: str) -> bool:
     return text.strip().lower() in HELP_WORDS
 
 
+_MARKUP_RE = re.compile(r"<[^<>]*>")
+
+
+def search_words(query: str) -> str:
+    """The query without Slack's markup: a mention (`<@U123>`, `<!channel>`) or a link (`<url|label>`) is
+    not a word of the question, and must not count as an unknown one in the "nothing found" test."""
+    return " ".join(_MARKUP_RE.sub(" ", query).split())
+
+
 def find_answer(
     index: SearchIndex, text: str, *, offset: int = 0, shareable: bool = True, shared_by: str | None = None
 ) -> dict:
@@ -36,8 +46,11 @@ def find_answer(
         query = clean_query(text)
     except QueryError as error:
         return problem_message(str(error))
+    words = search_words(query)
+    if not words:
+        return no_more_results_message(query) if offset else no_results_message(query)
     try:
-        hits = index.search(query, limit=offset + PAGE_SIZE + 1)
+        hits = index.search(words, limit=offset + PAGE_SIZE + 1)
     except Exception:
         log.exception("Search failed for %r", query)
         return problem_message(SEARCH_FAILED)

@@ -3,11 +3,16 @@
 The rules, in order, for each word of the text:
 - Unicode NFKC normalisation, typographic apostrophes and hyphens made plain, lower case;
 - French elisions dropped (`l'IA` -> `ia`), English possessives dropped (`Mistral's` -> `mistral`);
-- accents folded (`États` -> `etats`), so a query typed without accents still matches;
-- stop words of the text's language removed, the rest stemmed with the Snowball stemmer of that language;
-- a hyphenated word gives its parts and the whole (`Mistral-Large` -> `mistral`, `large`, `mistrallarge`);
-- numbers are kept whole (`105`, `1,000` -> `1000`, `2,5` -> `2.5`) and currency signs become words
-  (`$2 billion` -> `dollar`, `2`, `billion`).
+- stop words of the text's language removed, the rest stemmed with the Snowball stemmer of that language,
+  then accents folded (`États` -> `etat`), so a query typed without accents still matches; stemming comes
+  first because the French stemmer reads the accents (`créé` and `créée` both give `cre`); a French word
+  typed without accents that ends in `ee` is read as `ée` (`creee` -> `cre`);
+- a hyphenated word gives its parts and the whole (`Mistral-Large` -> `mistral`, `large`, `mistrallarge`),
+  nothing when its parts are all stop words (`a-t-elle`, `est-ce`);
+- numbers are kept whole (`105`, `1,000` -> `1000`, `2,5` -> `2.5`), split from a unit or currency written
+  against them, and units and currencies become one word in both languages: `$2bn`, `$2 billion` and
+  `2 milliards de dollars` all give `dollar`/`2`/`billion`; `€105m` and `105 M€` give `euro`/`105`/`million`;
+  an ordinal is its number (`26th`, `1er` -> `26`, `1`).
 
 Queries have no declared language: one with clear French or English stop words is analysed in that
 language, any other in both, so `valorisation` and `valuation` each find their stem.
@@ -32,12 +37,30 @@ _STEMMER_NAMES = {"en": "english", "fr": "french"}
 
 # A word: letters and digits, possibly joined by apostrophes or hyphens; or a lone currency sign.
 # Possessive quantifiers: the pattern never backtracks, so it is linear on any text.
-WORD_RE = re.compile(r"[$€£]|\d++(?:[.,]\d++)++|\w++(?:[-‐‑'’ʼ]\w++)*+")
+WORD_RE = re.compile(r"[$€£]|\d++(?:[.,]\d++)++|[^\W\d_]{1,3}[$€£]|\w++(?:[-‐‑'’ʼ]\w++)*+")
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "‘": "'", "‐": "-", "‑": "-"})
 _ELISION_RE = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)'(?=\w)")
 _THOUSANDS_RE = re.compile(r"^\d{1,3}(?:,\d{3})+$")
 _DECIMAL_COMMA_RE = re.compile(r"^\d+,\d+$")
 _CURRENCY = {"$": "dollar", "€": "euro", "£": "pound"}
+# Units and currencies, however written, as one term shared by both languages (`milliard` is a billion).
+UNITS = {
+    **dict.fromkeys(
+        ["bn", "bln", "billion", "billions", "milliard", "milliards", "md", "mds", "mrd", "mrds"], "billion"
+    ),
+    **dict.fromkeys(["mn", "mln", "million", "millions", "mio"], "million"),
+    **dict.fromkeys(["thousand", "thousands"], "thousand"),
+    **dict.fromkeys(["tn", "trillion", "trillions"], "trillion"),
+    **dict.fromkeys(["$", "usd", "dollar", "dollars"], "dollar"),
+    **dict.fromkeys(["€", "eur", "euro", "euros"], "euro"),
+    **dict.fromkeys(["£", "gbp"], "pound"),
+}
+# Only written against a number (`105m`, `2b`, `15M€`) do these letters mean a unit.
+_ATTACHED_UNITS = {**UNITS, "m": "million", "b": "billion", "k": "thousand"}
+# `26th`, `1st`, `1er`, `3e`, `2ème` are the number (a date's day, mostly).
+_ORDINALS = {"st", "nd", "rd", "th", "er", "re", "e", "eme", "ème", "ieme", "ième"}
+_NUMBER_UNIT_RE = re.compile(r"^(\d+(?:[.,]\d+)*)([^\W\d_]{1,9}|[$€£])$")
+_UNIT_CURRENCY_RE = re.compile(r"^([^\W\d_]{1,3})([$€£])$")
 
 
 @lru_cache(maxsize=4096)
@@ -64,6 +87,13 @@ class Token(NamedTuple):
 
     start: int
     end: int
+    terms: tuple[str, ...]
+
+
+class QueryWord(NamedTuple):
+    """A word of a query and its terms."""
+
+    text: str
     terms: tuple[str, ...]
 
 
@@ -114,16 +144,21 @@ class Analyzer:
 
     def query_terms(self, query: str) -> list[str]:
         """The terms of a query, in its language when that is clear, otherwise in every language."""
+        return [term for word in self.query_words(query) for term in word.terms]
+
+    def query_words(self, query: str) -> list[QueryWord]:
+        """Each word of a query that gives terms, with them (see `query_terms`)."""
         languages = self.query_languages(query)
-        terms: list[str] = []
+        words: list[QueryWord] = []
         for match in WORD_RE.finditer(query):
             if len(languages) > 1 and self.remove_stopwords and _is_stopword(match.group()):
                 continue
             seen: dict[str, None] = {}
             for language in languages:
                 seen.update(dict.fromkeys(self.word_terms(match.group(), language)))
-            terms.extend(seen)
-        return terms
+            if seen:
+                words.append(QueryWord(match.group(), tuple(seen)))
+        return words
 
     def query_languages(self, query: str) -> tuple[Language, ...]:
         counts = stopword_counts(query)
@@ -144,23 +179,33 @@ class Analyzer:
 
     def _analyse_word(self, word: str, language: Language) -> tuple[str, ...]:
         word = unicodedata.normalize("NFKC", word).translate(_APOSTROPHES).lower()
-        if word in _CURRENCY:
-            return (_CURRENCY[word],)
-        if word[0].isdigit() and _is_number(word):
-            return (_normalise_number(word),)
+        if word[0].isdigit():
+            if _is_number(word):
+                return (_normalise_number(word),)
+            if amount := _NUMBER_UNIT_RE.match(word):
+                if amount.group(2) in _ATTACHED_UNITS:
+                    return (_normalise_number(amount.group(1)), _ATTACHED_UNITS[amount.group(2)])
+                if amount.group(2) in _ORDINALS:
+                    return (_normalise_number(amount.group(1)),)
+        if (amount := _UNIT_CURRENCY_RE.match(word)) and amount.group(1) in _ATTACHED_UNITS:
+            return (_ATTACHED_UNITS[amount.group(1)], UNITS[amount.group(2)])
+        if word[-1] in _CURRENCY and len(word) > 1:
+            return (*self._analyse_word(word[:-1], language), UNITS[word[-1]])
         word = _ELISION_RE.sub("", word)
         if word.endswith("'s"):
             word = word[:-2]
         word = word.strip("'")
-        if self.fold_accents:
-            word = fold_accents(word)
+        if word in UNITS:
+            return (UNITS[word],)
         if "'" in word:
-            if self.remove_stopwords and word in BY_LANGUAGE[language]:
+            if self.remove_stopwords and fold_accents(word) in BY_LANGUAGE[language]:
                 return ()
             word = word.split("'")[0]
         parts = [part for part in word.split("-") if part]
         if len(parts) > 1 and self.split_compounds:
             terms = [t for part in parts if (t := self._term(part, language))]
+            if not terms and self.remove_stopwords:
+                return ()  # `a-t-elle`, `est-ce`: only stop words, no word of its own
             whole = self._term("".join(parts), language, keep_stopword=True)
             return tuple(dict.fromkeys([*terms, whole])) if whole else tuple(terms)
         term = self._term("".join(parts), language)
@@ -169,11 +214,15 @@ class Analyzer:
     def _term(self, word: str, language: Language, keep_stopword: bool = False) -> str | None:
         if not word or (len(word) == 1 and not word.isdigit()):
             return None
-        if self.remove_stopwords and not keep_stopword and word in BY_LANGUAGE[language]:
+        folded = fold_accents(word)
+        if self.remove_stopwords and not keep_stopword and folded in BY_LANGUAGE[language]:
             return None
         if word.isdigit() or not self.stem:
-            return word
-        return stem(word, language)
+            return folded if self.fold_accents else word
+        if language == "fr" and folded == word and word.endswith(("ee", "ees")):
+            word = word[: word.rindex("ee")] + "ée" + word[word.rindex("ee") + 2 :]
+        term = stem(word, language)
+        return fold_accents(term) if self.fold_accents else term
 
 
 def _is_number(word: str) -> bool:

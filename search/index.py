@@ -16,16 +16,24 @@ from collections import Counter
 
 import numpy as np
 
-from search.analysis import Analyzer
+from search.analysis import LANGUAGES, Analyzer, QueryWord, fold_accents
+from search.lexicon import Lexicon, default_lexicon
 from search.models import Article, Citation, Hit, Passage
 from search.query import clean_query
 from search.scoring import BM25Plus, Scorer
+from search.semantic import FUSION_DEPTH, Embedder, reciprocal_rank_fusion
 from search.snippets import make_snippet
+from search.stopwords import QUESTION_WORDS
 
 DEFAULT_SCORER: Scorer = BM25Plus()
 # A photo caption names people and places but is a weaker source than the article's own text.
 KIND_PRIORS = {"caption": 0.5}
 PREFIX_WEIGHT = 0.5  # a stem that is a prefix of the query's stem (valuat -> valu) counts half
+TYPO_WEIGHT = 0.5  # an indexed term one edit away from an unknown query term (mensh -> mensch)
+TYPO_MIN_CHARS = 5
+# "Nothing found" below this share of the question's information (idf) that the articles know.
+DEFAULT_MIN_COVERAGE = 0.4
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
 class _Postings:
@@ -48,8 +56,23 @@ class SearchIndex:
         *,
         per_article: int = 2,
         near_duplicate: float = 0.8,
+        expand: bool = True,
+        lexicon: Lexicon | None = None,
+        min_coverage: float = DEFAULT_MIN_COVERAGE,
+        embedder: Embedder | None = None,
     ) -> None:
+        """With `expand`, a query also looks up the lexicon's other words for its words (`lexicon`, by
+        default the one of search/lexicons), a term one typo away from an unknown word, and an unknown
+        name's stem in the other language; without, it is BM25 on the user's own words alone.
+        `min_coverage` is the gate of `coverage` (0 turns it off); with an `embedder`, passages are
+        embedded as they are added and search fuses BM25 with the embeddings' ranking."""
         self.analyzer = analyzer or Analyzer()
+        self.expand = expand
+        self.embedder = embedder
+        # Passage embeddings by doc number (kept here until the store can keep them).
+        self._vectors: dict[int, np.ndarray] = {}
+        self.lexicon = lexicon if lexicon is not None else default_lexicon(self.analyzer)
+        self.min_coverage = min_coverage
         self.scorer = scorer
         self.per_article = per_article
         self.near_duplicate = near_duplicate
@@ -90,6 +113,7 @@ class SearchIndex:
             for passage in article.passages
             if passage.searchable
         ]
+        vectors = self.embedder.passages([p.text for p, _ in analysed]) if self.embedder else None
         with self._lock:
             if article.id in self._articles:
                 return False
@@ -97,6 +121,8 @@ class SearchIndex:
             self._article_docs[article.id] = [
                 self._add_passage(p, terms, article.language) for p, terms in analysed
             ]
+            if vectors is not None:
+                self._vectors.update(zip(self._article_docs[article.id], vectors, strict=True))
             self._all_df = None
             return True
 
@@ -130,6 +156,7 @@ class SearchIndex:
                     if not self._df[term]:
                         del self._df[term]
                 self._passages[doc] = None
+                self._vectors.pop(doc, None)
                 self._dead.add(doc)
                 self._alive -= 1
                 self._total_length -= self._lengths[doc]
@@ -163,10 +190,16 @@ class SearchIndex:
 
         Raises QueryError for an empty or over-long query.
         """
-        weights = self.query_weights(clean_query(query))
+        query = clean_query(query)
+        query_vector = self.embedder.query(query) if self.embedder and self._vectors else None
         with self._lock:
+            weights, coverage = self._plan(query)
+            if coverage < self.min_coverage:
+                return []
             docs, scores, idf = self._score(weights)
             scores = scores * np.frombuffer(self._priors, dtype=np.float64)[docs]
+            if query_vector is not None:
+                docs, scores = self._fuse(docs, scores, query_vector)
             ranked = self._diverse(docs, scores, limit)
             found = [(self._passages[doc], self._languages[doc], score) for doc, score in ranked]
             articles = {p.article_id: self._articles[p.article_id] for p, _, _ in found}
@@ -185,13 +218,42 @@ class SearchIndex:
             )
         return hits
 
+    def _fuse(self, docs: np.ndarray, scores: np.ndarray, query_vector: np.ndarray):
+        """BM25's ranking and the embeddings' ranking, fused by reciprocal rank; the fused score ranks."""
+        lexical = [int(docs[i]) for i in _top(scores, FUSION_DEPTH)]
+        vector_docs = np.fromiter(self._vectors, dtype=np.int64, count=len(self._vectors))
+        similarity = np.stack(list(self._vectors.values())) @ query_vector
+        semantic = [int(vector_docs[i]) for i in _top(similarity, FUSION_DEPTH)]
+        fused = reciprocal_rank_fusion([lexical, semantic])
+        fused_docs = np.fromiter(fused, dtype=np.int64, count=len(fused))
+        return fused_docs, np.fromiter(fused.values(), dtype=np.float64, count=len(fused))
+
     def query_weights(self, query: str) -> dict[str, float]:
-        """Each query term with its weight: 1 per occurrence, and PREFIX_WEIGHT for a shorter stem.
+        """Each query term with its weight: 1 per occurrence of the user's own words, less for the rest.
 
         Snowball stems `valuation` to `valuat` but `valued` to `valu`: when a query stem is not the
-        whole story, the longest indexed stem that starts it (at least 60% of it) is looked up too.
+        whole story, the longest indexed stem that starts it (at least 60% of it) is looked up too, at
+        PREFIX_WEIGHT. An own term that no passage has may be a typo: the indexed term one edit away
+        comes in at TYPO_WEIGHT. The lexicon's other words for the question's words come in below them.
         """
-        weights: dict[str, float] = dict(Counter(self.analyzer.query_terms(query)))
+        with self._lock:
+            return self._plan(query)[0]
+
+    def coverage(self, query: str) -> float:
+        """The share of the question's information that the articles know, from 0 to 1.
+
+        Each word of the user's own (not the expansion's) weighs its idf, and an unknown word the most;
+        a word counts as known when a passage has it, a shorter form of it, a term one typo away, or
+        one of the lexicon's words for it. `search` answers "nothing found" below `min_coverage`.
+        """
+        with self._lock:
+            return self._plan(query)[1]
+
+    def _plan(self, query: str) -> tuple[dict[str, float], float]:
+        words = self.analyzer.query_words(query)
+        own = [term for word in words for term in word.terms]
+        weights: dict[str, float] = dict(Counter(own))
+        found: dict[str, list[str]] = {term: [term] for term in weights if term in self._df}
         for term in list(weights):
             if len(term) < 5 or term[0].isdigit():
                 continue
@@ -199,8 +261,61 @@ class SearchIndex:
                 prefix = term[:size]
                 if prefix in self._df:
                     weights.setdefault(prefix, PREFIX_WEIGHT)
+                    found.setdefault(term, []).append(prefix)
                     break
-        return weights
+        if not self.expand:
+            return weights, self._coverage(words, found)
+        languages = self.analyzer.query_languages(query)
+        for word in words:
+            if not any(term in found for term in word.terms):
+                # A name in an English question stemmed as English (`codestr`) may be indexed as French.
+                for language in LANGUAGES:
+                    if language not in languages:
+                        other = [t for t in self.analyzer.word_terms(word.text, language) if t in self._df]
+                        for term in other:
+                            weights.setdefault(term, 1.0)
+                        if other:
+                            found.setdefault(word.terms[0], []).extend(other)
+        expansion = self.lexicon.expand(query, languages, weights)
+        for term, weight in expansion.weights.items():
+            if term in self._df:
+                weights.setdefault(term, weight)
+        for term, added in expansion.sources.items():
+            found.setdefault(term, []).extend(t for t in added if t in self._df)
+        for term in list(weights):
+            if term in own and not found.get(term) and (fixed := self._typo(term)):
+                weights.setdefault(fixed, TYPO_WEIGHT)
+                found[term] = [fixed]
+        return weights, self._coverage(words, found)
+
+    def _typo(self, term: str) -> str | None:
+        """The most frequent indexed term one edit (deletion, swap, change, insertion) from `term`."""
+        if len(term) < TYPO_MIN_CHARS or not term.isalpha():
+            return None
+        splits = [(term[:i], term[i:]) for i in range(len(term) + 1)]
+        candidates = {a + b[1:] for a, b in splits if b}
+        candidates |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+        candidates |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+        candidates |= {a + c + b for a, b in splits for c in _LETTERS}
+        known = [c for c in candidates if c in self._df and c != term]
+        return max(known, key=lambda c: (self._df[c], c)) if known else None
+
+    def _coverage(self, words: list[QueryWord], found: dict[str, list[str]]) -> float:
+        if not words or not self._alive:
+            return 0.0
+        unknown = math.log(self._alive + 1)
+        total = covered = 0.0
+        for word in words:
+            if fold_accents(word.text.lower()) in QUESTION_WORDS:
+                continue
+            matched = [t for term in word.terms for t in found.get(term, ())]
+            if matched:
+                weight = max(unknown - math.log(min(self._df[t] for t in matched)), 0.0)
+                covered += weight
+            else:
+                weight = unknown
+            total += weight
+        return covered / total if total else 1.0
 
     def rank(self, terms: list[str], limit: int) -> list[tuple[Passage, float]]:
         """The plain BM25 top `limit` for analysed `terms`, without diversity: what rank-bm25 returns."""

@@ -35,3 +35,14 @@ FRENCH = frozenset(
 )
 
 BY_LANGUAGE = {"en": ENGLISH, "fr": FRENCH}
+
+# Words that ask, or verbs that say little (`put`, `faire`), rather than say what a question is about:
+# searched like any word, but left out of the share of a question's words that the articles must know
+# before anything is answered.
+QUESTION_WORDS = frozenset(
+    """
+    much many whose tell know please get gets got put puts give gave make makes made take takes took
+    quand comment combien pourquoi quoi lequel laquelle lesquels lesquelles faire fait font mettre mis
+    donner donne prendre pris
+    """.split()
+)

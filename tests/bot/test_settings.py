@@ -14,6 +14,7 @@ ENV_NAMES = (
     "DATABASE_URL",
     "NOTIFY_CHANNEL",
     "SLASH_COMMAND",
+    "MIN_QUERY_COVERAGE",
 )
 
 
@@ -68,6 +69,8 @@ def test_api_url_gets_its_trailing_slash():
         ({"port": "eighty"}, "PORT"),
         ({"port": 70000}, "PORT"),
         ({"slash_command": "mistral"}, "SLASH_COMMAND"),
+        ({"min_query_coverage": 1.5}, "MIN_QUERY_COVERAGE"),
+        ({"min_query_coverage": "most"}, "MIN_QUERY_COVERAGE"),
     ],
 )
 def test_malformed_settings_are_named(clean_env, overrides, named):
@@ -96,3 +99,9 @@ def test_blank_optional_settings_are_unset(clean_env):
     clean_env.setenv("NOTIFY_CHANNEL", " ")
     settings = load_settings(require_slack=False)
     assert settings.slack_app_token is None and settings.notify_channel is None
+
+
+def test_the_nothing_found_threshold_is_a_setting(clean_env):
+    assert load_settings(require_slack=False).min_query_coverage == 0.4
+    clean_env.setenv("MIN_QUERY_COVERAGE", "0.6")
+    assert load_settings(require_slack=False).min_query_coverage == 0.6

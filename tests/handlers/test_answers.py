@@ -47,6 +47,21 @@ def test_nothing_found(index):
     assert "Nothing found" in find_answer(index, "zzyzx")["text"]
 
 
+def test_slack_markup_in_a_question_is_not_searched_as_words(index):
+    """Mentions and links are no words of the question: they must not make it look unanswerable."""
+    question = "<!channel> <@U0123ABCD> valuation <https://zqx.io/r/7|zqx>"
+    assert index.search(question, 5) == []  # as words, `channel`, `example`... are unknown: nothing found
+    answer = find_answer(index, question)
+    assert SHARE_ACTION in buttons(answer)
+    assert "valuation" in answer["blocks"][1]["text"]["text"].lower()
+    assert "&lt;!channel&gt;" in answer["text"] + str(answer["blocks"])
+
+
+@pytest.mark.parametrize("text", ["<!here>", "<@U0123ABCD> <https://example.com>"])
+def test_a_question_of_markup_only_finds_nothing(index, text):
+    assert "Nothing found" in find_answer(index, text)["text"]
+
+
 @pytest.mark.parametrize(("text", "problem"), [("   ", "empty"), ("x" * 4000, "4,000 characters")])
 def test_query_problems_are_shown(index, text, problem):
     message = find_answer(index, text)

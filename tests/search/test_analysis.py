@@ -104,3 +104,43 @@ def test_tokens_keep_their_spans():
 )
 def test_language_detection(text, language):
     assert detect_language(text) == language
+
+
+@pytest.mark.parametrize(
+    "forms",
+    [
+        ("créé", "créée", "créés", "créées", "creee", "cree"),
+        ("annoncé", "annoncée", "annoncées", "annoncee", "annonce"),
+        ("dévoilé", "dévoilée", "devoilee"),
+        ("valorisée", "valorisé", "valorisee"),
+        ("fondée", "fondé", "fondee"),
+    ],
+)
+def test_french_forms_of_one_word_share_one_stem_with_or_without_accents(forms):
+    """The French stemmer reads accents: stemming before folding gives `créé` and `créée` one stem."""
+    assert len({analyzer.terms(form, "fr")[0] for form in forms}) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "terms"),
+    [
+        ("$2bn", "en", ["dollar", "2", "billion"]),
+        ("$2 billion", "en", ["dollar", "2", "billion"]),
+        ("2 billion dollars", "en", ["2", "billion", "dollar"]),
+        ("2 milliards de dollars", "fr", ["2", "billion", "dollar"]),
+        ("€105m", "en", ["euro", "105", "million"]),
+        ("105 millions d'euros", "fr", ["105", "million", "euro"]),
+        ("105 M€", "fr", ["105", "million", "euro"]),
+        ("2,5 Md€", "fr", ["2.5", "billion", "euro"]),
+        ("5.8bn", "en", ["5.8", "billion"]),
+        ("15M€", "fr", ["15", "million", "euro"]),
+        ("100k users", "en", ["100", "thousand", "user"]),
+        ("£3m", "en", ["pound", "3", "million"]),
+    ],
+)
+def test_numbers_are_split_from_units_and_currencies(text, language, terms):
+    assert analyzer.terms(text, language) == terms
+
+
+def test_letters_after_a_number_that_are_no_unit_stay_one_word():
+    assert analyzer.terms("Mixtral 8x7B and GPT-4", "en") == ["mixtral", "8x7b", "gpt", "4", "gpt4"]
