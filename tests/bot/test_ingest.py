@@ -186,3 +186,14 @@ def test_files_in_hidden_folders_are_refused_and_leave_the_index(store, folder, 
     (folder / ".Trash" / "older.txt").write_text(OTHER, "utf-8")
     assert ingestor.scan() == []
     assert store.active_sources() == []
+
+
+def test_an_articles_folder_inside_a_hidden_folder_is_ingested(store, tmp_path):
+    folder = tmp_path / ".local" / "articles"
+    folder.mkdir(parents=True)
+    (folder / "a.txt").write_text(NEWS, "utf-8")
+    ingestor = Ingestor(store, SearchIndex(), folder)
+    try:
+        assert [r.outcome for r in ingestor.scan()] == ["added"]
+    finally:
+        ingestor.close()
