@@ -68,8 +68,16 @@ def _stemmer(language: Language):
     return snowballstemmer.stemmer(_STEMMER_NAMES[language])
 
 
-@lru_cache(maxsize=200_000)
 def stem(word: str, language: Language) -> str:
+    """The Snowball stem of `word`; words are cached, but not long ones (a file of long distinct words
+    would otherwise fill the cache with them)."""
+    if len(word) > MAX_CACHED_WORD_CHARS:
+        return _stemmer(language).stemWord(word)
+    return _cached_stem(word, language)
+
+
+@lru_cache(maxsize=200_000)
+def _cached_stem(word: str, language: Language) -> str:
     return _stemmer(language).stemWord(word)
 
 
@@ -80,6 +88,7 @@ def fold_accents(text: str) -> str:
 
 
 _MAX_CACHED_WORDS = 1 << 19
+MAX_CACHED_WORD_CHARS = 64  # real words are shorter: the caches hold at most this much per entry
 
 
 class Token(NamedTuple):
@@ -172,6 +181,8 @@ class Analyzer:
         cache = self._cache[language]
         terms = cache.get(word)
         if terms is None:
+            if len(word) > MAX_CACHED_WORD_CHARS:
+                return self._analyse_word(word, language)
             if len(cache) >= _MAX_CACHED_WORDS:
                 cache.clear()
             terms = cache[word] = self._analyse_word(word, language)

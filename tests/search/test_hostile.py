@@ -9,7 +9,7 @@ from itertools import islice, product
 from string import ascii_lowercase
 
 from search import parse_article
-from search.analysis import Analyzer, Token
+from search.analysis import Analyzer, Token, _cached_stem
 from search.loader import is_credit
 from search.models import Article, Passage
 from search.snippets import make_snippet
@@ -145,3 +145,15 @@ def test_a_snippet_of_a_passage_with_many_sentences_and_marks():
     snippet = finishes(lambda: make_snippet(passage, marks, {"mistral": 1.0}))
     assert snippet.text.startswith("Mistral won.")
     assert all(snippet.text[s:e] == "Mistral" for s, e in snippet.highlights)
+
+
+def test_long_words_are_not_kept_in_the_analysis_caches():
+    # A file of long distinct words would otherwise fill the word and stem caches with them.
+    analyzer = Analyzer()
+    words = [f"{'x' * 1000}{n}" for n in range(50)]
+    stems_before = _cached_stem.cache_info().currsize
+    assert len(analyzer.terms(" ".join(words), "en")) == 50
+    assert analyzer._cache["en"] == {}
+    assert _cached_stem.cache_info().currsize == stems_before
+    assert analyzer.terms("Mistral models", "en") == ["mistral", "model"]
+    assert set(analyzer._cache["en"]) == {"Mistral", "models"}
