@@ -15,7 +15,7 @@ from search import Analyzer, QueryError, clean_query, parse_article
 from search.loader import ArticleFileError, normalise
 from search.query import MAX_QUERY_CHARS
 from search.snippets import MAX_SNIPPET_CHARS, make_snippet
-from search.summary import summarize
+from search.summary import HEADLINE_CHARS, headline_summary, summarize
 
 BOUNDED = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -171,12 +171,13 @@ def test_query_terms_and_cleaning_accept_any_query(query):
 
 @BOUNDED
 @given(article_text)
-def test_a_summary_of_any_article_fits_in_500_characters(text):
+def test_summaries_of_any_article_fit_their_lengths(text):
     article = parsed(text)
     if article is None:
         return
     summary = summarize(article)
     assert isinstance(summary, str) and len(summary) <= 500
+    assert len(headline_summary(article)) <= HEADLINE_CHARS
 
 
 @BOUNDED
