@@ -56,8 +56,8 @@ class ParseWorker:
     def parse(self, path: Path, source: str) -> Article:
         """The article in `path`; ArticleFileError when it is not one or took longer than the budget."""
         with self._lock:
-            connection = self._started()
             try:
+                connection = self._started()
                 connection.send((str(path), source))
                 if not connection.poll(self.seconds):
                     self.timeouts += 1
@@ -75,6 +75,10 @@ class ParseWorker:
         raise value
 
     def close(self) -> None:
+        """Stop the child; a parse in progress in another thread ends at once, refused."""
+        child = self._child
+        if child is not None and child.is_alive():
+            child.kill()  # the parse waiting on it sees the pipe close
         with self._lock:
             self._stop()
 

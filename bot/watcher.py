@@ -66,8 +66,10 @@ class FolderWatcher:
         return self
 
     def stop(self) -> None:
+        """Stop watching; a file being parsed is given up (the ingestor's parser restarts when used)."""
         self._stop.set()
         self._wake.set()
+        self.ingestor.close()
         self._unwatch()
         if self._thread is not None:
             self._thread.join(timeout=10)

@@ -1,6 +1,7 @@
 """A file whose parse takes longer than the budget is refused, once, and ingestion goes on."""
 
 import logging
+import threading
 
 import pytest
 
@@ -84,3 +85,31 @@ def test_a_parser_that_raises_refuses_the_file(store, folder):
     finally:
         ingestor.close()
     assert report.outcome == "skipped" and "a bug in the parser" in report.reason
+
+
+def test_closing_the_ingestor_ends_a_parse_in_progress(store, folder):
+    ingestor = Ingestor(store, SearchIndex(), folder, parse=parse_slowly, parse_seconds=3600)
+    (folder / "slow.txt").write_text(SLOW, "utf-8")
+    reports = []
+    parsing = threading.Thread(
+        target=lambda: reports.append(ingestor.ingest(folder / "slow.txt")), daemon=True
+    )
+    parsing.start()
+    wait_until(lambda: ingestor.parser._child is not None)
+    closing = threading.Thread(target=ingestor.close, daemon=True)
+    closing.start()
+    for thread in (closing, parsing):
+        thread.join(timeout=30)  # a hang detector: the parse alone would last an hour
+        assert not thread.is_alive()
+    assert reports[0].outcome == "skipped" and "stopped" in reports[0].reason
+
+
+def test_stopping_the_watcher_does_not_wait_for_a_parse(store, folder):
+    ingestor = Ingestor(store, SearchIndex(), folder, parse=parse_slowly, parse_seconds=3600)
+    watcher = FolderWatcher(ingestor, settle_seconds=0.1).start()
+    (folder / "slow.txt").write_text(SLOW, "utf-8")
+    wait_until(lambda: ingestor.parser._child is not None)
+    stopping = threading.Thread(target=watcher.stop, daemon=True)
+    stopping.start()
+    stopping.join(timeout=30)  # a hang detector: the parse alone would last an hour
+    assert not stopping.is_alive() and not watcher._thread.is_alive()
