@@ -2,12 +2,17 @@
 
 A file is ingested only once it has settled: its size and modification time are the same at two
 checks `settle_seconds` apart, so a file still being written is never read half-written. Nothing a
-file does (unreadable, vanished, refused) stops the watcher: each failure is one log line.
+file does (unreadable, vanished, refused) stops the watcher: each failure is one log line. Files in
+hidden folders (`.Trash`, `.git`) are not looked at. When the folder itself is deleted and made again
+(or replaced), the watch on the old one is dead: the watcher notices within a second, watches the new
+folder and rescans it.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import stat
 import threading
 import time
 from pathlib import Path
@@ -17,7 +22,7 @@ from watchdog.observers import Observer
 
 from bot.ingest import Ingestor, Signature, file_signature
 from bot.store import StoreUnavailable
-from search.loader import is_article_name
+from search.loader import in_hidden_folder, is_article_name
 
 log = logging.getLogger(__name__)
 
@@ -53,27 +58,64 @@ class FolderWatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._observer = None
+        self._folder_identity: tuple[int, int] | None = None
 
     def start(self) -> FolderWatcher:
         """Watch from now on: events when the platform has them, and a rescan every `rescan_seconds`."""
         self.folder.mkdir(parents=True, exist_ok=True)
+        self._folder_identity = folder_identity(self.folder)
         if self.use_events:
-            self._observer = Observer()
-            self._observer.schedule(_Events(self), str(self.folder), recursive=True)
-            self._observer.daemon = True
-            self._observer.start()
+            self._watch()
         self._thread = threading.Thread(target=self._run, name="folder-watcher", daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        """Stop watching; a file being parsed is given up (the ingestor's parser restarts when used)."""
         self._stop.set()
         self._wake.set()
+        self.ingestor.close()
+        self._unwatch()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _watch(self) -> None:
+        """Events from the folder as it is now (a new observer: the old one's watch died with its folder)."""
+        self._unwatch()
+        observer = Observer()
+        observer.schedule(_Events(self), str(self.folder), recursive=True)
+        observer.daemon = True
+        observer.start()
+        self._observer = observer
+
+    def _unwatch(self) -> None:
         if self._observer is not None:
             self._observer.stop()
             self._observer.join(timeout=5)
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._observer = None
+
+    def _events_alive(self) -> bool:
+        emitters = self._observer.emitters if self._observer is not None else ()
+        return bool(emitters) and all(emitter.is_alive() for emitter in emitters)
+
+    def _follow_folder(self) -> None:
+        """When the folder was deleted, made again or replaced: watch the new one and rescan it."""
+        identity = folder_identity(self.folder)
+        replaced = identity != self._folder_identity
+        lost = self.use_events and identity is not None and not self._events_alive()
+        if not (replaced or lost):
+            return
+        self._folder_identity = identity
+        if identity is None:
+            log.warning("Articles folder %s is gone; watching for it to come back", self.folder)
+        elif self.use_events:
+            try:
+                self._watch()
+            except OSError as error:
+                log.warning("Cannot watch %s (%s); the rescan still sees its changes", self.folder, error)
+            else:
+                log.info("Watching %s again", self.folder)
+        self._rescan()
 
     def rescan_soon(self) -> None:
         """Look at the whole folder again now (e.g. the store works again after a failure)."""
@@ -97,7 +139,7 @@ class FolderWatcher:
     def notice(self, path: str | Path) -> None:
         """A path changed (created, written, moved or deleted): look at it soon."""
         path = Path(path)
-        if is_article_name(path.name):
+        if is_article_name(path.name) and not in_hidden_folder(path, self.folder):
             with self._lock:
                 self._changed.add(path)
             self._wake.set()
@@ -105,6 +147,7 @@ class FolderWatcher:
     def _run(self) -> None:
         next_rescan = time.monotonic() + self.rescan_seconds
         while not self._stop.is_set():
+            self._follow_folder()
             if time.monotonic() >= next_rescan or self._rescan_now.is_set():
                 self._rescan_now.clear()
                 self._rescan()
@@ -169,7 +212,17 @@ class _Events(FileSystemEventHandler):
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.is_directory:
+            self.watcher._wake.set()  # perhaps the folder itself went: the watcher looks at once
             return
         for path in (event.src_path, getattr(event, "dest_path", "")):
             if path:
                 self.watcher.notice(path if isinstance(path, str) else path.decode())
+
+
+def folder_identity(folder: Path) -> tuple[int, int] | None:
+    """The device and inode of `folder`, or None when it is not a folder (any more)."""
+    try:
+        status = os.stat(folder)
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino) if stat.S_ISDIR(status.st_mode) else None
