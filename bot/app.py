@@ -1,28 +1,52 @@
-"""The app factory: the one place that wires real parts (store, index, watcher, notifier, Slack handlers)."""
+"""The app factory: the one place that wires real parts (store, index, watcher, notifier, Slack handlers).
+
+Starting is two steps, so that the server can listen at once whatever the store and folder hold:
+`build_app` is quick (settings checked, an empty index, the Bolt app, the health registry) and the
+server serves from it; `RunningApp.start` is the slow part (the token checked with Slack, the store
+opened, the index rebuilt, the folder caught up, then watching and announcing). Until it is done,
+`/healthz` says "loading" and questions get a private "still loading".
+"""
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
+from bot.health import HealthRegistry, PartHealth, PeriodicCheck
+from bot.index_files import index_folder
+from bot.indexing import new_index
 from bot.notifier import NewsFeed, start_news_feed
 from bot.settings import Settings, SettingsError
-from handlers import actions, commands, mentions
+from bot.startup import Stopped, check_token, connect_socket_mode, slack_health
+from bot.store import ArticleStore, StoreUnavailable, check_database_url
+from handlers import actions, commands, loading, mentions
 from handlers.slack_client import build_web_client
 from search import SearchIndex
 
+log = logging.getLogger(__name__)
+
 LISTENER_THREADS = 32
+STORE_CHECK_SECONDS = 2.0
+SLACK_CHECK_SECONDS = 60.0  # one auth.test a minute keeps /healthz's word on Slack current
+# slack_sdk's Socket Mode client notices a dead connection after about five failed pings, then
+# reconnects by itself: pinging every 3 s (Bolt's default is 10 s) brings that from ~50 s to ~15 s.
+SOCKET_MODE_PING_SECONDS = 3
 
 
-def create_app(settings: Settings, index: SearchIndex, *, client: WebClient | None = None) -> App:
-    """A Bolt app answering from `index`; Web API calls go to `settings.slack_api_url` (or `client`).
+def create_app(
+    settings: Settings, index: SearchIndex, *, client: WebClient | None = None, is_ready=lambda: True
+) -> App:
+    """A Bolt app answering from `index` once `is_ready()`; Web API calls go to `settings.slack_api_url`.
 
-    The client carries the token, which is not checked at start (no auth.test then): the app starts
-    without reaching Slack.
+    Bolt does not check the token itself (`RunningApp.start` does, with retries).
     Listeners run on their own pool: requests are acknowledged as soon as the listener calls ack().
     """
     client = client or build_web_client(settings.slack_bot_token, settings.slack_api_url)
@@ -32,6 +56,7 @@ def create_app(settings: Settings, index: SearchIndex, *, client: WebClient | No
         token_verification_enabled=False,
         request_verification_enabled=not settings.socket_mode,
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
+        before_authorize=loading.still_loading(is_ready),
     )
     commands.register(app, index, command=settings.slash_command)
     mentions.register(app, index, command=settings.slash_command)
@@ -41,29 +66,148 @@ def create_app(settings: Settings, index: SearchIndex, *, client: WebClient | No
 
 @dataclass
 class RunningApp:
-    """The Bolt app and the news feed (store, index, watcher, notifier) it answers from."""
+    """The Bolt app, the index it answers from, the health registry, and (once started) the news feed."""
 
-    bolt: App
-    feed: NewsFeed
+    settings: Settings
+    client: WebClient
+    index: SearchIndex
+    health: HealthRegistry
+    bolt: App = field(init=False)
+    feed: NewsFeed | None = None
+    ready: threading.Event = field(default_factory=threading.Event)
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    slack_check_seconds: float = SLACK_CHECK_SECONDS
+    _store_check: PeriodicCheck | None = None
+    _slack_check: PeriodicCheck | None = None
+    _store_was_broken: bool = False
+    _store_reopened: int = 0
+    _socket_mode: SocketModeHandler | None = None
 
-    @property
-    def index(self) -> SearchIndex:
-        return self.feed.index
+    def __post_init__(self) -> None:
+        self.bolt = create_app(self.settings, self.index, client=self.client, is_ready=self.ready.is_set)
+        self.health.report("slack", "loading", "checking the bot token")
+        self.health.report("store", "loading", "opening the database")
+        self.health.report("watcher", "loading", "starts once the folder is caught up")
+        if self.settings.socket_mode:
+            self.health.report("socket_mode", "loading", "connects once the app has started")
+        self.health.watch("index", self._index_health)
+
+    def start(self) -> None:
+        """The slow part of the start, in the caller's thread (see the module's docstring).
+
+        SettingsError when Slack refuses the token or the store cannot be opened; Stopped when
+        `stop()` is called meanwhile.
+        """
+        checker = token_checking_client(self.client)
+        check_token(checker, self.health, stop=self._stopping)
+        self._slack_check = PeriodicCheck(
+            self.health, "slack", lambda: slack_health(checker), every=self.slack_check_seconds
+        ).start(check_now=False)
+        try:
+            self.feed = start_news_feed(self.settings, self.client, index=self.index)
+        except (ValueError, OSError, sqlite3.Error, StoreUnavailable) as error:
+            self.health.report("store", "broken", str(error), logged=True)
+            raise SettingsError(f"DATABASE_URL cannot be used: {error}") from None
+        if self._stopping.is_set():
+            self.feed.stop()
+            raise Stopped
+        self._store_check = PeriodicCheck(
+            self.health, "store", self._check_store, every=STORE_CHECK_SECONDS
+        ).start()
+        self.health.watch("watcher", self._watcher_health)
+        self.ready.set()
+
+    def connect_socket_mode(self) -> None:
+        """Open the Socket Mode connection (after `start`); it reconnects by itself when it drops."""
+        handler = SocketModeHandler(
+            self.bolt, self.settings.slack_app_token, ping_interval=SOCKET_MODE_PING_SECONDS
+        )
+        self._socket_mode = handler
+        connect_socket_mode(handler, stop=self._stopping)
+        self.health.watch("socket_mode", lambda: socket_mode_health(handler))
 
     def stop(self) -> None:
-        self.feed.stop()
+        self._stopping.set()
+        for check in (self._slack_check, self._store_check):
+            if check is not None:
+                check.stop()
+        if self._socket_mode is not None:
+            self._socket_mode.close()
+        if self.feed is not None:
+            self.feed.stop()
+
+    def _check_store(self) -> PartHealth:
+        store = self.feed.store
+        health = store_health(store)
+        if health.status == "ok" and (self._store_was_broken or store.reopened != self._store_reopened):
+            # What could not be recorded meanwhile, or went into a file since lost, is read again.
+            self.feed.ingestor.forget()
+            self.feed.watcher.rescan_soon()
+        self._store_was_broken = health.status == "broken"
+        self._store_reopened = store.reopened
+        return health
+
+    def _index_health(self) -> PartHealth:
+        counts = {"articles": self.index.article_count, "passages": self.index.passage_count}
+        if not self.ready.is_set():
+            return PartHealth(
+                "loading", "building the index and catching up with the articles folder", counts
+            )
+        return PartHealth("ok", details=counts)
+
+    def _watcher_health(self) -> PartHealth:
+        watcher = self.feed.watcher
+        details = {"waiting_for_store": watcher.waiting_for_store}
+        if not watcher.is_alive():
+            return PartHealth("broken", "the folder watcher stopped", details)
+        return PartHealth("ok", details=details)
 
 
-def start_app(settings: Settings, *, client: WebClient | None = None) -> RunningApp:
-    """Open the store, rebuild the index, catch up with the articles folder, start watching and
-    announcing, and create the Bolt app on that index. SettingsError for a bad folder or store URL."""
+def socket_mode_health(handler: SocketModeHandler) -> PartHealth:
+    if handler.client.is_connected():
+        return PartHealth("ok")
+    return PartHealth("broken", "the Socket Mode connection is down; reconnecting")
+
+
+def token_checking_client(client: WebClient) -> WebClient:
+    """`client`'s token and URL, without retries or logs of its own: check_token retries, and logs
+    one line per attempt."""
+    quiet = logging.getLogger("bot.startup.client")
+    quiet.setLevel(logging.CRITICAL)
+    return WebClient(
+        token=client.token, base_url=client.base_url, timeout=10, retry_handlers=[], logger=quiet
+    )
+
+
+def store_health(store: ArticleStore) -> PartHealth:
+    problem = store.problem()
+    if problem:
+        return PartHealth("broken", problem)
+    return PartHealth("ok", details={"announcements": store.counts()})
+
+
+def build_app(settings: Settings, *, client: WebClient | None = None) -> RunningApp:
+    """The app, not started: quick, reaches neither Slack nor the store. SettingsError for a bad setting."""
     if not Path(settings.articles_dir).is_dir():
         raise SettingsError(
             f"ARTICLES_DIR {settings.articles_dir!r} is not a folder: set it to the articles folder."
         )
-    client = client or build_web_client(settings.slack_bot_token, settings.slack_api_url)
     try:
-        feed = start_news_feed(settings, client)
+        check_database_url(settings.database_url)
     except ValueError as error:
         raise SettingsError(str(error)) from None
-    return RunningApp(create_app(settings, feed.index, client=client), feed)
+    client = client or build_web_client(settings.slack_bot_token, settings.slack_api_url)
+    return RunningApp(
+        settings, client, new_index(settings, index_folder(settings.database_url)), HealthRegistry()
+    )
+
+
+def start_app(settings: Settings, *, client: WebClient | None = None) -> RunningApp:
+    """`build_app`, then `start` in this thread: the app ready to answer (or SettingsError)."""
+    app = build_app(settings, client=client)
+    try:
+        app.start()
+    except BaseException:
+        app.stop()
+        raise
+    return app

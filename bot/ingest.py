@@ -1,7 +1,8 @@
 """Ingesting article files: from the folder into the store and the search index, one file at a time.
 
 Every bad file (empty, binary, mis-encoded beyond repair, too large, a symlink out of the folder, a
-temporary or hidden file) is skipped with one log line; the same unchanged file is not logged again.
+temporary or hidden file, a file in a hidden folder, a file whose parse takes longer than the budget) is
+skipped with one log line; the same unchanged file is not logged, nor read, again.
 """
 
 from __future__ import annotations
@@ -15,15 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from bot.parsing import PARSE_SECONDS, Parse, ParseWorker, parse_file
 from bot.settings import Settings
 from bot.store import ArticleStore, open_store
-from search import Article, SearchIndex, parse_article
+from search import Article, SearchIndex
 from search.loader import (
     MAX_ARTICLE_BYTES,
     ArticleFileError,
     article_paths,
+    in_hidden_folder,
     is_article_name,
-    read_article_text,
 )
 
 log = logging.getLogger(__name__)
@@ -61,7 +63,12 @@ def file_signature(path: Path) -> Signature | None:
 
 
 class Ingestor:
-    """Keeps the store and the index in line with the files of one folder."""
+    """Keeps the store and the index in line with the files of one folder.
+
+    Files are parsed in a worker process: one whose parse takes longer than `parse_seconds` is refused
+    (and read again only once its size or modification time changes). `parse` is what the worker runs
+    on each file; it must be importable by name (a module-level function).
+    """
 
     def __init__(
         self,
@@ -71,13 +78,24 @@ class Ingestor:
         *,
         on_added: Callable[[str], None] | None = None,
         max_bytes: int = MAX_ARTICLE_BYTES,
+        parse_seconds: float = PARSE_SECONDS,
+        parse: Parse = parse_file,
     ) -> None:
         self.store = store
         self.index = index
         self.folder = Path(folder).absolute()
         self.on_added = on_added
         self.max_bytes = max_bytes
+        self.parser = ParseWorker(parse, parse_seconds)
         self._seen: dict[str, tuple[Signature, IngestReport]] = {}
+
+    def forget(self) -> None:
+        """Check every file against the store again (it was restored, or lost writes)."""
+        self._seen.clear()
+
+    def close(self) -> None:
+        """Stop the parser's worker process (it is also stopped when the ingestor is garbage-collected)."""
+        self.parser.close()
 
     def source_of(self, path: str | Path) -> str:
         path = Path(path)
@@ -131,7 +149,7 @@ class Ingestor:
         if reason:
             return IngestReport(source, "skipped", reason=reason)
         try:
-            article = parse_article(read_article_text(path), source)
+            article = self.parser.parse(path, source)
         except (ArticleFileError, OSError) as error:
             return IngestReport(source, "skipped", reason=str(error))
         return self.record(article)
@@ -166,8 +184,13 @@ class Ingestor:
         return sorted(article_paths(self.folder))
 
     def removed_sources(self) -> list[str]:
-        """Sources the store holds as active whose file is no longer in the folder."""
-        return [source for source in self.store.active_sources() if not (self.folder / source).exists()]
+        """Sources the store holds as active whose file is no longer in the folder, or is in a hidden
+        folder (recorded by a version that read them: a file in `.Trash` is a deleted one)."""
+        return [
+            source
+            for source in self.store.active_sources()
+            if not (self.folder / source).exists() or in_hidden_folder(self.folder / source, self.folder)
+        ]
 
     def scan(self) -> list[IngestReport]:
         """Bring store and index in line with the whole folder (the start, and the periodic safety net)."""
@@ -181,6 +204,8 @@ def file_refusal(path: Path, *, max_bytes: int, folder: Path | None = None) -> s
     """Why `path` cannot be ingested, found without reading it; None when it may be read."""
     if not is_article_name(path.name):
         return "not an article file (.txt or .md), or a hidden or temporary file"
+    if folder is not None and in_hidden_folder(path, folder):
+        return "in a hidden folder"
     if folder is not None and path.is_symlink():
         try:
             path.resolve(strict=True).relative_to(folder.resolve())
@@ -237,7 +262,7 @@ def ingest_one(store: ArticleStore, index: SearchIndex, ingestor: Ingestor, path
     if reason:
         return IngestReport(name, "skipped", reason=reason)
     try:
-        article = parse_article(read_article_text(path), name)
+        article = ingestor.parser.parse(path, name)
     except (ArticleFileError, OSError) as error:
         return IngestReport(name, "skipped", reason=str(error))
     known = store.get(article.id)
@@ -251,7 +276,10 @@ def ingest_paths(store: ArticleStore, folder: str | Path, paths: Iterable[Path])
     """Copy each file into `folder` and record it, whether a server runs or not."""
     index = SearchIndex()
     ingestor = Ingestor(store, index, folder)
-    return [ingest_one(store, index, ingestor, Path(path)) for path in paths]
+    try:
+        return [ingest_one(store, index, ingestor, Path(path)) for path in paths]
+    finally:
+        ingestor.close()
 
 
 def ingest_files(settings: Settings, paths: Sequence[Path], out=None) -> int:

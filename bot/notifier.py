@@ -35,10 +35,11 @@ from bot.index_files import index_folder, open_index
 from bot.indexing import new_index
 from bot.ingest import Ingestor, start_ingest
 from bot.settings import Settings
-from bot.store import ArticleStore, Claim, article_of, open_store
+from bot.store import ArticleStore, Claim, StoreUnavailable, article_of, index_from_store, open_store
 from bot.watcher import FolderWatcher
 from handlers.notifications import announcement_message, find_announcement, post_announcement
 from search import Article, SearchIndex
+from search.persist import SavedIndex
 from search.summary import summarize as summarize_article
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,10 @@ class Notifier:
         while not self._stop.is_set():
             try:
                 busy = self.run_once()
+            except StoreUnavailable as error:
+                # Nothing is claimed while the store cannot record it (its health says why, once).
+                log.debug("Announcing put off: %s", error)
+                busy = False
             except Exception:
                 log.exception("Announcing failed unexpectedly; trying again shortly")
                 busy = False
@@ -249,14 +254,21 @@ class NewsFeed:
         self.store.close()
 
 
-def start_news_feed(settings: Settings, client: WebClient, **notifier_options) -> NewsFeed:
-    """Open the store and its saved index, catch up with the folder, then watch and announce.
+def start_news_feed(
+    settings: Settings, client: WebClient, *, index: SearchIndex | None = None, **notifier_options
+) -> NewsFeed:
+    """Open the store and its saved index (or rebuild a plain `index` from the store), catch up with
+    the folder, then watch and announce.
 
-    The index returned in the feed is the one the Slack handlers must answer from.
+    The index (`index`, filled here, or a new one) is the one the Slack handlers must answer from.
     """
     store = open_store(settings.database_url)
     folder = index_folder(settings.database_url)
-    index = open_index(store, folder, new_index(settings, folder))
+    index = index if index is not None else new_index(settings, folder)
+    if isinstance(index, SavedIndex):
+        open_index(store, index.folder, index)
+    else:
+        index_from_store(store, index)
     notifier = Notifier(store, index, client, settings.notify_channel, **notifier_options)
     ingestor = Ingestor(store, index, settings.articles_dir, on_added=notifier.wake)
     start_ingest(store, index, ingestor)

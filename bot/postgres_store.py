@@ -25,6 +25,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from bot.migrations import migrate_postgres
 from bot.store import (
     BASELINE_KEY,
+    PROBE_KEY,
     AnnouncementState,
     Claim,
     RecordResult,
@@ -98,6 +99,21 @@ class PostgresStore:
 
     def close(self) -> None:
         self._pool.close()
+
+    reopened = 0  # a server is never "put back" under us as a SQLite file can be
+
+    def problem(self) -> str | None:
+        """Why the store cannot record now (the server down, or not answering), or None."""
+        try:
+            with self._cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO meta (key, value) VALUES (%s, %s)"
+                    " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                    (PROBE_KEY, str(self._clock())),
+                )
+        except StoreUnavailable as error:
+            return str(error)
+        return None
 
     # -- baseline -------------------------------------------------------------------------------------
 

@@ -11,14 +11,15 @@ from collections.abc import Callable, Iterable
 
 import waitress
 from slack_bolt import App
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress import wasyncore
 
-from bot.app import start_app
+from bot.app import RunningApp, build_app
+from bot.guard import MAX_BODY_BYTES, SlackGate
+from bot.health import HealthRegistry
 from bot.settings import Settings, SettingsError, check_slack_credentials
+from bot.startup import Stopped
 from bot.store import StoreUnavailable
-from search import SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -29,25 +30,45 @@ HTTP_THREADS = 16
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
 
-def build_wsgi_app(bolt_app: App | None, index: SearchIndex) -> WsgiApp:
-    """The HTTP surface: Slack's requests to Bolt, and a health check with the index's counts.
+def build_wsgi_app(bolt_app: App | None, health: HealthRegistry, *, signing_secret: str = "") -> WsgiApp:
+    """The HTTP surface: Slack's requests (through the gate, to Bolt), and the health check.
 
     Without `bolt_app` (Socket Mode, where Slack's requests come over the socket and are not signed)
     only the health check is served.
     """
-    slack = SlackRequestHandler(bolt_app, path=EVENTS_PATH) if bolt_app is not None else _not_found
+    slack = (
+        SlackGate(SlackRequestHandler(bolt_app, path=EVENTS_PATH), signing_secret)
+        if bolt_app is not None
+        else _not_found
+    )
 
     def wsgi_app(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-            counts = {"status": "ok", "articles": index.article_count, "passages": index.passage_count}
-            body = json.dumps(counts).encode()
-            start_response(
-                "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-            )
-            return [body]
-        return slack(environ, start_response)
+        path = environ.get("PATH_INFO")
+        if path == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            return health_check(health, start_response)
+        if path == EVENTS_PATH:
+            return slack(environ, start_response)
+        return _not_found(environ, start_response)
 
     return wsgi_app
+
+
+def health_check(health: HealthRegistry, start_response: Callable) -> Iterable[bytes]:
+    """200 with each part's state and counts; 503 when a part is broken."""
+    snapshot = health.snapshot()
+    index = snapshot["parts"].get("index", {})
+    shown = {"status": snapshot["status"], **{k: index[k] for k in ("articles", "passages") if k in index}}
+    body = json.dumps({**shown, "parts": snapshot["parts"]}).encode()
+    status = "503 Service Unavailable" if snapshot["status"] == "broken" else "200 OK"
+    start_response(
+        status,
+        [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"),
+        ],
+    )
+    return [body]
 
 
 def _not_found(environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -56,10 +77,23 @@ def _not_found(environ: dict, start_response: Callable) -> Iterable[bytes]:
 
 
 def create_http_server(
-    wsgi_app: WsgiApp, *, host: str = "0.0.0.0", port: int = 3000, threads: int = HTTP_THREADS
+    wsgi_app: WsgiApp,
+    *,
+    host: str = "0.0.0.0",
+    port: int = 3000,
+    threads: int = HTTP_THREADS,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ):
     """A waitress server (multi-threaded, production grade); `.run()` serves until `stop_http_server`."""
-    return waitress.create_server(wsgi_app, host=host, port=port, threads=threads, ident="mistral-news")
+    return waitress.create_server(
+        wsgi_app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="mistral-news",
+        # waitress refuses a larger Content-Length (413) before reading the body, and stops a chunked one.
+        max_request_body_size=max_body_bytes + 1,
+    )
 
 
 def stop_http_server(server) -> None:
@@ -74,28 +108,47 @@ def stop_http_server(server) -> None:
 
 
 def serve(settings: Settings) -> None:
-    """Serve until stopped; a setting that is missing or wrong ends it with one line and status 2."""
+    """Listen at once, then start (token, store, index, folder) while serving; until stopped.
+
+    A setting that is missing or wrong (including a token Slack refuses) ends it with one line and
+    status 2.
+    """
     try:
         check_slack_credentials(settings)
-        running = start_app(settings)
-    except (SettingsError, StoreUnavailable) as error:
-        print(f"Cannot start: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
+        app = build_app(settings)
+    except SettingsError as error:
+        _cannot_start(error)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    server = listen(app, settings)
     try:
+        app.start()
         if settings.socket_mode:
-            health = create_http_server(build_wsgi_app(None, running.index), port=settings.port, threads=2)
-            threading.Thread(target=health.run, name="healthz", daemon=True).start()
-            log.info("Connecting to Slack in Socket Mode; %s on port %d", HEALTH_PATH, settings.port)
-            SocketModeHandler(running.bolt, settings.slack_app_token).start()
-            return
-        server = create_http_server(build_wsgi_app(running.bolt, running.index), port=settings.port)
-        log.info("Serving %s and %s on port %d", EVENTS_PATH, HEALTH_PATH, settings.port)
-        server.run()
-    except KeyboardInterrupt:
+            app.connect_socket_mode()
+            log.info("Connected to Slack in Socket Mode")
+        threading.Event().wait()
+    except (SettingsError, StoreUnavailable) as error:
+        _cannot_start(error)
+    except (KeyboardInterrupt, Stopped):
         log.info("Stopping")
     finally:
-        running.stop()
+        stop_http_server(server)
+        app.stop()
+
+
+def listen(app: RunningApp, settings: Settings):
+    """The HTTP server for `app`, serving from a thread: Slack's requests (HTTP mode) and /healthz."""
+    bolt = None if settings.socket_mode else app.bolt
+    wsgi_app = build_wsgi_app(bolt, app.health, signing_secret=settings.slack_signing_secret)
+    server = create_http_server(wsgi_app, port=settings.port, threads=2 if bolt is None else HTTP_THREADS)
+    threading.Thread(target=server.run, name="http", daemon=True).start()
+    served = HEALTH_PATH if bolt is None else f"{EVENTS_PATH} and {HEALTH_PATH}"
+    log.info("Serving %s on port %d; starting", served, settings.port)
+    return server
+
+
+def _cannot_start(error: SettingsError | StoreUnavailable):
+    print(f"Cannot start: {error}", file=sys.stderr)
+    raise SystemExit(2) from None
 
 
 def _exit_on_sigterm(signum, frame) -> None:

@@ -14,15 +14,20 @@ recorded without its announcement decision.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
 import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
+from urllib.parse import quote
 
 from bot.migrations import migrate_sqlite
 from search import Article, SearchIndex, parse_article
+
+log = logging.getLogger(__name__)
 
 RecordOutcome = Literal["added", "updated", "known", "restored"]
 # 'unsure': a post timed out or was cut off, so it may have gone out; it is retried like 'pending',
@@ -31,10 +36,15 @@ AnnouncementState = Literal["pending", "unsure", "posting", "posted", "skipped",
 
 BASELINE_KEY = "baseline_done"
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+PROBE_KEY = "health_probe"
 
 
 class StoreUnavailable(RuntimeError):
-    """The database cannot be reached or did not answer in time; the message says which and why."""
+    """The store cannot record anything now: the database cannot be reached or did not answer in
+    time, or its file was deleted, replaced or made read-only. The message says which and why.
+
+    Nothing was recorded: the caller keeps the work and tries again once the store works.
+    """
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,8 @@ class Claim:
 
 
 class ArticleStore(Protocol):
+    reopened: int  # how many times the database was found replaced and opened again (see `problem`)
+
     def baseline_done(self) -> bool: ...
     def mark_baseline_done(self) -> None: ...
     def record(self, article: Article, *, announce: bool) -> RecordResult: ...
@@ -88,6 +100,7 @@ class ArticleStore(Protocol):
     def fail_announcement(self, article_id: str, worker: str, error: str) -> bool: ...
     def announcement_state(self, article_id: str) -> AnnouncementState | None: ...
     def counts(self) -> dict[str, int]: ...
+    def problem(self) -> str | None: ...  # why it cannot record now (checked every few seconds)
     def close(self) -> None: ...
 
 
@@ -100,6 +113,12 @@ def sqlite_path(database_url: str) -> Path:
             f" not {database_url!r}"
         )
     return Path(database_url[len(prefix) :])
+
+
+def check_database_url(database_url: str) -> None:
+    """ValueError, saying what is expected, unless `database_url` is a PostgreSQL or a SQLite URL."""
+    if not database_url.startswith(POSTGRES_SCHEMES):
+        sqlite_path(database_url)
 
 
 def open_store(database_url: str) -> ArticleStore:
@@ -123,25 +142,116 @@ class SqliteStore:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
+        self._generation = 0  # bumped by a reopen: each thread then opens a new connection
+        self.reopened = 0  # how many times a file put back at the path was opened
         migrate_sqlite(self._connection(), clock=clock)
+        self._identity = _file_identity(self.path)
 
     # -- connections ----------------------------------------------------------------------------------
 
     def _connection(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
+        if db is not None and self._local.generation != self._generation:
+            with self._connections_lock:
+                if db in self._connections:
+                    db.close()
+                    self._connections.remove(db)
+            db = None
         if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            db = self._connect(create=not hasattr(self, "_identity"))
             db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA busy_timeout=30000")
+            _use_wal(db)
+            db.execute("PRAGMA synchronous=NORMAL")
             self._local.db = db
+            self._local.generation = self._generation
             with self._connections_lock:
                 self._connections.append(db)
         return db
 
+    def _connect(self, *, create: bool) -> sqlite3.Connection:
+        """A connection to the file; after the first, never one that creates a file gone missing."""
+        target = f"file:{quote(str(self.path.absolute()))}" + ("" if create else "?mode=rw")
+        try:
+            return sqlite3.connect(
+                target, uri=True, timeout=30, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as error:
+            raise StoreUnavailable(f"cannot open the database file {self.path}: {error}") from None
+
     def _transaction(self):
-        return _Transaction(self._connection())
+        return _Transaction(self)
+
+    def _drop_connection(self) -> None:
+        """Close this thread's connection; the next use opens a new one."""
+        db = getattr(self._local, "db", None)
+        self._local.db = None
+        with self._connections_lock:
+            if db in self._connections:
+                db.close()
+                self._connections.remove(db)
+
+    # -- failure detection ----------------------------------------------------------------------------
+
+    def problem(self) -> str | None:
+        """Why the store cannot record now, or None when a write goes through to the file at its path.
+
+        SQLite keeps writing into a deleted or replaced file without an error, and every write would
+        be lost: the path must still lead to the file opened. A database put back at the path (a
+        restored backup) is reopened. A read-only file or a full disk shows in a small write.
+        """
+        reason = self._file_problem()
+        if _file_identity(self.path) not in (None, self._identity) and self._reopen():
+            reason = self._file_problem()
+        if reason:
+            return reason
+        try:
+            with self._transaction() as db:
+                db.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (PROBE_KEY, str(self._clock()))
+                )
+        except StoreUnavailable as error:
+            return str(error)
+        return None
+
+    def _file_problem(self) -> str | None:
+        identity = _file_identity(self.path)
+        if identity is None:
+            return f"the database file {self.path} was deleted; put it back (or restart to start afresh)"
+        if identity != self._identity:
+            return f"the database file {self.path} was replaced by another file"
+        if not os.access(self.path, os.W_OK) or not os.access(self.path.parent, os.W_OK):
+            return f"the database file {self.path} (or its folder) is read-only"
+        return None
+
+    def _ensure_same_file(self) -> None:
+        reason = self._file_problem()
+        if reason:
+            raise StoreUnavailable(reason)
+
+    def _reopen(self) -> bool:
+        """Open the database now at the path (a backup put back); False when it is not a store of ours."""
+        with self._connections_lock:
+            # The old connections are closed first: the last one out checkpoints into the old file and
+            # removes its -wal file, which must never be applied to the file put back.
+            for old in self._connections:
+                old.close()
+            self._connections.clear()
+            self._generation += 1
+        try:
+            db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
+            try:
+                if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles'").fetchone() is None:
+                    return False  # an empty file, another database
+                migrate_sqlite(db, clock=self._clock)
+            finally:
+                db.close()
+        except sqlite3.Error:
+            return False
+        self._identity = _file_identity(self.path)
+        self.reopened += 1
+        log.warning("The database file %s was put back or replaced: working on it from now on", self.path)
+        return True
 
     def close(self) -> None:
         with self._connections_lock:
@@ -347,18 +457,61 @@ class SqliteStore:
         return {row["state"]: row["n"] for row in rows}
 
 
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error): writers queue up instead of failing mid-way."""
+def _use_wal(db: sqlite3.Connection, attempts: int = 50) -> None:
+    """Switch to WAL mode. SQLite answers "database is locked" at once, without waiting for the busy
+    timeout, when another process switches a new file at the same moment: try again briefly."""
+    for attempt in range(attempts):
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error): writers queue up instead of failing mid-way.
+
+    StoreUnavailable, rather than a silent loss, when the file is not the one opened (checked before
+    and after, as a write into a deleted file succeeds) or SQLite cannot write (read-only, disk I/O);
+    the thread's connection is then dropped, as SQLite keeps one opened read-only that way for good.
+    """
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+        self.db = store._connection()
 
     def __enter__(self) -> sqlite3.Connection:
-        self.db.execute("BEGIN IMMEDIATE")
+        self.store._ensure_same_file()
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise self._unavailable(error) from None
         return self.db
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        try:
+            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        except sqlite3.Error as error:
+            if exc_type is None:
+                raise self._unavailable(error) from None
+        if exc_type is None:
+            self.store._ensure_same_file()
+        elif issubclass(exc_type, sqlite3.OperationalError) or exc_type is sqlite3.DatabaseError:
+            raise self._unavailable(exc) from None
+
+    def _unavailable(self, error: BaseException) -> StoreUnavailable:
+        self.store._drop_connection()
+        return StoreUnavailable(f"the database refuses writes: {error}")
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 def _stored(row: sqlite3.Row) -> StoredArticle:

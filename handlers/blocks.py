@@ -274,3 +274,9 @@ def describe_date(citation: Citation) -> str:
 def related_text(related: Sequence[Citation]) -> str:
     lines = [f"• {escape_mrkdwn(c.title)} ({describe_date(c)})" for c in related]
     return "*Related articles*\n" + "\n".join(lines)
+
+
+def loading_message() -> dict:
+    """The private answer while the app is still building its index at start."""
+    text = "Still loading the articles, try again in a few seconds."
+    return message(text, [section(f":hourglass_flowing_sand: {text}")])

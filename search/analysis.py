@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
@@ -36,7 +37,8 @@ ANALYZER_VERSION = 1  # bump on any change of the terms a text gives: saved inde
 _STEMMER_NAMES = {"en": "english", "fr": "french"}
 
 # A word: letters and digits, possibly joined by apostrophes or hyphens; or a lone currency sign.
-WORD_RE = re.compile(r"[$€£]|\d+(?:[.,]\d+)+|[^\W\d_]{1,3}[$€£]|\w+(?:[-‐‑'’ʼ]\w+)*")
+# Possessive quantifiers: the pattern never backtracks, so it is linear on any text.
+WORD_RE = re.compile(r"[$€£]|\d++(?:[.,]\d++)++|[^\W\d_]{1,3}[$€£]|\w++(?:[-‐‑'’ʼ]\w++)*+")
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "‘": "'", "‐": "-", "‑": "-"})
 _ELISION_RE = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)'(?=\w)")
 _THOUSANDS_RE = re.compile(r"^\d{1,3}(?:,\d{3})+$")
@@ -67,8 +69,16 @@ def _stemmer(language: Language):
     return snowballstemmer.stemmer(_STEMMER_NAMES[language])
 
 
-@lru_cache(maxsize=200_000)
 def stem(word: str, language: Language) -> str:
+    """The Snowball stem of `word`; words are cached, but not long ones (a file of long distinct words
+    would otherwise fill the cache with them)."""
+    if len(word) > MAX_CACHED_WORD_CHARS:
+        return _stemmer(language).stemWord(word)
+    return _cached_stem(word, language)
+
+
+@lru_cache(maxsize=200_000)
+def _cached_stem(word: str, language: Language) -> str:
     return _stemmer(language).stemWord(word)
 
 
@@ -79,6 +89,7 @@ def fold_accents(text: str) -> str:
 
 
 _MAX_CACHED_WORDS = 1 << 19
+MAX_CACHED_WORD_CHARS = 64  # real words are shorter: the caches hold at most this much per entry
 
 
 class Token(NamedTuple):
@@ -152,11 +163,9 @@ class Analyzer:
         for match in WORD_RE.finditer(query):
             if len(languages) > 1 and self.remove_stopwords and _is_stopword(match.group()):
                 continue
-            seen: list[str] = []
+            seen: dict[str, None] = {}
             for language in languages:
-                for term in self.word_terms(match.group(), language):
-                    if term not in seen:
-                        seen.append(term)
+                seen.update(dict.fromkeys(self.word_terms(match.group(), language)))
             if seen:
                 words.append(QueryWord(match.group(), tuple(seen)))
         return words
@@ -173,6 +182,8 @@ class Analyzer:
         cache = self._cache[language]
         terms = cache.get(word)
         if terms is None:
+            if len(word) > MAX_CACHED_WORD_CHARS:
+                return self._analyse_word(word, language)
             if len(cache) >= _MAX_CACHED_WORDS:
                 cache.clear()
             terms = cache[word] = self._analyse_word(word, language)
@@ -227,7 +238,7 @@ class Analyzer:
 
 
 def _is_number(word: str) -> bool:
-    return bool(re.fullmatch(r"\d+(?:[.,]\d+)*", word))
+    return bool(re.fullmatch(r"\d++(?:[.,]\d++)*+", word))
 
 
 def _normalise_number(word: str) -> str:
@@ -245,14 +256,19 @@ def _is_stopword(word: str) -> bool:
 
 
 def stopword_counts(text: str) -> dict[Language, int]:
-    words = [fold_accents(w.translate(_APOSTROPHES).lower()) for w in WORD_RE.findall(text)]
-    words = [_ELISION_RE.sub("", w) if w.count("'") == 1 and len(w.split("'")[0]) <= 6 else w for w in words]
-    counts = {lang: sum(w in BY_LANGUAGE[lang] for w in words) for lang in LANGUAGES}
-    # An elision (l', d', qu') is a strong sign of French.
-    counts["fr"] += sum(
-        bool(_ELISION_RE.match(fold_accents(w.translate(_APOSTROPHES).lower())))
-        for w in WORD_RE.findall(text)
-    )
+    """How many words of `text` are stop words of each language; each distinct word is looked at once."""
+    counts = dict.fromkeys(LANGUAGES, 0)
+    for raw, occurrences in Counter(WORD_RE.findall(text)).items():
+        folded = fold_accents(raw.translate(_APOSTROPHES).lower())
+        word = folded
+        if folded.count("'") == 1 and len(folded.split("'")[0]) <= 6:
+            word = _ELISION_RE.sub("", folded)
+        for language in LANGUAGES:
+            if word in BY_LANGUAGE[language]:
+                counts[language] += occurrences
+        # An elision (l', d', qu') is a strong sign of French.
+        if _ELISION_RE.match(folded):
+            counts["fr"] += occurrences
     return counts
 
 

@@ -6,9 +6,13 @@ What the files contain, and what the loader makes of it:
 - a headline (a short first line with no final full stop), or none, in which case a title is derived from
   the first sentence;
 - paragraphs separated by blank lines, or one paragraph per line; section headings, bullet lists, an
-  embedded social-media post, bylines; a paragraph repeated word for word, or repeated inside the next one,
-  is kept once;
+  embedded social-media post, bylines; a paragraph repeated word for word, or repeated inside one of the
+  paragraphs near it, is kept once;
 - English or French, detected from the text.
+
+Every step is linear in the file's size: no step compares every paragraph with every other, and no
+regular expression that could backtrack runs over text of unbounded length (a line is measured before a
+pattern meant for short lines is tried on it).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -32,11 +37,14 @@ ARTICLE_SUFFIXES = (".txt", ".md")
 TEMP_SUFFIXES = (".swp", ".swx", ".part", ".tmp", ".crdownload", ".partial")
 LOADER_VERSION = 1  # bump on any change of the passages a text gives: saved indexes are then rebuilt
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024
-MAX_PASSAGE_CHARS = 700  # longer paragraphs are split at sentence boundaries
+MAX_PASSAGE_CHARS = 700  # longer paragraphs are split at sentence boundaries, lists between items
 TITLE_CHARS = 100
+REPEAT_WINDOW = 3  # a paragraph repeated inside one of the 3 paragraphs before or after it is dropped
+SHORT_LINE_CHARS = 200  # the patterns for headings and embed attributions are tried on lines this short
 
 _DATE_RE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*", re.IGNORECASE)
-_CREDIT_RE = re.compile(r"\((?:[^()]*/[^()]*|photo[^()]*|AFP|Reuters|Getty[^()]*|AP)\)\s*$", re.IGNORECASE)
+_CREDIT_AGENCIES = ("afp", "reuters", "ap")
+_CREDIT_PREFIXES = ("photo", "getty")
 _LIST_ITEM_RE = re.compile(r"^\s*(?:[-•*▪◦]|\d{1,2}[.)])\s+\S")
 _EMBED_ATTRIBUTION_RE = re.compile(r"^[—–-]\s*.{1,80}\(@\w{1,30}\)\s+\w+\.? \d{1,2}, \d{4}\s*$")
 _BYLINE_RE = re.compile(
@@ -71,9 +79,22 @@ def load_articles(folder: str | Path) -> list[Article]:
 
 
 def article_paths(folder: Path) -> Iterable[Path]:
-    for path in folder.rglob("*"):
-        if is_article_name(path.name) and not path.is_dir():
-            yield path
+    """The article files under `folder`; hidden folders (`.Trash`, `.git`, `.venv`) are not entered."""
+    for root, folders, names in os.walk(folder):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        for name in names:
+            path = Path(root, name)
+            if is_article_name(name) and not path.is_dir():
+                yield path
+
+
+def in_hidden_folder(path: Path, folder: Path) -> bool:
+    """True when a folder between `folder` and `path` is hidden (its name starts with a dot)."""
+    try:
+        parts = path.relative_to(folder).parts[:-1]
+    except ValueError:
+        return False
+    return any(part.startswith(".") for part in parts)
 
 
 def is_article_name(name: str) -> bool:
@@ -148,7 +169,7 @@ def parse_article(text: str, source: str) -> Article:
     date, first_line_rest, body = _split_date(text)
     blocks = _blocks(body)
     if first_line_rest:
-        kind: PassageKind = "caption" if _CREDIT_RE.search(first_line_rest) else "body"
+        kind: PassageKind = "caption" if is_credit(first_line_rest) else "body"
         blocks.insert(0, (kind, first_line_rest))
     headline, blocks = take_headline(tidy_blocks(blocks))
     blocks = _drop_repeats(blocks)
@@ -174,37 +195,70 @@ def _split_date(text: str) -> tuple[dt.date | None, str, str]:
     return date, first.strip(), body
 
 
+def is_credit(line: str) -> bool:
+    """A photo credit ends the line: `(Photo: AFP)`, `(Getty Images)`, `(AP)`, `(Name/Agency)`.
+
+    Only the last parenthesis is looked at, so the check is linear whatever the line holds.
+    """
+    line = line.rstrip()
+    opening = line.rfind("(")
+    if not line.endswith(")") or opening < 0:
+        return False
+    inside = line[opening + 1 : -1]
+    if ")" in inside:
+        return False
+    lowered = inside.lower()
+    return "/" in inside or lowered.startswith(_CREDIT_PREFIXES) or lowered in _CREDIT_AGENCIES
+
+
 def _blocks(body: str) -> list[tuple[PassageKind, str]]:
     """Paragraphs with their kind, in order; wrapped lines are joined, list items grouped."""
-    blocks: list[tuple[PassageKind, str]] = []
-    for chunk in re.split(r"\n\s*\n", body):
-        lines = [line.strip() for line in chunk.split("\n") if line.strip()]
+    blocks: list[tuple[PassageKind, list[str]]] = []
+    for lines in _paragraph_lines(body):
         for line in _join_wrapped(lines):
             kind = _kind(line)
             if kind == "list" and blocks and blocks[-1][0] == "list":
-                blocks[-1] = ("list", blocks[-1][1] + "\n" + line)
-            elif _EMBED_ATTRIBUTION_RE.match(line) and blocks and blocks[-1][0] in ("body", "embed"):
-                blocks[-1] = ("embed", blocks[-1][1] + "\n" + line)
+                blocks[-1][1].append(line)
+            elif _is_embed_attribution(line) and blocks and blocks[-1][0] in ("body", "embed"):
+                blocks[-1] = ("embed", [*blocks[-1][1], line])
             else:
-                blocks.append((kind, line))
-    return blocks
+                blocks.append((kind, [line]))
+    return [(kind, "\n".join(lines)) for kind, lines in blocks]
+
+
+def _paragraph_lines(body: str) -> Iterable[list[str]]:
+    """The non-blank lines of each paragraph, stripped; paragraphs are separated by blank lines."""
+    lines: list[str] = []
+    for line in body.split("\n"):
+        line = line.strip()
+        if line:
+            lines.append(line)
+        elif lines:
+            yield lines
+            lines = []
+    if lines:
+        yield lines
 
 
 def _join_wrapped(lines: list[str]) -> list[str]:
-    joined: list[str] = []
+    joined: list[list[str]] = []
     for line in lines:
-        wrapped = joined and not joined[-1].endswith(_SENTENCE_END) and line[:1].islower()
+        wrapped = joined and not joined[-1][-1].endswith(_SENTENCE_END) and line[:1].islower()
         if wrapped and not _LIST_ITEM_RE.match(line):
-            joined[-1] += " " + line
+            joined[-1].append(line)
         else:
-            joined.append(line)
-    return joined
+            joined.append([line])
+    return [" ".join(parts) for parts in joined]
+
+
+def _is_embed_attribution(line: str) -> bool:
+    return len(line) <= SHORT_LINE_CHARS and bool(_EMBED_ATTRIBUTION_RE.match(line))
 
 
 def _kind(line: str) -> PassageKind:
-    if _EMBED_ATTRIBUTION_RE.match(line) or re.search(r"https?://t\.co/|pic\.twitter\.com", line):
+    if _is_embed_attribution(line) or re.search(r"https?://t\.co/|pic\.twitter\.com", line):
         return "embed"
-    if _DASHED_HEADING_RE.match(line):
+    if len(line) <= SHORT_LINE_CHARS and _DASHED_HEADING_RE.match(line):
         return "heading"
     if _LIST_ITEM_RE.match(line):
         return "list"
@@ -224,29 +278,55 @@ def is_heading(line: str) -> bool:
 
 
 def _drop_repeats(blocks: list[tuple[PassageKind, str]]) -> list[tuple[PassageKind, str]]:
-    """A paragraph repeated word for word, or contained in another, is kept once (the longer)."""
+    """A paragraph repeated word for word, or inside a paragraph near it, is kept once (the longer).
+
+    Linear: word-for-word repeats anywhere are found with a set; a paragraph (40 characters or more)
+    is looked for only inside the REPEAT_WINDOW paragraphs on either side of it, where teasers and
+    copy-paste repeats sit, with Python's substring search, which is linear.
+    """
     keys = [" ".join(text.lower().split()) for _, text in blocks]
+    seen: set[str] = set()
     kept = []
     for i, block in enumerate(blocks):
         key = keys[i]
-        repeated = any(
-            j != i and ((key == other and j < i) or (len(key) >= 40 and key != other and key in other))
-            for j, other in enumerate(keys)
-        )
-        if not repeated:
-            kept.append(block)
+        if key in seen:
+            continue
+        seen.add(key)
+        near = keys[max(0, i - REPEAT_WINDOW) : i + REPEAT_WINDOW + 1]
+        if len(key) >= 40 and any(key != other and key in other for other in near):
+            continue
+        kept.append(block)
     return kept
 
 
 def _passages(aid: str, blocks: list[tuple[PassageKind, str]], language: Language) -> tuple[Passage, ...]:
     passages: list[Passage] = []
     for kind, text in blocks:
-        for piece in _split_long(text, language) if kind == "body" else [text]:
+        for piece in _pieces(kind, text, language):
             spans = sentence_spans(piece, language)
             passages.append(
                 Passage(article_id=aid, position=len(passages), text=piece, kind=kind, sentences=spans)
             )
     return tuple(passages)
+
+
+def _pieces(kind: PassageKind, text: str, language: Language) -> list[str]:
+    """A block cut into passages of about MAX_PASSAGE_CHARS: a list between its items, prose between
+    sentences, so that no passage is so long that searching or quoting it costs much."""
+    if len(text) <= MAX_PASSAGE_CHARS:
+        return [text]
+    if kind == "body" or "\n" not in text:
+        return _split_long(text, language)
+    pieces: list[list[str]] = []
+    size = 0
+    for line in text.split("\n"):
+        if pieces and size + 1 + len(line) <= MAX_PASSAGE_CHARS:
+            pieces[-1].append(line)
+            size += 1 + len(line)
+        else:
+            pieces.append([line])
+            size = len(line)
+    return ["\n".join(lines) for lines in pieces]
 
 
 def _split_long(text: str, language: Language) -> list[str]:
@@ -270,7 +350,8 @@ def derive_title(blocks: list[tuple[PassageKind, str]], language: Language) -> s
     """A readable title for an article without a headline: its first sentence, shortened."""
     text = next((t for k, t in blocks if k == "body"), None) or next((t for _, t in blocks), "Untitled")
     text = _SPEAKER_RE.sub("", text, count=1)
-    start, end = sentence_spans(text, language)[0] if text else (0, 0)
+    # The title is a hundred characters at most: the first sentence is looked for near the start only.
+    start, end = sentence_spans(text[: 10 * TITLE_CHARS], language)[0] if text else (0, 0)
     sentence = text[start:end].strip().rstrip(".:;,")
     return shorten(sentence or text, TITLE_CHARS)
 

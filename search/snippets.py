@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from search.analysis import Token
 from search.models import Passage, Snippet, Span
 
@@ -17,29 +19,34 @@ def make_snippet(
 ) -> Snippet:
     """The sentence (and a neighbour, when it fits and helps) that best covers the query's terms.
 
-    `marks` are the passage's words that match the query; `term_weights` gives each term its weight (idf),
-    so a sentence with the rare words wins over one that repeats a common one.
+    `marks` are the passage's words that match the query, in text order; `term_weights` gives each term
+    its weight (idf), so a sentence with the rare words wins over one that repeats a common one.
     """
     text = passage.text
     sentences = list(passage.sentences) or [(0, len(text))]
-    coverage = [_coverage(span, marks, term_weights) for span in sentences]
+    starts = [mark.start for mark in marks]
+    coverage = [_coverage(span, marks, starts, term_weights) for span in sentences]
     best = max(range(len(sentences)), key=lambda i: (coverage[i], -i))
     start, end = sentences[best]
     for neighbour in (best + 1, best - 1):
         if 0 <= neighbour < len(sentences):
             n_start, n_end = sentences[neighbour]
             wider = (min(start, n_start), max(end, n_end))
-            gains = _coverage(wider, marks, term_weights) > coverage[best]
+            gains = _coverage(wider, marks, starts, term_weights) > coverage[best]
             if wider[1] - wider[0] <= max_chars and (gains or end - start < 80):
                 start, end = wider
                 break
     return _cut(text, (start, end), [(s, e) for s, e, _ in marks], max_chars)
 
 
-def _coverage(span: Span, marks: list[Token], weights: dict[str, float]) -> float:
+def _coverage(span: Span, marks: list[Token], starts: list[int], weights: dict[str, float]) -> float:
+    """The weight of the terms marked inside `span`; only the marks in it are read (`starts` is sorted)."""
     terms: set[str] = set()
-    for start, end, matched in marks:
-        if start >= span[0] and end <= span[1]:
+    for i in range(bisect_left(starts, span[0]), len(marks)):
+        start, end, matched = marks[i]
+        if start >= span[1]:
+            break
+        if end <= span[1]:
             terms.update(matched)
     return sum(weights[t] for t in terms)
 

@@ -84,7 +84,7 @@ _DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday|lundi|mardi|me
 _DATE_RE = re.compile(rf"\b(?:{_MONTHS}|{_DAYS})\b|\b(?:19|20)\d\d\b", re.IGNORECASE)
 _DAY_RE = re.compile(rf"\b(?:{_DAYS}|today|yesterday|aujourd'hui|hier)\b", re.IGNORECASE)
 _YEAR_RE = re.compile(r"\b(?:19|20)\d\d\b")
-_NAME_RE = re.compile(r"(?<=\w )[A-ZÉÈ][\w’'-]+(?: [A-ZÉÈ][\w’'-]+)+")
+_NAME_RE = re.compile(r"(?<=\w )[A-ZÉÈ][\w’'-]++(?: [A-ZÉÈ][\w’'-]++)++")  # possessive: no backtracking
 _OPINION_RE = re.compile(r"\b(?:I|I’m|I'm|we|our|je|nous|notre|nos)\b")
 _QUOTED_RE = re.compile(r"[“«\"][^”»\"]{0,400}[”»\"]")
 _REACTION_RE = re.compile(

@@ -9,12 +9,13 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from bot.app import start_app
+from bot.app import build_app
 from bot.server import build_wsgi_app, create_http_server, stop_http_server
 from bot.settings import Settings
+from bot.startup import Stopped
 from tests.fakes import FakeSlack
 from tests.fakes.signing import JSON, block_actions_body, event_body, signed_headers, slash_command_body
 
@@ -25,10 +26,11 @@ ANSWER_METHODS = ("chat.postMessage", "chat.postEphemeral", "response_url")
 class RunningApp:
     """The app served over HTTP, and ways to reach it as Slack does."""
 
-    def __init__(self, slack: FakeSlack, base_url: str, secret: str = SIGNING_SECRET) -> None:
+    def __init__(self, slack: FakeSlack, base_url: str, secret: str = SIGNING_SECRET, app=None) -> None:
         self.slack = slack
         self.base_url = base_url
         self.secret = secret
+        self.app = app  # the running app (bot.app.RunningApp), to reach its store and health
 
     def post(
         self, body: str, *, content_type: str = "application/x-www-form-urlencoded", **signing
@@ -64,6 +66,12 @@ def http(method: str, url: str, body: bytes | None = None, headers: dict | None 
         return error.code, error.read().decode()
 
 
+def start_quietly(app) -> None:
+    """`app.start()` in a thread: a start cut short by the test's end is no error."""
+    with suppress(Stopped):
+        app.start()
+
+
 @contextmanager
 def served_app(
     slack: FakeSlack,
@@ -72,8 +80,13 @@ def served_app(
     *,
     notify_channel: str | None = None,
     threads: int = 4,
+    wait_ready: bool = True,
 ) -> Iterator[RunningApp]:
-    """`serve()`'s app on a free loopback port, stopped (server, watcher, notifier, store) on exit."""
+    """`serve()`'s app on a free loopback port, stopped (server, watcher, notifier, store) on exit.
+
+    As `serve()` does, it listens first and starts in the background; with `wait_ready` (the
+    default), it is yielded once started (index built, folder caught up).
+    """
     settings = Settings(
         _env_file=None,
         slack_bot_token="xoxb-test-token",
@@ -85,13 +98,21 @@ def served_app(
         database_url=database_url,
         notify_channel=notify_channel,
     )
-    app = start_app(settings)
+    app = build_app(settings)
     server = create_http_server(
-        build_wsgi_app(app.bolt, app.index), host="127.0.0.1", port=0, threads=threads
+        build_wsgi_app(app.bolt, app.health, signing_secret=SIGNING_SECRET),
+        host="127.0.0.1",
+        port=0,
+        threads=threads,
     )
     threading.Thread(target=server.run, daemon=True).start()
+    starting = threading.Thread(target=start_quietly, args=(app,), daemon=True)
+    starting.start()
     try:
-        yield RunningApp(slack, f"http://127.0.0.1:{server.effective_port}")
+        if wait_ready:
+            assert app.ready.wait(30), "the app did not start"
+        yield RunningApp(slack, f"http://127.0.0.1:{server.effective_port}", app=app)
     finally:
         stop_http_server(server)
         app.stop()
+        starting.join(timeout=30)

@@ -405,15 +405,18 @@ def test_python_m_bot_serve_answers_over_http(fake_slack, articles_dir, tmp_path
         process.wait(timeout=10)
 
 
-def wait_until_serving(url: str, process: subprocess.Popen, attempts: int = 200) -> None:
+def wait_until_serving(url: str, process: subprocess.Popen, attempts: int = 400) -> None:
+    """Until /healthz says the app is started ("ok"), not just listening ("loading")."""
     for _ in range(attempts):
         if process.poll() is not None:
             pytest.fail(f"the server stopped: {process.stderr.read().decode()}")
         try:
-            if http("GET", url)[0] == 200:
+            status, body = http("GET", url)
+            if status == 200 and json.loads(body)["status"] == "ok":
                 return
         except OSError:
-            time.sleep(0.05)
+            pass
+        time.sleep(0.05)
     pytest.fail("the server did not start")
 
 

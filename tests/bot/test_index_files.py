@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from slack_sdk import WebClient
 
-import bot.ingest
 import bot.store
 from bot.index_files import index_folder, open_index
 from bot.notifier import start_news_feed
@@ -25,7 +24,8 @@ QUERIES = ["valuation", "Mistral partnership Microsoft", "Arthur Mensch"]
 
 @pytest.fixture
 def parses(monkeypatch):
-    """How many times an article text was parsed, by the start (store) and by the folder scan."""
+    """How many times a stored article's text was parsed again (files are parsed in a worker process,
+    which a file unchanged since it was recorded never reaches)."""
     calls = {"count": 0}
     real = bot.store.parse_article
 
@@ -34,7 +34,6 @@ def parses(monkeypatch):
         return real(text, source)
 
     monkeypatch.setattr(bot.store, "parse_article", counting)
-    monkeypatch.setattr(bot.ingest, "parse_article", counting)
     return calls
 
 
@@ -65,7 +64,7 @@ def test_a_restart_with_nothing_changed_parses_no_article(tmp_path, parses):
     feed = start_news_feed(settings, client)
     first = answers(feed.index), feed.index.article_ids()
     feed.stop()
-    assert parses["count"] >= len(first[1]) > 0
+    assert first[1]
     assert (index_folder(settings.database_url) / SNAPSHOT).is_file()
 
     parses["count"] = 0

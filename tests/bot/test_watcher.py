@@ -1,3 +1,5 @@
+import logging
+import shutil
 import threading
 import time
 
@@ -112,3 +114,58 @@ def test_stop_ends_the_threads(ingestor):
     watcher.stop()
     assert not watcher._thread.is_alive()
     assert not any(t.name == "folder-watcher" and t.is_alive() for t in threading.enumerate())
+
+
+def test_files_in_hidden_folders_are_ignored_by_events_and_rescans(store, folder, ingestor, caplog):
+    with caplog.at_level(logging.INFO), FolderWatcher(ingestor, settle_seconds=0.1, rescan_seconds=0.3):
+        (folder / ".Trash").mkdir()
+        (folder / ".Trash" / "old.txt").write_text(NEWS, "utf-8")
+        (folder / ".venv" / "lib").mkdir(parents=True)
+        (folder / ".venv" / "lib" / "notes.md").write_text(OTHER, "utf-8")
+        (folder / "news.txt").write_text(NEWS, "utf-8")
+        wait_until(lambda: store.by_source("news.txt") is not None)
+        # Written after the hidden files were settled: by the time it is read, they were looked at.
+        (folder / "later.txt").write_text(OTHER, "utf-8")
+        wait_until(lambda: store.by_source("later.txt") is not None)
+    assert sorted(s.source for s in store.active_articles()) == ["later.txt", "news.txt"]
+    assert not [r for r in caplog.records if ".Trash" in r.getMessage() or ".venv" in r.getMessage()]
+    assert [path.name for path in ingestor.article_files()] == ["later.txt", "news.txt"]
+
+
+def test_a_file_moved_to_the_trash_folder_is_removed(store, folder, ingestor):
+    with FolderWatcher(ingestor, settle_seconds=0.1, rescan_seconds=3600):
+        (folder / "a.txt").write_text(NEWS, "utf-8")
+        wait_until(lambda: store.by_source("a.txt") is not None)
+        (folder / ".Trash").mkdir()
+        (folder / "a.txt").rename(folder / ".Trash" / "a.txt")
+        wait_until(lambda: store.by_source("a.txt") is None)
+    assert store.active_articles() == []
+
+
+def test_a_folder_deleted_and_made_again_is_watched_again(store, folder, ingestor):
+    # No rescan in the test's time: only events can bring the new file in.
+    with FolderWatcher(ingestor, settle_seconds=0.1, rescan_seconds=3600):
+        (folder / "a.txt").write_text(NEWS, "utf-8")
+        wait_until(lambda: store.by_source("a.txt") is not None)
+        shutil.rmtree(folder)
+        wait_until(lambda: store.by_source("a.txt") is None)
+        folder.mkdir()
+        (folder / "b.txt").write_text(OTHER, "utf-8")
+        wait_until(lambda: store.by_source("b.txt") is not None, timeout=10)
+        (folder / "c.txt").write_text(NEWS, "utf-8")
+        wait_until(lambda: store.by_source("c.txt") is not None, timeout=10)
+
+
+def test_a_folder_replaced_by_another_is_watched_and_rescanned(tmp_path, store, folder, ingestor):
+    with FolderWatcher(ingestor, settle_seconds=0.1, rescan_seconds=3600):
+        (folder / "a.txt").write_text(NEWS, "utf-8")
+        wait_until(lambda: store.by_source("a.txt") is not None)
+        replacement = tmp_path / "replacement"
+        replacement.mkdir()
+        (replacement / "b.txt").write_text(OTHER, "utf-8")
+        folder.rename(tmp_path / "old")
+        replacement.rename(folder)
+        wait_until(lambda: store.by_source("b.txt") is not None, timeout=10)
+        wait_until(lambda: store.by_source("a.txt") is None, timeout=10)
+        (folder / "c.txt").write_text(NEWS, "utf-8")
+        wait_until(lambda: store.by_source("c.txt") is not None, timeout=10)

@@ -16,6 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.fakes.socket_mode import FakeSocketMode
+
 RESPONSE_URL_METHOD = "response_url"
 TEAM_ID = "T0FAKE0001"
 BOT_USER_ID = "U0FAKEBOT1"
@@ -29,6 +31,8 @@ class FakeSlack:
         self.calls: list[dict[str, Any]] = []
         self._failures: dict[str, deque[dict[str, Any]]] = defaultdict(deque)
         self._delays: dict[str, deque[float]] = defaultdict(deque)
+        self._holds: dict[str, threading.Event] = {}
+        self.socket_mode = FakeSocketMode()  # the WebSocket endpoint apps.connections.open hands out
         self._changed = threading.Condition()
         self._ts = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
@@ -38,6 +42,7 @@ class FakeSlack:
     # -- lifecycle ------------------------------------------------------------------------------------
 
     def start(self) -> FakeSlack:
+        self.socket_mode.start()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         host, port = self._server.server_address[:2]
@@ -49,6 +54,9 @@ class FakeSlack:
         return self
 
     def stop(self) -> None:
+        for method in list(self._holds):
+            self.release(method)
+        self.socket_mode.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -119,6 +127,26 @@ class FakeSlack:
             queue = self._delays.get(method)
             return queue.popleft() if queue else 0.0
 
+    def hold(self, method: str) -> None:
+        """Keep the calls to `method` waiting (recorded, unanswered) until `release(method)`.
+
+        A call answered with a failure queued by `fail_next` is not held.
+        """
+        with self._changed:
+            self._holds[method] = threading.Event()
+
+    def release(self, method: str) -> None:
+        with self._changed:
+            held = self._holds.pop(method, None)
+        if held is not None:
+            held.set()
+
+    def _wait_if_held(self, method: str) -> None:
+        with self._changed:
+            held = self._holds.get(method)
+        if held is not None:
+            held.wait(60)
+
     # -- serving --------------------------------------------------------------------------------------
 
     def _record(self, call: dict[str, Any]) -> dict[str, Any] | None:
@@ -158,8 +186,7 @@ class FakeSlack:
                 message["thread_ts"] = params["thread_ts"]
             return {"ok": True, "channel": params.get("channel", "C0FAKE0001"), "ts": ts, "message": message}
         if method == "apps.connections.open":
-            # Socket Mode: a WebSocket URL nobody listens on, so a client tries and fails to connect.
-            return {"ok": True, "url": "ws://127.0.0.1:9/link/?ticket=fake-ticket&app_id=A0FAKEAPP1"}
+            return {"ok": True, "url": self.socket_mode.url}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._fresh_ts()}
         return {"ok": True}
@@ -211,6 +238,8 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 method = parts.path.removeprefix("/api/").strip("/")
             call = {"method": method, "params": params, "headers": dict(self.headers), "path": parts.path}
             failure = fake._record(call)
+            if failure is None:
+                fake._wait_if_held(method)
             if failure is not None and failure["status"] == 0:
                 self.close_connection = True
             elif failure is not None:

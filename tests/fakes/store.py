@@ -49,8 +49,14 @@ class MemoryStore:
         self.database = database if database is not None else MemoryDatabase()
         self._clock = clock
 
+    reopened = 0
+
     def close(self) -> None:
         """Nothing to release; the database lives as long as its holder keeps it."""
+
+    def problem(self) -> str | None:
+        """A database in memory is always there."""
+        return None
 
     def baseline_done(self) -> bool:
         return self.database.baseline_done

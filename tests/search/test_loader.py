@@ -201,3 +201,18 @@ def test_title_is_derived_when_there_is_no_headline():
     )
     assert article.title.endswith("…")
     assert len(article.title) <= 100
+
+
+def test_files_in_hidden_folders_are_not_loaded(tmp_path):
+    for folder in (".Trash", ".venv/lib", "2024/.git"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "old.txt").write_text(f"Headline\n\nBody about Mistral in {folder}.", "utf-8")
+    (tmp_path / "2024" / "news.md").write_text("Headline\n\nBody about Mistral.", encoding="utf-8")
+    assert [a.source for a in load_articles(tmp_path)] == ["2024/news.md"]
+
+
+def test_an_articles_folder_inside_a_hidden_folder_is_read(tmp_path):
+    folder = tmp_path / ".local" / "articles"
+    folder.mkdir(parents=True)
+    (folder / "news.txt").write_text("Headline\n\nBody about Mistral.", encoding="utf-8")
+    assert [a.source for a in load_articles(folder)] == ["news.txt"]

@@ -26,6 +26,7 @@ from bot.server import serve
 from bot.settings import Settings
 from bot.store import SqliteStore
 from search import parse_article
+from tests.bot.test_app import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 NEWS = "date 2024-03-01\nMistral AI opens an office in Singapore\n\nMistral AI said on Friday it will hire 40 engineers in Singapore."
@@ -231,7 +232,9 @@ def test_an_app_older_than_its_database_refuses_to_start_with_one_line(tmp_path)
     assert not (tmp_path / "articles" / "news.txt").exists()
 
 
-def test_serve_refuses_a_database_newer_than_the_app_with_one_line(tmp_path, articles_dir, capsys):
+def test_serve_refuses_a_database_newer_than_the_app_with_one_line(
+    tmp_path, articles_dir, fake_slack, capsys
+):
     path = tmp_path / "bot.db"
     SqliteStore(path).close()
     with sqlite3.connect(path) as db:
@@ -240,6 +243,8 @@ def test_serve_refuses_a_database_newer_than_the_app_with_one_line(tmp_path, art
         _env_file=None,
         slack_bot_token="xoxb-1",
         slack_signing_secret="s",
+        slack_api_url=fake_slack.url,
+        port=free_port(),
         articles_dir=str(articles_dir),
         database_url=f"sqlite:///{path}",
     )
@@ -247,7 +252,8 @@ def test_serve_refuses_a_database_newer_than_the_app_with_one_line(tmp_path, art
         serve(settings)
     assert stopped.value.code == 2
     [line] = capsys.readouterr().err.splitlines()
-    assert line.startswith("Cannot start: the database's schema is version 2, newer than this app's 1")
+    assert line.startswith("Cannot start: DATABASE_URL cannot be used: the database's schema is version 2")
+    assert "newer than this app's 1" in line
 
 
 STARTER = """
