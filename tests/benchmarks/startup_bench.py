@@ -3,8 +3,8 @@
 Makes a folder of --articles files (the seeds, each with a paragraph of its own), starts the real
 server as a subprocess against the FakeSlack stand-in, and polls /healthz every 20 ms. Prints the
 seconds from the process start to the first answer ("loading") and to "ok" (index built, folder caught
-up), for a first start (empty store: every file is read) and a restart (the index rebuilt from the
-store). Before this change the server listened only once ready: the second figure was the first.
+up), for a first start (empty store: every file is read) and a restart (the saved index opened and
+checked against the store). Before this change the server listened only once ready: the second figure was the first.
 
     .venv/bin/python tests/benchmarks/startup_bench.py [--articles 1000]
 """
@@ -98,7 +98,7 @@ def main() -> None:
             "DATABASE_URL": f"sqlite:///{Path(tmp) / 'store.db'}",
         }
         print(f"{args.articles} articles; seconds from the process start:")
-        for name in ("first start (empty store)", "restart (store rebuilt)"):
+        for name in ("first start (empty store)", "restart (saved index)"):
             first, ready = time_start(env, Path(tmp))
             print(f'  {name:<28} /healthz answers after {first:5.2f} s   ready ("ok") after {ready:6.2f} s')
 
