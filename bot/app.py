@@ -18,7 +18,13 @@ from search import SearchIndex
 LISTENER_THREADS = 32
 
 
-def create_app(settings: Settings, index: SearchIndex, *, client: WebClient | None = None) -> App:
+def create_app(
+    settings: Settings,
+    index: SearchIndex,
+    *,
+    client: WebClient | None = None,
+    sources: commands.NewsSources | None = None,
+) -> App:
     """A Bolt app answering from `index`; Web API calls go to `settings.slack_api_url` (or `client`).
 
     The client carries the token, which is not checked at start (no auth.test then): the app starts
@@ -33,7 +39,7 @@ def create_app(settings: Settings, index: SearchIndex, *, client: WebClient | No
         request_verification_enabled=not settings.socket_mode,
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
     )
-    commands.register(app, index, command=settings.slash_command)
+    commands.register(app, index, command=settings.slash_command, sources=sources)
     mentions.register(app, index, command=settings.slash_command)
     actions.register(app, index)
     return app
@@ -49,6 +55,10 @@ class RunningApp:
     @property
     def index(self) -> SearchIndex:
         return self.feed.index
+
+    def health(self) -> dict:
+        """The news sources' part of /healthz: feeds, and those that keep failing."""
+        return self.feed.poller.health() if self.feed.poller is not None else {}
 
     def stop(self) -> None:
         self.feed.stop()
@@ -66,4 +76,4 @@ def start_app(settings: Settings, *, client: WebClient | None = None) -> Running
         feed = start_news_feed(settings, client)
     except ValueError as error:
         raise SettingsError(str(error)) from None
-    return RunningApp(create_app(settings, feed.index, client=client), feed)
+    return RunningApp(create_app(settings, feed.index, client=client, sources=feed.sources), feed)

@@ -1,4 +1,4 @@
-"""`python -m bot serve | search | summarize | ingest | manifest`: the command line."""
+"""`python -m bot serve | search | summarize | ingest | feeds | export | remove | manifest`: the command line."""
 
 from __future__ import annotations
 
@@ -32,8 +32,19 @@ def build_parser() -> argparse.ArgumentParser:
     summarize.add_argument("file", type=Path)
     summarize.add_argument("--json", action="store_true", help="print JSON instead of text")
 
-    ingest = commands.add_parser("ingest", help="add article files to the articles folder and the store")
-    ingest.add_argument("files", nargs="+", type=Path)
+    ingest = commands.add_parser(
+        "ingest", help="add articles from files or links (http:// or https://) to the store"
+    )
+    ingest.add_argument("files", nargs="+", metavar="FILE_OR_URL")
+
+    feeds = commands.add_parser("feeds", help="list, add or remove the feeds to poll")
+    feeds.add_argument("action", choices=["list", "add", "remove"])
+    feeds.add_argument("urls", nargs="*", metavar="URL")
+
+    commands.add_parser("export", help="print every article as JSON lines (the backup and audit view)")
+
+    remove = commands.add_parser("remove", help="take articles out (a takedown or a correction)")
+    remove.add_argument("targets", nargs="+", metavar="ID_OR_URL")
 
     manifest = commands.add_parser("manifest", help="print the Slack app manifest")
     manifest.add_argument(
@@ -68,9 +79,24 @@ def run(args: argparse.Namespace) -> int:
         serve(settings)
         return 0
     if args.command == "ingest":
-        from bot.ingest import ingest_files
+        from bot.source_commands import run_ingest
 
-        return ingest_files(settings, args.files)
+        return run_ingest(settings, args.files)
+    if args.command == "feeds":
+        from bot.source_commands import run_feeds
+
+        if args.action != "list" and not args.urls:
+            print(f"feeds {args.action} needs at least one URL.", file=sys.stderr)
+            return 2
+        return run_feeds(settings, args.action, args.urls)
+    if args.command == "export":
+        from bot.source_commands import run_export
+
+        return run_export(settings)
+    if args.command == "remove":
+        from bot.source_commands import run_remove
+
+        return run_remove(settings, args.targets)
     if args.command == "manifest":
         from bot.manifest import manifest_text
 
@@ -99,12 +125,34 @@ def run_search(args: argparse.Namespace) -> int:
     index = SearchIndex()
     for article in load_articles(articles_folder(args.articles)):
         index.add(article)
+    if args.articles is None:
+        add_stored_articles(index)
     hits = index.search(query, limit=args.limit)
     if args.json:
         print(json.dumps(hits_json(query, hits), ensure_ascii=False, indent=2))
     else:
         print(render_hits_text(query, hits, color=sys.stdout.isatty()))
     return 0
+
+
+def add_stored_articles(index: SearchIndex) -> None:
+    """The articles the store holds beyond the folder (links, feeds, added files), when it exists."""
+    from bot.settings import load_settings
+    from bot.store import SqliteStore, article_of, sqlite_path
+
+    try:
+        path = sqlite_path(load_settings(require_slack=False).database_url)
+    except ValueError:
+        return
+    if not path.is_file():
+        return
+    store = SqliteStore(path)
+    try:
+        for stored in store.active_articles():
+            if stored.origin != "folder":
+                index.add(article_of(stored))
+    finally:
+        store.close()
 
 
 def hits_json(query: str, hits: list[Hit]) -> dict:
@@ -118,6 +166,8 @@ def hits_json(query: str, hits: list[Hit]) -> dict:
                 "title": hit.citation.title,
                 "date": hit.citation.date.isoformat() if hit.citation.date else None,
                 "source": hit.citation.source,
+                "url": hit.citation.url,
+                "outlet": hit.citation.outlet,
                 "passage": hit.passage.text,
                 "snippet": hit.snippet.marked("**", "**"),
             }
@@ -132,9 +182,15 @@ def render_hits_text(query: str, hits: list[Hit], color: bool = False) -> str:
     before, after = (BOLD, RESET) if color else ("**", "**")
     lines = [f'Results for "{query}":', ""]
     for rank, hit in enumerate(hits, start=1):
-        date = hit.citation.date.isoformat() if hit.citation.date else "undated"
+        citation = hit.citation
+        date = citation.date.isoformat() if citation.date else "undated"
         lines.append(f"{rank}. {hit.snippet.marked(before, after)}")
-        lines.append(f"   [{rank}] {hit.citation.title} ({date}), {hit.citation.source}")
+        if citation.url:
+            lines.append(
+                f"   [{rank}] {citation.title} ({date}), {citation.outlet or citation.source}: {citation.url}"
+            )
+        else:
+            lines.append(f"   [{rank}] {citation.title} ({date}), {citation.source}")
         lines.append("")
     return "\n".join(lines).rstrip()
 

@@ -28,11 +28,22 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.feed_store import SqliteFeedStore
 from bot.ingest import Ingestor, start_ingest
+from bot.pipeline import Pipeline
 from bot.settings import Settings
+from bot.sources.http import Fetcher
+from bot.sources.manage import Sources
+from bot.sources.poller import FeedPoller
+from bot.sources.urls import BadUrl, normalise_url
 from bot.store import ArticleStore, Claim, article_of, index_from_store, open_store
 from bot.watcher import FolderWatcher
-from handlers.notifications import announcement_message, find_announcement, post_announcement
+from handlers.notifications import (
+    announcement_message,
+    find_announcement,
+    post_announcement,
+    update_announcement,
+)
 from search import Article, SearchIndex
 from search.summary import summarize as summarize_article
 
@@ -133,12 +144,12 @@ class Notifier:
     # -- one announcement -----------------------------------------------------------------------------
 
     def run_once(self) -> bool:
-        """Claim and post one due announcement; False when there was none."""
+        """Claim and post one due announcement, or name new outlets on a posted one; False when idle."""
         if not self.channel:
             return False
         claim = self.store.claim_announcement(self.worker_id, self.lease_seconds)
         if claim is None:
-            return False
+            return self._update_story()
         stored = self.store.get(claim.article_id)
         if stored is None or stored.removed_at is not None:
             self.store.fail_announcement(claim.article_id, self.worker_id, "removed before it was announced")
@@ -152,9 +163,41 @@ class Notifier:
 
     def message_for(self, article: Article) -> dict:
         related = [
-            c for c in self.index.related(article, limit=self.related_limit) if c.article_id != article.id
+            c
+            for c in self.index.related(article, limit=self.related_limit + 2)
+            if c.article_id != article.id and self._story_of(c.article_id) != article.id
+        ][: self.related_limit]
+        return announcement_message(article, self.summarize(article), related, self.also_reported(article))
+
+    def _story_of(self, article_id: str) -> str | None:
+        stored = self.store.get(article_id)
+        return stored.story_id if stored else None
+
+    def also_reported(self, article: Article) -> list[str]:
+        """The other outlets that published the story `article` was the first of."""
+        names = [
+            member.outlet or member.source
+            for member in self.store.story_members(article.id)
+            if member.id != article.id
         ]
-        return announcement_message(article, self.summarize(article), related)
+        return [name for name in dict.fromkeys(names) if name != article.outlet]
+
+    def _update_story(self) -> bool:
+        """A posted announcement whose story gained an outlet is edited to name it; False when none."""
+        change = self.store.claim_story_change()
+        if change is None:
+            return False
+        article_id, ts = change
+        stored = self.store.get(article_id)
+        if stored is None or stored.removed_at is not None or not ts:
+            return True
+        article = self.index.get(article_id) or article_of(stored)
+        try:
+            update_announcement(self.client, self.channel, ts, self.message_for(article))
+            log.info("Announcement of %s now names %s", article_id, ", ".join(self.also_reported(article)))
+        except (SlackClientError, OSError) as error:
+            log.warning("Could not name the other outlets on the announcement of %s: %s", article_id, error)
+        return True
 
     def _post(self, claim: Claim, article: Article) -> None:
         try:
@@ -219,8 +262,12 @@ class NewsFeed:
     ingestor: Ingestor
     watcher: FolderWatcher
     notifier: Notifier
+    sources: Sources | None = None
+    poller: FeedPoller | None = None
 
     def stop(self) -> None:
+        if self.poller is not None:
+            self.poller.stop()
         self.watcher.stop()
         self.notifier.stop()
         self.store.close()
@@ -234,9 +281,25 @@ def start_news_feed(settings: Settings, client: WebClient, **notifier_options) -
     store = open_store(settings.database_url)
     index = index_from_store(store)
     notifier = Notifier(store, index, client, settings.notify_channel, **notifier_options)
-    ingestor = Ingestor(store, index, settings.articles_dir, on_added=notifier.wake)
+    pipeline = Pipeline(store, index, on_added=notifier.wake)
+    pipeline.load_duplicates()
+    ingestor = Ingestor(store, index, settings.articles_dir, on_added=notifier.wake, pipeline=pipeline)
     start_ingest(store, index, ingestor)
     log.info("Index ready: %d articles (%d passages)", index.article_count, index.passage_count)
     watcher = FolderWatcher(ingestor).start()
     notifier.start()
-    return NewsFeed(store, index, ingestor, watcher, notifier)
+    feeds = SqliteFeedStore(store)
+    add_setting_feeds(feeds, settings.feed_urls)
+    fetcher = Fetcher(allowed_hosts=settings.allowed_hosts)
+    poller = FeedPoller(feeds, fetcher, pipeline, poll_seconds=settings.feed_poll_seconds).start()
+    sources = Sources(feeds, fetcher, pipeline, on_feed_added=poller.wake, health=poller.health)
+    return NewsFeed(store, index, ingestor, watcher, notifier, sources, poller)
+
+
+def add_setting_feeds(feeds: SqliteFeedStore, urls: list[str]) -> None:
+    """The feeds of the FEEDS setting join the stored ones (a URL spelt twice is one feed)."""
+    for url in urls:
+        try:
+            feeds.add(normalise_url(url), "setting")
+        except BadUrl as error:
+            log.error("Ignored a feed of FEEDS: %s", error)

@@ -28,7 +28,9 @@ HTTP_THREADS = 16
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
 
-def build_wsgi_app(bolt_app: App | None, index: SearchIndex) -> WsgiApp:
+def build_wsgi_app(
+    bolt_app: App | None, index: SearchIndex, sources_health: Callable[[], dict] | None = None
+) -> WsgiApp:
     """The HTTP surface: Slack's requests to Bolt, and a health check with the index's counts.
 
     Without `bolt_app` (Socket Mode, where Slack's requests come over the socket and are not signed)
@@ -39,6 +41,8 @@ def build_wsgi_app(bolt_app: App | None, index: SearchIndex) -> WsgiApp:
     def wsgi_app(environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             counts = {"status": "ok", "articles": index.article_count, "passages": index.passage_count}
+            if sources_health is not None:
+                counts["sources"] = sources_health()
             body = json.dumps(counts).encode()
             start_response(
                 "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
@@ -83,12 +87,16 @@ def serve(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         if settings.socket_mode:
-            health = create_http_server(build_wsgi_app(None, running.index), port=settings.port, threads=2)
+            health = create_http_server(
+                build_wsgi_app(None, running.index, running.health), port=settings.port, threads=2
+            )
             threading.Thread(target=health.run, name="healthz", daemon=True).start()
             log.info("Connecting to Slack in Socket Mode; %s on port %d", HEALTH_PATH, settings.port)
             SocketModeHandler(running.bolt, settings.slack_app_token).start()
             return
-        server = create_http_server(build_wsgi_app(running.bolt, running.index), port=settings.port)
+        server = create_http_server(
+            build_wsgi_app(running.bolt, running.index, running.health), port=settings.port
+        )
         log.info("Serving %s and %s on port %d", EVENTS_PATH, HEALTH_PATH, settings.port)
         server.run()
     except KeyboardInterrupt:

@@ -22,6 +22,17 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///data/bot.db"
     notify_channel: str | None = None
     slash_command: str = "/mistral"
+    feeds: str = ""  # feed URLs to poll, separated by spaces or commas
+    feed_poll_seconds: float = 600.0
+    fetch_allow_hosts: str = ""  # host or host:port that links given in Slack may reach though not public
+
+    @property
+    def feed_urls(self) -> list[str]:
+        return [url for url in self.feeds.replace(",", " ").split() if url]
+
+    @property
+    def allowed_hosts(self) -> frozenset[str]:
+        return frozenset(host.lower() for host in self.fetch_allow_hosts.replace(",", " ").split())
 
     @property
     def socket_mode(self) -> bool:
@@ -58,6 +69,23 @@ class Settings(BaseSettings):
     def _port(cls, value: int) -> int:
         if not 1 <= value <= 65535:
             raise ValueError("must be a TCP port between 1 and 65535")
+        return value
+
+    @field_validator("feed_poll_seconds")
+    @classmethod
+    def _feed_poll_seconds(cls, value: float) -> float:
+        if not 0 < value <= 7 * 24 * 3600:
+            raise ValueError("must be a number of seconds between 1 and a week, e.g. 600")
+        return value
+
+    @field_validator("feeds")
+    @classmethod
+    def _feeds(cls, value: str) -> str:
+        for url in value.replace(",", " ").split():
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(
+                    f"must be http:// or https:// feed URLs separated by spaces or commas, not {url!r}"
+                )
         return value
 
     @field_validator("slash_command")

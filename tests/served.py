@@ -87,7 +87,7 @@ def served_app(
     )
     app = start_app(settings)
     server = create_http_server(
-        build_wsgi_app(app.bolt, app.index), host="127.0.0.1", port=0, threads=threads
+        build_wsgi_app(app.bolt, app.index, app.health), host="127.0.0.1", port=0, threads=threads
     )
     threading.Thread(target=server.run, daemon=True).start()
     try:

@@ -46,7 +46,18 @@ def test_search_json_has_exactly_the_documented_shape():
     assert payload["query"] == "who founded Mistral?"
     assert 1 <= len(payload["hits"]) <= 3
     for rank, hit in enumerate(payload["hits"], start=1):
-        assert set(hit) == {"rank", "score", "article_id", "title", "date", "source", "passage", "snippet"}
+        assert set(hit) == {
+            "rank",
+            "score",
+            "article_id",
+            "title",
+            "date",
+            "source",
+            "url",
+            "outlet",
+            "passage",
+            "snippet",
+        }
         assert hit["rank"] == rank and hit["score"] > 0
         assert hit["snippet"].replace("**", "").replace("…", "") in hit["passage"].replace("**", "")
 
