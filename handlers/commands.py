@@ -45,6 +45,8 @@ _URL = r"<?(https?://[^\s<>|]+)(?:\|[^>]*)?>?"
 _ADD_RE = re.compile(rf"^add\s+{_URL}$", re.IGNORECASE)
 _FEEDS_RE = re.compile(r"^feeds?$", re.IGNORECASE)
 _FEED_RE = re.compile(rf"^feeds?\s+(add|remove)\s+{_URL}$", re.IGNORECASE)
+_FEED_ACTION_RE = re.compile(r"^feeds?\s+(add|remove)\b", re.IGNORECASE)
+_ADD_LINK_RE = re.compile(r"^add\s+<?https?:", re.IGNORECASE)
 FEED_USAGE = "Use `{command} feeds`, `{command} feed add URL` or `{command} feed remove URL`."
 
 
@@ -61,8 +63,12 @@ def source_reply(sources: NewsSources, text: str, command: str) -> dict | None:
             ok, said = sources.add_feed(url, origin="slack")
         else:
             ok, said = sources.remove_feed(url)
-    elif text.lower().startswith(("feed ", "feeds ")):
+    elif _FEED_ACTION_RE.match(text):
         return problem_message(FEED_USAGE.format(command=command))
+    elif _ADD_LINK_RE.match(text):
+        return problem_message(
+            f"Give one link to add, e.g. `{command} add https://example.com/news/article.html`."
+        )
     else:
         return None
     return news_message(said) if ok else problem_message(said)
