@@ -47,7 +47,7 @@ def poll(feeds, poller, url):
 
 
 def test_a_feed_is_ingested_once_and_a_second_poll_fetches_no_page(web, parts):
-    store, feeds, poller, clock, index = parts
+    store, feeds, poller, clock, _index = parts
     url = web.url("/feeds/wire.atom")
     feeds.add(url, "cli")
     assert poll(feeds, poller, url) == 3
@@ -61,7 +61,7 @@ def test_a_feed_is_ingested_once_and_a_second_poll_fetches_no_page(web, parts):
 
 
 def test_a_new_item_is_the_only_page_fetched(web, parts):
-    store, feeds, poller, clock, index = parts
+    store, feeds, poller, _clock, _index = parts
     url = web.url("/feeds/journal.rdf")
     feeds.add(url, "cli")
     poll(feeds, poller, url)
@@ -77,7 +77,7 @@ def test_a_new_item_is_the_only_page_fetched(web, parts):
 
 
 def test_the_syndicated_copy_joins_the_wire_story_without_an_announcement(web, parts):
-    store, feeds, poller, clock, index = parts
+    store, feeds, poller, _clock, index = parts
     for path in ("/feeds/wire.atom", "/feeds/daily.json"):
         feeds.add(web.url(path), "cli")
         poll(feeds, poller, web.url(path))
@@ -90,7 +90,7 @@ def test_the_syndicated_copy_joins_the_wire_story_without_an_announcement(web, p
 
 
 def test_the_first_poll_of_a_huge_feed_takes_only_the_newest_items(web, parts):
-    store, feeds, poller, clock, index = parts
+    _store, feeds, poller, _clock, _index = parts
     url = web.url("/feeds/huge.rss")
     feeds.add(url, "cli")
     poll(feeds, poller, url)
@@ -101,7 +101,7 @@ def test_the_first_poll_of_a_huge_feed_takes_only_the_newest_items(web, parts):
 
 
 def test_an_item_whose_page_fails_uses_its_feed_text_or_is_retried_a_few_times(web, parts):
-    store, feeds, poller, clock, index = parts
+    store, feeds, poller, _clock, _index = parts
     long_text = " ".join(["Mistral AI opened a research lab in Munich with forty engineers."] * 6)
     web.put(
         "/feeds/items.json",
@@ -121,7 +121,7 @@ def test_an_item_whose_page_fails_uses_its_feed_text_or_is_retried_a_few_times(w
 
 
 def test_errors_back_off_exponentially_and_a_failing_feed_is_reported_once(web, parts, caplog):
-    store, feeds, poller, clock, index = parts
+    _store, feeds, poller, clock, _index = parts
     url = web.url("/feeds/ledger.rss")
     feeds.add(url, "cli")
     web.fail("/feeds/ledger.rss", 503, times=5)
@@ -143,14 +143,14 @@ def test_errors_back_off_exponentially_and_a_failing_feed_is_reported_once(web, 
     "path", ["/feeds/garbage.xml", "/quirks/hang.html", "/quirks/loop-a.html", "/nope.rss"]
 )
 def test_a_bad_feed_is_a_failure_not_a_crash(web, parts, path):
-    store, feeds, poller, clock, index = parts
+    _store, feeds, poller, _clock, _index = parts
     feeds.add(web.url(path), "cli")
     assert poll(feeds, poller, web.url(path)) == 0
     assert feeds.get(web.url(path)).failures == 1
 
 
 def test_a_feed_given_in_slack_cannot_reach_local_addresses(web, parts):
-    store, feeds, poller, clock, index = parts
+    _store, feeds, poller, _clock, _index = parts
     url = web.url("/feeds/wire.atom")
     feeds.add(url, "slack")
     poll(feeds, poller, url)
@@ -159,7 +159,7 @@ def test_a_feed_given_in_slack_cannot_reach_local_addresses(web, parts):
 
 
 def test_a_taken_down_article_is_not_brought_back_by_its_feed(web, parts):
-    store, feeds, poller, clock, index = parts
+    store, feeds, poller, _clock, index = parts
     url = web.url("/feeds/ledger.rss")
     feeds.add(url, "cli")
     poll(feeds, poller, url)
