@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from search import QueryError, SearchIndex, clean_query, load_articles
+from search import Article, QueryError, SearchIndex, clean_query, load_articles
 from search.models import Hit
 
 BOLD, RESET = "\033[1m", "\033[0m"
@@ -123,10 +123,9 @@ def run_search(args: argparse.Namespace) -> int:
         print("--limit must be between 1 and 50.", file=sys.stderr)
         return 2
     index = SearchIndex()
-    for article in load_articles(articles_folder(args.articles)):
+    articles = load_articles(articles_folder(args.articles))
+    for article in with_stored_articles(articles) if args.articles is None else articles:
         index.add(article)
-    if args.articles is None:
-        add_stored_articles(index)
     hits = index.search(query, limit=args.limit)
     if args.json:
         print(json.dumps(hits_json(query, hits), ensure_ascii=False, indent=2))
@@ -135,24 +134,31 @@ def run_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_stored_articles(index: SearchIndex) -> None:
-    """The articles the store holds beyond the folder (links, feeds, added files), when it exists."""
+def with_stored_articles(articles: list[Article]) -> list[Article]:
+    """When the store exists: the folder's articles with the dates it gave them (first seen), and the
+    articles it holds beyond the folder (links, feeds, added files)."""
     from bot.settings import load_settings
     from bot.store import SqliteStore, article_of, sqlite_path
 
     try:
         path = sqlite_path(load_settings(require_slack=False).database_url)
     except ValueError:
-        return
+        return articles
     if not path.is_file():
-        return
+        return articles
     store = SqliteStore(path)
     try:
-        for stored in store.active_articles():
-            if stored.origin != "folder":
-                index.add(article_of(stored))
+        stored = {a.id: a for a in store.active_articles()}
     finally:
         store.close()
+    dated = [
+        a.model_copy(update={"date": stored[a.id].date, "date_source": stored[a.id].date_source})
+        if a.date is None and a.id in stored and stored[a.id].date
+        else a
+        for a in articles
+    ]
+    folder_ids = {a.id for a in articles}
+    return dated + [article_of(s) for s in stored.values() if s.origin != "folder" and s.id not in folder_ids]
 
 
 def hits_json(query: str, hits: list[Hit]) -> dict:
@@ -184,6 +190,8 @@ def render_hits_text(query: str, hits: list[Hit], color: bool = False) -> str:
     for rank, hit in enumerate(hits, start=1):
         citation = hit.citation
         date = citation.date.isoformat() if citation.date else "undated"
+        if citation.date_source == "first_seen":
+            date = f"first seen {date}"
         lines.append(f"{rank}. {hit.snippet.marked(before, after)}")
         if citation.url:
             lines.append(

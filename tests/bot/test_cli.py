@@ -14,7 +14,10 @@ SEEDS = ROOT / "seeds"
 
 def run_bot(*args, env=None, cwd=ROOT):
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
-    environment.update({"ARTICLES_DIR": str(SEEDS), **(env or {})})
+    no_store = (
+        f"sqlite:///{ROOT / 'data' / 'no-such-store-for-tests.db'}"  # a developer's data/bot.db stays out
+    )
+    environment.update({"ARTICLES_DIR": str(SEEDS), "DATABASE_URL": no_store, **(env or {})})
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         capture_output=True,

@@ -7,8 +7,9 @@ import json
 
 import pytest
 
+from bot.ingest import Ingestor, start_ingest
 from bot.store import SqliteStore
-from search import parse_article
+from search import SearchIndex, parse_article
 from tests.bot.test_cli import run_bot
 from tests.fakes import FakeWeb
 
@@ -118,3 +119,16 @@ def test_search_json_cites_web_articles_with_url_and_outlet(web, env):
     )
     text = run_bot("search", "Le Chat downloads", env=env).stdout
     assert f"The Tech Ledger: {web.url('/ledger/2025/02/le-chat-downloads.html')}" in text
+
+
+def test_search_shows_the_first_seen_date_of_undated_seeds(env):
+    folder = env["ARTICLES_DIR"]
+    note = "Mistral note\n\n" + "Mistral AI published a short note about its Mensch plans. " * 5
+    with open(f"{folder}/note.txt", "w", encoding="utf-8") as file:
+        file.write(note)
+    assert "(undated)" in run_bot("search", "Mensch plans", env=env).stdout
+    store = SqliteStore(env["DATABASE_URL"].removeprefix("sqlite:///"))
+    index = SearchIndex()
+    start_ingest(store, index, Ingestor(store, index, folder))
+    store.close()
+    assert "(first seen 20" in run_bot("search", "Mensch plans", env=env).stdout
