@@ -157,7 +157,7 @@ class Fetcher:
             raise FetchError("refused", str(error)) from None
         except OSError as error:
             raise FetchError("unreachable", str(error)) from None
-        connection = _connection(parts.scheme, parts.hostname or "", port, addresses[0], self.timeout)
+        connection = _connection(parts.scheme, parts.hostname or "", port, addresses, self.timeout)
         headers = {"User-Agent": self.user_agent, "Accept": _ACCEPT, "Accept-Encoding": "identity"}
         if etag:
             headers["If-None-Match"] = etag
@@ -229,29 +229,40 @@ def _meta_charset(body: bytes) -> str | None:
     return match.group(1).decode("ascii") if match else None
 
 
+def _connect(addresses: list[str], port: int, timeout: float) -> socket.socket:
+    """A socket to the first of the checked `addresses` that answers."""
+    error: OSError = OSError("no address")
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as failed:
+            error = failed
+    raise error
+
+
 class _Connection(http.client.HTTPConnection):
     """Connects to an address checked beforehand, whatever the name resolves to now."""
 
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+    def __init__(self, host: str, port: int, addresses: list[str], timeout: float) -> None:
         super().__init__(host, port, timeout=timeout)
-        self._address = address
+        self._addresses = addresses
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = _connect(self._addresses, self.port, self.timeout)
 
 
 class _TlsConnection(http.client.HTTPSConnection):
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+    def __init__(self, host: str, port: int, addresses: list[str], timeout: float) -> None:
         super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._address = address
+        self._addresses = addresses
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        sock = _connect(self._addresses, self.port, self.timeout)
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
 def _connection(
-    scheme: str, host: str, port: int, address: str, timeout: float
+    scheme: str, host: str, port: int, addresses: list[str], timeout: float
 ) -> http.client.HTTPConnection:
     kind = _TlsConnection if scheme == "https" else _Connection
-    return kind(host, port, address, timeout)
+    return kind(host, port, addresses, timeout)

@@ -85,9 +85,13 @@ class Sources:
             url = normalise_url(url)
         except BadUrl as error:
             return False, f"Not removed: {error}."
-        if not self.feeds.remove(url):
+        feed = self.feeds.get(url)
+        if feed is None or not self.feeds.remove(url):
             return False, f"{url} is not one of the feeds."
-        return True, f"Removed the feed {url}: it is no longer polled (its articles stay)."
+        again = ""
+        if feed.origin == "setting":
+            again = " It is in the FEEDS setting: remove it there too, or it comes back at the next start."
+        return True, f"Removed the feed {url}: it is no longer polled (its articles stay).{again}"
 
     def feeds_text(self) -> str:
         feeds = self.feeds.all()

@@ -221,6 +221,8 @@ def test_feeds_from_slack(fake_slack, articles_dir, database, web):
         removed = ask(app, f"feed remove {web.url('/feeds/daily.json')}")
         assert "no longer polled" in removed["text"]
         assert web.url("/feeds/daily.json") not in ask(app, "feeds")["text"]
+        setting = ask(app, f"feed remove {web.url('/feeds/journal.rdf')}")
+        assert "It is in the FEEDS setting: remove it there too" in setting["text"]
 
 
 @pytest.mark.parametrize(
