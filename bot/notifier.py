@@ -195,9 +195,27 @@ class Notifier:
         try:
             update_announcement(self.client, self.channel, ts, self.message_for(article))
             log.info("Announcement of %s now names %s", article_id, ", ".join(self.also_reported(article)))
+        except SlackApiError as error:
+            code = str(error.response.get("error", "")) if error.response is not None else ""
+            if code in PERMANENT_ERRORS or code in ("message_not_found", "cant_update_message"):
+                log.error("Slack refused to edit the announcement of %s: %s", article_id, code)
+            else:
+                self._retry_story(article_id, code or str(error), error)
         except (SlackClientError, OSError) as error:
-            log.warning("Could not name the other outlets on the announcement of %s: %s", article_id, error)
+            self._retry_story(article_id, f"{type(error).__name__}: {error}")
         return True
+
+    def _retry_story(self, article_id: str, reason: str, error: SlackApiError | None = None) -> None:
+        retry_after = None
+        if error is not None and error.response is not None and error.response.status_code == 429:
+            retry_after = float(
+                error.response.headers.get("retry-after", error.response.headers.get("Retry-After", 1))
+            )
+        delay = self.backoff.delay(1, retry_after)
+        self.store.retry_story_change(article_id, delay)
+        log.warning(
+            "Could not name the other outlets on %s (%s); retrying in %.0f s", article_id, reason, delay
+        )
 
     def _post(self, claim: Claim, article: Article) -> None:
         try:

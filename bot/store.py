@@ -143,6 +143,7 @@ class ArticleStore(Protocol):
     def changes_since(self, rowid: int, taken_down_at: float) -> StoreChanges: ...
     def last_rowid(self) -> int: ...
     def claim_story_change(self) -> tuple[str, str] | None: ...
+    def retry_story_change(self, article_id: str, delay: float) -> None: ...
     def get(self, article_id: str) -> StoredArticle | None: ...
     def by_source(self, source: str) -> StoredArticle | None: ...
     def active_articles(self) -> list[StoredArticle]: ...
@@ -365,7 +366,8 @@ class SqliteStore:
         with self._transaction() as db:
             row = db.execute(
                 "SELECT article_id, message_ts FROM announcements"
-                " WHERE story_changed = 1 AND state = 'posted' LIMIT 1"
+                " WHERE story_changed = 1 AND state = 'posted' AND not_before <= ? LIMIT 1",
+                (self._clock(),),
             ).fetchone()
             if row is None:
                 return None
@@ -373,6 +375,14 @@ class SqliteStore:
                 "UPDATE announcements SET story_changed = 0 WHERE article_id = ?", (row["article_id"],)
             )
             return row["article_id"], row["message_ts"]
+
+    def retry_story_change(self, article_id: str, delay: float) -> None:
+        """Editing the announcement failed for a while: try again after `delay` seconds."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE announcements SET story_changed = 1, not_before = ? WHERE article_id = ?",
+                (self._clock() + delay, article_id),
+            )
 
     def get(self, article_id: str) -> StoredArticle | None:
         row = self._connection().execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
