@@ -170,3 +170,18 @@ def test_a_taken_down_article_is_not_brought_back_by_its_feed(web, parts):
     feeds.add(url, "cli")
     poll(feeds, poller, url)
     assert stored.id not in index and store.get(stored.id).taken_down_at is not None
+
+
+def test_changed_guids_and_a_second_copy_of_the_feed_bring_nothing_back(web, parts):
+    store, feeds, poller, _clock, _index = parts
+    url = web.url("/feeds/wire.atom")
+    feeds.add(url, "cli")
+    assert poll(feeds, poller, url) == 3
+    feed = web.content("/feeds/wire.atom")[0].decode().replace("tag:eurowire.example,2025:", "tag:moved:")
+    web.put("/feeds/wire.atom", feed, "application/atom+xml")
+    web.put("/mirror/wire.atom", feed, "application/atom+xml")
+    feeds.add(web.url("/mirror/wire.atom"), "cli")
+    pages = len(web.page_requests())
+    assert poll(feeds, poller, url) == 0
+    assert poll(feeds, poller, web.url("/mirror/wire.atom")) == 0
+    assert len(web.page_requests()) == pages and store.counts() == {"pending": 3}
