@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     @classmethod
     def _feed_poll_seconds(cls, value: float) -> float:
         if not 0 < value <= 7 * 24 * 3600:
-            raise ValueError("must be a number of seconds between 1 and a week, e.g. 600")
+            raise ValueError("must be a number of seconds above 0 and at most a week, e.g. 600")
         return value
 
     @field_validator("feeds")
