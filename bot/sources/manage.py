@@ -6,18 +6,36 @@ from Slack may only reach public addresses; the operator (FEEDS, the CLI) may na
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
+from urllib.parse import urljoin
 
 from bot.feed_store import FeedOrigin, SqliteFeedStore
 from bot.pipeline import Pipeline, Recorded
 from bot.sources.feeds import FeedError, parse_feed
-from bot.sources.http import FEED_TYPES, Fetcher, FetchError
+from bot.sources.http import FEED_TYPES, HTML_TYPES, Fetcher, FetchError
 from bot.sources.links import NoArticle, fetch_article
 from bot.sources.urls import BadUrl, normalise_url
 from bot.store import StoredArticle
 from search import Article
 
 MAX_LISTED_FEEDS = 50
+_ALTERNATE_RE = re.compile(r"<link\b[^>]*>", re.IGNORECASE)
+_FEED_TYPE_RE = re.compile(r"""type=["']?application/(?:rss|atom|feed)\+(?:xml|json)""", re.IGNORECASE)
+_HREF_RE = re.compile(r"""href=["']?([^"'\s>]+)""", re.IGNORECASE)
+
+
+def feed_link(markup: str, base: str) -> str | None:
+    """The feed a web page announces (`<link rel="alternate" type="application/rss+xml" href=...>`)."""
+    for tag in _ALTERNATE_RE.findall(markup[:200_000]):
+        href = _HREF_RE.search(tag)
+        if "alternate" in tag.lower() and _FEED_TYPE_RE.search(tag) and href:
+            try:
+                return normalise_url(urljoin(base, html.unescape(href.group(1))))
+            except BadUrl:
+                continue
+    return None
 
 
 class Sources:
@@ -62,15 +80,18 @@ class Sources:
             url = normalise_url(url)
         except BadUrl as error:
             return False, f"Not added: {error}."
-        if self.feeds.get(url) is not None:
-            return False, f"{url} is already polled."
         try:
-            response = self.fetcher.fetch(url, kinds=FEED_TYPES, public_only=origin == "slack")
+            response = self.fetcher.fetch(url, kinds=FEED_TYPES | HTML_TYPES, public_only=origin == "slack")
+            if response.content_type in HTML_TYPES:
+                url = feed_link(response.text(), response.url) or url
+                response = self.fetcher.fetch(url, kinds=FEED_TYPES, public_only=origin == "slack")
             feed = parse_feed(response.body, response.content_type, response.url)
         except FetchError as error:
             return False, f"Not added: {url} cannot be read as a feed: {error}."
         except FeedError as error:
             return False, f"Not added: {url} is not a feed: {error}."
+        if self.feeds.get(url) is not None:
+            return False, f"{url} is already polled."
         self.feeds.add(url, origin)
         if self.on_feed_added:
             self.on_feed_added()

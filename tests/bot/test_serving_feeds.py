@@ -218,6 +218,14 @@ def test_feeds_from_slack(fake_slack, articles_dir, database, web):
             lambda: "The Daily Byte" in json.dumps(titles(fake_slack)) or len(announcements(fake_slack)) >= 6,
             timeout=30,
         )
+        web.put(
+            "/ledger/",
+            '<html><head><link rel="alternate" type="application/rss+xml" href="/feeds/ledger.rss"></head><body>Home</body></html>',
+        )
+        found = ask(app, f"feed add {web.url('/ledger/')}")
+        assert (
+            f"Added the feed {web.url('/feeds/ledger.rss')}" in found["text"]
+        )  # the feed the page announces
         removed = ask(app, f"feed remove {web.url('/feeds/daily.json')}")
         assert "no longer polled" in removed["text"]
         assert web.url("/feeds/daily.json") not in ask(app, "feeds")["text"]
