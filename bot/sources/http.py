@@ -8,6 +8,7 @@ off), every response a size cap (from Content-Length, and again while reading), 
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import re
 import socket
@@ -165,18 +166,32 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         self.requests += 1
+        # A server can trickle its headers or body a byte at a time, each read within the timeout:
+        # at the deadline the socket is shut, which ends any read under way.
+        shut = threading.Event()
+        guard = threading.Timer(
+            max(self.deadline - (time.monotonic() - started), 0), _shut, [connection, shut]
+        )
+        guard.daemon = True
+        guard.start()
+        late = FetchError("timeout", f"no complete answer from {parts.netloc} within {self.deadline:.0f} s")
         try:
             connection.request("GET", path, headers=headers)
             response = connection.getresponse()
             found = {k.lower(): v for k, v in response.getheaders()}
             body = b"" if response.status in (301, 302, 303, 304, 307, 308) else self._read(response, started)
-            return response.status, found, body
         except TimeoutError:
             raise FetchError("timeout", f"no answer from {parts.netloc} in time") from None
         except (OSError, http.client.HTTPException, ssl.SSLError) as error:
+            if shut.is_set():
+                raise late from None
             raise FetchError("unreachable", f"{parts.netloc}: {error or type(error).__name__}") from None
         finally:
+            guard.cancel()
             connection.close()
+        if shut.is_set():  # what was read before the shutdown is not the whole answer
+            raise late
+        return response.status, found, body
 
     def _read(self, response: http.client.HTTPResponse, started: float) -> bytes:
         length = response.getheader("content-length")
@@ -227,6 +242,14 @@ def _content_type(value: str) -> tuple[str, str | None]:
 def _meta_charset(body: bytes) -> str | None:
     match = _META_CHARSET_RE.search(body[:4096])
     return match.group(1).decode("ascii") if match else None
+
+
+def _shut(connection: http.client.HTTPConnection, shut: threading.Event) -> None:
+    shut.set()
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already closed
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _connect(addresses: list[str], port: int, timeout: float) -> socket.socket:

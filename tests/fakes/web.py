@@ -196,6 +196,17 @@ def _handler_for(web: FakeWeb) -> type[BaseHTTPRequestHandler]:
                 pass
             self.close_connection = True
 
+        def trickle(self) -> None:
+            """Headers one short line at a time, each well within any read timeout, never ending."""
+            try:
+                self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                while not web._stopping.wait(0.2):
+                    self.wfile.write(b"X-Waiting: still\r\n")
+                    self.wfile.flush()
+            except OSError:
+                pass
+            self.close_connection = True
+
         def redirect(self, location: str, status: int = 302) -> None:
             self._send(status, b"", "text/html", {"Location": location})
 
@@ -203,6 +214,7 @@ def _handler_for(web: FakeWeb) -> type[BaseHTTPRequestHandler]:
         "/quirks/huge.html": lambda h: h.huge(declared=True),
         "/quirks/huge-chunked.html": lambda h: h.huge(declared=False),
         "/quirks/hang.html": lambda h: h.hang(),
+        "/quirks/trickle.html": lambda h: h.trickle(),
         "/quirks/binary.html": lambda h: h._send(200, bytes(range(256)) * 400, "text/html"),
         "/quirks/binary-typed.html": lambda h: h._send(200, b"\x89PNG\r\n" + bytes(4000), "image/png"),
         "/quirks/loop-a.html": lambda h: h.redirect("/quirks/loop-b.html"),

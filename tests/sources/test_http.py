@@ -53,6 +53,13 @@ def test_a_page_that_trickles_forever_is_cut_off_at_the_deadline(web):
     assert refused.value.kind == "timeout"
 
 
+def test_headers_that_trickle_forever_are_cut_off_at_the_deadline(web):
+    fetcher = Fetcher(timeout=1.0, deadline=1.0)
+    with pytest.raises(FetchError) as refused:
+        fetcher.fetch(web.url("/quirks/trickle.html"))
+    assert refused.value.kind == "timeout"
+
+
 def test_redirects_are_followed_up_to_five(web, fetcher):
     response = fetcher.fetch(web.url("/quirks/moved.html"))
     assert response.url == web.url("/ledger/2025/02/le-chat-downloads.html")
