@@ -158,6 +158,8 @@ class FeedPoller:
     def _ingest_waiting(self, feed: FeedRow) -> int:
         ingested = 0
         for item, _attempts in self.feeds.pending_items(feed.url, self.max_items):
+            if self._stop.is_set():  # stopping: the rest waits for the next start
+                break
             known = self.pipeline.store.by_url(item.url) if item.url else None
             if known is not None:
                 self.feeds.item_done(feed.url, item.key, known.id)
