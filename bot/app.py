@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,9 +43,16 @@ SOCKET_MODE_PING_SECONDS = 3
 
 
 def create_app(
-    settings: Settings, index: SearchIndex, *, client: WebClient | None = None, is_ready=lambda: True
+    settings: Settings,
+    index: SearchIndex,
+    *,
+    client: WebClient | None = None,
+    is_ready=lambda: True,
+    sources: Callable[[], commands.NewsSources | None] = lambda: None,
 ) -> App:
     """A Bolt app answering from `index` once `is_ready()`; Web API calls go to `settings.slack_api_url`.
+
+    `sources()` gives the news sources (feeds, links) the command manages, once the app has started.
 
     Bolt does not check the token itself (`RunningApp.start` does, with retries).
     Listeners run on their own pool: requests are acknowledged as soon as the listener calls ack().
@@ -58,7 +66,7 @@ def create_app(
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
         before_authorize=loading.still_loading(is_ready),
     )
-    commands.register(app, index, command=settings.slash_command)
+    commands.register(app, index, command=settings.slash_command, sources=sources)
     mentions.register(app, index, command=settings.slash_command)
     actions.register(app, index)
     return app
@@ -84,7 +92,9 @@ class RunningApp:
     _socket_mode: SocketModeHandler | None = None
 
     def __post_init__(self) -> None:
-        self.bolt = create_app(self.settings, self.index, client=self.client, is_ready=self.ready.is_set)
+        self.bolt = create_app(
+            self.settings, self.index, client=self.client, is_ready=self.ready.is_set, sources=self._sources
+        )
         self.health.report("slack", "loading", "checking the bot token")
         self.health.report("store", "loading", "opening the database")
         self.health.report("watcher", "loading", "starts once the folder is caught up")
@@ -115,6 +125,7 @@ class RunningApp:
             self.health, "store", self._check_store, every=STORE_CHECK_SECONDS
         ).start()
         self.health.watch("watcher", self._watcher_health)
+        self.health.watch("feeds", self._feeds_health)
         self.ready.set()
 
     def connect_socket_mode(self) -> None:
@@ -125,6 +136,17 @@ class RunningApp:
         self._socket_mode = handler
         connect_socket_mode(handler, stop=self._stopping)
         self.health.watch("socket_mode", lambda: socket_mode_health(handler))
+
+    def _sources(self) -> commands.NewsSources | None:
+        return self.feed.sources if self.feed is not None else None
+
+    def _feeds_health(self) -> PartHealth:
+        """Feeds that keep failing are listed, but the app is not broken for a site that is down."""
+        poller = self.feed.poller
+        try:
+            return PartHealth("ok", details=poller.health() if poller is not None else {})
+        except StoreUnavailable:
+            return PartHealth("ok", "unknown while the store is unavailable (see store)")
 
     def stop(self) -> None:
         self._stopping.set()

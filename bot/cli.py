@@ -1,4 +1,4 @@
-"""`python -m bot serve | search | summarize | ingest | manifest`: the command line."""
+"""`python -m bot serve | search | summarize | ingest | feeds | export | remove | manifest`: the command line."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from search import QueryError, clean_query, load_articles
+from search import Article, QueryError, clean_query, load_articles
 from search.models import Hit
 
 BOLD, RESET = "\033[1m", "\033[0m"
@@ -39,8 +39,23 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     summarize.add_argument("file", type=Path, help="an article file (.txt or .md)")
     summarize.add_argument("--json", action="store_true", help="print JSON instead of text")
 
-    ingest = commands.add_parser("ingest", help="add article files to the articles folder and the store")
-    ingest.add_argument("files", nargs="+", type=Path, help="article files (.txt or .md)")
+    ingest = commands.add_parser(
+        "ingest", help="add articles from files or links (http:// or https://) to the store"
+    )
+    ingest.add_argument(
+        "files", nargs="+", metavar="FILE_OR_URL", help="article files (.txt or .md) or links to articles"
+    )
+
+    feeds = commands.add_parser("feeds", help="list, add or remove the feeds to poll")
+    feeds.add_argument("action", choices=["list", "add", "remove"], help="what to do")
+    feeds.add_argument("urls", nargs="*", metavar="URL", help="the feeds to add or remove")
+
+    commands.add_parser("export", help="print every article as JSON lines (the backup and audit view)")
+
+    remove = commands.add_parser("remove", help="take articles out (a takedown or a correction)")
+    remove.add_argument(
+        "targets", nargs="+", metavar="ID_OR_URL", help="article ids (see export) or article links"
+    )
 
     manifest = commands.add_parser("manifest", help="print the Slack app manifest")
     manifest.add_argument(
@@ -75,9 +90,24 @@ def run(args: argparse.Namespace, settings) -> int:
         serve(settings)
         return 0
     if args.command == "ingest":
-        from bot.ingest import ingest_files
+        from bot.source_commands import run_ingest
 
-        return ingest_files(settings, args.files)
+        return run_ingest(settings, args.files)
+    if args.command == "feeds":
+        from bot.source_commands import run_feeds
+
+        if args.action != "list" and not args.urls:
+            print(f"feeds {args.action} needs at least one URL.", file=sys.stderr)
+            return 2
+        return run_feeds(settings, args.action, args.urls)
+    if args.command == "export":
+        from bot.source_commands import run_export
+
+        return run_export(settings)
+    if args.command == "remove":
+        from bot.source_commands import run_remove
+
+        return run_remove(settings, args.targets)
     if args.command == "manifest":
         from bot.manifest import manifest_text
 
@@ -113,7 +143,8 @@ def run_search(args: argparse.Namespace, folder: Path, settings) -> int:
     from bot.indexing import new_index
 
     index = new_index(settings)
-    for article in load_articles(folder):
+    articles = load_articles(folder)
+    for article in with_stored_articles(articles, settings) if args.articles is None else articles:
         index.add(article)
     hits = index.search(query, limit=args.limit)
     if args.json:
@@ -121,6 +152,29 @@ def run_search(args: argparse.Namespace, folder: Path, settings) -> int:
     else:
         print(render_hits_text(query, hits, color=sys.stdout.isatty()))
     return 0
+
+
+def with_stored_articles(articles: list[Article], settings) -> list[Article]:
+    """When the store exists: the folder's articles with the dates it gave them (first seen), and the
+    articles it holds beyond the folder (links, feeds, added files)."""
+    from bot.store import POSTGRES_SCHEMES, article_of, open_store, sqlite_path
+
+    url = settings.database_url
+    if not url.startswith(POSTGRES_SCHEMES) and not sqlite_path(url).is_file():
+        return articles
+    store = open_store(url)
+    try:
+        stored = {a.id: a for a in store.active_articles()}
+    finally:
+        store.close()
+    dated = [
+        a.model_copy(update={"date": stored[a.id].date, "date_source": stored[a.id].date_source})
+        if a.date is None and a.id in stored and stored[a.id].date
+        else a
+        for a in articles
+    ]
+    folder_ids = {a.id for a in articles}
+    return dated + [article_of(s) for s in stored.values() if s.origin != "folder" and s.id not in folder_ids]
 
 
 def hits_json(query: str, hits: list[Hit]) -> dict:
@@ -134,6 +188,8 @@ def hits_json(query: str, hits: list[Hit]) -> dict:
                 "title": hit.citation.title,
                 "date": hit.citation.date.isoformat() if hit.citation.date else None,
                 "source": hit.citation.source,
+                "url": hit.citation.url,
+                "outlet": hit.citation.outlet,
                 "passage": hit.passage.text,
                 "snippet": hit.snippet.marked("**", "**"),
             }
@@ -148,9 +204,17 @@ def render_hits_text(query: str, hits: list[Hit], color: bool = False) -> str:
     before, after = (BOLD, RESET) if color else ("**", "**")
     lines = [f'Results for "{query}":', ""]
     for rank, hit in enumerate(hits, start=1):
-        date = hit.citation.date.isoformat() if hit.citation.date else "undated"
+        citation = hit.citation
+        date = citation.date.isoformat() if citation.date else "undated"
+        if citation.date_source == "first_seen":
+            date = f"first seen {date}"
         lines.append(f"{rank}. {hit.snippet.marked(before, after)}")
-        lines.append(f"   [{rank}] {hit.citation.title} ({date}), {hit.citation.source}")
+        if citation.url:
+            lines.append(
+                f"   [{rank}] {citation.title} ({date}), {citation.outlet or citation.source}: {citation.url}"
+            )
+        else:
+            lines.append(f"   [{rank}] {citation.title} ({date}), {citation.source}")
         lines.append("")
     return "\n".join(lines).rstrip()
 

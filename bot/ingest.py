@@ -8,8 +8,6 @@ skipped with one log line; the same unchanged file is not logged, nor read, agai
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -17,20 +15,22 @@ from pathlib import Path
 from typing import Literal
 
 from bot.parsing import PARSE_SECONDS, Parse, ParseWorker, parse_file
+from bot.pipeline import Pipeline, RawArticle, Recorded
 from bot.settings import Settings
 from bot.store import ArticleStore, open_store
-from search import Article, SearchIndex
+from search import Article, SearchIndex, parse_article
 from search.loader import (
     MAX_ARTICLE_BYTES,
     ArticleFileError,
     article_paths,
     in_hidden_folder,
     is_article_name,
+    read_article_text,
 )
 
 log = logging.getLogger(__name__)
 
-Outcome = Literal["added", "updated", "known", "restored", "skipped"]
+Outcome = Literal["added", "updated", "known", "restored", "skipped", "removed", "copy"]
 
 Signature = tuple[int, int]  # (size, mtime in ns)
 
@@ -48,7 +48,11 @@ class IngestReport:
         if self.outcome == "skipped":
             return f"{self.source}: skipped: {self.reason}"
         if self.outcome == "known":
-            return f"{self.source}: already known"
+            return f"{self.source}: already known" + (f" as {self.reason}" if self.reason else "")
+        if self.outcome == "removed":
+            return f"{self.source}: not added: an operator removed it (python -m bot remove)"
+        if self.outcome == "copy":
+            return f"{self.source}: added as another outlet's copy of {self.reason} (indexed, not announced)"
         if self.outcome == "added" and not self.announced:
             return f"{self.source}: added (not announced: the server has not started on this store yet)"
         return f"{self.source}: {self.outcome}"
@@ -80,6 +84,7 @@ class Ingestor:
         max_bytes: int = MAX_ARTICLE_BYTES,
         parse_seconds: float = PARSE_SECONDS,
         parse: Parse = parse_file,
+        pipeline: Pipeline | None = None,
     ) -> None:
         self.store = store
         self.index = index
@@ -87,6 +92,7 @@ class Ingestor:
         self.on_added = on_added
         self.max_bytes = max_bytes
         self.parser = ParseWorker(parse, parse_seconds)
+        self.pipeline = pipeline or Pipeline(store, index, on_added=on_added)
         self._seen: dict[str, tuple[Signature, IngestReport]] = {}
 
     def forget(self) -> None:
@@ -140,7 +146,7 @@ class Ingestor:
         return IngestReport(source, "known", article_id)
 
     def _still_current(self, report: IngestReport) -> bool:
-        return report.outcome == "skipped" or (
+        return report.outcome in ("skipped", "removed") or (
             report.article_id is not None and report.article_id in self.index
         )
 
@@ -158,15 +164,8 @@ class Ingestor:
         return file_refusal(path, max_bytes=self.max_bytes, folder=self.folder)
 
     def record(self, article: Article) -> IngestReport:
-        """Store `article` and bring the index in line; wake the notifier for a new one."""
-        announce = self.store.baseline_done()
-        result = self.store.record(article, announce=announce)
-        if result.replaced_id:
-            self.index.remove(result.replaced_id)
-        self.index.add(article)
-        if result.outcome == "added" and self.on_added:
-            self.on_added(article.id)
-        return IngestReport(article.source, result.outcome, article.id, announced=announce)
+        """Store `article` through the pipeline (dedupe, index, announce): a file of the folder."""
+        return report_of(self.pipeline.record(article, origin="folder"), article.source)
 
     def remove(self, path: str | Path) -> str | None:
         """A file is gone: its article leaves the index and is marked removed; its id, or None."""
@@ -233,53 +232,48 @@ def start_ingest(store: ArticleStore, index: SearchIndex, ingestor: Ingestor) ->
     return reports
 
 
-def copy_into(folder: Path, path: Path, name: str) -> Path:
-    """Copy `path` to `folder/name` atomically: a hidden temporary file, then a rename."""
-    folder.mkdir(parents=True, exist_ok=True)
-    destination = folder / name
-    temporary = folder / f".{name}.{os.getpid()}.part"
-    try:
-        with path.open("rb") as source, temporary.open("wb") as target:
-            shutil.copyfileobj(source, target)
-            target.flush()
-            os.fsync(target.fileno())
-        os.replace(temporary, destination)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return destination
+def report_of(recorded: Recorded, source: str) -> IngestReport:
+    known = recorded.known
+    reason = ""
+    if known is not None and recorded.outcome in ("known", "copy"):
+        reason = f"“{known.title}”" + (f" ({known.outlet})" if known.outlet else f" ({known.source})")
+    return IngestReport(source, recorded.outcome, recorded.article_id, reason, announced=recorded.announced)
 
 
-def free_name(folder: Path, path: Path, article_id: str) -> str:
-    """`path`'s name, or, when another file already has it, the name with the article id added."""
-    if not (folder / path.name).exists():
-        return path.name
-    return f"{path.stem}-{article_id[:8]}{path.suffix}"
+FILE_SOURCE_PREFIX = "file:"
 
 
-def ingest_one(store: ArticleStore, index: SearchIndex, ingestor: Ingestor, path: Path) -> IngestReport:
+def file_source(store: ArticleStore, path: Path, article_id: str) -> str:
+    """`file:NAME` for a file added with `ingest FILE`; with the article id when the name is taken."""
+    source = FILE_SOURCE_PREFIX + path.name
+    if store.by_source(source) is None:
+        return source
+    return f"{FILE_SOURCE_PREFIX}{path.stem}-{article_id[:8]}{path.suffix}"
+
+
+def ingest_one(pipeline: Pipeline, path: Path, max_bytes: int = MAX_ARTICLE_BYTES) -> IngestReport:
+    """Record one file as an added article of its own: not copied anywhere, never removed by a scan."""
     name = path.name
-    reason = file_refusal(path, max_bytes=ingestor.max_bytes)
+    reason = file_refusal(path, max_bytes=max_bytes)
     if reason:
         return IngestReport(name, "skipped", reason=reason)
     try:
-        article = ingestor.parser.parse(path, name)
+        text = read_article_text(path)
+        article_id = parse_article(text, name).id
     except (ArticleFileError, OSError) as error:
         return IngestReport(name, "skipped", reason=str(error))
-    known = store.get(article.id)
+    known = pipeline.store.get(article_id)
     if known is not None and known.removed_at is None:
-        return IngestReport(known.source, "known", article.id)
-    destination = copy_into(ingestor.folder, path, free_name(ingestor.folder, path, article.id))
-    return ingestor.record(article.model_copy(update={"source": ingestor.source_of(destination)}))
+        return IngestReport(known.source, "known", article_id)
+    source = file_source(pipeline.store, path, article_id)
+    return report_of(pipeline.ingest(RawArticle(text, source, "file")), source)
 
 
-def ingest_paths(store: ArticleStore, folder: str | Path, paths: Iterable[Path]) -> list[IngestReport]:
-    """Copy each file into `folder` and record it, whether a server runs or not."""
-    index = SearchIndex()
-    ingestor = Ingestor(store, index, folder)
-    try:
-        return [ingest_one(store, index, ingestor, Path(path)) for path in paths]
-    finally:
-        ingestor.close()
+def ingest_paths(store: ArticleStore, paths: Iterable[Path]) -> list[IngestReport]:
+    """Record each file in the store, whether a server runs or not (a running one picks them up)."""
+    pipeline = Pipeline(store, SearchIndex())
+    pipeline.load_duplicates()
+    return [ingest_one(pipeline, Path(path)) for path in paths]
 
 
 def ingest_files(settings: Settings, paths: Sequence[Path], out=None) -> int:
@@ -287,9 +281,9 @@ def ingest_files(settings: Settings, paths: Sequence[Path], out=None) -> int:
     out = out or sys.stdout
     store = open_store(settings.database_url)
     try:
-        reports = ingest_paths(store, settings.articles_dir, paths)
+        reports = ingest_paths(store, paths)
     finally:
         store.close()
     for report in reports:
         print(report.line(), file=out)
-    return 1 if any(r.outcome == "skipped" for r in reports) else 0
+    return 1 if any(r.outcome in ("skipped", "removed") for r in reports) else 0

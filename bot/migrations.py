@@ -126,6 +126,72 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
 )
 
+_ARTICLE_SOURCE_COLUMNS = (
+    ("url", "TEXT", "TEXT"),
+    ("outlet", "TEXT", "TEXT"),
+    ("story", "TEXT", "TEXT"),  # the id of the story's first article (its own id when it is the first)
+    ("origin", "TEXT NOT NULL DEFAULT 'folder'", "TEXT NOT NULL DEFAULT 'folder'"),
+    ("date_source", "TEXT", "TEXT"),
+    # Taken down by an operator: a feed listing it again does not bring it back.
+    ("taken_down_at", "REAL", "DOUBLE PRECISION"),
+)
+_FEED_TABLES = """CREATE TABLE IF NOT EXISTS feeds (
+    url TEXT PRIMARY KEY,
+    origin TEXT NOT NULL,
+    added_at {real} NOT NULL,
+    title TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    next_poll_at {real} NOT NULL DEFAULT 0,
+    failures INTEGER NOT NULL DEFAULT 0,
+    failing_since {real},
+    last_error TEXT,
+    last_ok_at {real}
+)
+;CREATE TABLE IF NOT EXISTS feed_items (
+    feed_url TEXT NOT NULL,
+    key TEXT NOT NULL,
+    state TEXT NOT NULL,
+    url TEXT,
+    title TEXT,
+    published TEXT,
+    content TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    seen_at {real} NOT NULL,
+    article_id TEXT,
+    PRIMARY KEY (feed_url, key)
+)
+;CREATE INDEX IF NOT EXISTS feed_items_pending ON feed_items (feed_url, state) WHERE state = 'pending'"""
+_SOURCE_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS articles_url ON articles (url)",
+    "CREATE INDEX IF NOT EXISTS articles_story ON articles (story) WHERE removed_at IS NULL",
+    "CREATE INDEX IF NOT EXISTS articles_taken_down ON articles (taken_down_at) WHERE taken_down_at IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS announcements_story_changed ON announcements (story_changed)"
+    " WHERE story_changed = 1",
+)
+
+
+def _news_sources(dialect: Dialect) -> tuple[str, ...]:
+    """Migration 2's statements: articles from feeds and links (url, outlet, story...), and the feeds."""
+    real = "REAL" if dialect == "sqlite" else "DOUBLE PRECISION"
+    columns = tuple(
+        f"ALTER TABLE articles ADD COLUMN {name} {sqlite if dialect == 'sqlite' else postgresql}"
+        for name, sqlite, postgresql in _ARTICLE_SOURCE_COLUMNS
+    )
+    story_changed = "ALTER TABLE announcements ADD COLUMN story_changed INTEGER NOT NULL DEFAULT 0"
+    feeds = tuple(statement.strip() for statement in _FEED_TABLES.format(real=real).split("\n;"))
+    return (*columns, story_changed, *_SOURCE_INDEXES, *feeds)
+
+
+MIGRATIONS = (
+    *MIGRATIONS,
+    Migration(
+        2,
+        "news sources: url, outlet, story, origin, takedowns; feeds and their items",
+        {"sqlite": _news_sources("sqlite"), "postgresql": _news_sources("postgresql")},
+    ),
+)
+
 VERSION_TABLE = {
     "sqlite": "CREATE TABLE IF NOT EXISTS schema_version"
     " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)",

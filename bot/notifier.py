@@ -31,13 +31,24 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.feed_store import SqliteFeedStore
 from bot.index_files import index_folder, open_index
 from bot.indexing import new_index
 from bot.ingest import Ingestor, start_ingest
+from bot.pipeline import Pipeline
 from bot.settings import Settings
+from bot.sources.http import Fetcher
+from bot.sources.manage import Sources
+from bot.sources.poller import FeedPoller
+from bot.sources.urls import BadUrl, normalise_url
 from bot.store import ArticleStore, Claim, StoreUnavailable, article_of, index_from_store, open_store
 from bot.watcher import FolderWatcher
-from handlers.notifications import announcement_message, find_announcement, post_announcement
+from handlers.notifications import (
+    announcement_message,
+    find_announcement,
+    post_announcement,
+    update_announcement,
+)
 from search import Article, SearchIndex
 from search.persist import SavedIndex
 from search.summary import summarize as summarize_article
@@ -143,12 +154,12 @@ class Notifier:
     # -- one announcement -----------------------------------------------------------------------------
 
     def run_once(self) -> bool:
-        """Claim and post one due announcement; False when there was none."""
+        """Claim and post one due announcement, or name new outlets on a posted one; False when idle."""
         if not self.channel:
             return False
         claim = self.store.claim_announcement(self.worker_id, self.lease_seconds)
         if claim is None:
-            return False
+            return self._update_story()
         stored = self.store.get(claim.article_id)
         if stored is None or stored.removed_at is not None:
             self.store.fail_announcement(claim.article_id, self.worker_id, "removed before it was announced")
@@ -162,9 +173,59 @@ class Notifier:
 
     def message_for(self, article: Article) -> dict:
         related = [
-            c for c in self.index.related(article, limit=self.related_limit) if c.article_id != article.id
+            c
+            for c in self.index.related(article, limit=self.related_limit + 2)
+            if c.article_id != article.id and self._story_of(c.article_id) != article.id
+        ][: self.related_limit]
+        return announcement_message(article, self.summarize(article), related, self.also_reported(article))
+
+    def _story_of(self, article_id: str) -> str | None:
+        stored = self.store.get(article_id)
+        return stored.story_id if stored else None
+
+    def also_reported(self, article: Article) -> list[str]:
+        """The other outlets that published the story `article` was the first of."""
+        names = [
+            member.outlet or member.source
+            for member in self.store.story_members(article.id)
+            if member.id != article.id
         ]
-        return announcement_message(article, self.summarize(article), related)
+        return [name for name in dict.fromkeys(names) if name != article.outlet]
+
+    def _update_story(self) -> bool:
+        """A posted announcement whose story gained an outlet is edited to name it; False when none."""
+        change = self.store.claim_story_change()
+        if change is None:
+            return False
+        article_id, ts = change
+        stored = self.store.get(article_id)
+        if stored is None or stored.removed_at is not None or not ts:
+            return True
+        article = self.index.get(article_id) or article_of(stored)
+        try:
+            update_announcement(self.client, self.channel, ts, self.message_for(article))
+            log.info("Announcement of %s now names %s", article_id, ", ".join(self.also_reported(article)))
+        except SlackApiError as error:
+            code = str(error.response.get("error", "")) if error.response is not None else ""
+            if code in PERMANENT_ERRORS or code in ("message_not_found", "cant_update_message"):
+                log.error("Slack refused to edit the announcement of %s: %s", article_id, code)
+            else:
+                self._retry_story(article_id, code or str(error), error)
+        except (SlackClientError, OSError) as error:
+            self._retry_story(article_id, f"{type(error).__name__}: {error}")
+        return True
+
+    def _retry_story(self, article_id: str, reason: str, error: SlackApiError | None = None) -> None:
+        retry_after = None
+        if error is not None and error.response is not None and error.response.status_code == 429:
+            retry_after = float(
+                error.response.headers.get("retry-after", error.response.headers.get("Retry-After", 1))
+            )
+        delay = self.backoff.delay(1, retry_after)
+        self.store.retry_story_change(article_id, delay)
+        log.warning(
+            "Could not name the other outlets on %s (%s); retrying in %.0f s", article_id, reason, delay
+        )
 
     def _post(self, claim: Claim, article: Article) -> None:
         try:
@@ -247,8 +308,12 @@ class NewsFeed:
     ingestor: Ingestor
     watcher: FolderWatcher
     notifier: Notifier
+    sources: Sources | None = None
+    poller: FeedPoller | None = None
 
     def stop(self) -> None:
+        if self.poller is not None:
+            self.poller.stop()
         self.watcher.stop()
         self.notifier.stop()
         self.store.close()
@@ -270,9 +335,25 @@ def start_news_feed(
     else:
         index_from_store(store, index)
     notifier = Notifier(store, index, client, settings.notify_channel, **notifier_options)
-    ingestor = Ingestor(store, index, settings.articles_dir, on_added=notifier.wake)
+    pipeline = Pipeline(store, index, on_added=notifier.wake)
+    pipeline.load_duplicates()
+    ingestor = Ingestor(store, index, settings.articles_dir, on_added=notifier.wake, pipeline=pipeline)
     start_ingest(store, index, ingestor)
     log.info("Index ready: %d articles (%d passages)", index.article_count, index.passage_count)
     watcher = FolderWatcher(ingestor).start()
     notifier.start()
-    return NewsFeed(store, index, ingestor, watcher, notifier)
+    feeds = SqliteFeedStore(store)
+    add_setting_feeds(feeds, settings.feed_urls)
+    fetcher = Fetcher(allowed_hosts=settings.allowed_hosts)
+    poller = FeedPoller(feeds, fetcher, pipeline, poll_seconds=settings.feed_poll_seconds).start()
+    sources = Sources(feeds, fetcher, pipeline, on_feed_added=poller.wake, health=poller.health)
+    return NewsFeed(store, index, ingestor, watcher, notifier, sources, poller)
+
+
+def add_setting_feeds(feeds: SqliteFeedStore, urls: list[str]) -> None:
+    """The feeds of the FEEDS setting join the stored ones (a URL spelt twice is one feed)."""
+    for url in urls:
+        try:
+            feeds.add(normalise_url(url), "setting")
+        except BadUrl as error:
+            log.error("Ignored a feed of FEEDS: %s", error)

@@ -31,6 +31,17 @@ class Settings(BaseSettings):
     min_query_coverage: float = DEFAULT_MIN_COVERAGE
     # Fuse BM25 with multilingual embeddings (needs the `semantic` extra); off: it did not earn it (README).
     semantic_search: bool = False
+    feeds: str = ""  # feed URLs to poll, separated by spaces or commas
+    feed_poll_seconds: float = 600.0
+    fetch_allow_hosts: str = ""  # host or host:port that links given in Slack may reach though not public
+
+    @property
+    def feed_urls(self) -> list[str]:
+        return [url for url in self.feeds.replace(",", " ").split() if url]
+
+    @property
+    def allowed_hosts(self) -> frozenset[str]:
+        return frozenset(host.lower() for host in self.fetch_allow_hosts.replace(",", " ").split())
 
     @property
     def socket_mode(self) -> bool:
@@ -82,6 +93,23 @@ class Settings(BaseSettings):
     def _min_query_coverage(cls, value: float) -> float:
         if not 0.0 <= value <= 1.0:
             raise ValueError("must be a share between 0 (never say nothing found) and 1, e.g. 0.4")
+        return value
+
+    @field_validator("feed_poll_seconds")
+    @classmethod
+    def _feed_poll_seconds(cls, value: float) -> float:
+        if not 0 < value <= 7 * 24 * 3600:
+            raise ValueError("must be a number of seconds above 0 and at most a week, e.g. 600")
+        return value
+
+    @field_validator("feeds")
+    @classmethod
+    def _feeds(cls, value: str) -> str:
+        for url in value.replace(",", " ").split():
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(
+                    f"must be http:// or https:// feed URLs separated by spaces or commas, not {url!r}"
+                )
         return value
 
     @field_validator("slash_command")

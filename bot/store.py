@@ -29,7 +29,8 @@ from search import Article, SearchIndex, parse_article
 
 log = logging.getLogger(__name__)
 
-RecordOutcome = Literal["added", "updated", "known", "restored"]
+RecordOutcome = Literal["added", "updated", "known", "restored", "removed"]
+Origin = Literal["folder", "file", "feed", "link"]  # the articles folder, `ingest FILE`, a feed, a link
 # 'unsure': a post timed out or was cut off, so it may have gone out; it is retried like 'pending',
 # but only after looking for it in the channel.
 AnnouncementState = Literal["pending", "unsure", "posting", "posted", "skipped", "failed"]
@@ -58,6 +59,16 @@ class StoredArticle:
     added_at: float
     changed_at: float
     removed_at: float | None = None
+    url: str | None = None
+    outlet: str | None = None
+    story: str | None = None
+    origin: Origin = "folder"
+    date_source: str | None = None
+    taken_down_at: float | None = None
+
+    @property
+    def story_id(self) -> str:
+        return self.story or self.id
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,14 @@ class RecordResult:
     outcome: RecordOutcome
     article_id: str
     replaced_id: str | None = None  # the article this one replaced at the same source
+
+
+@dataclass(frozen=True)
+class StoreChanges:
+    added: list[StoredArticle]
+    taken_down: list[str]
+    rowid: int
+    taken_down_at: float
 
 
 @dataclass(frozen=True)
@@ -83,8 +102,17 @@ class ArticleStore(Protocol):
 
     def baseline_done(self) -> bool: ...
     def mark_baseline_done(self) -> None: ...
-    def record(self, article: Article, *, announce: bool) -> RecordResult: ...
+    def record(
+        self, article: Article, *, announce: bool, origin: Origin = "folder", story: str | None = None
+    ) -> RecordResult: ...
     def mark_removed(self, source: str) -> str | None: ...
+    def take_down(self, article_id: str) -> bool: ...
+    def by_url(self, url: str) -> StoredArticle | None: ...
+    def story_members(self, story: str) -> list[StoredArticle]: ...
+    def changes_since(self, rowid: int, taken_down_at: float) -> StoreChanges: ...
+    def last_rowid(self) -> int: ...
+    def claim_story_change(self) -> tuple[str, str] | None: ...
+    def retry_story_change(self, article_id: str, delay: float) -> None: ...
     def get(self, article_id: str) -> StoredArticle | None: ...
     def by_source(self, source: str) -> StoredArticle | None: ...
     def active_articles(self) -> list[StoredArticle]: ...
@@ -274,13 +302,22 @@ class SqliteStore:
 
     # -- articles -------------------------------------------------------------------------------------
 
-    def record(self, article: Article, *, announce: bool) -> RecordResult:
-        """Keep `article`; with `announce`, queue its announcement when it is new (not an update)."""
+    def record(
+        self, article: Article, *, announce: bool, origin: Origin = "folder", story: str | None = None
+    ) -> RecordResult:
+        """Keep `article`; with `announce`, queue its announcement when it is new (not an update).
+
+        With `story` (the first article of the story it copies), it is kept but not announced, and
+        the story's announcement is marked to name one more outlet. An article an operator took down
+        stays down ("removed").
+        """
         now = self._clock()
         with self._transaction() as db:
             existing = db.execute(
-                "SELECT source, removed_at FROM articles WHERE id = ?", (article.id,)
+                "SELECT source, removed_at, taken_down_at FROM articles WHERE id = ?", (article.id,)
             ).fetchone()
+            if existing is not None and existing["taken_down_at"] is not None:
+                return RecordResult("removed", article.id)
             if existing is not None and existing["removed_at"] is None:
                 return RecordResult("known", article.id)
             previous = db.execute(
@@ -297,8 +334,8 @@ class SqliteStore:
                 )
                 return RecordResult("restored", article.id, replaced_id)
             db.execute(
-                "INSERT INTO articles (id, source, title, date, language, text, added_at, changed_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO articles (id, source, title, date, language, text, added_at, changed_at,"
+                " url, outlet, story, origin, date_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     article.id,
                     article.source,
@@ -308,9 +345,16 @@ class SqliteStore:
                     article.text,
                     now,
                     now,
+                    article.url,
+                    article.outlet,
+                    story or article.id,
+                    origin,
+                    article.date_source,
                 ),
             )
-            state = "pending" if announce and not replaced_id else "skipped"
+            if story is not None:
+                db.execute("UPDATE announcements SET story_changed = 1 WHERE article_id = ?", (story,))
+            state = "pending" if announce and not replaced_id and story is None else "skipped"
             db.execute(
                 "INSERT INTO announcements (article_id, state, created_at) VALUES (?, ?, ?)",
                 (article.id, state, now),
@@ -327,6 +371,86 @@ class SqliteStore:
                 return None
             db.execute("UPDATE articles SET removed_at = ? WHERE id = ?", (self._clock(), row["id"]))
             return row["id"]
+
+    def take_down(self, article_id: str) -> bool:
+        """An operator removes the article: out of every answer, and never recorded again."""
+        now = self._clock()
+        with self._transaction() as db:
+            return bool(
+                db.execute(
+                    "UPDATE articles SET removed_at = COALESCE(removed_at, ?), taken_down_at = ?"
+                    " WHERE id = ? AND taken_down_at IS NULL",
+                    (now, now, article_id),
+                ).rowcount
+            )
+
+    def by_url(self, url: str) -> StoredArticle | None:
+        """The article at `url` (normalised), active or taken down; None when there is none."""
+        row = (
+            self._connection()
+            .execute(
+                "SELECT * FROM articles WHERE url = ? AND (removed_at IS NULL OR taken_down_at IS NOT NULL)"
+                " ORDER BY removed_at IS NOT NULL, added_at LIMIT 1",
+                (url,),
+            )
+            .fetchone()
+        )
+        return _stored(row) if row else None
+
+    def story_members(self, story: str) -> list[StoredArticle]:
+        """The active articles of a story, first one first."""
+        rows = self._connection().execute(
+            "SELECT * FROM articles WHERE (story = ? OR id = ?) AND removed_at IS NULL ORDER BY added_at, id",
+            (story, story),
+        )
+        return [_stored(row) for row in rows]
+
+    def changes_since(self, rowid: int, taken_down_at: float) -> StoreChanges:
+        """What happened since the marks, maybe in another process: articles added, ids taken down.
+
+        Lets a server's index follow `ingest` and `remove` run from the command line.
+        """
+        db = self._connection()
+        rows = db.execute(
+            "SELECT rowid AS n, * FROM articles WHERE rowid > ? ORDER BY rowid", (rowid,)
+        ).fetchall()
+        downs = db.execute(
+            "SELECT id, taken_down_at FROM articles WHERE taken_down_at > ? ORDER BY taken_down_at",
+            (taken_down_at,),
+        ).fetchall()
+        return StoreChanges(
+            added=[_stored(row) for row in rows if row["removed_at"] is None],
+            taken_down=[row["id"] for row in downs],
+            rowid=rows[-1]["n"] if rows else rowid,
+            taken_down_at=downs[-1]["taken_down_at"] if downs else taken_down_at,
+        )
+
+    def last_rowid(self) -> int:
+        row = self._connection().execute("SELECT MAX(rowid) AS n FROM articles").fetchone()
+        return row["n"] or 0
+
+    def claim_story_change(self) -> tuple[str, str] | None:
+        """A posted announcement whose story gained an outlet: (article id, message ts); taken once."""
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT article_id, message_ts FROM announcements"
+                " WHERE story_changed = 1 AND state = 'posted' AND not_before <= ? LIMIT 1",
+                (self._clock(),),
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE announcements SET story_changed = 0 WHERE article_id = ?", (row["article_id"],)
+            )
+            return row["article_id"], row["message_ts"]
+
+    def retry_story_change(self, article_id: str, delay: float) -> None:
+        """Editing the announcement failed for a while: try again after `delay` seconds."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE announcements SET story_changed = 1, not_before = ? WHERE article_id = ?",
+                (self._clock() + delay, article_id),
+            )
 
     def get(self, article_id: str) -> StoredArticle | None:
         row = self._connection().execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
@@ -347,9 +471,9 @@ class SqliteStore:
         return [_stored(row) for row in rows]
 
     def active_sources(self) -> list[str]:
-        """The sources of the active articles, without their text (for the periodic rescan)."""
+        """The sources of the active folder articles, without their text (for the periodic rescan)."""
         rows = self._connection().execute(
-            "SELECT source FROM articles WHERE removed_at IS NULL ORDER BY source"
+            "SELECT source FROM articles WHERE removed_at IS NULL AND origin = 'folder' ORDER BY source"
         )
         return [row["source"] for row in rows]
 
@@ -525,12 +649,27 @@ def _stored(row: sqlite3.Row) -> StoredArticle:
         added_at=row["added_at"],
         changed_at=row["changed_at"],
         removed_at=row["removed_at"],
+        url=row["url"],
+        outlet=row["outlet"],
+        story=row["story"],
+        origin=row["origin"],
+        date_source=row["date_source"],
+        taken_down_at=row["taken_down_at"],
     )
 
 
 def article_of(stored: StoredArticle) -> Article:
     """The article again, reparsed from its stored text (the loader's rules may have improved)."""
-    return parse_article(stored.text, stored.source)
+    article = parse_article(stored.text, stored.source)
+    return article.model_copy(
+        update={
+            "title": stored.title,
+            "date": article.date or stored.date,
+            "url": stored.url,
+            "outlet": stored.outlet,
+            "date_source": stored.date_source,
+        }
+    )
 
 
 def index_from_store(store: ArticleStore, index: SearchIndex | None = None) -> SearchIndex:

@@ -35,6 +35,19 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def link(url: str | None, text: str) -> str:
+    """`text` (escaped) as a link to `url`, or just the escaped text when `url` is not an http(s) URL.
+
+    The URL is escaped as Slack wants, and a `|` or `>` in it cannot end the link early: nothing from
+    a page can forge a link or mention anyone.
+    """
+    shown = escape_mrkdwn(text)
+    if not url or not url.startswith(("http://", "https://")) or any(c.isspace() for c in url):
+        return shown
+    safe = escape_mrkdwn(url).replace("|", "%7C")
+    return f"<{safe}|{shown}>" if shown else f"<{safe}>"
+
+
 def unescape_mrkdwn(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
@@ -116,11 +129,18 @@ def answer_message(
 
 
 def citation_text_plain(hit: Hit) -> str:
-    date = hit.citation.date.isoformat() if hit.citation.date else "undated"
-    return f"{hit.citation.title} · {date} · {hit.citation.source}"
+    citation = hit.citation
+    if citation.url:
+        return f"{citation.title} · {citation.outlet or citation.source} · {describe_date(citation)} · {citation.url}"
+    return f"{citation.title} · {describe_date(citation)} · {citation.source}"
 
 
 def citation_text(hit: Hit) -> str:
+    """The title as a link to the article, its outlet and date (a file: its name)."""
+    citation = hit.citation
+    if citation.url:
+        outlet = escape_mrkdwn(citation.outlet or citation.source)
+        return f"{link(citation.url, citation.title)} · {outlet} · {describe_date(citation)}"
     return escape_mrkdwn(citation_text_plain(hit))
 
 
@@ -201,7 +221,9 @@ def usage_message(command: str = "/mistral") -> dict:
         f"• `{command} who founded Mistral?` works too: plain questions are fine\n"
         f"• `{command} Le Chat Microsoft` narrows it down with more words\n"
         "Answers to the command are private until you press *Share in channel*; *More results* shows the next ones.\n"
-        "You can also mention me in a channel (I answer in the thread) or send me a direct message."
+        "You can also mention me in a channel (I answer in the thread) or send me a direct message.\n"
+        f"• `{command} add https://...` adds a news article from its link\n"
+        f"• `{command} feeds` lists the feeds I follow; `{command} feed add URL` and `{command} feed remove URL` change them"
     )
     return message(f"Ask me about Mistral AI news, e.g. {command} valuation", [section(text)])
 
@@ -209,6 +231,12 @@ def usage_message(command: str = "/mistral") -> dict:
 def problem_message(problem: str) -> dict:
     """A problem the user can fix, such as an empty or over-long query."""
     text = f":warning: {escape_mrkdwn(problem)}"
+    return message(text, [section(text)])
+
+
+def news_message(text: str) -> dict:
+    """A plain answer about sources (what was added, the feeds), shown as is."""
+    text = escape_mrkdwn(text)
     return message(text, [section(text)])
 
 
@@ -240,22 +268,33 @@ def announcement_block_id(article_id: str) -> str:
     return ANNOUNCEMENT_BLOCK_PREFIX + article_id
 
 
-def render_announcement(article: Citation, summary: str, related: Sequence[Citation] = ()) -> dict:
-    """`{"text", "blocks"}` announcing `article`: title, date, language, summary, related articles, a button."""
+def render_announcement(
+    article: Citation, summary: str, related: Sequence[Citation] = (), also_reported: Sequence[str] = ()
+) -> dict:
+    """`{"text", "blocks"}` announcing `article`: title, date, language, summary, related articles, a button.
+
+    An article from the web links its title to the page and names its outlet; `also_reported` names
+    the other outlets that published the same story.
+    """
+    language = LANGUAGE_NAMES.get(article.language, article.language)
+    if article.url:
+        where = f"{link(article.url, article.title or 'Read the article')} · {escape_mrkdwn(article.outlet or '')}"
+        details = f"{where.rstrip(' ·')} · {describe_date(article)} · {language}"
+    else:
+        details = f"{describe_date(article)} · {language} · source: {escape_mrkdwn(article.source)}"
     blocks = [
         {
             "type": "header",
             "block_id": announcement_block_id(article.article_id),
             "text": plain_text(article.title or "Untitled article", MAX_HEADER_CHARS),
         },
-        context(
-            f"{describe_date(article)} · {LANGUAGE_NAMES.get(article.language, article.language)}"
-            f" · source: {escape_mrkdwn(article.source)}"
-        ),
+        context(details),
         section(
             escape_mrkdwn(summary) if summary.strip() else "_No summary: the article has no text to quote._"
         ),
     ]
+    if also_reported:
+        blocks.append(context("Also reported by " + ", ".join(escape_mrkdwn(name) for name in also_reported)))
     if related:
         blocks.append(section(related_text(related[:MAX_RELATED])))
     blocks.append(
@@ -268,11 +307,15 @@ def render_announcement(article: Citation, summary: str, related: Sequence[Citat
 
 
 def describe_date(citation: Citation) -> str:
-    return citation.date.isoformat() if citation.date else "undated"
+    if citation.date is None:
+        return "undated"
+    if citation.date_source == "first_seen":
+        return f"first seen {citation.date.isoformat()}"
+    return citation.date.isoformat()
 
 
 def related_text(related: Sequence[Citation]) -> str:
-    lines = [f"• {escape_mrkdwn(c.title)} ({describe_date(c)})" for c in related]
+    lines = [f"• {link(c.url, c.title)} ({describe_date(c)})" for c in related]
     return "*Related articles*\n" + "\n".join(lines)
 
 

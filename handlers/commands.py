@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from typing import Protocol
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
@@ -12,6 +13,7 @@ from slack_sdk import WebClient
 from handlers.blocks import (
     PAGE_SIZE,
     answer_message,
+    news_message,
     no_more_results_message,
     no_results_message,
     problem_message,
@@ -36,6 +38,49 @@ def search_words(query: str) -> str:
     """The query without Slack's markup: a mention (`<@U123>`, `<!channel>`) or a link (`<url|label>`) is
     not a word of the question, and must not count as an unknown one in the "nothing found" test."""
     return " ".join(_MARKUP_RE.sub(" ", query).split())
+
+
+class NewsSources(Protocol):
+    """What the command can do with news sources (implemented in bot/sources/manage.py)."""
+
+    def add_link(self, url: str, *, public_only: bool) -> tuple[bool, str]: ...
+    def add_feed(self, url: str, *, origin: str) -> tuple[bool, str]: ...
+    def remove_feed(self, url: str) -> tuple[bool, str]: ...
+    def feeds_text(self) -> str: ...
+
+
+# Slack may send a link as <https://...> or <https://...|label>.
+_URL = r"<?(https?://[^\s<>|]+)(?:\|[^>]*)?>?"
+_ADD_RE = re.compile(rf"^add\s+{_URL}$", re.IGNORECASE)
+_FEEDS_RE = re.compile(r"^feeds?$", re.IGNORECASE)
+_FEED_RE = re.compile(rf"^feeds?\s+(add|remove)\s+{_URL}$", re.IGNORECASE)
+_FEED_ACTION_RE = re.compile(r"^feeds?\s+(add|remove)\b", re.IGNORECASE)
+_ADD_LINK_RE = re.compile(r"^add\s+<?https?:", re.IGNORECASE)
+FEED_USAGE = "Use `{command} feeds`, `{command} feed add URL` or `{command} feed remove URL`."
+
+
+def source_reply(sources: NewsSources, text: str, command: str) -> dict | None:
+    """The answer to a source command (`add URL`, `feeds`, `feed add|remove URL`); None for a search."""
+    text = text.strip()
+    if match := _ADD_RE.match(text):
+        ok, said = sources.add_link(match.group(1), public_only=True)
+    elif _FEEDS_RE.match(text):
+        return news_message(sources.feeds_text())
+    elif match := _FEED_RE.match(text):
+        action, url = match.group(1).lower(), match.group(2)
+        if action == "add":
+            ok, said = sources.add_feed(url, origin="slack")
+        else:
+            ok, said = sources.remove_feed(url)
+    elif _FEED_ACTION_RE.match(text):
+        return problem_message(FEED_USAGE.format(command=command))
+    elif _ADD_LINK_RE.match(text):
+        return problem_message(
+            f"Give one link to add, e.g. `{command} add https://example.com/news/article.html`."
+        )
+    else:
+        return None
+    return news_message(said) if ok else problem_message(said)
 
 
 def find_answer(
@@ -67,8 +112,11 @@ def find_answer(
     )
 
 
-def reply_to_command(index: SearchIndex, text: str, command: str) -> dict:
-    return usage_message(command) if is_help(text) else find_answer(index, text)
+def reply_to_command(index: SearchIndex, text: str, command: str, sources: NewsSources | None = None) -> dict:
+    if is_help(text):
+        return usage_message(command)
+    reply = source_reply(sources, text, command) if sources is not None else None
+    return reply or find_answer(index, text)
 
 
 def answer_command(
@@ -80,19 +128,32 @@ def answer_command(
     *,
     index: SearchIndex,
     command: str,
+    sources: NewsSources | None = None,
 ) -> None:
     """Acknowledge at once (Slack allows 3 s), then answer privately through the response_url."""
     ack()
-    reply = reply_to_command(index, body.get("text", ""), command)
+    try:
+        reply = reply_to_command(index, body.get("text", ""), command, sources)
+    except Exception:
+        log.exception("The command %r failed", body.get("text", ""))
+        reply = problem_message(SEARCH_FAILED)
     delivered = respond_or_log(respond, logger, reply, response_type="ephemeral")
     if not delivered and body.get("channel_id") and body.get("user_id"):
         apologize(client, logger, channel=body["channel_id"], user=body["user_id"])
 
 
-def register(app: App, index: SearchIndex, *, command: str = "/mistral") -> None:
+def register(
+    app: App,
+    index: SearchIndex,
+    *,
+    command: str = "/mistral",
+    sources: Callable[[], NewsSources | None] = lambda: None,
+) -> None:
+    """`sources()` gives the news sources once the app has started (questions wait for that)."""
+
     def on_command(
         ack: Ack, body: dict, respond: Callable, client: WebClient, logger: logging.Logger
     ) -> None:
-        answer_command(ack, body, respond, client, logger, index=index, command=command)
+        answer_command(ack, body, respond, client, logger, index=index, command=command, sources=sources())
 
     app.command(command)(on_command)

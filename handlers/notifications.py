@@ -15,9 +15,11 @@ METADATA_EVENT = "mistral_news_announcement"
 HISTORY_LIMIT = 200
 
 
-def announcement_message(article: Article, summary: str, related: list[Citation]) -> dict:
+def announcement_message(
+    article: Article, summary: str, related: list[Citation], also_reported: list[str] | None = None
+) -> dict:
     """The message announcing `article`, with its id in the metadata."""
-    message = render_announcement(article.citation, summary, related)
+    message = render_announcement(article.citation, summary, related, also_reported or ())
     message["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"article_id": article.id}}
     return message
 
@@ -26,6 +28,11 @@ def post_announcement(client: WebClient, channel: str, message: dict) -> str:
     """Post `message` in `channel` without link previews; its ts. Slack errors propagate to the caller."""
     response = client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False, **message)
     return response.get("ts") or ""
+
+
+def update_announcement(client: WebClient, channel: str, ts: str, message: dict) -> None:
+    """Replace the announcement posted at `ts` (e.g. to name other outlets of its story)."""
+    client.chat_update(channel=channel, ts=ts, **message)
 
 
 def find_announcement(client: WebClient, channel: str, article_id: str) -> str | None:

@@ -77,6 +77,9 @@ class ArticleRecord(NamedTuple):
     language: str
     source: str
     passages: list[AnalysedPassage]
+    url: str | None = None
+    outlet: str | None = None
+    date_source: str | None = None
 
 
 class SearchIndex:
@@ -120,6 +123,9 @@ class SearchIndex:
         self._ids: list[str | None] = []
         self._titles: list[str | None] = []
         self._sources: list[str | None] = []
+        self._urls: list[str | None] = []
+        self._outlets: list[str | None] = []
+        self._date_sources: list[str | None] = []
         self._dates = array("i")  # proleptic ordinal, 0 for no date
         self._article_languages = bytearray()
         self._first_doc = array("i")
@@ -177,6 +183,9 @@ class SearchIndex:
             source=citation.source,
             text="\n\n".join([citation.title, *(p.text for p in passages)]),
             passages=passages,
+            url=citation.url,
+            outlet=citation.outlet,
+            date_source=citation.date_source,
         )
 
     def add(self, article: Article) -> bool:
@@ -252,7 +261,15 @@ class SearchIndex:
                 )
             )
         return ArticleRecord(
-            article.id, article.title, article.date, article.language, article.source, passages
+            article.id,
+            article.title,
+            article.date,
+            article.language,
+            article.source,
+            passages,
+            article.url,
+            article.outlet,
+            article.date_source,
         )
 
     def _insert(self, records: list[ArticleRecord]) -> None:
@@ -267,6 +284,9 @@ class SearchIndex:
             self._ids.append(record.id)
             self._titles.append(record.title)
             self._sources.append(record.source)
+            self._urls.append(record.url)
+            self._outlets.append(record.outlet)
+            self._date_sources.append(record.date_source)
             self._dates.append(record.date.toordinal() if record.date else 0)
             self._article_languages.append(_LANGUAGES.index(record.language))
             self._first_doc.append(len(self._texts))
@@ -346,6 +366,7 @@ class SearchIndex:
                 self._alive -= 1
                 self._total_length -= self._lengths[doc]
             self._ids[slot] = self._titles[slot] = self._sources[slot] = None
+            self._urls[slot] = self._outlets[slot] = self._date_sources[slot] = None
             self._all_df = None
             if len(self._dead) > max(1000, len(self._texts) // 4):
                 self._compact()
@@ -391,6 +412,9 @@ class SearchIndex:
             date=dt.date.fromordinal(ordinal) if ordinal else None,
             source=self._sources[slot],
             language=_LANGUAGES[self._article_languages[slot]],
+            url=self._urls[slot],
+            outlet=self._outlets[slot],
+            date_source=self._date_sources[slot],
         )
 
     # -- ranking --------------------------------------------------------------------------------------

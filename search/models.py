@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Language = Literal["en", "fr"]
 PassageKind = Literal["body", "list", "heading", "caption", "embed"]
+# Where an article's date comes from: its text, its web page, its feed item, or the day it was first seen.
+DateSource = Literal["text", "page", "feed", "first_seen"]
 Span = tuple[int, int]
 
 
@@ -44,6 +46,9 @@ class Citation(BaseModel):
     date: dt.date | None = None
     source: str
     language: Language = "en"
+    url: str | None = None  # the article's web address; None for a file
+    outlet: str | None = None  # who published it, e.g. "EuroWire"
+    date_source: DateSource | None = None
 
 
 class Article(BaseModel):
@@ -58,11 +63,21 @@ class Article(BaseModel):
     source: str
     text: str
     passages: tuple[Passage, ...] = ()
+    url: str | None = None  # the article's web address; None for a file
+    outlet: str | None = None  # who published it, e.g. "EuroWire"
+    date_source: DateSource | None = None
 
     @property
     def citation(self) -> Citation:
         return Citation(
-            article_id=self.id, title=self.title, date=self.date, source=self.source, language=self.language
+            article_id=self.id,
+            title=self.title,
+            date=self.date,
+            source=self.source,
+            language=self.language,
+            url=self.url,
+            outlet=self.outlet,
+            date_source=self.date_source,
         )
 
 

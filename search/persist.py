@@ -52,7 +52,7 @@ from search.scoring import Scorer
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SNAPSHOT = "snapshot.bin"
 JOURNAL = "journal.bin"
 _SNAPSHOT_MAGIC = b"MNB-INDEX-SNAPSHOT\n"
@@ -210,6 +210,10 @@ def _columns(index: SearchIndex) -> dict[str, np.ndarray | list[str]]:
         "article_ids": [index._ids[s] for s in slots],
         "titles": [index._titles[s] for s in slots],
         "sources": [index._sources[s] for s in slots],
+        # None is kept as "" (an empty web address, outlet or date source means nothing).
+        "urls": [index._urls[s] or "" for s in slots],
+        "outlets": [index._outlets[s] or "" for s in slots],
+        "date_sources": [index._date_sources[s] or "" for s in slots],
         "dates": np.frombuffer(index._dates, dtype=np.int32)[slot_array],
         "languages": np.frombuffer(bytes(index._article_languages), dtype=np.uint8)[slot_array],
         "doc_counts": counts.astype(np.int32),
@@ -242,6 +246,9 @@ def _fill(index: SearchIndex, columns: dict) -> None:
     counts = columns["doc_counts"].astype(np.int64)
     index._slots = {article_id: slot for slot, article_id in enumerate(ids)}
     index._ids, index._titles, index._sources = ids, columns["titles"], columns["sources"]
+    index._urls = [url or None for url in columns["urls"]]
+    index._outlets = [outlet or None for outlet in columns["outlets"]]
+    index._date_sources = [source or None for source in columns["date_sources"]]
     index._dates = array("i", columns["dates"].astype(np.int32).tobytes())
     index._article_languages = bytearray(columns["languages"].tobytes())
     index._first_doc = array("i", (np.cumsum(counts) - counts).astype(np.int32).tobytes())
@@ -354,6 +361,7 @@ def _check(columns: dict) -> None:
     counts = columns["doc_counts"]
     sound = (
         len(columns["titles"]) == len(columns["sources"]) == len(counts) == n_articles
+        and len(columns["urls"]) == len(columns["outlets"]) == len(columns["date_sources"]) == n_articles
         and int(counts.sum()) == n_docs
         and len(columns["kinds"]) == len(columns["positions"]) == len(columns["lengths"]) == n_docs
         and len(columns["sentence_counts"]) == n_docs
@@ -500,11 +508,14 @@ def _record_json(record: ArticleRecord) -> list:
             ]
             for p in record.passages
         ],
+        record.url,
+        record.outlet,
+        record.date_source,
     ]
 
 
 def _record_from_json(value: list) -> ArticleRecord:
-    article_id, title, date, language, source, passages = value
+    article_id, title, date, language, source, passages, url, outlet, date_source = value
     if language not in _LANGUAGES:
         raise ValueError(f"unknown language {language!r}")
     analysed = []
@@ -528,4 +539,7 @@ def _record_from_json(value: list) -> ArticleRecord:
         language,
         str(source),
         analysed,
+        None if url is None else str(url),
+        None if outlet is None else str(outlet),
+        None if date_source is None else str(date_source),
     )

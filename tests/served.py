@@ -81,6 +81,9 @@ def served_app(
     notify_channel: str | None = None,
     threads: int = 4,
     wait_ready: bool = True,
+    feeds: str = "",
+    feed_poll_seconds: float = 1.0,
+    fetch_allow_hosts: str = "",
 ) -> Iterator[RunningApp]:
     """`serve()`'s app on a free loopback port, stopped (server, watcher, notifier, store) on exit.
 
@@ -97,6 +100,9 @@ def served_app(
         articles_dir=str(articles),
         database_url=database_url,
         notify_channel=notify_channel,
+        feeds=feeds,
+        feed_poll_seconds=feed_poll_seconds,
+        fetch_allow_hosts=fetch_allow_hosts,
     )
     app = build_app(settings)
     server = create_http_server(

@@ -18,7 +18,10 @@ SEEDS = ROOT / "seeds"
 
 def run_bot(*args, env=None, cwd=ROOT):
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
-    environment.update({"ARTICLES_DIR": str(SEEDS), **(env or {})})
+    no_store = (
+        f"sqlite:///{ROOT / 'data' / 'no-such-store-for-tests.db'}"  # a developer's data/bot.db stays out
+    )
+    environment.update({"ARTICLES_DIR": str(SEEDS), "DATABASE_URL": no_store, **(env or {})})
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         capture_output=True,
@@ -50,7 +53,18 @@ def test_search_json_has_exactly_the_documented_shape():
     assert payload["query"] == "who founded Mistral?"
     assert 1 <= len(payload["hits"]) <= 3
     for rank, hit in enumerate(payload["hits"], start=1):
-        assert set(hit) == {"rank", "score", "article_id", "title", "date", "source", "passage", "snippet"}
+        assert set(hit) == {
+            "rank",
+            "score",
+            "article_id",
+            "title",
+            "date",
+            "source",
+            "url",
+            "outlet",
+            "passage",
+            "snippet",
+        }
         assert hit["rank"] == rank and hit["score"] > 0
         assert hit["snippet"].replace("**", "").replace("…", "") in hit["passage"].replace("**", "")
 

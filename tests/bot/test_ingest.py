@@ -128,7 +128,7 @@ def test_temporary_hidden_and_other_files_are_not_candidates(name):
     assert not is_article_name(name)
 
 
-def test_cli_ingest_copies_records_and_says_what_it_did(tmp_path, folder, store):
+def test_cli_ingest_records_without_copying_and_says_what_it_did(tmp_path, folder, store):
     incoming = tmp_path / "incoming"
     incoming.mkdir()
     (incoming / "news.txt").write_text(NEWS, "utf-8")
@@ -142,15 +142,26 @@ def test_cli_ingest_copies_records_and_says_what_it_did(tmp_path, folder, store)
     paths = [incoming / "news.txt", incoming / "same.txt", incoming / "empty.txt", incoming / "missing.txt"]
     status = ingest_files(settings, paths, out=out)
     assert out.getvalue().splitlines() == [
-        "news.txt: added",
-        "news.txt: already known",
+        "file:news.txt: added",
+        "file:news.txt: already known",
         "empty.txt: skipped: empty file",
         "missing.txt: skipped: no such file",
     ]
     assert status == 1
-    assert (folder / "news.txt").read_text("utf-8") == NEWS
-    assert sorted(p.name for p in folder.iterdir()) == ["news.txt"]
+    assert list(folder.iterdir()) == []  # recorded in the store, not copied into the watched folder
     assert store.counts() == {"pending": 1}
+
+
+def test_a_folder_scan_never_removes_an_added_file(tmp_path, folder, store):
+    (tmp_path / "news.txt").write_text(NEWS, "utf-8")
+    settings = load_settings(
+        require_slack=False, articles_dir=str(folder), database_url=f"sqlite:///{tmp_path / 'bot.db'}"
+    )
+    assert ingest_files(settings, [tmp_path / "news.txt"], out=io.StringIO()) == 0
+    (tmp_path / "news.txt").unlink()
+    Ingestor(store, SearchIndex(), folder).scan()
+    [stored] = store.active_articles()
+    assert stored.source == "file:news.txt" and stored.origin == "file"
 
 
 def test_cli_ingest_before_any_server_start_says_it_will_not_announce(tmp_path, folder, store):
@@ -160,20 +171,25 @@ def test_cli_ingest_before_any_server_start_says_it_will_not_announce(tmp_path, 
     )
     out = io.StringIO()
     assert ingest_files(settings, [tmp_path / "news.txt"], out=out) == 0
-    assert out.getvalue() == "news.txt: added (not announced: the server has not started on this store yet)\n"
+    assert (
+        out.getvalue()
+        == "file:news.txt: added (not announced: the server has not started on this store yet)\n"
+    )
     assert store.counts() == {"skipped": 1}
 
 
-def test_cli_ingest_does_not_overwrite_another_file_of_the_same_name(tmp_path, folder, store):
-    (folder / "news.txt").write_text(OTHER, "utf-8")
+def test_cli_ingest_of_another_file_of_the_same_name_keeps_both(tmp_path, folder, store):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "news.txt").write_text(OTHER, "utf-8")
     (tmp_path / "news.txt").write_text(NEWS, "utf-8")
     settings = load_settings(
         require_slack=False, articles_dir=str(folder), database_url=f"sqlite:///{tmp_path / 'bot.db'}"
     )
-    assert ingest_files(settings, [tmp_path / "news.txt"], out=io.StringIO()) == 0
-    assert (folder / "news.txt").read_text("utf-8") == OTHER
-    [copy] = [p for p in folder.iterdir() if p.name != "news.txt"]
-    assert copy.read_text("utf-8") == NEWS and copy.name.startswith("news-")
+    assert (
+        ingest_files(settings, [tmp_path / "a" / "news.txt", tmp_path / "news.txt"], out=io.StringIO()) == 0
+    )
+    sources = {a.source for a in store.active_articles()}
+    assert "file:news.txt" in sources and len(sources) == 2
 
 
 def test_files_in_hidden_folders_are_refused_and_leave_the_index(store, folder, ingestor):

@@ -1,3 +1,4 @@
+import json
 import logging
 import threading
 
@@ -5,6 +6,7 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.notifier import Backoff, Notifier
+from bot.pipeline import Pipeline, RawArticle
 from bot.store import SqliteStore
 from handlers.blocks import announcement_block_id
 from handlers.notifications import METADATA_EVENT
@@ -268,3 +270,55 @@ def test_a_history_slack_refuses_to_show_means_posting_again(store, slack):
     finally:
         notifier.stop()
     assert len(slack.calls_to("chat.postMessage")) == 2
+
+
+def test_a_syndicated_copy_is_named_on_the_posted_announcement_after_a_rate_limit(store, slack):
+    index = SearchIndex()
+    pipeline = Pipeline(store, index)
+    body = (
+        NEWS.split("\n\n", 1)[1]
+        + "\n\nAnalysts expect the company to double its staff within two years in Paris."
+    )
+    pipeline.ingest(
+        RawArticle(
+            body,
+            "https://wire.example/a",
+            "link",
+            url="https://wire.example/a",
+            title="Raise",
+            outlet="EuroWire",
+        ),
+        announce=True,
+    )
+    notifier = notifier_for(store, index, slack, backoff=Backoff(base_seconds=0.05))
+    assert notifier.run_once()
+    copy = pipeline.ingest(
+        RawArticle(
+            body + " Shares were unchanged.",
+            "https://daily.example/b",
+            "link",
+            url="https://daily.example/b",
+            title="Other headline",
+            outlet="The <Daily> Byte",
+        ),
+        announce=True,
+    )
+    assert copy.outcome == "copy"
+    slack.fail_next("chat.update", status=429, retry_after=0)
+    notifier.start()
+    try:
+        slack.wait_for("chat.update", count=2, timeout=10)
+    finally:
+        notifier.stop()
+    [posted] = slack.calls_to("chat.postMessage")
+    update = slack.calls_to("chat.update")[-1]
+    assert (
+        update["ts"]
+        == slack.calls[[c["method"] for c in slack.calls].index("chat.postMessage")]["response"]["ts"]
+    )
+    assert any(
+        b["type"] == "context" and "Also reported by The &lt;Daily&gt; Byte" in json.dumps(b)
+        for b in update["blocks"]
+    )
+    assert "Also reported" not in json.dumps(posted["blocks"])
+    assert len(slack.calls_to("chat.postMessage")) == 1

@@ -66,12 +66,13 @@ def test_health_reports_each_part_with_its_counts(fake_slack, articles_dir, tmp_
     assert status == 200 and report["status"] == "ok"
     assert report["articles"] == 5 and report["passages"] > 5
     parts = report["parts"]
-    assert set(parts) == {"index", "slack", "store", "watcher"}
+    assert set(parts) == {"index", "slack", "store", "watcher", "feeds"}
     assert all(part["status"] == "ok" for part in parts.values())
     assert parts["index"]["articles"] == 5
     assert parts["slack"]["bot_user_id"] == BOT_USER_ID
     assert parts["store"]["announcements"] == {"skipped": 5}
     assert parts["watcher"]["waiting_for_store"] == 0
+    assert (parts["feeds"]["feeds"], parts["feeds"]["failing"]) == (0, [])
 
 
 def settings_for(slack_url: str, articles: Path, tmp_path: Path) -> Settings:

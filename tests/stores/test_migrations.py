@@ -93,7 +93,8 @@ def test_a_fresh_sqlite_database_gets_every_migration(tmp_path):
 def test_the_first_migration_is_the_schema_the_app_made_before_migrations(tmp_path):
     with sqlite3.connect(tmp_path / "legacy.db") as db:
         db.executescript(LEGACY_SCHEMA)
-    SqliteStore(tmp_path / "new.db").close()
+    with sqlite3.connect(tmp_path / "new.db", isolation_level=None) as db:
+        migrate_sqlite(db, MIGRATIONS[:1])
     assert sqlite_objects(tmp_path / "new.db") - {("table", "schema_version")} == sqlite_objects(
         tmp_path / "legacy.db"
     )
@@ -177,9 +178,10 @@ def test_two_processes_migrating_one_sqlite_database_at_once_apply_each_migratio
         db.create_function("pause", 1, time.sleep)
         connections.append(db)
     applied = migrate_together(lambda db: migrate_sqlite(db, migrations), connections)
-    assert applied == [[], [], [1, 2]]
+    every = [m.version for m in migrations]
+    assert applied == [[], [], every]
     assert connections[0].execute("SELECT COUNT(*) FROM probe").fetchone()[0] == 1
-    assert [v for v, _ in sqlite_versions(tmp_path / "bot.db")] == [1, 2]
+    assert [v for v, _ in sqlite_versions(tmp_path / "bot.db")] == every
     for db in connections:
         db.close()
 
@@ -188,8 +190,9 @@ def test_two_processes_migrating_one_postgres_database_at_once_apply_each_migrat
     migrations = slow_second_migration("SELECT pg_sleep(0.3)", "postgresql")
     connections = [psycopg.connect(postgres_url) for _ in range(3)]
     applied = migrate_together(lambda db: migrate_postgres(db, migrations), connections)
-    assert applied == [[], [], [1, 2]]
-    assert [v for v, _ in postgres_versions(postgres_url)] == [1, 2]
+    every = [m.version for m in migrations]
+    assert applied == [[], [], every]
+    assert [v for v, _ in postgres_versions(postgres_url)] == every
     for db in connections:
         db.close()
 
@@ -204,7 +207,7 @@ def test_a_store_older_than_its_postgres_schema_refuses_to_open(postgres_url):
     PostgresStore(postgres_url).close()
     with psycopg.connect(postgres_url) as db:
         db.execute("INSERT INTO schema_version VALUES (99, 'from the future', 0)")
-    with pytest.raises(SchemaTooNew, match="schema is version 99, newer than this app's 1"):
+    with pytest.raises(SchemaTooNew, match=f"schema is version 99, newer than this app's {latest_version()}"):
         PostgresStore(postgres_url)
 
 
@@ -225,7 +228,7 @@ def test_an_app_older_than_its_database_refuses_to_start_with_one_line(tmp_path)
     )
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        "Cannot start: the database's schema is version 99, newer than this app's 1:"
+        f"Cannot start: the database's schema is version 99, newer than this app's {latest_version()}:"
         " run the newer version of the app (or point DATABASE_URL at another database)."
     ]
     assert result.stdout == ""
@@ -238,7 +241,7 @@ def test_serve_refuses_a_database_newer_than_the_app_with_one_line(
     path = tmp_path / "bot.db"
     SqliteStore(path).close()
     with sqlite3.connect(path) as db:
-        db.execute("INSERT INTO schema_version VALUES (2, 'from the future', 0)")
+        db.execute("INSERT INTO schema_version VALUES (?, 'from the future', 0)", (latest_version() + 1,))
     settings = Settings(
         _env_file=None,
         slack_bot_token="xoxb-1",
@@ -252,8 +255,10 @@ def test_serve_refuses_a_database_newer_than_the_app_with_one_line(
         serve(settings)
     assert stopped.value.code == 2
     [line] = capsys.readouterr().err.splitlines()
-    assert line.startswith("Cannot start: DATABASE_URL cannot be used: the database's schema is version 2")
-    assert "newer than this app's 1" in line
+    assert line.startswith(
+        f"Cannot start: DATABASE_URL cannot be used: the database's schema is version {latest_version() + 1}"
+    )
+    assert f"newer than this app's {latest_version()}" in line
 
 
 STARTER = """

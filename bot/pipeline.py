@@ -1,0 +1,170 @@
+"""The one ingest pipeline: every source (folder, `ingest FILE`, feeds, links) hands it a RawArticle.
+
+parse -> same URL or same text? -> near-copy of a known story? -> store (with the announcement
+decision) -> index -> wake the notifier. A near-copy is stored and indexed (searchable, citable) but
+not announced: the story's announcement names its outlet instead ("Also reported by ...").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.store import ArticleStore, Origin, RecordOutcome, StoredArticle, article_of
+from search import Article, SearchIndex, parse_article
+from search.dedupe import NearDuplicates
+from search.models import DateSource
+
+log = logging.getLogger(__name__)
+
+Outcome = RecordOutcome | Literal["copy"]
+
+
+@dataclass(frozen=True)
+class RawArticle:
+    """What a source found. Files give their whole text; web sources their body and metadata."""
+
+    text: str
+    source: str  # the folder-relative path, `file:NAME`, or the URL
+    origin: Origin
+    url: str | None = None
+    title: str | None = None
+    outlet: str | None = None
+    date: dt.date | None = None
+    date_source: DateSource | None = None
+
+    def article_text(self) -> str:
+        """The text as an article file holds it: date marker, headline, paragraphs."""
+        if self.origin in ("folder", "file") or not self.title:
+            return self.text
+        marker = f"date {self.date.isoformat()}\n" if self.date else ""
+        return f"{marker}{self.title}\n\n{self.text}"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    outcome: Outcome  # "copy": a new article of a story already known (indexed, not announced)
+    article: Article
+    known: StoredArticle | None = None  # for "known"/"removed"/"copy": the article it matches
+    announced: bool = False
+
+    @property
+    def article_id(self) -> str:
+        return self.known.id if self.outcome in ("known", "removed") and self.known else self.article.id
+
+
+def dedupe_text(article: Article) -> str:
+    return article.text
+
+
+class Pipeline:
+    """Parse, dedupe, store, index, announce; shared by every source. Thread-safe."""
+
+    def __init__(
+        self,
+        store: ArticleStore,
+        index: SearchIndex,
+        *,
+        duplicates: NearDuplicates | None = None,
+        on_added: Callable[[str], None] | None = None,
+        today: Callable[[], dt.date] = lambda: dt.datetime.now(dt.UTC).date(),
+    ) -> None:
+        self.store = store
+        self.index = index
+        self.duplicates = duplicates if duplicates is not None else NearDuplicates()
+        self.on_added = on_added
+        self.today = today
+        self._lock = threading.Lock()
+        self._marks = (0, 0.0)
+
+    def load_duplicates(self) -> None:
+        """Know every active article's text, and follow the store from here on (see `sync`)."""
+        self._marks = (self.store.last_rowid(), time.time())
+        for stored in self.store.active_articles():
+            self.duplicates.add(stored.id, stored.text)
+
+    def compose(self, raw: RawArticle) -> Article:
+        article = parse_article(raw.article_text(), raw.source)
+        update: dict = {"url": raw.url, "outlet": raw.outlet}
+        if raw.title:
+            update["title"] = raw.title
+        if article.date is not None:
+            update["date_source"] = raw.date_source or "text"
+        else:
+            update.update(date=self.today(), date_source="first_seen")
+        return article.model_copy(update=update)
+
+    def ingest(self, raw: RawArticle, *, announce: bool | None = None) -> Recorded:
+        return self.record(self.compose(raw), origin=raw.origin, announce=announce)
+
+    def record(self, article: Article, *, origin: Origin, announce: bool | None = None) -> Recorded:
+        """Store and index `article` unless known; announce it when new, not a copy, and `announce`
+        (by default: once the app has made its first start on this store)."""
+        if article.date is None:
+            article = article.model_copy(update={"date": self.today(), "date_source": "first_seen"})
+        with self._lock:
+            if article.url:
+                known = self.store.by_url(article.url)
+                if known is not None:
+                    return Recorded("removed" if known.taken_down_at else "known", article, known)
+            story = self._story_of(article)
+            announce = self.store.baseline_done() if announce is None else announce
+            result = self.store.record(
+                article, announce=announce, origin=origin, story=story.story_id if story else None
+            )
+            if result.outcome in ("known", "removed"):
+                return Recorded(result.outcome, article, self.store.get(article.id))
+            if result.replaced_id:
+                self.index.remove(result.replaced_id)
+                self.duplicates.remove(result.replaced_id)
+            self.index.add(article)
+            self.duplicates.add(article.id, dedupe_text(article))
+        if story is not None:
+            log.info(
+                "%s (%s) is a copy of the story of %s: indexed, not announced",
+                article.id,
+                article.outlet,
+                story.id,
+            )
+        if result.outcome == "added" and self.on_added:
+            self.on_added(article.id)
+        if story is not None:
+            return Recorded("copy", article, story)
+        return Recorded(result.outcome, article, announced=announce and result.outcome == "added")
+
+    def _story_of(self, article: Article) -> StoredArticle | None:
+        """The first article of the known story `article` copies; never a version of the same file."""
+        for _, key in self.duplicates.matches(dedupe_text(article)):
+            stored = self.store.get(key)
+            if stored is not None and stored.removed_at is None and stored.source != article.source:
+                head = self.store.get(stored.story_id)
+                return head if head is not None and head.removed_at is None else stored
+        return None
+
+    def take_down(self, article: StoredArticle) -> bool:
+        """An operator removes `article`: out of the index at once, and never back."""
+        with self._lock:
+            done = self.store.take_down(article.id)
+            self.index.remove(article.id)
+            self.duplicates.remove(article.id)
+        return done
+
+    def sync(self) -> None:
+        """Follow what other processes did to the store: `ingest` added, `remove` took down."""
+        with self._lock:
+            changes = self.store.changes_since(*self._marks)
+            for article_id in changes.taken_down:
+                if self.index.remove(article_id):
+                    log.info("Removed %s: taken down", article_id)
+                self.duplicates.remove(article_id)
+            for stored in changes.added:
+                if stored.id not in self.index and stored.taken_down_at is None:
+                    article = article_of(stored)
+                    self.index.add(article)
+                    self.duplicates.add(article.id, dedupe_text(article))
+            self._marks = (changes.rowid, changes.taken_down_at)

@@ -1,0 +1,29 @@
+"""Near-duplicates: copies of a story merge, different articles on the same topic do not."""
+
+from search.dedupe import THRESHOLD, NearDuplicates
+from tests.search.dedupe_pairs import FIXTURES, precision_recall
+
+
+def body(name: str) -> str:
+    return (FIXTURES / f"{name}.txt").read_text(encoding="utf-8").partition("\n\n")[2]
+
+
+def test_the_syndicated_copy_is_found_and_other_funding_stories_are_not():
+    index = NearDuplicates()
+    for name in ("funding-wire", "funding-analysis", "levee-fonds-fr", "small-model-release"):
+        index.add(name, body(name))
+    assert index.find(body("funding-syndicated")) == "funding-wire"
+    index.remove("funding-wire")
+    assert index.find(body("funding-syndicated")) is None
+
+
+def test_the_chosen_threshold_merges_every_copy_and_nothing_else():
+    precision, recall, copies, different = precision_recall(THRESHOLD)
+    assert copies >= 80 and different >= 100
+    assert precision == 1.0 and recall >= 0.95
+
+
+def test_short_texts_are_never_called_copies():
+    index = NearDuplicates()
+    index.add("a", "Mistral AI raised money.")
+    assert index.find("Mistral AI raised money.") is None
