@@ -230,3 +230,25 @@ def test_concurrent_adds_removes_and_compactions_are_all_saved(tmp_path, monkeyp
     bm25 = rank_bm25.BM25Plus([TEXTS[int(a[1:])] for a in kept])
     for query in QUERIES[:20]:
         assert_same_top10(loaded, bm25, query, kept)
+
+
+def test_a_web_articles_url_outlet_and_date_source_survive_the_journal_and_the_snapshot(
+    tmp_path, seed_articles
+):
+    web = seed_articles[0].model_copy(
+        update={"url": "https://wire.example/a", "outlet": "EuroWire", "date_source": "page"}
+    )
+    live = SavedIndex(tmp_path)
+    live.rebuild(seed_articles[1:])
+    live.add(web)
+    from_journal = reopened(tmp_path)
+    from_journal.save()
+    for index in (from_journal, reopened(tmp_path)):
+        assert index.get(web.id).citation == web.citation
+        assert index.get(seed_articles[1].id).citation.url is None
+        hit = next(h for h in index.search(web.passages[0].text[:60], 10) if h.citation.article_id == web.id)
+        assert (hit.citation.url, hit.citation.outlet, hit.citation.date_source) == (
+            "https://wire.example/a",
+            "EuroWire",
+            "page",
+        )
