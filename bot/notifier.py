@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.feed_store import SqliteFeedStore
+from bot.feed_store import FeedStore
 from bot.indexing import new_index
 from bot.ingest import Ingestor, start_ingest
 from bot.pipeline import Pipeline
@@ -334,15 +334,16 @@ def start_news_feed(
     log.info("Index ready: %d articles (%d passages)", index.article_count, index.passage_count)
     watcher = FolderWatcher(ingestor).start()
     notifier.start()
-    feeds = SqliteFeedStore(store)
+    feeds = store.feeds
     add_setting_feeds(feeds, settings.feed_urls)
     fetcher = Fetcher(allowed_hosts=settings.allowed_hosts)
     poller = FeedPoller(feeds, fetcher, pipeline, poll_seconds=settings.feed_poll_seconds).start()
     sources = Sources(feeds, fetcher, pipeline, on_feed_added=poller.wake, health=poller.health)
+    store.follow_changes(poller.wake)  # another replica's change: the poller's `sync` follows it now
     return NewsFeed(store, index, ingestor, watcher, notifier, sources, poller)
 
 
-def add_setting_feeds(feeds: SqliteFeedStore, urls: list[str]) -> None:
+def add_setting_feeds(feeds: FeedStore, urls: list[str]) -> None:
     """The feeds of the FEEDS setting join the stored ones (a URL spelt twice is one feed)."""
     for url in urls:
         try:
