@@ -133,6 +133,12 @@ class SqliteFeedStore:
 
     def claim_due(self, now: float, lease_seconds: float) -> list[FeedRow]:
         """The feeds due at `now`, each taken for `lease_seconds` (no other process polls it)."""
+        if (
+            not self._connection()
+            .execute("SELECT 1 FROM feeds WHERE next_poll_at <= ? LIMIT 1", (now,))
+            .fetchone()
+        ):
+            return []  # the usual case, every tick: no write lock taken
         with self._transaction() as db:
             rows = db.execute(
                 "SELECT * FROM feeds WHERE next_poll_at <= ? ORDER BY next_poll_at, url", (now,)

@@ -325,10 +325,11 @@ def start_news_feed(
     The index (`index`, filled here, or a new one) is the one the Slack handlers must answer from.
     """
     store = open_store(settings.database_url)
+    since = store.last_change()  # read before the index: a change made meanwhile is replayed by `sync`
     index = index_from_store(store, index if index is not None else new_index(settings))
     notifier = Notifier(store, index, client, settings.notify_channel, **notifier_options)
     pipeline = Pipeline(store, index, on_added=notifier.wake)
-    pipeline.load_duplicates()
+    pipeline.load_duplicates(since)
     ingestor = Ingestor(store, index, settings.articles_dir, on_added=notifier.wake, pipeline=pipeline)
     start_ingest(store, index, ingestor)
     log.info("Index ready: %d articles (%d passages)", index.article_count, index.passage_count)

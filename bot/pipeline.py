@@ -81,9 +81,10 @@ class Pipeline:
         self._lock = threading.Lock()
         self._mark = 0  # the last change of the store's change log the index has followed
 
-    def load_duplicates(self) -> None:
-        """Know every active article's text, and follow the store from here on (see `sync`)."""
-        self._mark = self.store.last_change()
+    def load_duplicates(self, since: int | None = None) -> None:
+        """Know every active article's text, and follow the store from change `since` on (see
+        `sync`; by default from now): the mark read before the index was, so nothing falls between."""
+        self._mark = self.store.last_change() if since is None else since
         for stored in self.store.active_articles():
             self.duplicates.add(stored.id, stored.text)
 
