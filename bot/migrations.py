@@ -192,6 +192,33 @@ MIGRATIONS = (
     ),
 )
 
+
+def _change_log(dialect: Dialect) -> tuple[str, ...]:
+    """The change log: one row per article added (or restored), removed or taken down, in commit
+    order (writers of articles are serialized: SQLite's write lock, PostgreSQL's advisory lock), so a
+    replica following `seq` misses nothing. Existing active articles are logged as added."""
+    seq = "INTEGER PRIMARY KEY AUTOINCREMENT" if dialect == "sqlite" else "BIGSERIAL PRIMARY KEY"
+    real = "REAL" if dialect == "sqlite" else "DOUBLE PRECISION"
+    # PostgreSQL has no rowid: feed items get a sequence for their order of arrival.
+    item_order = ("ALTER TABLE feed_items ADD COLUMN seq BIGSERIAL",) if dialect == "postgresql" else ()
+    return (
+        f"CREATE TABLE changes (seq {seq}, article_id TEXT NOT NULL, kind TEXT NOT NULL, at {real} NOT NULL)",
+        "INSERT INTO changes (article_id, kind, at)"
+        " SELECT id, 'added', changed_at FROM articles WHERE removed_at IS NULL ORDER BY added_at, id",
+        *item_order,
+    )
+
+
+MIGRATIONS = (
+    *MIGRATIONS,
+    Migration(
+        3,
+        "the change log followed by every replica's index; feed items in order (PostgreSQL)",
+        {"sqlite": _change_log("sqlite"), "postgresql": _change_log("postgresql")},
+    ),
+)
+
+
 VERSION_TABLE = {
     "sqlite": "CREATE TABLE IF NOT EXISTS schema_version"
     " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)",

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.feed_store import SqliteFeedStore
+from bot.feed_store import FeedStore
 from bot.index_files import index_folder, open_index
 from bot.indexing import new_index
 from bot.ingest import Ingestor, start_ingest
@@ -328,6 +328,7 @@ def start_news_feed(
     The index (`index`, filled here, or a new one) is the one the Slack handlers must answer from.
     """
     store = open_store(settings.database_url)
+    since = store.last_change()  # read before the index: a change made meanwhile is replayed by `sync`
     folder = index_folder(settings.database_url)
     index = index if index is not None else new_index(settings, folder)
     if isinstance(index, SavedIndex):
@@ -336,21 +337,22 @@ def start_news_feed(
         index_from_store(store, index)
     notifier = Notifier(store, index, client, settings.notify_channel, **notifier_options)
     pipeline = Pipeline(store, index, on_added=notifier.wake)
-    pipeline.load_duplicates()
+    pipeline.load_duplicates(since)
     ingestor = Ingestor(store, index, settings.articles_dir, on_added=notifier.wake, pipeline=pipeline)
     start_ingest(store, index, ingestor)
     log.info("Index ready: %d articles (%d passages)", index.article_count, index.passage_count)
     watcher = FolderWatcher(ingestor).start()
     notifier.start()
-    feeds = SqliteFeedStore(store)
+    feeds = store.feeds
     add_setting_feeds(feeds, settings.feed_urls)
     fetcher = Fetcher(allowed_hosts=settings.allowed_hosts)
     poller = FeedPoller(feeds, fetcher, pipeline, poll_seconds=settings.feed_poll_seconds).start()
     sources = Sources(feeds, fetcher, pipeline, on_feed_added=poller.wake, health=poller.health)
+    store.follow_changes(poller.wake)  # another replica's change: the poller's `sync` follows it now
     return NewsFeed(store, index, ingestor, watcher, notifier, sources, poller)
 
 
-def add_setting_feeds(feeds: SqliteFeedStore, urls: list[str]) -> None:
+def add_setting_feeds(feeds: FeedStore, urls: list[str]) -> None:
     """The feeds of the FEEDS setting join the stored ones (a URL spelt twice is one feed)."""
     for url in urls:
         try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -80,11 +79,12 @@ class Pipeline:
         self.on_added = on_added
         self.today = today
         self._lock = threading.Lock()
-        self._marks = (0, 0.0)
+        self._mark = 0  # the last change of the store's change log the index has followed
 
-    def load_duplicates(self) -> None:
-        """Know every active article's text, and follow the store from here on (see `sync`)."""
-        self._marks = (self.store.last_rowid(), time.time())
+    def load_duplicates(self, since: int | None = None) -> None:
+        """Know every active article's text, and follow the store from change `since` on (see
+        `sync`; by default from now): the mark read before the index was, so nothing falls between."""
+        self._mark = self.store.last_change() if since is None else since
         for stored in self.store.active_articles():
             self.duplicates.add(stored.id, stored.text)
 
@@ -155,16 +155,20 @@ class Pipeline:
         return done
 
     def sync(self) -> None:
-        """Follow what other processes did to the store: `ingest` added, `remove` took down."""
+        """Follow what other processes (replicas, `ingest`, `remove`) did to the store, through its
+        change log: articles added or restored join the index, removed or taken down ones leave it."""
         with self._lock:
-            changes = self.store.changes_since(*self._marks)
-            for article_id in changes.taken_down:
-                if self.index.remove(article_id):
-                    log.info("Removed %s: taken down", article_id)
-                self.duplicates.remove(article_id)
-            for stored in changes.added:
-                if stored.id not in self.index and stored.taken_down_at is None:
-                    article = article_of(stored)
-                    self.index.add(article)
-                    self.duplicates.add(article.id, dedupe_text(article))
-            self._marks = (changes.rowid, changes.taken_down_at)
+            while True:
+                changes = self.store.changes_since(self._mark)
+                if changes.seq == self._mark:
+                    return
+                for article_id in changes.inactive:
+                    if self.index.remove(article_id):
+                        log.info("Removed %s: removed or taken down in the store", article_id)
+                    self.duplicates.remove(article_id)
+                for stored in changes.active:
+                    if stored.id not in self.index:
+                        article = article_of(stored)
+                        self.index.add(article)
+                        self.duplicates.add(article.id, dedupe_text(article))
+                self._mark = changes.seq

@@ -4,7 +4,12 @@ Same rules as the SQLite store (see `bot.store`), with PostgreSQL's tools for co
 - claims take the oldest due announcement with `FOR UPDATE SKIP LOCKED` and a lease, so replicas
   claiming at once take different rows and never wait on each other;
 - writes to articles take one transaction-scoped advisory lock, as SQLite's `BEGIN IMMEDIATE`
-  serializes them, so two replicas recording the same file cannot both insert it.
+  serializes them, so two replicas recording the same file cannot both insert it, and the change
+  log's sequence numbers commit in order (a reader following `seq` never skips one still in flight);
+- each change is also sent with NOTIFY (delivered at commit): a listener thread per replica, on its
+  own connection, wakes the index's follower at once; the change log poll is the safety net;
+- leases (announcements) are measured on the database's clock, so replicas with skewed clocks
+  agree on when a lease has run out.
 
 Connections come from a psycopg_pool pool, checked before use (a restarted server costs a reconnect,
 not an error). A database that is down or does not answer raises `StoreUnavailable` within the
@@ -14,28 +19,40 @@ connect, pool and statement timeouts: nothing hangs.
 from __future__ import annotations
 
 import contextlib
+import logging
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from bot.feed_store import PostgresFeedStore
 from bot.migrations import migrate_postgres
 from bot.store import (
     BASELINE_KEY,
+    CHANGES_PER_READ,
     PROBE_KEY,
     AnnouncementState,
+    ChangeKind,
     Claim,
+    Origin,
     RecordResult,
+    StoreChanges,
     StoredArticle,
     StoreUnavailable,
+    split_changes,
 )
 from search import Article
 
+log = logging.getLogger(__name__)
+
 # pg_advisory_xact_lock key serializing writes to articles (distinct from the migration lock).
 ARTICLES_LOCK = 0x6D697374_72616C02
+CHANNEL = "articles_changed"  # NOTIFY channel of the change log (its payload: the change's seq)
+LISTEN_RETRY_SECONDS = 1.0
 DUE = "(state IN ('pending', 'unsure') AND not_before <= %(now)s) OR (state = 'posting' AND lease_until < %(now)s)"
 
 
@@ -52,6 +69,7 @@ class PostgresStore:
         statement_timeout: float = 15,
     ) -> None:
         self._clock = clock
+        self._db_clock = clock is time.time  # leases on the server's clock, unless a test moves one
         conninfo, self._where = _connection_settings(database_url, connect_timeout, statement_timeout)
         # One plain connection first: it fails fast with the server's own reason, and migrates.
         try:
@@ -68,6 +86,9 @@ class PostgresStore:
             name="store",
             open=True,
         )
+        self._conninfo = conninfo
+        self._listener: ChangeListener | None = None
+        self.feeds = PostgresFeedStore(self._cursor, clock)
 
     # -- connections ----------------------------------------------------------------------------------
 
@@ -98,7 +119,15 @@ class PostgresStore:
             return cursor.execute(sql, params).fetchone()
 
     def close(self) -> None:
+        if self._listener is not None:
+            self._listener.stop()
         self._pool.close()
+
+    def _now(self, db: psycopg.Cursor) -> float:
+        """The time for leases: the database server's (one clock for every replica)."""
+        if not self._db_clock:
+            return self._clock()
+        return db.execute("SELECT extract(epoch FROM clock_timestamp())::float8 AS now").fetchone()["now"]
 
     reopened = 0  # a server is never "put back" under us as a SQLite file can be
 
@@ -129,13 +158,22 @@ class PostgresStore:
 
     # -- articles -------------------------------------------------------------------------------------
 
-    def record(self, article: Article, *, announce: bool) -> RecordResult:
-        """Keep `article`; with `announce`, queue its announcement when it is new (not an update)."""
+    def record(
+        self, article: Article, *, announce: bool, origin: Origin = "folder", story: str | None = None
+    ) -> RecordResult:
+        """Keep `article`; with `announce`, queue its announcement when it is new (not an update).
+
+        With `story` (the first article of the story it copies), it is kept but not announced, and
+        the story's announcement is marked to name one more outlet. An article an operator took down
+        stays down ("removed").
+        """
         now = self._clock()
         with self._cursor(write_articles=True) as db:
             existing = db.execute(
-                "SELECT source, removed_at FROM articles WHERE id = %s", (article.id,)
+                "SELECT source, removed_at, taken_down_at FROM articles WHERE id = %s", (article.id,)
             ).fetchone()
+            if existing is not None and existing["taken_down_at"] is not None:
+                return RecordResult("removed", article.id)
             if existing is not None and existing["removed_at"] is None:
                 return RecordResult("known", article.id)
             previous = db.execute(
@@ -145,15 +183,18 @@ class PostgresStore:
             replaced_id = previous["id"] if previous else None
             if replaced_id:
                 db.execute("UPDATE articles SET removed_at = %s WHERE id = %s", (now, replaced_id))
+                _log_change(db, replaced_id, "removed", now)
             if existing is not None:
                 db.execute(
                     "UPDATE articles SET source = %s, removed_at = NULL, changed_at = %s WHERE id = %s",
                     (article.source, now, article.id),
                 )
+                _log_change(db, article.id, "added", now)
                 return RecordResult("restored", article.id, replaced_id)
             db.execute(
-                "INSERT INTO articles (id, source, title, date, language, text, added_at, changed_at)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                "INSERT INTO articles (id, source, title, date, language, text, added_at, changed_at,"
+                " url, outlet, story, origin, date_source)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 (
                     article.id,
                     article.source,
@@ -163,9 +204,17 @@ class PostgresStore:
                     article.text,
                     now,
                     now,
+                    article.url,
+                    article.outlet,
+                    story or article.id,
+                    origin,
+                    article.date_source,
                 ),
             )
-            state = "pending" if announce and not replaced_id else "skipped"
+            _log_change(db, article.id, "added", now)
+            if story is not None:
+                db.execute("UPDATE announcements SET story_changed = 1 WHERE article_id = %s", (story,))
+            state = "pending" if announce and not replaced_id and story is None else "skipped"
             db.execute(
                 "INSERT INTO announcements (article_id, state, created_at) VALUES (%s, %s, %s)",
                 (article.id, state, now),
@@ -174,12 +223,92 @@ class PostgresStore:
 
     def mark_removed(self, source: str) -> str | None:
         """Mark the active article at `source` removed; its id, or None when there was none."""
+        now = self._clock()
         with self._cursor(write_articles=True) as db:
             row = db.execute(
                 "UPDATE articles SET removed_at = %s WHERE source = %s AND removed_at IS NULL RETURNING id",
-                (self._clock(), source),
+                (now, source),
             ).fetchone()
-            return row["id"] if row else None
+            if row is None:
+                return None
+            _log_change(db, row["id"], "removed", now)
+            return row["id"]
+
+    def take_down(self, article_id: str) -> bool:
+        """An operator removes the article: out of every answer, and never recorded again."""
+        now = self._clock()
+        with self._cursor(write_articles=True) as db:
+            done = db.execute(
+                "UPDATE articles SET removed_at = COALESCE(removed_at, %s), taken_down_at = %s"
+                " WHERE id = %s AND taken_down_at IS NULL",
+                (now, now, article_id),
+            ).rowcount
+            if done:
+                _log_change(db, article_id, "taken_down", now)
+            return bool(done)
+
+    def by_url(self, url: str) -> StoredArticle | None:
+        """The article at `url` (normalised), active or taken down; None when there is none."""
+        row = self._one(
+            "SELECT * FROM articles WHERE url = %s AND (removed_at IS NULL OR taken_down_at IS NOT NULL)"
+            " ORDER BY removed_at IS NOT NULL, added_at LIMIT 1",
+            (url,),
+        )
+        return StoredArticle(**row) if row else None
+
+    def story_members(self, story: str) -> list[StoredArticle]:
+        """The active articles of a story, first one first."""
+        with self._cursor() as db:
+            rows = db.execute(
+                "SELECT * FROM articles WHERE (story = %s OR id = %s) AND removed_at IS NULL"
+                " ORDER BY added_at, id",
+                (story, story),
+            ).fetchall()
+        return [StoredArticle(**row) for row in rows]
+
+    def changes_since(self, seq: int) -> StoreChanges:
+        """The articles added, removed or taken down after change `seq`, maybe by another replica
+        (see `SqliteStore.changes_since`)."""
+        with self._cursor() as db:
+            changes = db.execute(
+                "SELECT seq, article_id FROM changes WHERE seq > %s ORDER BY seq LIMIT %s",
+                (seq, CHANGES_PER_READ),
+            ).fetchall()
+            if not changes:
+                return StoreChanges([], [], seq)
+            ids = list(dict.fromkeys(row["article_id"] for row in changes))
+            rows = db.execute("SELECT * FROM articles WHERE id = ANY(%s)", (ids,)).fetchall()
+        return split_changes([StoredArticle(**row) for row in rows], ids, changes[-1]["seq"])
+
+    def last_change(self) -> int:
+        row = self._one("SELECT COALESCE(MAX(seq), 0) AS n FROM changes")
+        return row["n"]
+
+    def follow_changes(self, on_change: Callable[[], None]) -> None:
+        """Call `on_change` (from a listener thread) as soon as any replica commits a change."""
+        if self._listener is None:
+            self._listener = ChangeListener(self._conninfo, on_change).start()
+
+    def claim_story_change(self) -> tuple[str, str] | None:
+        """A posted announcement whose story gained an outlet: (article id, message ts); taken once."""
+        with self._cursor() as db:
+            row = db.execute(
+                "WITH due AS (SELECT article_id FROM announcements"
+                " WHERE story_changed = 1 AND state = 'posted' AND not_before <= %s"
+                " LIMIT 1 FOR UPDATE SKIP LOCKED)"
+                " UPDATE announcements AS a SET story_changed = 0 FROM due WHERE a.article_id = due.article_id"
+                " RETURNING a.article_id, a.message_ts",
+                (self._now(db),),
+            ).fetchone()
+        return (row["article_id"], row["message_ts"]) if row else None
+
+    def retry_story_change(self, article_id: str, delay: float) -> None:
+        """Editing the announcement failed for a while: try again after `delay` seconds."""
+        with self._cursor() as db:
+            db.execute(
+                "UPDATE announcements SET story_changed = 1, not_before = %s WHERE article_id = %s",
+                (self._now(db) + delay, article_id),
+            )
 
     def get(self, article_id: str) -> StoredArticle | None:
         row = self._one("SELECT * FROM articles WHERE id = %s", (article_id,))
@@ -195,9 +324,11 @@ class PostgresStore:
             return [StoredArticle(**row) for row in rows]
 
     def active_sources(self) -> list[str]:
-        """The sources of the active articles, without their text (for the periodic rescan)."""
+        """The sources of the active folder articles, without their text (for the periodic rescan)."""
         with self._cursor() as db:
-            rows = db.execute("SELECT source FROM articles WHERE removed_at IS NULL ORDER BY source")
+            rows = db.execute(
+                "SELECT source FROM articles WHERE removed_at IS NULL AND origin = 'folder' ORDER BY source"
+            )
             return [row["source"] for row in rows]
 
     def active_ids(self) -> set[str]:
@@ -228,8 +359,8 @@ class PostgresStore:
     def claim_announcement(self, worker: str, lease_seconds: float) -> Claim | None:
         """Take the oldest due announcement (pending or unsure, or posting with an expired lease);
         rows another replica is claiming right now are skipped, not waited for."""
-        now = self._clock()
         with self._cursor() as db:
+            now = self._now(db)
             row = db.execute(
                 f"WITH due AS (SELECT article_id, attempts, state FROM announcements WHERE {DUE}"
                 " ORDER BY created_at, article_id LIMIT 1 FOR UPDATE SKIP LOCKED)"
@@ -245,8 +376,10 @@ class PostgresStore:
         return Claim(row["article_id"], row["attempts"], now + lease_seconds, recovered=recovered)
 
     def _update_claimed(self, assignments: str, params: dict) -> bool:
-        """Apply `assignments` to the announcement while `worker` holds its claim; False otherwise."""
+        """Apply `assignments` to the announcement while `worker` holds its claim; False otherwise.
+        `%(now)s` is the database's time (see `_now`)."""
         with self._cursor() as db:
+            params = {**params, "now": self._now(db)}
             return bool(
                 db.execute(
                     f"UPDATE announcements SET {assignments}"
@@ -259,7 +392,7 @@ class PostgresStore:
         """Record the post; False when `worker` no longer holds the claim (it expired and moved on)."""
         return self._update_claimed(
             "state = 'posted', message_ts = %(ts)s, posted_at = %(now)s, lease_until = NULL",
-            {"article_id": article_id, "worker": worker, "ts": message_ts, "now": self._clock()},
+            {"article_id": article_id, "worker": worker, "ts": message_ts},
         )
 
     def retry_announcement(
@@ -268,13 +401,13 @@ class PostgresStore:
         """Give the claim back, to be tried again after `delay` seconds (by any worker); `unsure`
         when the failed try may have posted it."""
         return self._update_claimed(
-            "state = %(state)s, not_before = %(not_before)s, last_error = %(error)s,"
+            "state = %(state)s, not_before = %(now)s + %(delay)s, last_error = %(error)s,"
             " claimed_by = NULL, lease_until = NULL",
             {
                 "article_id": article_id,
                 "worker": worker,
                 "state": "unsure" if unsure else "pending",
-                "not_before": self._clock() + delay,
+                "delay": delay,
                 "error": error,
             },
         )
@@ -295,6 +428,54 @@ class PostgresStore:
         with self._cursor() as db:
             rows = db.execute("SELECT state, COUNT(*) AS n FROM announcements GROUP BY state")
             return {row["state"]: row["n"] for row in rows}
+
+
+def _log_change(db: psycopg.Cursor, article_id: str, kind: ChangeKind, now: float) -> None:
+    """One row of the change log, and its NOTIFY (sent when the transaction commits)."""
+    seq = db.execute(
+        "INSERT INTO changes (article_id, kind, at) VALUES (%s, %s, %s) RETURNING seq",
+        (article_id, kind, now),
+    ).fetchone()["seq"]
+    db.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(seq)))
+
+
+class ChangeListener:
+    """LISTEN on the change log's channel from a thread with its own connection; `on_change` for each
+    notification. A lost connection is opened again (after a pause), then `on_change` once, as
+    changes may have been missed meanwhile (the caller reads the change log, so nothing is lost)."""
+
+    def __init__(self, conninfo: str, on_change: Callable[[], None]) -> None:
+        self.conninfo = conninfo
+        self.on_change = on_change
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="change-listener", daemon=True)
+
+    def start(self) -> ChangeListener:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self.conninfo, autocommit=True) as db:
+                    db.execute(f"LISTEN {CHANNEL}")
+                    self.on_change()
+                    while not self._stop.is_set():
+                        # A short timeout: `stop` is noticed within it, and a dead server by the
+                        # connection's keepalives.
+                        for _ in db.notifies(timeout=0.5, stop_after=100):
+                            self.on_change()
+            except psycopg.Error as error:
+                if not self._stop.is_set():
+                    log.warning("Listening for changes failed (%s); listening again shortly", _reason(error))
+                    self._stop.wait(LISTEN_RETRY_SECONDS)
+            except Exception:
+                log.exception("The change listener failed unexpectedly; listening again shortly")
+                self._stop.wait(LISTEN_RETRY_SECONDS)
 
 
 def _connection_settings(

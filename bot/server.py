@@ -103,7 +103,11 @@ def stop_http_server(server) -> None:
     worker threads finish the requests under way.
     """
     socket_map = server._map  # waitress's private socket map: the loop runs while it is not empty
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(socket_map))
+    try:
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(socket_map))
+    except OSError as error:  # the trigger is gone (the loop already ended): close what is left here
+        log.warning("Stopping the HTTP server directly: %s", error)
+        wasyncore.close_all(socket_map)
     server.task_dispatcher.shutdown(cancel_pending=False)
 
 

@@ -13,14 +13,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from bot.feed_store import SqliteFeedStore
 from bot.ingest import ingest_one
 from bot.pipeline import Pipeline
 from bot.settings import Settings
 from bot.sources.http import Fetcher
 from bot.sources.manage import Sources, describe
 from bot.sources.urls import BadUrl, normalise_url
-from bot.store import SqliteStore, StoredArticle, open_store
+from bot.store import ArticleStore, StoredArticle, open_store
 from search import SearchIndex
 
 
@@ -30,7 +29,7 @@ def opened_sources(settings: Settings) -> Iterator[Sources]:
     try:
         pipeline = Pipeline(store, SearchIndex())
         pipeline.load_duplicates()
-        yield Sources(SqliteFeedStore(store), Fetcher(allowed_hosts=settings.allowed_hosts), pipeline)
+        yield Sources(store.feeds, Fetcher(allowed_hosts=settings.allowed_hosts), pipeline)
     finally:
         store.close()
 
@@ -98,7 +97,7 @@ def run_export(settings: Settings, out=None) -> int:
     return 0
 
 
-def find_article(store: SqliteStore, target: str) -> StoredArticle | None:
+def find_article(store: ArticleStore, target: str) -> StoredArticle | None:
     if is_url(target):
         try:
             return store.by_url(normalise_url(target))

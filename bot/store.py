@@ -19,11 +19,13 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 from urllib.parse import quote
 
+from bot.feed_store import FeedStore, SqliteFeedStore
 from bot.migrations import migrate_sqlite
 from search import Article, SearchIndex, parse_article
 
@@ -78,12 +80,17 @@ class RecordResult:
     replaced_id: str | None = None  # the article this one replaced at the same source
 
 
+ChangeKind = Literal["added", "removed", "taken_down"]
+CHANGES_PER_READ = 1000
+
+
 @dataclass(frozen=True)
 class StoreChanges:
-    added: list[StoredArticle]
-    taken_down: list[str]
-    rowid: int
-    taken_down_at: float
+    """What the change log holds after a mark: the articles it touched, as they are now."""
+
+    active: list[StoredArticle]  # added or restored (and still active)
+    inactive: list[str]  # removed or taken down (and still so)
+    seq: int  # the mark to read from next time
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,7 @@ class Claim:
 
 class ArticleStore(Protocol):
     reopened: int  # how many times the database was found replaced and opened again (see `problem`)
+    feeds: FeedStore  # the feeds and their items, in the same database
 
     def baseline_done(self) -> bool: ...
     def mark_baseline_done(self) -> None: ...
@@ -109,8 +117,9 @@ class ArticleStore(Protocol):
     def take_down(self, article_id: str) -> bool: ...
     def by_url(self, url: str) -> StoredArticle | None: ...
     def story_members(self, story: str) -> list[StoredArticle]: ...
-    def changes_since(self, rowid: int, taken_down_at: float) -> StoreChanges: ...
-    def last_rowid(self) -> int: ...
+    def changes_since(self, seq: int) -> StoreChanges: ...
+    def last_change(self) -> int: ...
+    def follow_changes(self, on_change: Callable[[], None]) -> None: ...
     def claim_story_change(self) -> tuple[str, str] | None: ...
     def retry_story_change(self, article_id: str, delay: float) -> None: ...
     def get(self, article_id: str) -> StoredArticle | None: ...
@@ -174,6 +183,7 @@ class SqliteStore:
         self.reopened = 0  # how many times a file put back at the path was opened
         migrate_sqlite(self._connection(), clock=clock)
         self._identity = _file_identity(self.path)
+        self.feeds = SqliteFeedStore(self._connection, self._transaction, clock)
 
     # -- connections ----------------------------------------------------------------------------------
 
@@ -327,11 +337,13 @@ class SqliteStore:
             replaced_id = previous["id"] if previous else None
             if replaced_id:
                 db.execute("UPDATE articles SET removed_at = ? WHERE id = ?", (now, replaced_id))
+                _log_change(db, replaced_id, "removed", now)
             if existing is not None:
                 db.execute(
                     "UPDATE articles SET source = ?, removed_at = NULL, changed_at = ? WHERE id = ?",
                     (article.source, now, article.id),
                 )
+                _log_change(db, article.id, "added", now)
                 return RecordResult("restored", article.id, replaced_id)
             db.execute(
                 "INSERT INTO articles (id, source, title, date, language, text, added_at, changed_at,"
@@ -352,6 +364,7 @@ class SqliteStore:
                     article.date_source,
                 ),
             )
+            _log_change(db, article.id, "added", now)
             if story is not None:
                 db.execute("UPDATE announcements SET story_changed = 1 WHERE article_id = ?", (story,))
             state = "pending" if announce and not replaced_id and story is None else "skipped"
@@ -369,20 +382,23 @@ class SqliteStore:
             ).fetchone()
             if row is None:
                 return None
-            db.execute("UPDATE articles SET removed_at = ? WHERE id = ?", (self._clock(), row["id"]))
+            now = self._clock()
+            db.execute("UPDATE articles SET removed_at = ? WHERE id = ?", (now, row["id"]))
+            _log_change(db, row["id"], "removed", now)
             return row["id"]
 
     def take_down(self, article_id: str) -> bool:
         """An operator removes the article: out of every answer, and never recorded again."""
         now = self._clock()
         with self._transaction() as db:
-            return bool(
-                db.execute(
-                    "UPDATE articles SET removed_at = COALESCE(removed_at, ?), taken_down_at = ?"
-                    " WHERE id = ? AND taken_down_at IS NULL",
-                    (now, now, article_id),
-                ).rowcount
-            )
+            done = db.execute(
+                "UPDATE articles SET removed_at = COALESCE(removed_at, ?), taken_down_at = ?"
+                " WHERE id = ? AND taken_down_at IS NULL",
+                (now, now, article_id),
+            ).rowcount
+            if done:
+                _log_change(db, article_id, "taken_down", now)
+            return bool(done)
 
     def by_url(self, url: str) -> StoredArticle | None:
         """The article at `url` (normalised), active or taken down; None when there is none."""
@@ -405,29 +421,26 @@ class SqliteStore:
         )
         return [_stored(row) for row in rows]
 
-    def changes_since(self, rowid: int, taken_down_at: float) -> StoreChanges:
-        """What happened since the marks, maybe in another process: articles added, ids taken down.
-
-        Lets a server's index follow `ingest` and `remove` run from the command line.
-        """
+    def changes_since(self, seq: int) -> StoreChanges:
+        """The articles added, removed or taken down after change `seq`, maybe by another process
+        (a replica, `ingest`, `remove`): lets a server's index follow them. At most
+        `CHANGES_PER_READ` changes a read: call again until `seq` stays."""
         db = self._connection()
-        rows = db.execute(
-            "SELECT rowid AS n, * FROM articles WHERE rowid > ? ORDER BY rowid", (rowid,)
+        changes = db.execute(
+            "SELECT seq, article_id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", (seq, CHANGES_PER_READ)
         ).fetchall()
-        downs = db.execute(
-            "SELECT id, taken_down_at FROM articles WHERE taken_down_at > ? ORDER BY taken_down_at",
-            (taken_down_at,),
-        ).fetchall()
-        return StoreChanges(
-            added=[_stored(row) for row in rows if row["removed_at"] is None],
-            taken_down=[row["id"] for row in downs],
-            rowid=rows[-1]["n"] if rows else rowid,
-            taken_down_at=downs[-1]["taken_down_at"] if downs else taken_down_at,
-        )
+        if not changes:
+            return StoreChanges([], [], seq)
+        ids = list(dict.fromkeys(row["article_id"] for row in changes))
+        rows = db.execute(f"SELECT * FROM articles WHERE id IN ({', '.join('?' * len(ids))})", ids).fetchall()
+        return split_changes([_stored(row) for row in rows], ids, changes[-1]["seq"])
 
-    def last_rowid(self) -> int:
-        row = self._connection().execute("SELECT MAX(rowid) AS n FROM articles").fetchone()
+    def last_change(self) -> int:
+        row = self._connection().execute("SELECT MAX(seq) AS n FROM changes").fetchone()
         return row["n"] or 0
+
+    def follow_changes(self, on_change: Callable[[], None]) -> None:
+        """Nothing tells a SQLite reader of another process's writes: the change log is polled."""
 
     def claim_story_change(self) -> tuple[str, str] | None:
         """A posted announcement whose story gained an outlet: (article id, message ts); taken once."""
@@ -628,6 +641,17 @@ class _Transaction:
     def _unavailable(self, error: BaseException) -> StoreUnavailable:
         self.store._drop_connection()
         return StoreUnavailable(f"the database refuses writes: {error}")
+
+
+def _log_change(db: sqlite3.Connection, article_id: str, kind: ChangeKind, now: float) -> None:
+    db.execute("INSERT INTO changes (article_id, kind, at) VALUES (?, ?, ?)", (article_id, kind, now))
+
+
+def split_changes(articles: list[StoredArticle], ids: list[str], seq: int) -> StoreChanges:
+    """The touched articles `ids` split by what they are now, in the order of their changes."""
+    by_id = {article.id: article for article in articles}
+    active = [by_id[i] for i in ids if i in by_id and by_id[i].removed_at is None]
+    return StoreChanges(active, [i for i in ids if i in by_id and by_id[i].removed_at is not None], seq)
 
 
 def _file_identity(path: Path) -> tuple[int, int] | None:

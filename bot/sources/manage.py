@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import urljoin
 
-from bot.feed_store import FeedOrigin, SqliteFeedStore
+from bot.feed_store import FeedOrigin, FeedStore
 from bot.pipeline import Pipeline, Recorded
 from bot.sources.feeds import FeedError, parse_feed
 from bot.sources.http import FEED_TYPES, HTML_TYPES, Fetcher, FetchError
@@ -41,7 +41,7 @@ def feed_link(markup: str, base: str) -> str | None:
 class Sources:
     def __init__(
         self,
-        feeds: SqliteFeedStore,
+        feeds: FeedStore,
         fetcher: Fetcher,
         pipeline: Pipeline,
         *,

@@ -6,6 +6,8 @@ A poll fetches the feed (304: nothing to do), records the items it has not seen,
 `max_items` items and sets the older ones aside: a feed of 10,000 items is not 10,000 fetches.
 Errors (network, 5xx, timeouts, bad XML) push the next poll back exponentially; a feed failing
 `report_after` times in a row is logged once as failing, and shown in `health()` (for /healthz).
+Several replicas share the feeds: each due feed is claimed for `lease_seconds` (`FeedStore.claim_due`),
+so one replica polls it; if that replica dies, another takes the feed once the lease has run out.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from bot.feed_store import FeedRow, SqliteFeedStore
+from bot.feed_store import FeedRow, FeedStore
 from bot.pipeline import Pipeline
 from bot.sources.feeds import Feed, FeedError, parse_feed
 from bot.sources.http import FEED_TYPES, MAX_IN_FLIGHT, Fetcher, FetchError
 from bot.sources.links import NoArticle, fetch_article
+from bot.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,7 @@ MAX_ITEM_ATTEMPTS = 3
 REPORT_AFTER_FAILURES = 3
 MAX_BACKOFF_SECONDS = 6 * 3600
 TICK_SECONDS = 0.2
+LEASE_SECONDS = 300.0  # longer than a poll takes (a fetch per item, each with its time limit)
 
 
 class FeedPoller:
@@ -36,13 +40,14 @@ class FeedPoller:
 
     def __init__(
         self,
-        feeds: SqliteFeedStore,
+        feeds: FeedStore,
         fetcher: Fetcher,
         pipeline: Pipeline,
         *,
         poll_seconds: float = 600.0,
         max_items: int = MAX_ITEMS_PER_POLL,
         report_after: int = REPORT_AFTER_FAILURES,
+        lease_seconds: float = LEASE_SECONDS,
         clock=time.time,
     ) -> None:
         self.feeds = feeds
@@ -51,6 +56,7 @@ class FeedPoller:
         self.poll_seconds = poll_seconds
         self.max_items = max_items
         self.report_after = report_after
+        self.lease_seconds = lease_seconds
         self.clock = clock
         self._busy: set[str] = set()
         self._busy_lock = threading.Lock()
@@ -82,8 +88,11 @@ class FeedPoller:
         while not self._stop.is_set():
             try:
                 self.pipeline.sync()
-                for feed in self.feeds.due(self.clock()):
+                for feed in self.feeds.claim_due(self.clock(), self.lease_seconds):
                     self._submit(feed)
+            except StoreUnavailable as error:
+                # Claiming writes: a broken store is reported once by its health check, not every tick.
+                log.debug("Feeds not polled while the store is unavailable: %s", error)
             except Exception:
                 log.exception("Feed polling failed unexpectedly; trying again shortly")
             self._wake.wait(TICK_SECONDS)

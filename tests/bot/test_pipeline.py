@@ -136,3 +136,20 @@ def test_a_store_made_before_sources_is_migrated(tmp_path):
     assert (old.origin, old.url, old.story_id) == ("folder", None, "abc")
     assert store.active_sources() == ["a.txt"]
     store.close()
+
+
+def test_another_process_s_removals_and_restorations_reach_the_index(store, tmp_path):
+    server = Pipeline(store, SearchIndex(), today=lambda: TODAY)
+    cli_store = SqliteStore(tmp_path / "store.db")
+    cli = Pipeline(cli_store, SearchIndex(), today=lambda: TODAY)
+    added = cli.ingest(raw("funding-wire", "https://wire.example/a", "EuroWire"))
+    server.load_duplicates()
+    server.index.add(added.article)  # as index_from_store built it at start
+    cli_store.mark_removed(added.article.source)  # the file was deleted
+    server.sync()
+    assert added.article.id not in server.index
+    restored = cli_store.record(added.article.model_copy(update={"source": "again.txt"}), announce=True)
+    assert restored.outcome == "restored"  # the same text again under another name
+    server.sync()
+    assert added.article.id in server.index
+    cli_store.close()

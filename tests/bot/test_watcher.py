@@ -1,6 +1,5 @@
 import logging
 import shutil
-import threading
 import time
 
 import pytest
@@ -111,9 +110,10 @@ def test_bad_files_do_not_stop_the_watcher(tmp_path, store, folder, ingestor):
 
 def test_stop_ends_the_threads(ingestor):
     watcher = FolderWatcher(ingestor).start()
+    observer = watcher._observer
     watcher.stop()
     assert not watcher._thread.is_alive()
-    assert not any(t.name == "folder-watcher" and t.is_alive() for t in threading.enumerate())
+    assert not observer.is_alive()
 
 
 def test_files_in_hidden_folders_are_ignored_by_events_and_rescans(store, folder, ingestor, caplog):

@@ -10,13 +10,21 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from bot.feed_store import FeedOrigin, FeedRow, ItemState
+from bot.sources.feeds import FeedItem
 from bot.store import (
+    CHANGES_PER_READ,
     AnnouncementState,
+    ChangeKind,
     Claim,
+    Origin,
     RecordResult,
+    StoreChanges,
     StoredArticle,
+    split_changes,
 )
 from search import Article
 
@@ -31,23 +39,42 @@ class _Announcement:
     not_before: float = 0.0
     message_ts: str | None = None
     last_error: str | None = None
+    story_changed: bool = False
+
+
+@dataclass
+class _Item:
+    item: FeedItem
+    state: ItemState
+    seen_at: float
+    attempts: int = 0
+    article_id: str | None = None
 
 
 @dataclass
 class MemoryDatabase:
-    """The shared state: articles, announcements, remembered files and the baseline mark."""
+    """The shared state: articles, announcements, the change log, remembered files, the baseline
+    mark, feeds and their items."""
 
     articles: dict[str, StoredArticle] = field(default_factory=dict)
     announcements: dict[str, _Announcement] = field(default_factory=dict)
+    changes: list[tuple[str, ChangeKind]] = field(default_factory=list)  # seq n is changes[n - 1]
     files: dict[str, tuple[int, int, str]] = field(default_factory=dict)
     baseline_done: bool = False
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    feeds: dict[str, FeedRow] = field(default_factory=dict)
+    items: dict[str, dict[str, _Item]] = field(default_factory=dict)  # by feed, by key, in arrival order
+    followers: list[Callable[[], None]] = field(default_factory=list)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def log(self, article_id: str, kind: ChangeKind) -> None:
+        self.changes.append((article_id, kind))
 
 
 class MemoryStore:
     def __init__(self, database: MemoryDatabase | None = None, *, clock=time.time) -> None:
         self.database = database if database is not None else MemoryDatabase()
         self._clock = clock
+        self.feeds = MemoryFeedStore(self.database, clock)
 
     reopened = 0
 
@@ -64,21 +91,28 @@ class MemoryStore:
     def mark_baseline_done(self) -> None:
         self.database.baseline_done = True
 
-    def record(self, article: Article, *, announce: bool) -> RecordResult:
+    def record(
+        self, article: Article, *, announce: bool, origin: Origin = "folder", story: str | None = None
+    ) -> RecordResult:
         now = self._clock()
         db = self.database
         with db.lock:
             existing = db.articles.get(article.id)
+            if existing is not None and existing.taken_down_at is not None:
+                return RecordResult("removed", article.id)
             if existing is not None and existing.removed_at is None:
                 return RecordResult("known", article.id)
             previous = self._active(article.source)
             replaced_id = previous.id if previous is not None and previous.id != article.id else None
             if replaced_id:
                 db.articles[replaced_id] = dataclasses.replace(previous, removed_at=now)
+                db.log(replaced_id, "removed")
+            db.log(article.id, "added")
             if existing is not None:
                 db.articles[article.id] = dataclasses.replace(
                     existing, source=article.source, removed_at=None, changed_at=now
                 )
+                self._changed()
                 return RecordResult("restored", article.id, replaced_id)
             db.articles[article.id] = StoredArticle(
                 id=article.id,
@@ -89,9 +123,17 @@ class MemoryStore:
                 text=article.text,
                 added_at=now,
                 changed_at=now,
+                url=article.url,
+                outlet=article.outlet,
+                story=story or article.id,
+                origin=origin,
+                date_source=article.date_source,
             )
-            state = "pending" if announce and not replaced_id else "skipped"
+            if story is not None and story in db.announcements:
+                db.announcements[story].story_changed = True
+            state = "pending" if announce and not replaced_id and story is None else "skipped"
             db.announcements[article.id] = _Announcement(state, created_at=now)
+            self._changed()
             return RecordResult("updated" if replaced_id else "added", article.id, replaced_id)
 
     def mark_removed(self, source: str) -> str | None:
@@ -100,7 +142,70 @@ class MemoryStore:
             if active is None:
                 return None
             self.database.articles[active.id] = dataclasses.replace(active, removed_at=self._clock())
+            self.database.log(active.id, "removed")
+            self._changed()
             return active.id
+
+    def take_down(self, article_id: str) -> bool:
+        now = self._clock()
+        with self.database.lock:
+            stored = self.database.articles.get(article_id)
+            if stored is None or stored.taken_down_at is not None:
+                return False
+            self.database.articles[article_id] = dataclasses.replace(
+                stored, removed_at=stored.removed_at or now, taken_down_at=now
+            )
+            self.database.log(article_id, "taken_down")
+            self._changed()
+            return True
+
+    def by_url(self, url: str) -> StoredArticle | None:
+        with self.database.lock:
+            matches = [
+                a
+                for a in self.database.articles.values()
+                if a.url == url and (a.removed_at is None or a.taken_down_at is not None)
+            ]
+        return min(matches, key=lambda a: (a.removed_at is not None, a.added_at), default=None)
+
+    def story_members(self, story: str) -> list[StoredArticle]:
+        return [a for a in self.active_articles() if story in (a.story, a.id)]
+
+    def changes_since(self, seq: int) -> StoreChanges:
+        with self.database.lock:
+            changes = self.database.changes[seq : seq + CHANGES_PER_READ]
+            if not changes:
+                return StoreChanges([], [], seq)
+            ids = list(dict.fromkeys(article_id for article_id, _ in changes))
+            articles = [self.database.articles[i] for i in ids]
+        return split_changes(articles, ids, seq + len(changes))
+
+    def last_change(self) -> int:
+        return len(self.database.changes)
+
+    def follow_changes(self, on_change: Callable[[], None]) -> None:
+        """Every store on the database calls `on_change` after a change (as NOTIFY does)."""
+        with self.database.lock:
+            self.database.followers.append(on_change)
+        on_change()  # as a listener (re)connecting does: changes may have been missed before
+
+    def _changed(self) -> None:
+        for follower in list(self.database.followers):
+            follower()
+
+    def claim_story_change(self) -> tuple[str, str] | None:
+        now = self._clock()
+        with self.database.lock:
+            for article_id, row in self.database.announcements.items():
+                if row.story_changed and row.state == "posted" and row.not_before <= now:
+                    row.story_changed = False
+                    return article_id, row.message_ts
+        return None
+
+    def retry_story_change(self, article_id: str, delay: float) -> None:
+        with self.database.lock:
+            row = self.database.announcements[article_id]
+            row.story_changed, row.not_before = True, self._clock() + delay
 
     def _active(self, source: str) -> StoredArticle | None:
         return next(
@@ -120,7 +225,7 @@ class MemoryStore:
         return sorted(active, key=lambda a: (a.added_at, a.id))
 
     def active_sources(self) -> list[str]:
-        return sorted(a.source for a in self.active_articles())
+        return sorted(a.source for a in self.active_articles() if a.origin == "folder")
 
     def active_ids(self) -> set[str]:
         return {a.id for a in self.active_articles()}
@@ -189,3 +294,122 @@ class MemoryStore:
         with self.database.lock:
             states = [row.state for row in self.database.announcements.values()]
         return {state: states.count(state) for state in set(states)}
+
+
+class MemoryFeedStore:
+    """The `FeedStore` of a `MemoryStore`, on its database."""
+
+    def __init__(self, database: MemoryDatabase, clock) -> None:
+        self.database = database
+        self._clock = clock
+
+    def add(self, url: str, origin: FeedOrigin) -> bool:
+        with self.database.lock:
+            if url in self.database.feeds:
+                return False
+            self.database.feeds[url] = FeedRow(url, origin, added_at=self._clock())
+            return True
+
+    def remove(self, url: str) -> bool:
+        with self.database.lock:
+            self.database.items.pop(url, None)
+            return self.database.feeds.pop(url, None) is not None
+
+    def get(self, url: str) -> FeedRow | None:
+        return self.database.feeds.get(url)
+
+    def all(self) -> list[FeedRow]:
+        with self.database.lock:
+            return sorted(self.database.feeds.values(), key=lambda feed: (feed.added_at, feed.url))
+
+    def _update(self, url: str, **changes) -> FeedRow | None:
+        feed = self.database.feeds.get(url)
+        if feed is not None:
+            feed = self.database.feeds[url] = dataclasses.replace(feed, **changes)
+        return feed
+
+    def claim_due(self, now: float, lease_seconds: float) -> list[FeedRow]:
+        with self.database.lock:
+            due = sorted(
+                (feed for feed in self.database.feeds.values() if feed.next_poll_at <= now),
+                key=lambda feed: (feed.next_poll_at, feed.url),
+            )
+            for feed in due:
+                self._update(feed.url, next_poll_at=now + lease_seconds)
+            return due
+
+    def polled(
+        self, url: str, *, etag: str | None, last_modified: str | None, next_poll_at: float, title: str | None
+    ) -> bool:
+        with self.database.lock:
+            feed = self.database.feeds.get(url)
+            if feed is None:
+                return False
+            self._update(
+                url,
+                etag=etag,
+                last_modified=last_modified,
+                next_poll_at=next_poll_at,
+                failures=0,
+                failing_since=None,
+                last_error=None,
+                last_ok_at=self._clock(),
+                title=title or feed.title,
+            )
+            return bool(feed.failures)
+
+    def failed(self, url: str, error: str, next_poll_at: float) -> int:
+        with self.database.lock:
+            feed = self.database.feeds.get(url)
+            if feed is None:
+                return 0
+            return self._update(
+                url,
+                failures=feed.failures + 1,
+                failing_since=feed.failing_since or self._clock(),
+                last_error=error,
+                next_poll_at=next_poll_at,
+            ).failures
+
+    def poll_soon(self, url: str) -> None:
+        with self.database.lock:
+            self._update(url, next_poll_at=0.0)
+
+    def known_keys(self, feed_url: str) -> set[str]:
+        with self.database.lock:
+            return set(self.database.items.get(feed_url, {}))
+
+    def add_items(self, feed_url: str, items: Iterable[FeedItem], state: ItemState) -> None:
+        now = self._clock()
+        with self.database.lock:
+            known = self.database.items.setdefault(feed_url, {})
+            for item in items:
+                if item.key not in known:
+                    kept = item if state == "pending" else dataclasses.replace(item, content="")
+                    known[item.key] = _Item(kept, state, now)
+
+    def pending_items(self, feed_url: str, limit: int) -> list[tuple[FeedItem, int]]:
+        with self.database.lock:
+            pending = [
+                row for row in self.database.items.get(feed_url, {}).values() if row.state == "pending"
+            ]
+        pending.sort(key=lambda row: row.seen_at)  # stable: arrival order within one time
+        return [(row.item, row.attempts) for row in pending[:limit]]
+
+    def item_done(self, feed_url: str, key: str, article_id: str | None) -> None:
+        with self.database.lock:
+            row = self.database.items.get(feed_url, {}).get(key)
+            if row is not None:
+                row.state, row.article_id = "done", article_id
+                row.item = dataclasses.replace(row.item, content="")
+
+    def item_failed(self, feed_url: str, key: str, max_attempts: int) -> bool:
+        with self.database.lock:
+            row = self.database.items.get(feed_url, {}).get(key)
+            if row is None:
+                return False
+            row.attempts += 1
+            if row.attempts >= max_attempts:
+                row.state = "given_up"
+                row.item = dataclasses.replace(row.item, content="")
+            return row.state == "given_up"

@@ -6,7 +6,6 @@ import logging
 
 import pytest
 
-from bot.feed_store import SqliteFeedStore
 from bot.pipeline import Pipeline
 from bot.sources.http import Fetcher
 from bot.sources.poller import FeedPoller
@@ -36,7 +35,7 @@ def parts(tmp_path):
     clock = Clock()
     index = SearchIndex()
     pipeline = Pipeline(store, index)
-    feeds = SqliteFeedStore(store)
+    feeds = store.feeds
     poller = FeedPoller(feeds, Fetcher(timeout=1.0, deadline=3.0), pipeline, poll_seconds=60, clock=clock)
     yield store, feeds, poller, clock, index
     store.close()

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import inspect
 import threading
+import time
 
-from bot.store import ArticleStore, index_from_store
+import pytest
+
+from bot.feed_store import FeedStore
+from bot.sources.feeds import FeedItem
+from bot.store import CHANGES_PER_READ, ArticleStore, StoreChanges, index_from_store
 from search import parse_article
+from tests.polling import wait_until
 
 NEWS = "date 2024-03-01\nMistral AI opens an office in Singapore\n\nMistral AI said on Friday it will hire 40 engineers in Singapore."
 EDITED = NEWS.replace("40 engineers", "60 engineers")
@@ -26,12 +32,14 @@ def news(n: int):
     return parse_article(f"Mistral AI news number {n} about models.", f"{n}.txt")
 
 
-def test_has_every_method_of_the_protocol_with_its_signature(store):
-    methods = {name for name in vars(ArticleStore) if not name.startswith("_")}
+@pytest.mark.parametrize("protocol", [ArticleStore, FeedStore])
+def test_has_every_method_of_the_protocol_with_its_signature(store, protocol):
+    implementation = type(store) if protocol is ArticleStore else type(store.feeds)
+    methods = {name for name in vars(protocol) if not name.startswith("_")}
     assert methods
     for name in methods:
-        expected = inspect.signature(getattr(ArticleStore, name))
-        assert inspect.signature(getattr(type(store), name)) == expected, name
+        expected = inspect.signature(getattr(protocol, name))
+        assert inspect.signature(getattr(implementation, name)) == expected, name
 
 
 def test_keeps_every_field_of_an_article_and_finds_it_by_source(store):
@@ -270,3 +278,229 @@ def claim_all(store, *, workers: int, prefix: str = "w") -> list[str]:
     for thread in threads:
         thread.join()
     return sorted(taken)
+
+
+# -- news sources: origins, stories, takedowns, URLs --------------------------------------------------
+
+
+def web_news(n: int, url: str | None = None, outlet: str = "Wire"):
+    article = parse_article(
+        f"Mistral AI story number {n} told by {outlet}.", url or f"https://news.example/{n}"
+    )
+    return article.model_copy(update={"url": url or f"https://news.example/{n}", "outlet": outlet})
+
+
+def test_an_article_keeps_its_url_outlet_origin_and_is_found_by_url(store):
+    article = web_news(1).model_copy(update={"date_source": "page"})
+    assert store.record(article, announce=True, origin="feed").outcome == "added"
+    stored = store.by_url("https://news.example/1")
+    assert (stored.id, stored.url, stored.outlet, stored.origin, stored.date_source) == (
+        article.id,
+        article.url,
+        "Wire",
+        "feed",
+        "page",
+    )
+    assert stored.story_id == article.id
+    assert store.by_url("https://news.example/2") is None
+    assert store.active_sources() == []  # only folder articles are rescanned
+
+
+def test_a_copy_joins_its_story_without_an_announcement_and_marks_the_story_changed(store):
+    first, copy = web_news(1), web_news(2, outlet="Gazette")
+    store.record(first, announce=True, origin="feed")
+    claim = store.claim_announcement("w1", lease_seconds=60)
+    assert store.finish_announcement(claim.article_id, "w1", "1.1")
+    assert store.claim_story_change() is None
+    store.record(copy, announce=True, origin="feed", story=first.id)
+    assert store.announcement_state(copy.id) == "skipped"
+    assert [a.id for a in store.story_members(first.id)] == [first.id, copy.id]
+    assert store.get(copy.id).story_id == first.id
+    assert store.claim_story_change() == (first.id, "1.1")
+    assert store.claim_story_change() is None
+
+
+def test_a_story_change_retried_waits_for_its_time(backend):
+    clock = Clock()
+    store = backend.open(clock)
+    first = web_news(1)
+    store.record(first, announce=True, origin="feed")
+    claim = store.claim_announcement("w1", lease_seconds=60)
+    store.finish_announcement(claim.article_id, "w1", "1.1")
+    store.record(web_news(2), announce=True, origin="feed", story=first.id)
+    assert store.claim_story_change() == (first.id, "1.1")
+    store.retry_story_change(first.id, delay=30)
+    assert store.claim_story_change() is None
+    clock.now += 30
+    assert store.claim_story_change() == (first.id, "1.1")
+
+
+def test_a_taken_down_article_stays_down_and_is_still_known_by_url(store):
+    article = web_news(1)
+    store.record(article, announce=True, origin="link")
+    assert store.take_down(article.id)
+    assert not store.take_down(article.id)
+    assert store.active_articles() == []
+    assert store.by_url(article.url).taken_down_at is not None
+    assert store.record(article, announce=True, origin="link").outcome == "removed"
+    assert store.get(article.id).removed_at is not None
+    assert not store.take_down("nope")
+
+
+# -- the change log -----------------------------------------------------------------------------------
+
+
+def test_the_change_log_shows_another_store_what_was_added_removed_taken_down_and_restored(backend):
+    writer, reader = backend.open(), backend.open()
+    mark = reader.last_change()
+    assert reader.changes_since(mark) == StoreChanges([], [], mark)
+    first, second = parse_article(NEWS, "a.txt"), web_news(2)
+    writer.record(first, announce=True)
+    writer.record(second, announce=True, origin="link")
+    changes = reader.changes_since(mark)
+    assert [a.id for a in changes.active] == [first.id, second.id] and changes.inactive == []
+    assert changes.seq == reader.last_change() > mark
+    mark = changes.seq
+    writer.mark_removed("a.txt")
+    writer.take_down(second.id)
+    changes = reader.changes_since(mark)
+    assert (changes.active, changes.inactive) == ([], [first.id, second.id])
+    mark = changes.seq
+    assert writer.record(parse_article(NEWS, "b.txt"), announce=True).outcome == "restored"
+    assert [a.id for a in reader.changes_since(mark).active] == [first.id]
+
+
+def test_an_edit_shows_as_the_old_version_removed_and_the_new_one_added(store):
+    mark = store.last_change()
+    store.record(parse_article(NEWS, "a.txt"), announce=True)
+    store.record(parse_article(EDITED, "a.txt"), announce=True)
+    changes = store.changes_since(mark)
+    assert [a.id for a in changes.active] == [parse_article(EDITED, "a.txt").id]
+    assert changes.inactive == [parse_article(NEWS, "a.txt").id]
+
+
+def test_the_change_log_is_read_in_bounded_pages(store):
+    for n in range(CHANGES_PER_READ + 5):
+        store.record(news(n), announce=False)
+    first = store.changes_since(0)
+    assert len(first.active) == CHANGES_PER_READ
+    second = store.changes_since(first.seq)
+    assert len(second.active) == 5 and second.seq == store.last_change()
+
+
+def test_another_store_hears_of_a_change_at_once(backend):
+    if backend.name == "sqlite":
+        pytest.skip("SQLite has no notifications: its readers poll the change log")
+    heard = threading.Event()
+    listener, writer = backend.open(), backend.open()
+    listener.follow_changes(heard.set)
+    wait_until(heard.is_set)  # a listener that (re)connects reports it once: changes may have been missed
+    heard.clear()
+    writer.record(news(1), announce=False)
+    wait_until(heard.is_set, timeout=5)
+    assert [a.id for a in listener.changes_since(0).active] == [news(1).id]
+
+
+# -- feeds --------------------------------------------------------------------------------------------
+
+
+def item(n: int, content: str = "text") -> FeedItem:
+    return FeedItem(
+        url=f"https://news.example/{n}", guid=f"g{n}", title=f"Item {n}", published=None, content=content
+    )
+
+
+def test_feeds_are_added_once_listed_and_removed_with_their_items(backend):
+    clock = Clock()
+    feeds = backend.open(clock).feeds
+    assert feeds.add("https://a.example/feed", "cli")
+    clock.now += 1
+    assert feeds.add("https://b.example/feed", "slack")
+    assert not feeds.add("https://a.example/feed", "setting")
+    assert [f.url for f in feeds.all()] == ["https://a.example/feed", "https://b.example/feed"]
+    assert feeds.get("https://b.example/feed").public_only
+    assert feeds.get("https://a.example/feed").origin == "cli"
+    feeds.add_items("https://a.example/feed", [item(1)], "pending")
+    assert feeds.remove("https://a.example/feed") and not feeds.remove("https://a.example/feed")
+    assert feeds.get("https://a.example/feed") is None
+    assert feeds.known_keys("https://a.example/feed") == set()
+
+
+def test_a_due_feed_is_claimed_by_one_store_until_its_lease_runs_out(backend):
+    clock = Clock()
+    first, second = backend.open(clock).feeds, backend.open(clock).feeds
+    first.add("https://a.example/feed", "cli")
+    assert [f.url for f in first.claim_due(clock.now, lease_seconds=60)] == ["https://a.example/feed"]
+    assert second.claim_due(clock.now, lease_seconds=60) == []
+    clock.now += 61  # the replica polling it died: its lease ran out
+    assert [f.url for f in second.claim_due(clock.now, lease_seconds=60)] == ["https://a.example/feed"]
+    assert not second.polled(
+        "https://a.example/feed", etag='"1"', last_modified=None, next_poll_at=clock.now + 600, title="A"
+    )
+    assert first.claim_due(clock.now + 599, lease_seconds=60) == []
+    assert first.get("https://a.example/feed").etag == '"1"'
+    first.poll_soon("https://a.example/feed")
+    assert [f.title for f in first.claim_due(clock.now, lease_seconds=60)] == ["A"]
+
+
+def test_many_stores_claiming_a_due_feed_at_once_take_it_once(backend):
+    stores = [backend.open() for _ in range(4)]
+    for n in range(10):
+        stores[0].feeds.add(f"https://{n}.example/feed", "cli")
+    taken: list[str] = []
+    start = threading.Barrier(4)
+
+    def claim(store):
+        start.wait()
+        taken.extend(f.url for f in store.feeds.claim_due(time.time(), lease_seconds=60))
+
+    threads = [threading.Thread(target=claim, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(taken) == sorted(f"https://{n}.example/feed" for n in range(10))
+
+
+def test_failures_are_counted_until_a_good_poll(store):
+    feeds = store.feeds
+    feeds.add("https://a.example/feed", "cli")
+    assert feeds.failed("https://a.example/feed", "HTTP 503", next_poll_at=10) == 1
+    assert feeds.failed("https://a.example/feed", "HTTP 504", next_poll_at=20) == 2
+    failing = feeds.get("https://a.example/feed")
+    assert (failing.failures, failing.last_error, failing.next_poll_at) == (2, "HTTP 504", 20)
+    assert failing.failing_since is not None
+    assert feeds.polled("https://a.example/feed", etag=None, last_modified="x", next_poll_at=30, title=None)
+    ok = feeds.get("https://a.example/feed")
+    assert (ok.failures, ok.failing_since, ok.last_error, ok.last_modified) == (0, None, None, "x")
+    assert feeds.failed("https://gone.example/feed", "HTTP 404", next_poll_at=10) == 0
+
+
+def test_feed_items_wait_in_order_until_done_or_given_up(store):
+    feeds = store.feeds
+    url = "https://a.example/feed"
+    feeds.add(url, "cli")
+    feeds.add_items(url, [item(3), item(1), item(2)], "pending")
+    feeds.add_items(url, [item(9)], "backlog")
+    feeds.add_items(url, [item(1, content="again")], "pending")
+    assert feeds.known_keys(url) == {item(n).key for n in (1, 2, 3, 9)}
+    assert pending(feeds, url, limit=2) == [(item(3).key, "text", 0), (item(1).key, "text", 0)]
+    feeds.item_done(url, item(3).key, "id-3")
+    assert not feeds.item_failed(url, item(1).key, max_attempts=2)
+    assert pending(feeds, url, limit=5) == [(item(1).key, "text", 1), (item(2).key, "text", 0)]
+    assert feeds.item_failed(url, item(1).key, max_attempts=2)
+    assert pending(feeds, url, limit=5) == [(item(2).key, "text", 0)]
+
+
+def pending(feeds, url: str, limit: int) -> list[tuple[str, str, int]]:
+    return [(i.key, i.content, attempts) for i, attempts in feeds.pending_items(url, limit)]
+
+
+def test_an_item_without_a_link_is_known_by_its_guid(store):
+    feeds = store.feeds
+    feeds.add("https://a.example/feed", "cli")
+    bare = FeedItem(url=None, guid="tag:1", title="T", published=None, content="c")
+    feeds.add_items("https://a.example/feed", [bare], "pending")
+    assert feeds.pending_items("https://a.example/feed", limit=1) == [(bare, 0)]
+    feeds.item_done("https://a.example/feed", bare.key, None)
+    assert feeds.pending_items("https://a.example/feed", limit=1) == []

@@ -132,3 +132,24 @@ def answers(call):
         return call()
     except StoreUnavailable:
         return None
+
+
+def test_the_change_listener_listens_again_after_the_connection_is_cut(postgres_url):
+    params = conninfo_to_dict(postgres_url)
+    proxy = TcpProxy((params["host"], int(params.get("port", 5432))))
+    listener = PostgresStore(
+        make_conninfo(postgres_url, host="127.0.0.1", port=proxy.port), connect_timeout=1, statement_timeout=2
+    )
+    writer = PostgresStore(postgres_url)
+    heard: list[int] = []
+    listener.follow_changes(lambda: heard.append(1))
+    wait_until(lambda: heard)  # connected (a listener reports once when it (re)connects)
+    proxy.cut()
+    proxy.restore()
+    wait_until(lambda: len(heard) >= 2, timeout=30)  # listening again
+    count = len(heard)
+    writer.record(parse_article(NEWS, "a.txt"), announce=False)
+    wait_until(lambda: len(heard) > count, timeout=10)  # and hears the next change
+    listener.close()
+    writer.close()
+    proxy.close()
