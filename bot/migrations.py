@@ -192,6 +192,55 @@ MIGRATIONS = (
     ),
 )
 
+
+def _channel_news(dialect: Dialect) -> tuple[str, ...]:
+    """Migration 3's statements: channels' watches, their pause, and the outbox per (channel, article)."""
+    real = "REAL" if dialect == "sqlite" else "DOUBLE PRECISION"
+    return (
+        f"""CREATE TABLE IF NOT EXISTS watches (
+            channel TEXT NOT NULL,
+            words TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            created_at {real} NOT NULL,
+            PRIMARY KEY (channel, words)
+        )""",
+        f"""CREATE TABLE IF NOT EXISTS channels (
+            channel TEXT PRIMARY KEY,
+            paused_reason TEXT,
+            paused_at {real},
+            next_post_at {real} NOT NULL DEFAULT 0
+        )""",
+        f"""CREATE TABLE IF NOT EXISTS channel_posts (
+            channel TEXT NOT NULL,
+            article_id TEXT NOT NULL,
+            story TEXT NOT NULL,
+            reply INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            created_at {real} NOT NULL,
+            claimed_by TEXT,
+            lease_until {real},
+            attempts INTEGER NOT NULL DEFAULT 0,
+            not_before {real} NOT NULL DEFAULT 0,
+            message_ts TEXT,
+            last_error TEXT,
+            posted_at {real},
+            PRIMARY KEY (channel, article_id)
+        )""",
+        # One top-level post per story and channel; later articles of the story go in its thread.
+        "CREATE UNIQUE INDEX IF NOT EXISTS channel_posts_story ON channel_posts (channel, story) WHERE reply = 0",
+        "CREATE INDEX IF NOT EXISTS channel_posts_due ON channel_posts (state, not_before)",
+    )
+
+
+MIGRATIONS = (
+    *MIGRATIONS,
+    Migration(
+        3,
+        "channel news: watches, paused channels, the outbox per channel",
+        {"sqlite": _channel_news("sqlite"), "postgresql": _channel_news("postgresql")},
+    ),
+)
+
 VERSION_TABLE = {
     "sqlite": "CREATE TABLE IF NOT EXISTS schema_version"
     " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)",
