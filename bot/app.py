@@ -29,6 +29,7 @@ from bot.startup import Stopped, check_token, connect_socket_mode, slack_health
 from bot.store import ArticleStore, StoreUnavailable, check_database_url
 from handlers import actions, commands, loading, mentions
 from handlers.slack_client import build_web_client
+from handlers.watches import ChannelWatches
 from search import SearchIndex
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ def create_app(
     client: WebClient | None = None,
     is_ready=lambda: True,
     sources: Callable[[], commands.NewsSources | None] = lambda: None,
+    channels: Callable[[], ChannelWatches | None] = lambda: None,
 ) -> App:
     """A Bolt app answering from `index` once `is_ready()`; Web API calls go to `settings.slack_api_url`.
 
@@ -65,9 +67,9 @@ def create_app(
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
         before_authorize=loading.still_loading(is_ready),
     )
-    commands.register(app, index, command=settings.slash_command, sources=sources)
+    commands.register(app, index, command=settings.slash_command, sources=sources, channels=channels)
     mentions.register(app, index, command=settings.slash_command)
-    actions.register(app, index)
+    actions.register(app, index, channels=channels, command=settings.slash_command)
     return app
 
 
@@ -92,7 +94,12 @@ class RunningApp:
 
     def __post_init__(self) -> None:
         self.bolt = create_app(
-            self.settings, self.index, client=self.client, is_ready=self.ready.is_set, sources=self._sources
+            self.settings,
+            self.index,
+            client=self.client,
+            is_ready=self.ready.is_set,
+            sources=self._sources,
+            channels=self._channels,
         )
         self.health.report("slack", "loading", "checking the bot token")
         self.health.report("store", "loading", "opening the database")
@@ -138,6 +145,10 @@ class RunningApp:
 
     def _sources(self) -> commands.NewsSources | None:
         return self.feed.sources if self.feed is not None else None
+
+    def _channels(self) -> ChannelWatches | None:
+        news = self.feed.channel_news if self.feed is not None else None
+        return news.channels if news is not None else None
 
     def _feeds_health(self) -> PartHealth:
         """Feeds that keep failing are listed, but the app is not broken for a site that is down."""

@@ -31,11 +31,14 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.channel_news import ChannelNews
+from bot.channel_store import SqliteChannelStore
 from bot.feed_store import SqliteFeedStore
 from bot.indexing import new_index
 from bot.ingest import Ingestor, start_ingest
 from bot.pipeline import Pipeline
 from bot.settings import Settings
+from bot.slack_errors import DEFAULT_BACKOFF, PERMANENT_ERRORS, Backoff, describe
 from bot.sources.http import Fetcher
 from bot.sources.manage import Sources
 from bot.sources.poller import FeedPoller
@@ -53,34 +56,6 @@ from search.summary import summarize as summarize_article
 
 log = logging.getLogger(__name__)
 
-PERMANENT_ERRORS = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "invalid_auth",
-        "account_inactive",
-        "token_revoked",
-        "no_permission",
-        "missing_scope",
-        "invalid_blocks",
-        "msg_too_long",
-        "restricted_action",
-    }
-)
-
-
-@dataclass(frozen=True)
-class Backoff:
-    base_seconds: float = 2.0
-    max_seconds: float = 600.0
-    max_attempts: int = 8
-
-    def delay(self, attempts: int, retry_after: float | None = None) -> float:
-        if retry_after is not None:
-            return retry_after
-        return min(self.base_seconds * 2**attempts, self.max_seconds)
-
 
 class Notifier:
     """Posts the store's pending announcements to `channel`; `wake()` after an article is added."""
@@ -96,7 +71,7 @@ class Notifier:
         worker_id: str | None = None,
         lease_seconds: float = 120.0,
         poll_seconds: float = 1.0,
-        backoff: Backoff = Backoff(),
+        backoff: Backoff = DEFAULT_BACKOFF,
         related_limit: int = 3,
     ) -> None:
         self.store = store
@@ -291,12 +266,6 @@ class Notifier:
         return True
 
 
-def describe(error: Exception) -> str:
-    """A one-line reason for a failed call, e.g. `URLError: timed out`."""
-    reason = getattr(error, "reason", None) or error
-    return f"{type(error).__name__}: {reason}"
-
-
 @dataclass
 class NewsFeed:
     """The running parts that keep the index fresh and announce new articles."""
@@ -308,12 +277,15 @@ class NewsFeed:
     notifier: Notifier
     sources: Sources | None = None
     poller: FeedPoller | None = None
+    channel_news: ChannelNews | None = None
 
     def stop(self) -> None:
         if self.poller is not None:
             self.poller.stop()
         self.watcher.stop()
         self.notifier.stop()
+        if self.channel_news is not None:
+            self.channel_news.stop()
         self.store.close()
 
 
@@ -327,19 +299,26 @@ def start_news_feed(
     store = open_store(settings.database_url)
     index = index_from_store(store, index if index is not None else new_index(settings))
     notifier = Notifier(store, index, client, settings.notify_channel, **notifier_options)
-    pipeline = Pipeline(store, index, on_added=notifier.wake)
+    channel_news = ChannelNews(store, SqliteChannelStore(store), index, client, notifier.message_for)
+
+    def added(article_id: str) -> None:
+        notifier.wake(article_id)
+        channel_news.wake(article_id)
+
+    pipeline = Pipeline(store, index, on_added=added)
     pipeline.load_duplicates()
-    ingestor = Ingestor(store, index, settings.articles_dir, on_added=notifier.wake, pipeline=pipeline)
+    ingestor = Ingestor(store, index, settings.articles_dir, on_added=added, pipeline=pipeline)
     start_ingest(store, index, ingestor)
     log.info("Index ready: %d articles (%d passages)", index.article_count, index.passage_count)
     watcher = FolderWatcher(ingestor).start()
     notifier.start()
+    channel_news.start()
     feeds = SqliteFeedStore(store)
     add_setting_feeds(feeds, settings.feed_urls)
     fetcher = Fetcher(allowed_hosts=settings.allowed_hosts)
     poller = FeedPoller(feeds, fetcher, pipeline, poll_seconds=settings.feed_poll_seconds).start()
     sources = Sources(feeds, fetcher, pipeline, on_feed_added=poller.wake, health=poller.health)
-    return NewsFeed(store, index, ingestor, watcher, notifier, sources, poller)
+    return NewsFeed(store, index, ingestor, watcher, notifier, sources, poller, channel_news)
 
 
 def add_setting_feeds(feeds: SqliteFeedStore, urls: list[str]) -> None:

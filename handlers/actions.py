@@ -17,6 +17,8 @@ from handlers.blocks import (
 )
 from handlers.commands import find_answer
 from handlers.slack_client import post_or_apologize, respond_or_log
+from handlers.watch_blocks import UNWATCH_ACTION
+from handlers.watches import ChannelWatches, list_watches
 from search import SearchIndex
 
 STALE_BUTTON = "This button no longer works; ask again with the command."
@@ -79,7 +81,34 @@ def more_results(
     respond_or_log(respond, logger, reply, response_type="ephemeral", replace_original=private)
 
 
-def register(app: App, index: SearchIndex) -> None:
+def remove_watch(
+    ack: Ack,
+    body: dict,
+    action: dict,
+    respond: Callable,
+    logger: logging.Logger,
+    *,
+    channels: ChannelWatches | None,
+    command: str,
+) -> None:
+    """The "Remove" button of a watch: remove it, and show the channel's watches left in place."""
+    ack()
+    channel = (body.get("channel") or {}).get("id", "")
+    if channels is None or not channel:
+        respond_or_log(respond, logger, problem_message(STALE_BUTTON), response_type="ephemeral")
+        return
+    channels.remove_watch(channel, action.get("value", ""))
+    reply = list_watches(channels, channel, command)
+    respond_or_log(respond, logger, reply, response_type="ephemeral", replace_original=True)
+
+
+def register(
+    app: App,
+    index: SearchIndex,
+    *,
+    channels: Callable[[], ChannelWatches | None] = lambda: None,
+    command: str = "/mistral",
+) -> None:
     def on_share(
         ack: Ack, body: dict, action: dict, respond: Callable, client: WebClient, logger: logging.Logger
     ) -> None:
@@ -88,5 +117,9 @@ def register(app: App, index: SearchIndex) -> None:
     def on_more(ack: Ack, body: dict, action: dict, respond: Callable, logger: logging.Logger) -> None:
         more_results(ack, body, action, respond, logger, index=index)
 
+    def on_unwatch(ack: Ack, body: dict, action: dict, respond: Callable, logger: logging.Logger) -> None:
+        remove_watch(ack, body, action, respond, logger, channels=channels(), command=command)
+
     app.action(SHARE_ACTION)(on_share)
+    app.action(UNWATCH_ACTION)(on_unwatch)
     app.action(MORE_ACTION)(on_more)

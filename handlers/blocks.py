@@ -294,7 +294,8 @@ def render_announcement(
         ),
     ]
     if also_reported:
-        blocks.append(context("Also reported by " + ", ".join(escape_mrkdwn(name) for name in also_reported)))
+        names = ", ".join(escape_mrkdwn(name) for name in also_reported)
+        blocks.append(context(f"{len(also_reported) + 1} outlets reported it. Also reported by {names}"))
     if related:
         blocks.append(section(related_text(related[:MAX_RELATED])))
     blocks.append(
@@ -304,6 +305,27 @@ def render_announcement(
         }
     )
     return message(f"New article: {escape_mrkdwn(article.title)}", blocks)
+
+
+def render_story_reply(article: Citation, summary: str) -> dict:
+    """`{"text", "blocks"}` for a later article of a story, posted in the thread of its first post."""
+    where = (
+        link(article.url, article.title or "Read the article")
+        if article.url
+        else escape_mrkdwn(article.title)
+    )
+    outlet = escape_mrkdwn(article.outlet or article.source)
+    blocks = [
+        {
+            "type": "section",
+            "block_id": announcement_block_id(article.article_id),
+            "text": mrkdwn(f"*{outlet}* also reports it: {where}"),
+        },
+        context(f"{describe_date(article)}"),
+    ]
+    if summary.strip():
+        blocks.append(section(escape_mrkdwn(summary)))
+    return message(f"{outlet} also reports it: {escape_mrkdwn(article.title)}", blocks)
 
 
 def describe_date(citation: Citation) -> str:

@@ -20,6 +20,7 @@ from handlers.blocks import (
     usage_message,
 )
 from handlers.slack_client import apologize, respond_or_log
+from handlers.watches import ChannelWatches, watch_reply
 from search import QueryError, SearchIndex, clean_query
 
 log = logging.getLogger(__name__)
@@ -112,10 +113,21 @@ def find_answer(
     )
 
 
-def reply_to_command(index: SearchIndex, text: str, command: str, sources: NewsSources | None = None) -> dict:
+def reply_to_command(
+    index: SearchIndex,
+    text: str,
+    command: str,
+    sources: NewsSources | None = None,
+    channels: ChannelWatches | None = None,
+    *,
+    channel: str = "",
+    user: str = "",
+) -> dict:
     if is_help(text):
         return usage_message(command)
     reply = source_reply(sources, text, command) if sources is not None else None
+    if reply is None and channels is not None and channel:
+        reply = watch_reply(channels, text, channel=channel, user=user, command=command)
     return reply or find_answer(index, text)
 
 
@@ -129,11 +141,20 @@ def answer_command(
     index: SearchIndex,
     command: str,
     sources: NewsSources | None = None,
+    channels: ChannelWatches | None = None,
 ) -> None:
     """Acknowledge at once (Slack allows 3 s), then answer privately through the response_url."""
     ack()
     try:
-        reply = reply_to_command(index, body.get("text", ""), command, sources)
+        reply = reply_to_command(
+            index,
+            body.get("text", ""),
+            command,
+            sources,
+            channels,
+            channel=body.get("channel_id", ""),
+            user=body.get("user_id", ""),
+        )
     except Exception:
         log.exception("The command %r failed", body.get("text", ""))
         reply = problem_message(SEARCH_FAILED)
@@ -148,12 +169,24 @@ def register(
     *,
     command: str = "/mistral",
     sources: Callable[[], NewsSources | None] = lambda: None,
+    channels: Callable[[], ChannelWatches | None] = lambda: None,
 ) -> None:
-    """`sources()` gives the news sources once the app has started (questions wait for that)."""
+    """`sources()` gives the news sources and `channels()` the channels' watches once the app has
+    started (questions wait for that)."""
 
     def on_command(
         ack: Ack, body: dict, respond: Callable, client: WebClient, logger: logging.Logger
     ) -> None:
-        answer_command(ack, body, respond, client, logger, index=index, command=command, sources=sources())
+        answer_command(
+            ack,
+            body,
+            respond,
+            client,
+            logger,
+            index=index,
+            command=command,
+            sources=sources(),
+            channels=channels(),
+        )
 
     app.command(command)(on_command)
