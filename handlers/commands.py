@@ -19,9 +19,11 @@ from handlers.blocks import (
     problem_message,
     usage_message,
 )
+from handlers.news_blocks import latest_message
 from handlers.slack_client import apologize, respond_or_log
 from handlers.watches import ChannelWatches, watch_reply
-from search import QueryError, SearchIndex, clean_query
+from search import Citation, QueryError, SearchIndex, clean_query
+from search.filters import Filters, parse_query
 
 log = logging.getLogger(__name__)
 SEARCH_FAILED = "Sorry, the search failed on my side; the error is logged. Please try again or rephrase."
@@ -90,13 +92,16 @@ def find_answer(
     """The message answering `text` from result `offset + 1`: results, a way forward, or the query's problem."""
     try:
         query = clean_query(text)
+        parsed = parse_query(search_words(query))
     except QueryError as error:
         return problem_message(str(error))
-    words = search_words(query)
+    words = parsed.words
+    if not words and parsed.filters and not offset:
+        return latest_message(index_latest(index, "", parsed.filters), query)
     if not words:
         return no_more_results_message(query) if offset else no_results_message(query)
     try:
-        hits = index.search(words, limit=offset + PAGE_SIZE + 1)
+        hits = index.search(words, limit=offset + PAGE_SIZE + 1, filters=parsed.filters or None)
     except Exception:
         log.exception("Search failed for %r", query)
         return problem_message(SEARCH_FAILED)
@@ -111,6 +116,31 @@ def find_answer(
         shareable=shareable,
         shared_by=shared_by,
     )
+
+
+LATEST_SIZE = 10
+LATEST_POOL = 50
+_LATEST_RE = re.compile(r"^(?:latest|newest)(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
+
+
+def index_latest(index: SearchIndex, words: str, filters: Filters) -> list[Citation]:
+    """The newest articles: among the best matches of `words` when given, else among all; filtered."""
+    if not words:
+        return [article.citation for article in index.newest(LATEST_SIZE, filters or None)]
+    hits = index.search(words, limit=LATEST_POOL, filters=filters or None)
+    citations = list({hit.citation.article_id: hit.citation for hit in hits}.values())
+    citations.sort(key=lambda c: (c.date is None, -(c.date.toordinal() if c.date else 0)))
+    return citations[:LATEST_SIZE]
+
+
+def latest_answer(index: SearchIndex, text: str) -> dict:
+    """`latest [WORDS]`: the newest articles, matching WORDS and filters when given."""
+    try:
+        query = clean_query(text) if text.strip() else ""
+        parsed = parse_query(search_words(query))
+    except QueryError as error:
+        return problem_message(str(error))
+    return latest_message(index_latest(index, parsed.words, parsed.filters), query)
 
 
 def reply_to_command(
@@ -128,6 +158,8 @@ def reply_to_command(
     reply = source_reply(sources, text, command) if sources is not None else None
     if reply is None and channels is not None and channel:
         reply = watch_reply(channels, text, channel=channel, user=user, command=command)
+    if reply is None and (latest := _LATEST_RE.match(text.strip())):
+        reply = latest_answer(index, latest.group(1) or "")
     return reply or find_answer(index, text)
 
 

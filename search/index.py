@@ -9,6 +9,7 @@ live counts, so scores stay equal to rank-bm25's on the same passages after any 
 
 from __future__ import annotations
 
+import heapq
 import math
 import threading
 from array import array
@@ -17,6 +18,7 @@ from collections import Counter
 import numpy as np
 
 from search.analysis import LANGUAGES, Analyzer, QueryWord, fold_accents
+from search.filters import Filters
 from search.lexicon import Lexicon, default_lexicon
 from search.models import Article, Citation, Hit, Passage
 from search.query import clean_query
@@ -185,9 +187,11 @@ class SearchIndex:
 
     # -- ranking --------------------------------------------------------------------------------------
 
-    def search(self, query: str, limit: int = 5) -> list[Hit]:
+    def search(self, query: str, limit: int = 5, filters: Filters | None = None) -> list[Hit]:
         """The best passages for `query`, at most `limit`, diverse; [] when nothing matches.
 
+        With `filters`, only passages of the articles they accept, containing their exact phrases,
+        are ranked (before diversity, so that `limit` filtered passages come back when there are).
         Raises QueryError for an empty or over-long query.
         """
         query = clean_query(query)
@@ -197,9 +201,10 @@ class SearchIndex:
             if coverage < self.min_coverage:
                 return []
             docs, scores, idf = self._score(weights)
+            docs, scores = self._filtered(docs, scores, filters)
             scores = scores * np.frombuffer(self._priors, dtype=np.float64)[docs]
             if query_vector is not None:
-                docs, scores = self._fuse(docs, scores, query_vector)
+                docs, scores = self._filtered(*self._fuse(docs, scores, query_vector), filters)
             ranked = self._diverse(docs, scores, limit)
             found = [(self._passages[doc], self._languages[doc], score) for doc, score in ranked]
             articles = {p.article_id: self._articles[p.article_id] for p, _, _ in found}
@@ -217,6 +222,34 @@ class SearchIndex:
                 )
             )
         return hits
+
+    def _filtered(self, docs: np.ndarray, scores: np.ndarray, filters: Filters | None):
+        if not filters:
+            return docs, scores
+        keep = np.fromiter((self._accepts(int(doc), filters) for doc in docs), bool, len(docs))
+        return docs[keep], scores[keep]
+
+    def _accepts(self, doc: int, filters: Filters) -> bool:
+        passage = self._passages[doc]
+        article = self._articles[passage.article_id]
+        outlet = article.outlet or article.source
+        return filters.accepts_article(
+            language=article.language, date=article.date, outlet=outlet
+        ) and filters.accepts_text(passage.text)
+
+    def newest(self, limit: int, filters: Filters | None = None) -> list[Article]:
+        """The newest articles the filters accept (undated ones last), at most `limit`."""
+        with self._lock:
+            articles = [
+                a
+                for a in self._articles.values()
+                if not filters
+                or (
+                    filters.accepts_article(language=a.language, date=a.date, outlet=a.outlet or a.source)
+                    and filters.accepts_text(f"{a.title}\n{a.text}")
+                )
+            ]
+        return heapq.nsmallest(limit, articles, key=_newest_first)
 
     def _fuse(self, docs: np.ndarray, scores: np.ndarray, query_vector: np.ndarray):
         """BM25's ranking and the embeddings' ranking, fused by reciprocal rank; the fused score ranks."""
@@ -439,6 +472,15 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
     else:
         candidates = np.arange(len(scores))
     return candidates[np.lexsort((candidates, -scores[candidates]))]
+
+
+def _newest_first(article: Article) -> tuple:
+    return (
+        article.date is None,
+        -(article.date.toordinal() if article.date else 0),
+        article.title,
+        article.id,
+    )
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:
