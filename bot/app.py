@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
+from bot.channel_desk import ChannelDesk
 from bot.health import HealthRegistry, PartHealth, PeriodicCheck
 from bot.indexing import new_index
 from bot.notifier import NewsFeed, start_news_feed
@@ -86,6 +88,7 @@ class RunningApp:
     ready: threading.Event = field(default_factory=threading.Event)
     _stopping: threading.Event = field(default_factory=threading.Event)
     slack_check_seconds: float = SLACK_CHECK_SECONDS
+    clock: Callable[[], float] = time.time  # when digests are due (tests freeze it)
     _store_check: PeriodicCheck | None = None
     _slack_check: PeriodicCheck | None = None
     _store_was_broken: bool = False
@@ -120,7 +123,7 @@ class RunningApp:
             self.health, "slack", lambda: slack_health(checker), every=self.slack_check_seconds
         ).start(check_now=False)
         try:
-            self.feed = start_news_feed(self.settings, self.client, index=self.index)
+            self.feed = start_news_feed(self.settings, self.client, index=self.index, clock=self.clock)
         except (ValueError, OSError, sqlite3.Error, StoreUnavailable) as error:
             self.health.report("store", "broken", str(error), logged=True)
             raise SettingsError(f"DATABASE_URL cannot be used: {error}") from None
@@ -148,7 +151,7 @@ class RunningApp:
 
     def _channels(self) -> ChannelWatches | None:
         news = self.feed.channel_news if self.feed is not None else None
-        return news.channels if news is not None else None
+        return ChannelDesk(news.channels, news.clock) if news is not None else None
 
     def _feeds_health(self) -> PartHealth:
         """Feeds that keep failing are listed, but the app is not broken for a site that is down."""
@@ -218,7 +221,9 @@ def store_health(store: ArticleStore) -> PartHealth:
     return PartHealth("ok", details={"announcements": store.counts()})
 
 
-def build_app(settings: Settings, *, client: WebClient | None = None) -> RunningApp:
+def build_app(
+    settings: Settings, *, client: WebClient | None = None, clock: Callable[[], float] = time.time
+) -> RunningApp:
     """The app, not started: quick, reaches neither Slack nor the store. SettingsError for a bad setting."""
     if not Path(settings.articles_dir).is_dir():
         raise SettingsError(
@@ -229,7 +234,7 @@ def build_app(settings: Settings, *, client: WebClient | None = None) -> Running
     except ValueError as error:
         raise SettingsError(str(error)) from None
     client = client or build_web_client(settings.slack_bot_token, settings.slack_api_url)
-    return RunningApp(settings, client, new_index(settings), HealthRegistry())
+    return RunningApp(settings, client, new_index(settings), HealthRegistry(), clock=clock)
 
 
 def start_app(settings: Settings, *, client: WebClient | None = None) -> RunningApp:

@@ -15,21 +15,28 @@ Two steps, each safe to repeat after a crash:
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import socket
 import threading
+import time
 import uuid
+from collections import defaultdict
 from collections.abc import Callable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.channel_store import ChannelStore, PostClaim, Watch
+from bot.channel_store import ChannelStore, Digest, DigestClaim, PostClaim, Watch
+from bot.digests import due_digest
 from bot.slack_errors import DEFAULT_BACKOFF, PERMANENT_ERRORS, Backoff, describe
 from bot.store import ArticleStore, StoredArticle, StoreUnavailable, article_of
+from handlers.news_blocks import digest_message
 from handlers.notifications import (
+    DIGEST_EVENT,
     find_announcement,
+    find_digest,
     find_reply,
     post_announcement,
     story_reply_message,
@@ -38,6 +45,7 @@ from handlers.notifications import (
 from search import Article, QueryError, SearchIndex
 from search.filters import ParsedQuery, parse_query
 from search.matching import matches
+from search.summary import headline_summary
 from search.summary import summarize as summarize_article
 
 log = logging.getLogger(__name__)
@@ -46,6 +54,7 @@ log = logging.getLogger(__name__)
 CHANNEL_GONE = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
 # Slack allows about one message a second per channel.
 PACE_SECONDS = 1.0
+DIGEST_STORIES = 20
 
 
 class ChannelNews:
@@ -65,8 +74,11 @@ class ChannelNews:
         poll_seconds: float = 1.0,
         pace_seconds: float = PACE_SECONDS,
         backoff: Backoff = DEFAULT_BACKOFF,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`clock` tells when digests are due (tests freeze it)."""
         self.store = store
+        self.clock = clock
         self.channels = channels
         self.index = index
         self.client = client
@@ -114,7 +126,8 @@ class ChannelNews:
     def run_once(self) -> bool:
         """Match what is new, then post one due post; False when there was nothing to do."""
         matched = self.match_new()
-        return self.post_one() or matched
+        sent = self.send_due_digests()
+        return self.post_one() or matched or sent
 
     # -- matching -------------------------------------------------------------------------------------
 
@@ -234,6 +247,92 @@ class ChannelNews:
             "Posting %s in %s failed (%s); retrying in %.0f s", claim.article_id, claim.channel, reason, delay
         )
 
+    # -- digests --------------------------------------------------------------------------------------
+
+    def send_due_digests(self) -> bool:
+        """Send each digest that is due (a missed one once, covering all it missed); False when none."""
+        now = self.clock()
+        sent = False
+        for digest in self.channels.digests():
+            if digest.paused:
+                continue
+            period = due_digest(digest.schedule, _instant(digest.last_sent), _instant(now))
+            if period is None:
+                continue
+            claim = self.channels.claim_digest(
+                digest, period[1].timestamp(), self.worker_id, now, self.lease_seconds
+            )
+            if claim is not None:
+                self._send_digest(digest, claim)
+                sent = True
+        return sent
+
+    def _send_digest(self, digest: Digest, claim: DigestClaim) -> None:
+        channel = digest.channel
+        if claim.recovered and self._digest_found(claim):
+            return
+        stories = self.digest_stories(channel, claim.period_start, claim.period_end)
+        if not stories:
+            self.channels.finish_digest(channel, self.worker_id, claim.period_end)
+            log.info("No story for %s's digest up to %s: nothing sent", channel, _instant(claim.period_end))
+            return
+        heading = f"Your {digest.schedule.frequency} digest: {len(stories)} {'story' if len(stories) == 1 else 'stories'}"
+        message = digest_message(stories, heading)
+        message["metadata"] = {"event_type": DIGEST_EVENT, "event_payload": {"period_end": claim.period_end}}
+        try:
+            post_announcement(self.client, channel, message)
+        except SlackApiError as error:
+            code = str(error.response.get("error", "")) if error.response is not None else ""
+            if code in CHANNEL_GONE:
+                self.channels.pause(channel, code)
+            delay = self.backoff.delay(1, _retry_after(error))
+            self.channels.release_digest(channel, self.worker_id, self.clock() + delay, unsure=False)
+            log.error("Slack refused %s's digest (%s)", channel, code or error)
+            return
+        except (SlackClientError, OSError) as error:
+            delay = self.backoff.delay(1)
+            self.channels.release_digest(channel, self.worker_id, self.clock() + delay, unsure=True)
+            log.warning(
+                "%s's digest may not have gone out (%s); looking again later", channel, describe(error)
+            )
+            return
+        self.channels.finish_digest(channel, self.worker_id, claim.period_end)
+        log.info("Sent %s's digest: %d stories", channel, len(stories))
+
+    def digest_stories(self, channel: str, start: float, end: float) -> list[tuple]:
+        """The stories of articles added in (start, end], most reported first; only those matching one
+        of the channel's watches when it has some."""
+        groups: dict[str, list[StoredArticle]] = defaultdict(list)
+        for stored in self.store.active_articles():
+            if start < stored.added_at <= end and stored.taken_down_at is None:
+                groups[stored.story_id].append(stored)
+        queries = [q for w in self.channels.watches(channel) if (q := _query(w))]
+        stories = []
+        for story, members in groups.items():
+            articles = [self.index.get(m.id) or article_of(m) for m in members]
+            if queries and not any(matches(self.index, q, a) for q in queries for a in articles):
+                continue
+            head = self.store.get(story)
+            first = (self.index.get(story) or article_of(head)) if head is not None else articles[0]
+            everyone = self.store.story_members(story) or members
+            outlets = list(dict.fromkeys(m.outlet or m.source for m in everyone))
+            stories.append((first, outlets, max(m.added_at for m in members)))
+        stories.sort(key=lambda entry: (-len(entry[1]), -entry[2], entry[0].id))
+        return [(a.citation, outlets, headline_summary(a)) for a, outlets, _ in stories[:DIGEST_STORIES]]
+
+    def _digest_found(self, claim: DigestClaim) -> bool:
+        """After a crash or an unsure post: the digest is in the channel already (then recorded)."""
+        try:
+            found = find_digest(self.client, claim.channel, claim.period_end)
+        except SlackApiError:
+            return False
+        except (SlackClientError, OSError):
+            self.channels.release_digest(claim.channel, self.worker_id, self.clock() + 30, unsure=True)
+            return True
+        if found:
+            self.channels.finish_digest(claim.channel, self.worker_id, claim.period_end)
+        return found
+
     def _already_posted(self, claim: PostClaim) -> bool:
         """As Notifier._already_posted, in the channel (or the story's thread for a reply)."""
         try:
@@ -253,6 +352,17 @@ class ChannelNews:
             return False
         self.channels.finish_post(claim.channel, claim.article_id, self.worker_id, ts)
         return True
+
+
+def _instant(timestamp: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC)
+
+
+def _retry_after(error: SlackApiError) -> float | None:
+    response = error.response
+    if response is None or response.status_code != 429:
+        return None
+    return float(response.headers.get("retry-after", response.headers.get("Retry-After", 1)))
 
 
 def _query(watch: Watch) -> ParsedQuery | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from bot.digests import Schedule
 from bot.store import SqliteStore
 
 PostState = Literal["pending", "posting", "unsure", "posted", "failed"]
@@ -46,6 +47,28 @@ class PostClaim:
     thread_ts: str | None = None
 
 
+@dataclass(frozen=True)
+class Digest:
+    """A channel's digest: its schedule, who set it, the end of the last period sent."""
+
+    channel: str
+    schedule: Schedule
+    user: str
+    last_sent: float
+    paused: bool = False
+
+
+@dataclass(frozen=True)
+class DigestClaim:
+    """The digest of the period up to `period_end`, taken by one worker; `recovered` when an earlier
+    claim of it never finished (it may have been posted)."""
+
+    channel: str
+    period_start: float
+    period_end: float
+    recovered: bool
+
+
 class ChannelStore(Protocol):
     def add_watch(self, channel: str, words: str, user: str) -> bool: ...
     def remove_watch(self, channel: str, words: str) -> bool: ...
@@ -73,6 +96,14 @@ class ChannelStore(Protocol):
     ) -> bool: ...
     def fail_post(self, channel: str, article_id: str, worker: str, error: str) -> bool: ...
     def post_state(self, channel: str, article_id: str) -> PostState | None: ...
+    def set_digest(self, channel: str, schedule: Schedule, user: str, now: float) -> None: ...
+    def remove_digest(self, channel: str) -> bool: ...
+    def digests(self) -> list[Digest]: ...
+    def claim_digest(
+        self, digest: Digest, period_end: float, worker: str, now: float, lease_seconds: float
+    ) -> DigestClaim | None: ...
+    def finish_digest(self, channel: str, worker: str, period_end: float) -> bool: ...
+    def release_digest(self, channel: str, worker: str, not_before: float, *, unsure: bool) -> bool: ...
 
 
 _DUE = (
@@ -299,6 +330,84 @@ class SqliteChannelStore:
                 ).rowcount
             )
 
+    # -- digests --------------------------------------------------------------------------------------
+
+    def set_digest(self, channel: str, schedule: Schedule, user: str, now: float) -> None:
+        """Send `channel` a digest on `schedule` from now on (its first period starts `now`)."""
+        with self.store._transaction() as db:
+            db.execute("DELETE FROM digests WHERE channel = ?", (channel,))
+            db.execute(
+                "INSERT INTO digests (channel, frequency, hour, minute, timezone, weekday, user_id, last_sent)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    channel,
+                    schedule.frequency,
+                    schedule.hour,
+                    schedule.minute,
+                    schedule.timezone,
+                    schedule.weekday,
+                    user,
+                    now,
+                ),
+            )
+            db.execute(
+                "UPDATE channels SET paused_reason = NULL, paused_at = NULL WHERE channel = ?", (channel,)
+            )
+
+    def remove_digest(self, channel: str) -> bool:
+        with self.store._transaction() as db:
+            return bool(db.execute("DELETE FROM digests WHERE channel = ?", (channel,)).rowcount)
+
+    def digests(self) -> list[Digest]:
+        rows = self.store._connection().execute(
+            "SELECT d.*, c.paused_reason FROM digests d LEFT JOIN channels c ON c.channel = d.channel"
+            " ORDER BY d.channel"
+        )
+        return [_digest(row) for row in rows]
+
+    def claim_digest(
+        self, digest: Digest, period_end: float, worker: str, now: float, lease_seconds: float
+    ) -> DigestClaim | None:
+        """Take the digest of (`digest.last_sent`, `period_end`] unless another worker holds it or
+        sent it (then `last_sent` moved on), or it waits for a retry."""
+        with self.store._transaction() as db:
+            row = db.execute(
+                "SELECT claimed_end FROM digests WHERE channel = ? AND last_sent = ?"
+                " AND (claimed_by IS NULL OR lease_until < ?) AND not_before <= ?",
+                (digest.channel, digest.last_sent, now, now),
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE digests SET claimed_by = ?, lease_until = ?, claimed_end = ? WHERE channel = ?",
+                (worker, now + lease_seconds, period_end, digest.channel),
+            )
+            recovered = row["claimed_end"] is not None
+            return DigestClaim(digest.channel, digest.last_sent, period_end, recovered)
+
+    def finish_digest(self, channel: str, worker: str, period_end: float) -> bool:
+        """The digest up to `period_end` went out (or had nothing to say): the next period starts there."""
+        with self.store._transaction() as db:
+            return bool(
+                db.execute(
+                    "UPDATE digests SET last_sent = ?, claimed_by = NULL, lease_until = NULL, claimed_end = NULL,"
+                    " not_before = 0 WHERE channel = ? AND claimed_by = ?",
+                    (period_end, channel, worker),
+                ).rowcount
+            )
+
+    def release_digest(self, channel: str, worker: str, not_before: float, *, unsure: bool) -> bool:
+        """Give the claim back, to try again from `not_before`; `unsure` when it may have been posted."""
+        with self.store._transaction() as db:
+            return bool(
+                db.execute(
+                    "UPDATE digests SET claimed_by = NULL, lease_until = NULL, not_before = ?,"
+                    " claimed_end = CASE WHEN ? THEN claimed_end ELSE NULL END"
+                    " WHERE channel = ? AND claimed_by = ?",
+                    (not_before, int(unsure), channel, worker),
+                ).rowcount
+            )
+
     def post_state(self, channel: str, article_id: str) -> PostState | None:
         row = (
             self.store._connection()
@@ -308,6 +417,13 @@ class SqliteChannelStore:
             .fetchone()
         )
         return row["state"] if row else None
+
+
+def _digest(row) -> Digest:
+    schedule = Schedule(row["frequency"], row["hour"], row["minute"], row["timezone"], row["weekday"])
+    return Digest(
+        row["channel"], schedule, row["user_id"], row["last_sent"], row["paused_reason"] is not None
+    )
 
 
 def _watch(row) -> Watch:

@@ -229,6 +229,20 @@ def _channel_news(dialect: Dialect) -> tuple[str, ...]:
         # One top-level post per story and channel; later articles of the story go in its thread.
         "CREATE UNIQUE INDEX IF NOT EXISTS channel_posts_story ON channel_posts (channel, story) WHERE reply = 0",
         "CREATE INDEX IF NOT EXISTS channel_posts_due ON channel_posts (state, not_before)",
+        f"""CREATE TABLE IF NOT EXISTS digests (
+            channel TEXT PRIMARY KEY,
+            frequency TEXT NOT NULL,
+            hour INTEGER NOT NULL,
+            minute INTEGER NOT NULL,
+            timezone TEXT NOT NULL,
+            weekday INTEGER,
+            user_id TEXT NOT NULL,
+            last_sent {real} NOT NULL,
+            claimed_by TEXT,
+            lease_until {real},
+            claimed_end {real},
+            not_before {real} NOT NULL DEFAULT 0
+        )""",
     )
 
 
@@ -236,7 +250,7 @@ MIGRATIONS = (
     *MIGRATIONS,
     Migration(
         3,
-        "channel news: watches, paused channels, the outbox per channel",
+        "channel news: watches, paused channels, the outbox per channel, digests",
         {"sqlite": _channel_news("sqlite"), "postgresql": _channel_news("postgresql")},
     ),
 )

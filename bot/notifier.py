@@ -24,6 +24,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -290,7 +291,12 @@ class NewsFeed:
 
 
 def start_news_feed(
-    settings: Settings, client: WebClient, *, index: SearchIndex | None = None, **notifier_options
+    settings: Settings,
+    client: WebClient,
+    *,
+    index: SearchIndex | None = None,
+    clock: Callable[[], float] = time.time,
+    **notifier_options,
 ) -> NewsFeed:
     """Open the store, rebuild the index from it, catch up with the folder, then watch and announce.
 
@@ -299,7 +305,8 @@ def start_news_feed(
     store = open_store(settings.database_url)
     index = index_from_store(store, index if index is not None else new_index(settings))
     notifier = Notifier(store, index, client, settings.notify_channel, **notifier_options)
-    channel_news = ChannelNews(store, SqliteChannelStore(store), index, client, notifier.message_for)
+    channels = SqliteChannelStore(store)
+    channel_news = ChannelNews(store, channels, index, client, notifier.message_for, clock=clock)
 
     def added(article_id: str) -> None:
         notifier.wake(article_id)

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from handlers.blocks import (
     PAGE_SIZE,
@@ -143,6 +144,17 @@ def latest_answer(index: SearchIndex, text: str) -> dict:
     return latest_message(index_latest(index, parsed.words, parsed.filters), query)
 
 
+def user_timezone(client: WebClient, user: str) -> str | None:
+    """The user's timezone (e.g. Europe/Paris) from users.info (needs users:read); None when unknown."""
+    try:
+        profile = client.users_info(user=user).get("user") or {}
+    except (SlackApiError, SlackClientError, OSError) as error:
+        log.warning("Could not read %s's timezone: %s", user, error)
+        return None
+    timezone = profile.get("tz")
+    return timezone if isinstance(timezone, str) and timezone else None
+
+
 def reply_to_command(
     index: SearchIndex,
     text: str,
@@ -152,12 +164,15 @@ def reply_to_command(
     *,
     channel: str = "",
     user: str = "",
+    timezone_of: Callable[[str], str | None] = lambda user: None,
 ) -> dict:
     if is_help(text):
         return usage_message(command)
     reply = source_reply(sources, text, command) if sources is not None else None
     if reply is None and channels is not None and channel:
-        reply = watch_reply(channels, text, channel=channel, user=user, command=command)
+        reply = watch_reply(
+            channels, text, channel=channel, user=user, command=command, timezone_of=timezone_of
+        )
     if reply is None and (latest := _LATEST_RE.match(text.strip())):
         reply = latest_answer(index, latest.group(1) or "")
     return reply or find_answer(index, text)
@@ -186,6 +201,7 @@ def answer_command(
             channels,
             channel=body.get("channel_id", ""),
             user=body.get("user_id", ""),
+            timezone_of=lambda user: user_timezone(client, user),
         )
     except Exception:
         log.exception("The command %r failed", body.get("text", ""))

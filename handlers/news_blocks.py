@@ -37,3 +37,17 @@ def latest_message(citations: Sequence[Citation], query: str) -> dict:
         f"{rank}. {c.title} ({describe_date(c)})" for rank, c in enumerate(citations, start=1)
     )
     return message(escape_mrkdwn(f"{heading}:\n{fallback}"), blocks)
+
+
+def digest_message(stories: Sequence[tuple[Citation, Sequence[str], str]], heading: str) -> dict:
+    """The period's stories, most reported first: (first article, its outlets, a one-sentence summary)."""
+    blocks = [{"type": "header", "text": plain_text(heading, MAX_HEADER_CHARS)}]
+    lines = []
+    for rank, (citation, outlets, summary) in enumerate(stories, start=1):
+        title = link(citation.url, citation.title or "Untitled article")
+        blocks.append(section(f"*{rank}.* {title}\n{escape_mrkdwn(summary)}"))
+        count = f"{len(outlets)} outlets" if len(outlets) > 1 else "1 outlet"
+        names = ", ".join(escape_mrkdwn(name) for name in outlets)
+        blocks.append(context(f"{count}: {names} · {describe_date(citation)}"))
+        lines.append(f"{rank}. {citation.title} ({count})")
+    return message(escape_mrkdwn(f"{heading}\n" + "\n".join(lines)), blocks)

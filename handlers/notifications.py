@@ -12,6 +12,7 @@ from handlers.blocks import announcement_block_id, render_announcement, render_s
 from search import Article, Citation
 
 METADATA_EVENT = "mistral_news_announcement"
+DIGEST_EVENT = "mistral_news_digest"
 HISTORY_LIMIT = 200
 
 
@@ -66,6 +67,17 @@ def find_reply(client: WebClient, channel: str, thread_ts: str, article_id: str)
         if is_announcement_of(message, article_id):
             return message.get("ts", "")
     return None
+
+
+def find_digest(client: WebClient, channel: str, period_end: float) -> bool:
+    """Whether the digest of the period ending at `period_end` is among the channel's recent messages."""
+    history = client.conversations_history(channel=channel, limit=HISTORY_LIMIT, include_all_metadata=True)
+    for message in history.get("messages") or []:
+        metadata = message.get("metadata") or {}
+        payload = metadata.get("event_payload") or {}
+        if metadata.get("event_type") == DIGEST_EVENT and payload.get("period_end") == period_end:
+            return True
+    return False
 
 
 def is_announcement_of(message: dict, article_id: str) -> bool:

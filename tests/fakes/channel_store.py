@@ -9,7 +9,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from bot.channel_store import PostClaim, PostKind, PostState, Watch
+from bot.channel_store import Digest, DigestClaim, PostClaim, PostKind, PostState, Watch
+from bot.digests import Schedule
 
 
 @dataclass
@@ -29,11 +30,23 @@ class _Post:
 
 
 @dataclass
+class _Digest:
+    schedule: Schedule
+    user: str
+    last_sent: float
+    claimed_by: str | None = None
+    lease_until: float | None = None
+    claimed_end: float | None = None
+    not_before: float = 0.0
+
+
+@dataclass
 class MemoryChannels:
     watches: dict[tuple[str, str], Watch] = field(default_factory=dict)
     paused: dict[str, str] = field(default_factory=dict)
     next_post_at: dict[str, float] = field(default_factory=dict)
     posts: dict[tuple[str, str], _Post] = field(default_factory=dict)
+    digests: dict[str, _Digest] = field(default_factory=dict)
     cursor: int | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -187,3 +200,52 @@ class MemoryChannelStore:
     def post_state(self, channel: str, article_id: str) -> PostState | None:
         post = self.db.posts.get((channel, article_id))
         return post.state if post else None
+
+    def set_digest(self, channel: str, schedule: Schedule, user: str, now: float) -> None:
+        with self.db.lock:
+            self.db.digests[channel] = _Digest(schedule, user, now)
+            self.db.paused.pop(channel, None)
+
+    def remove_digest(self, channel: str) -> bool:
+        with self.db.lock:
+            return self.db.digests.pop(channel, None) is not None
+
+    def digests(self) -> list[Digest]:
+        with self.db.lock:
+            return [
+                Digest(channel, d.schedule, d.user, d.last_sent, channel in self.db.paused)
+                for channel, d in sorted(self.db.digests.items())
+            ]
+
+    def claim_digest(
+        self, digest: Digest, period_end: float, worker: str, now: float, lease_seconds: float
+    ) -> DigestClaim | None:
+        with self.db.lock:
+            held = self.db.digests.get(digest.channel)
+            if held is None or held.last_sent != digest.last_sent or held.not_before > now:
+                return None
+            if held.claimed_by is not None and held.lease_until is not None and held.lease_until >= now:
+                return None
+            recovered = held.claimed_end is not None
+            held.claimed_by, held.lease_until, held.claimed_end = worker, now + lease_seconds, period_end
+            return DigestClaim(digest.channel, digest.last_sent, period_end, recovered)
+
+    def finish_digest(self, channel: str, worker: str, period_end: float) -> bool:
+        with self.db.lock:
+            held = self.db.digests.get(channel)
+            if held is None or held.claimed_by != worker:
+                return False
+            held.last_sent, held.not_before = period_end, 0.0
+            held.claimed_by = held.lease_until = held.claimed_end = None
+            return True
+
+    def release_digest(self, channel: str, worker: str, not_before: float, *, unsure: bool) -> bool:
+        with self.db.lock:
+            held = self.db.digests.get(channel)
+            if held is None or held.claimed_by != worker:
+                return False
+            held.claimed_by = held.lease_until = None
+            held.not_before = not_before
+            if not unsure:
+                held.claimed_end = None
+            return True

@@ -7,6 +7,7 @@ import inspect
 import pytest
 
 from bot.channel_store import ChannelStore, SqliteChannelStore
+from bot.digests import parse_schedule
 from bot.store import SqliteStore
 from tests.fakes.channel_store import MemoryChannels, MemoryChannelStore
 from tests.stores.test_contract import Clock
@@ -150,3 +151,39 @@ def test_a_paused_channel_posts_nothing(channels):
     channels.queue_post("C1", "a1", "a1")
     channels.pause("C1", "channel_not_found")
     assert channels.claim_post("w1", 60, pace_seconds=1) is None
+
+
+def test_a_digest_is_set_replaced_and_removed(channels):
+    channels.set_digest("C1", parse_schedule("daily 08:30", "Europe/Paris"), "U1", 100.0)
+    channels.set_digest("C1", parse_schedule("weekly monday 09:00", "Europe/Paris"), "U2", 200.0)
+    [digest] = channels.digests()
+    assert (digest.channel, digest.schedule.weekday, digest.user, digest.last_sent) == ("C1", 0, "U2", 200.0)
+    assert digest.schedule.timezone == "Europe/Paris" and not digest.paused
+    channels.pause("C1", "is_archived")
+    assert channels.digests()[0].paused
+    assert channels.remove_digest("C1") and not channels.remove_digest("C1")
+    assert channels.digests() == []
+
+
+def test_a_digest_period_is_claimed_by_one_worker_and_sent_once(channels, opener, clock):
+    other = opener(clock)
+    channels.set_digest("C1", parse_schedule("daily 08:30"), "U1", 100.0)
+    [digest] = channels.digests()
+    claim = channels.claim_digest(digest, 500.0, "w1", now=1000.0, lease_seconds=60)
+    assert claim.period_start == 100.0 and not claim.recovered
+    assert other.claim_digest(digest, 500.0, "w2", now=1000.0, lease_seconds=60) is None
+    assert channels.finish_digest("C1", "w1", 500.0)
+    assert other.claim_digest(digest, 500.0, "w2", now=1000.0, lease_seconds=60) is None  # sent already
+    assert other.digests()[0].last_sent == 500.0
+
+
+def test_an_abandoned_digest_claim_is_recovered_and_a_released_one_waits(channels, opener, clock):
+    channels.set_digest("C1", parse_schedule("daily 08:30"), "U1", 100.0)
+    [digest] = channels.digests()
+    channels.claim_digest(digest, 500.0, "crashed", now=1000.0, lease_seconds=60)
+    taken = opener(clock).claim_digest(digest, 500.0, "w2", now=1061.0, lease_seconds=60)
+    assert taken.recovered
+    assert channels.release_digest("C1", "w2", 2000.0, unsure=False)
+    assert channels.claim_digest(digest, 500.0, "w1", now=1500.0, lease_seconds=60) is None
+    again = channels.claim_digest(digest, 500.0, "w1", now=2000.0, lease_seconds=60)
+    assert again is not None and not again.recovered
