@@ -29,7 +29,7 @@ from bot.notifier import NewsFeed, start_news_feed
 from bot.settings import Settings, SettingsError
 from bot.startup import Stopped, check_token, connect_socket_mode, slack_health
 from bot.store import ArticleStore, StoreUnavailable, check_database_url
-from handlers import actions, commands, loading, mentions
+from handlers import actions, commands, home, loading, mentions
 from handlers.slack_client import build_web_client
 from handlers.watches import ChannelWatches
 from search import SearchIndex
@@ -71,7 +71,8 @@ def create_app(
     )
     commands.register(app, index, command=settings.slash_command, sources=sources, channels=channels)
     mentions.register(app, index, command=settings.slash_command)
-    actions.register(app, index, channels=channels, command=settings.slash_command)
+    actions.register(app, index, channels=channels, sources=sources, command=settings.slash_command)
+    home.register(app, index, channels=channels, sources=sources, command=settings.slash_command)
     return app
 
 

@@ -16,6 +16,8 @@ from handlers.blocks import (
     share_failed_message,
 )
 from handlers.commands import find_answer
+from handlers.home import publish_home
+from handlers.home_blocks import HOME_DIGEST_OFF_ACTION, HOME_UNWATCH_ACTION, read_unwatch_value
 from handlers.slack_client import post_or_apologize, respond_or_log
 from handlers.watch_blocks import UNWATCH_ACTION
 from handlers.watches import ChannelWatches, list_watches
@@ -102,11 +104,39 @@ def remove_watch(
     respond_or_log(respond, logger, reply, response_type="ephemeral", replace_original=True)
 
 
+def home_button(
+    ack: Ack,
+    body: dict,
+    action: dict,
+    client: WebClient,
+    logger: logging.Logger,
+    *,
+    index: SearchIndex,
+    channels: ChannelWatches | None,
+    sources,
+    command: str,
+) -> None:
+    """A home tab button (remove a watch, stop a digest), then the tab published again."""
+    ack()
+    user = (body.get("user") or {}).get("id", "")
+    if channels is None or not user:
+        return
+    try:
+        if action.get("action_id") == HOME_UNWATCH_ACTION:
+            channels.remove_watch(*read_unwatch_value(action.get("value", "")))
+        else:
+            channels.remove_digest(action.get("value", ""))
+    except ValueError:
+        logger.warning("Unexpected value on a home button: %r", action.get("value"))
+    publish_home(client, user, logger, index=index, channels=channels, sources=sources, command=command)
+
+
 def register(
     app: App,
     index: SearchIndex,
     *,
     channels: Callable[[], ChannelWatches | None] = lambda: None,
+    sources: Callable[[], object] = lambda: None,
     command: str = "/mistral",
 ) -> None:
     def on_share(
@@ -121,5 +151,21 @@ def register(
         remove_watch(ack, body, action, respond, logger, channels=channels(), command=command)
 
     app.action(SHARE_ACTION)(on_share)
+
+    def on_home_button(ack: Ack, body: dict, action: dict, client: WebClient, logger: logging.Logger) -> None:
+        home_button(
+            ack,
+            body,
+            action,
+            client,
+            logger,
+            index=index,
+            channels=channels(),
+            sources=sources(),
+            command=command,
+        )
+
     app.action(UNWATCH_ACTION)(on_unwatch)
+    app.action(HOME_UNWATCH_ACTION)(on_home_button)
+    app.action(HOME_DIGEST_OFF_ACTION)(on_home_button)
     app.action(MORE_ACTION)(on_more)
