@@ -18,11 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
 from bot.channel_desk import ChannelDesk
+from bot.feedback_store import SqliteFeedbackStore
 from bot.health import HealthRegistry, PartHealth, PeriodicCheck
 from bot.indexing import new_index
 from bot.notifier import NewsFeed, start_news_feed
@@ -30,6 +31,7 @@ from bot.settings import Settings, SettingsError
 from bot.startup import Stopped, check_token, connect_socket_mode, slack_health
 from bot.store import ArticleStore, StoreUnavailable, check_database_url
 from handlers import actions, commands, home, loading, mentions
+from handlers.commands import QuestionLog
 from handlers.slack_client import build_web_client
 from handlers.watches import ChannelWatches
 from search import SearchIndex
@@ -52,6 +54,7 @@ def create_app(
     is_ready=lambda: True,
     sources: Callable[[], commands.NewsSources | None] = lambda: None,
     channels: Callable[[], ChannelWatches | None] = lambda: None,
+    questions: Callable[[], QuestionLog | None] = lambda: None,
 ) -> App:
     """A Bolt app answering from `index` once `is_ready()`; Web API calls go to `settings.slack_api_url`.
 
@@ -69,11 +72,26 @@ def create_app(
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
         before_authorize=loading.still_loading(is_ready),
     )
-    commands.register(app, index, command=settings.slash_command, sources=sources, channels=channels)
+    app.use(share_questions(questions))
+    commands.register(
+        app, index, command=settings.slash_command, sources=sources, channels=channels, questions=questions
+    )
     mentions.register(app, index, command=settings.slash_command)
-    actions.register(app, index, channels=channels, sources=sources, command=settings.slash_command)
+    actions.register(
+        app, index, channels=channels, sources=sources, questions=questions, command=settings.slash_command
+    )
     home.register(app, index, channels=channels, sources=sources, command=settings.slash_command)
     return app
+
+
+def share_questions(questions: Callable[[], QuestionLog | None]):
+    """A middleware putting the question log in Bolt's context, for the listeners that record questions."""
+
+    def middleware(context: BoltContext, next) -> None:
+        context["questions"] = questions()
+        next()
+
+    return middleware
 
 
 @dataclass
@@ -104,6 +122,7 @@ class RunningApp:
             is_ready=self.ready.is_set,
             sources=self._sources,
             channels=self._channels,
+            questions=self._questions,
         )
         self.health.report("slack", "loading", "checking the bot token")
         self.health.report("store", "loading", "opening the database")
@@ -149,6 +168,9 @@ class RunningApp:
 
     def _sources(self) -> commands.NewsSources | None:
         return self.feed.sources if self.feed is not None else None
+
+    def _questions(self) -> QuestionLog | None:
+        return SqliteFeedbackStore(self.feed.store) if self.feed is not None else None
 
     def _channels(self) -> ChannelWatches | None:
         news = self.feed.channel_news if self.feed is not None else None

@@ -243,6 +243,16 @@ def _channel_news(dialect: Dialect) -> tuple[str, ...]:
             claimed_end {real},
             not_before {real} NOT NULL DEFAULT 0
         )""",
+        f"CREATE TABLE IF NOT EXISTS questions (question TEXT NOT NULL, answered INTEGER NOT NULL, asked_at {real} NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS questions_asked ON questions (asked_at)",
+        f"""CREATE TABLE IF NOT EXISTS feedback (
+            question TEXT NOT NULL,
+            vote TEXT NOT NULL,
+            reason TEXT,
+            user_id TEXT NOT NULL,
+            at {real} NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS feedback_at ON feedback (at)",
     )
 
 
@@ -250,7 +260,7 @@ MIGRATIONS = (
     *MIGRATIONS,
     Migration(
         3,
-        "channel news: watches, paused channels, the outbox per channel, digests",
+        "channel news: watches, paused channels, the outbox per channel, digests; questions and feedback",
         {"sqlite": _channel_news("sqlite"), "postgresql": _channel_news("postgresql")},
     ),
 )

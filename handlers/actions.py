@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from handlers.blocks import (
+    FEEDBACK_PREFIX,
     MORE_ACTION,
     SHARE_ACTION,
+    feedback_thanks_message,
     problem_message,
     read_button_value,
     share_failed_message,
+    unescape_mrkdwn,
 )
-from handlers.commands import find_answer
+from handlers.commands import QuestionLog, find_answer
 from handlers.home import publish_home
 from handlers.home_blocks import HOME_DIGEST_OFF_ACTION, HOME_UNWATCH_ACTION, read_unwatch_value
 from handlers.slack_client import post_or_apologize, respond_or_log
@@ -131,12 +135,37 @@ def home_button(
     publish_home(client, user, logger, index=index, channels=channels, sources=sources, command=command)
 
 
+def record_feedback(
+    ack: Ack,
+    body: dict,
+    action: dict,
+    respond: Callable,
+    logger: logging.Logger,
+    *,
+    questions: QuestionLog | None,
+) -> None:
+    """👍 or 👎 (with its reason) on an answer: recorded with the question, thanked privately."""
+    ack()
+    button = query_of_button(action, respond, logger)
+    if button is None or questions is None:
+        return
+    choice = action.get("action_id", "").removeprefix(FEEDBACK_PREFIX)
+    vote, reason = ("up", None) if choice == "up" else ("down", choice)
+    questions.record_feedback(
+        unescape_mrkdwn(button[0]), vote, reason, (body.get("user") or {}).get("id", "")
+    )
+    respond_or_log(
+        respond, logger, feedback_thanks_message(vote), response_type="ephemeral", replace_original=False
+    )
+
+
 def register(
     app: App,
     index: SearchIndex,
     *,
     channels: Callable[[], ChannelWatches | None] = lambda: None,
     sources: Callable[[], object] = lambda: None,
+    questions: Callable[[], QuestionLog | None] = lambda: None,
     command: str = "/mistral",
 ) -> None:
     def on_share(
@@ -165,6 +194,10 @@ def register(
             command=command,
         )
 
+    def on_feedback(ack: Ack, body: dict, action: dict, respond: Callable, logger: logging.Logger) -> None:
+        record_feedback(ack, body, action, respond, logger, questions=questions())
+
+    app.action(re.compile(f"^{re.escape(FEEDBACK_PREFIX)}"))(on_feedback)
     app.action(UNWATCH_ACTION)(on_unwatch)
     app.action(HOME_UNWATCH_ACTION)(on_home_button)
     app.action(HOME_DIGEST_OFF_ACTION)(on_home_button)

@@ -121,6 +121,7 @@ def answer_message(
     buttons = answer_buttons(query, offset, shareable=shareable, has_more=has_more)
     if buttons:
         blocks.append({"type": "actions", "elements": buttons})
+    blocks.append(feedback_block(query))
     fallback = [f"Results {first}–{last} for “{query}”:"]
     fallback += [
         f"{rank}. {hit.snippet.text} [{citation_text_plain(hit)}]" for rank, hit in enumerate(hits, first)
@@ -147,6 +148,30 @@ def citation_text(hit: Hit) -> str:
 def mention(user_id: str) -> str:
     """A mention of `user_id`, or the escaped text when it is not a user id."""
     return f"<@{user_id}>" if _USER_ID_RE.match(user_id) else escape_mrkdwn(user_id)
+
+
+FEEDBACK_PREFIX = "feedback:"
+FEEDBACK_CHOICES = (
+    ("👍", "up"),
+    ("👎 Wrong article", "wrong_article"),
+    ("👎 Wrong language", "wrong_language"),
+    ("👎 Outdated", "outdated"),
+)
+
+
+def feedback_block(query: str) -> dict:
+    """👍, and 👎 with its reason, each a button carrying the question."""
+    value = button_value(query, 0)
+    return {
+        "type": "actions",
+        "block_id": "feedback",
+        "elements": [button(label, FEEDBACK_PREFIX + choice, value) for label, choice in FEEDBACK_CHOICES],
+    }
+
+
+def feedback_thanks_message(vote: str) -> dict:
+    text = "Thanks: noted." if vote == "up" else "Thanks: noted, the team will look at this question."
+    return message(text, [context(text)])
 
 
 def answer_buttons(query: str, offset: int, *, shareable: bool, has_more: bool) -> list[dict]:

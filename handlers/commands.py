@@ -87,10 +87,25 @@ def source_reply(sources: NewsSources, text: str, command: str) -> dict | None:
     return news_message(said) if ok else problem_message(said)
 
 
+class QuestionLog(Protocol):
+    """Where questions and their feedback are kept (bot/feedback_store.py implements it)."""
+
+    def record_question(self, question: str, answered: bool) -> None: ...
+    def record_feedback(self, question: str, vote: str, reason: str | None, user: str) -> None: ...
+
+
 def find_answer(
-    index: SearchIndex, text: str, *, offset: int = 0, shareable: bool = True, shared_by: str | None = None
+    index: SearchIndex,
+    text: str,
+    *,
+    offset: int = 0,
+    shareable: bool = True,
+    shared_by: str | None = None,
+    questions: QuestionLog | None = None,
 ) -> dict:
-    """The message answering `text` from result `offset + 1`: results, a way forward, or the query's problem."""
+    """The message answering `text` from result `offset + 1`: results, a way forward, or the query's problem.
+
+    A first page is recorded in `questions`, with whether anything was found."""
     try:
         query = clean_query(text)
         parsed = parse_query(search_words(query))
@@ -100,6 +115,8 @@ def find_answer(
     if not words and parsed.filters and not offset:
         return latest_message(index_latest(index, "", parsed.filters), query)
     if not words:
+        if questions is not None and not offset:
+            record_question(questions, query, False)
         return no_more_results_message(query) if offset else no_results_message(query)
     try:
         hits = index.search(words, limit=offset + PAGE_SIZE + 1, filters=parsed.filters or None)
@@ -107,6 +124,8 @@ def find_answer(
         log.exception("Search failed for %r", query)
         return problem_message(SEARCH_FAILED)
     page = hits[offset : offset + PAGE_SIZE]
+    if questions is not None and not offset:
+        record_question(questions, query, bool(page))
     if not page:
         return no_more_results_message(query) if offset else no_results_message(query)
     return answer_message(
@@ -117,6 +136,14 @@ def find_answer(
         shareable=shareable,
         shared_by=shared_by,
     )
+
+
+def record_question(questions: QuestionLog, query: str, answered: bool) -> None:
+    """Keep the question for the report; a store that fails here costs the user nothing."""
+    try:
+        questions.record_question(query, answered)
+    except Exception:
+        log.exception("Could not record the question %r", query)
 
 
 LATEST_SIZE = 10
@@ -165,6 +192,7 @@ def reply_to_command(
     channel: str = "",
     user: str = "",
     timezone_of: Callable[[str], str | None] = lambda user: None,
+    questions: QuestionLog | None = None,
 ) -> dict:
     if is_help(text):
         return usage_message(command)
@@ -175,7 +203,7 @@ def reply_to_command(
         )
     if reply is None and (latest := _LATEST_RE.match(text.strip())):
         reply = latest_answer(index, latest.group(1) or "")
-    return reply or find_answer(index, text)
+    return reply or find_answer(index, text, questions=questions)
 
 
 def answer_command(
@@ -189,6 +217,7 @@ def answer_command(
     command: str,
     sources: NewsSources | None = None,
     channels: ChannelWatches | None = None,
+    questions: QuestionLog | None = None,
 ) -> None:
     """Acknowledge at once (Slack allows 3 s), then answer privately through the response_url."""
     ack()
@@ -202,6 +231,7 @@ def answer_command(
             channel=body.get("channel_id", ""),
             user=body.get("user_id", ""),
             timezone_of=lambda user: user_timezone(client, user),
+            questions=questions,
         )
     except Exception:
         log.exception("The command %r failed", body.get("text", ""))
@@ -218,6 +248,7 @@ def register(
     command: str = "/mistral",
     sources: Callable[[], NewsSources | None] = lambda: None,
     channels: Callable[[], ChannelWatches | None] = lambda: None,
+    questions: Callable[[], QuestionLog | None] = lambda: None,
 ) -> None:
     """`sources()` gives the news sources and `channels()` the channels' watches once the app has
     started (questions wait for that)."""
@@ -235,6 +266,7 @@ def register(
             command=command,
             sources=sources(),
             channels=channels(),
+            questions=questions(),
         )
 
     app.command(command)(on_command)
