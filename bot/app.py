@@ -23,7 +23,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
 from bot.channel_desk import ChannelDesk
-from bot.feedback_store import SqliteFeedbackStore
+from bot.feedback_store import feedback_store
 from bot.health import HealthRegistry, PartHealth, PeriodicCheck
 from bot.indexing import new_index
 from bot.notifier import NewsFeed, start_news_feed
@@ -170,7 +170,7 @@ class RunningApp:
         return self.feed.sources if self.feed is not None else None
 
     def _questions(self) -> QuestionLog | None:
-        return SqliteFeedbackStore(self.feed.store) if self.feed is not None else None
+        return feedback_store(self.feed.store) if self.feed is not None else None
 
     def _channels(self) -> ChannelWatches | None:
         news = self.feed.channel_news if self.feed is not None else None

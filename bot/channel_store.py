@@ -419,6 +419,15 @@ class SqliteChannelStore:
         return row["state"] if row else None
 
 
+def channel_store(store) -> ChannelStore:
+    """The channel repository on the article store's database (SQLite or PostgreSQL)."""
+    if isinstance(store, SqliteStore):
+        return SqliteChannelStore(store)
+    from bot.postgres_channel_store import PostgresChannelStore  # it imports this module
+
+    return PostgresChannelStore(store)
+
+
 def _digest(row) -> Digest:
     schedule = Schedule(row["frequency"], row["hour"], row["minute"], row["timezone"], row["weekday"])
     return Digest(

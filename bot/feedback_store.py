@@ -73,6 +73,48 @@ class SqliteFeedbackStore:
         return [(row["question"], row["vote"], row["reason"]) for row in rows]
 
 
+class PostgresFeedbackStore:
+    """The same tables on PostgreSQL (`store` is a bot.postgres_store.PostgresStore)."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+
+    def record_question(self, question: str, answered: bool) -> None:
+        with self.store._cursor() as db:
+            db.execute(
+                "INSERT INTO questions (question, answered, asked_at) VALUES (%s, %s, %s)",
+                (normal_question(question), int(answered), self.store._clock()),
+            )
+
+    def record_feedback(self, question: str, vote: str, reason: str | None, user: str) -> None:
+        with self.store._cursor() as db:
+            db.execute(
+                "INSERT INTO feedback (question, vote, reason, user_id, at) VALUES (%s, %s, %s, %s, %s)",
+                (normal_question(question), vote, reason, user, self.store._clock()),
+            )
+
+    def questions(self, since: float, until: float) -> list[tuple[str, bool]]:
+        with self.store._cursor() as db:
+            rows = db.execute(
+                "SELECT question, answered FROM questions WHERE asked_at >= %s AND asked_at < %s ORDER BY asked_at",
+                (since, until),
+            ).fetchall()
+        return [(row["question"], bool(row["answered"])) for row in rows]
+
+    def votes(self, since: float, until: float) -> list[tuple[str, str, str | None]]:
+        with self.store._cursor() as db:
+            rows = db.execute(
+                "SELECT question, vote, reason FROM feedback WHERE at >= %s AND at < %s ORDER BY at",
+                (since, until),
+            ).fetchall()
+        return [(row["question"], row["vote"], row["reason"]) for row in rows]
+
+
+def feedback_store(store) -> FeedbackStore:
+    """The feedback repository on the article store's database (SQLite or PostgreSQL)."""
+    return SqliteFeedbackStore(store) if isinstance(store, SqliteStore) else PostgresFeedbackStore(store)
+
+
 def report(feedback: FeedbackStore, since: float, until: float) -> list[ReportRow]:
     """The questions that found nothing or got a 👎 in [since, until), the most frequent first."""
     rows: dict[str, ReportRow] = {}
@@ -108,7 +150,7 @@ def run_report(settings, days: float, *, now: float | None = None) -> int:
     store = open_store(settings.database_url)
     try:
         until = time.time() if now is None else now
-        print(report_text(report(SqliteFeedbackStore(store), until - days * 86400, until + 1), days))
+        print(report_text(report(feedback_store(store), until - days * 86400, until + 1), days))
     finally:
         store.close()
     return 0

@@ -33,7 +33,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.channel_news import ChannelNews
-from bot.channel_store import SqliteChannelStore
+from bot.channel_store import channel_store
 from bot.feed_store import SqliteFeedStore
 from bot.indexing import new_index
 from bot.ingest import Ingestor, start_ingest
@@ -305,8 +305,7 @@ def start_news_feed(
     store = open_store(settings.database_url)
     index = index_from_store(store, index if index is not None else new_index(settings))
     notifier = Notifier(store, index, client, settings.notify_channel, **notifier_options)
-    channels = SqliteChannelStore(store)
-    channel_news = ChannelNews(store, channels, index, client, notifier.message_for, clock=clock)
+    channel_news = ChannelNews(store, channel_store(store), index, client, notifier.message_for, clock=clock)
 
     def added(article_id: str) -> None:
         notifier.wake(article_id)

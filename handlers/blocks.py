@@ -248,7 +248,11 @@ def usage_message(command: str = "/mistral") -> dict:
         "Answers to the command are private until you press *Share in channel*; *More results* shows the next ones.\n"
         "You can also mention me in a channel (I answer in the thread) or send me a direct message.\n"
         f"• `{command} add https://...` adds a news article from its link\n"
-        f"• `{command} feeds` lists the feeds I follow; `{command} feed add URL` and `{command} feed remove URL` change them"
+        f"• `{command} feeds` lists the feeds I follow; `{command} feed add URL` and `{command} feed remove URL` change them\n"
+        f'• Filters: `{command} Microsoft lang:fr`, `source:OUTLET`, `after:2024-01-01`, `before:2024-07-01`, `"exact phrase"`\n'
+        f"• `{command} latest [WORDS]` shows the newest articles first\n"
+        f"• In a channel: `{command} watch WORDS` posts matching new articles there (`{command} watches`, "
+        f"`{command} unwatch WORDS`); `{command} digest daily 08:30`, `digest weekly monday 09:00` or `digest off`"
     )
     return message(f"Ask me about Mistral AI news, e.g. {command} valuation", [section(text)])
 

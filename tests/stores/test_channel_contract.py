@@ -8,20 +8,27 @@ import pytest
 
 from bot.channel_store import ChannelStore, SqliteChannelStore
 from bot.digests import parse_schedule
+from bot.postgres_channel_store import PostgresChannelStore
+from bot.postgres_store import PostgresStore
 from bot.store import SqliteStore
 from tests.fakes.channel_store import MemoryChannels, MemoryChannelStore
 from tests.stores.test_contract import Clock
 
 
-@pytest.fixture(params=("memory", "sqlite"))
+@pytest.fixture(params=("memory", "sqlite", "postgresql"))
 def opener(request, tmp_path):
     """Opens a channel store on one shared database, as another process would."""
     opened = []
     database = MemoryChannels()
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else ""
 
     def open_store(clock):
         if request.param == "memory":
             return MemoryChannelStore(database, clock=clock)
+        if request.param == "postgresql":
+            store = PostgresStore(url, clock=clock)
+            opened.append(store)
+            return PostgresChannelStore(store)
         store = SqliteStore(tmp_path / "bot.db", clock=clock)
         opened.append(store)
         return SqliteChannelStore(store)

@@ -6,7 +6,8 @@ import inspect
 
 import pytest
 
-from bot.feedback_store import FeedbackStore, SqliteFeedbackStore, report, report_text
+from bot.feedback_store import FeedbackStore, feedback_store, report, report_text
+from bot.postgres_store import PostgresStore
 from bot.store import SqliteStore
 from tests.fakes.feedback_store import MemoryFeedbackStore
 from tests.stores.test_contract import Clock
@@ -17,13 +18,16 @@ def clock():
     return Clock()
 
 
-@pytest.fixture(params=("memory", "sqlite"))
+@pytest.fixture(params=("memory", "sqlite", "postgresql"))
 def feedback(request, tmp_path, clock):
     if request.param == "memory":
         yield MemoryFeedbackStore(clock=clock)
         return
-    store = SqliteStore(tmp_path / "bot.db", clock=clock)
-    yield SqliteFeedbackStore(store)
+    if request.param == "postgresql":
+        store = PostgresStore(request.getfixturevalue("postgres_url"), clock=clock)
+    else:
+        store = SqliteStore(tmp_path / "bot.db", clock=clock)
+    yield feedback_store(store)
     store.close()
 
 
