@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 
 import pytest
@@ -9,8 +10,10 @@ from slack_sdk import WebClient
 
 from bot.channel_news import ChannelNews
 from bot.channel_store import SqliteChannelStore
+from bot.digests import due_digest, parse_schedule
 from bot.notifier import Notifier
 from bot.store import SqliteStore
+from handlers.notifications import DIGEST_EVENT
 from search import SearchIndex, parse_article
 from tests.bot.test_notifier import FakeSlackWithHistory
 from tests.stores.test_contract import Clock
@@ -137,3 +140,38 @@ def test_an_article_recorded_before_the_watch_is_never_posted(db_path, clock, sl
     while news_worker.run_once():
         clock.now += 1
     assert posted_ids(slack) == [late.id]
+
+
+def test_a_digest_sent_before_a_crash_is_found_in_the_history_and_not_sent_again(
+    db_path, clock, slack, opened
+):
+    index = SearchIndex()
+    crashed = worker(db_path, clock, index, slack, opened, "crashed")
+    crashed.clock = clock
+    crashed.channels.set_digest(CHANNEL, parse_schedule("daily 08:30"), "U1", clock.now)
+    article = news(1)
+    clock.now += 1
+    crashed.store.record(article, announce=True)
+    index.add(article)
+    clock.now += 2 * 86400
+    [digest] = crashed.channels.digests()
+    _, end = due_digest(digest.schedule, instant(digest.last_sent), instant(clock.now))
+    assert crashed.channels.claim_digest(digest, end.timestamp(), "crashed", clock.now, lease_seconds=60)
+    payload = {"period_end": end.timestamp()}
+    crashed.client.chat_postMessage(
+        channel=CHANNEL,
+        text="Your daily digest",
+        metadata={"event_type": DIGEST_EVENT, "event_payload": payload},
+    )
+    # ...the process dies before recording it; the survivor takes the claim over once the lease ran out.
+    clock.now += 61
+    survivor = worker(db_path, clock, index, slack, opened, "survivor")
+    survivor.clock = clock
+    assert survivor.send_due_digests()
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    assert survivor.channels.digests()[0].last_sent == end.timestamp()
+    assert not survivor.send_due_digests()
+
+
+def instant(timestamp: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC)
