@@ -44,7 +44,7 @@ from handlers.notifications import (
 )
 from search import Article, QueryError, SearchIndex
 from search.filters import ParsedQuery, parse_query
-from search.matching import matches
+from search.matching import article_terms, matches
 from search.summary import headline_summary
 from search.summary import summarize as summarize_article
 
@@ -157,11 +157,12 @@ class ChannelNews:
         article = self.index.get(stored.id) or article_of(stored)
         story = stored.story_id
         targets = dict.fromkeys(self.channels.story_channels(story))
+        terms = article_terms(self.index, article)
         for watch, query in watches:
             if (
                 watch.channel not in targets
                 and stored.added_at >= watch.created_at
-                and matches(self.index, query, article)
+                and matches(self.index, query, article, terms)
             ):
                 targets[watch.channel] = None
         for channel in targets:

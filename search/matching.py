@@ -13,18 +13,27 @@ from search.index import SearchIndex
 from search.models import Article
 
 
-def matches(index: SearchIndex, query: ParsedQuery, article: Article) -> bool:
+def article_terms(index: SearchIndex, article: Article) -> frozenset[str]:
+    """The index terms of an article's title and text: computed once, matched against every watch."""
+    return frozenset(index.analyzer.terms(f"{article.title}\n{article.text}", article.language))
+
+
+def matches(
+    index: SearchIndex, query: ParsedQuery, article: Article, terms: frozenset[str] | None = None
+) -> bool:
+    """Whether `article` answers `query`; `terms` are its `article_terms` when already known."""
     filters = query.filters
     outlet = article.outlet or article.source
     if filters and not filters.accepts_article(language=article.language, date=article.date, outlet=outlet):
         return False
-    text = f"{article.title}\n{article.text}"
-    if not filters.accepts_text(text):
+    if not filters.accepts_text(f"{article.title}\n{article.text}"):
         return False
     if not query.words:
         return bool(filters)
-    if index.coverage(query.words) < index.min_coverage:
-        return False
-    terms = set(index.analyzer.terms(text, article.language))
     words = index.analyzer.query_words(query.words)
-    return bool(words) and all(not terms.isdisjoint(word.terms) for word in words)
+    if not words:
+        return False
+    terms = article_terms(index, article) if terms is None else terms
+    if not all(not terms.isdisjoint(word.terms) for word in words):
+        return False
+    return index.coverage(query.words) >= index.min_coverage
