@@ -13,7 +13,7 @@ from bot.channel_store import SqliteChannelStore
 from bot.digests import due_digest, parse_schedule
 from bot.notifier import Notifier
 from bot.store import SqliteStore
-from handlers.notifications import DIGEST_EVENT
+from handlers.notifications import DIGEST_EVENT, story_reply_message
 from search import SearchIndex, parse_article
 from tests.bot.test_notifier import FakeSlackWithHistory
 from tests.stores.test_contract import Clock
@@ -175,3 +175,40 @@ def test_a_digest_sent_before_a_crash_is_found_in_the_history_and_not_sent_again
 
 def instant(timestamp: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC)
+
+
+class FakeSlackWithThreads(FakeSlackWithHistory):
+    """Also answers conversations.replies with the replies posted in each thread."""
+
+    def _answer(self, method, params):
+        answer = super()._answer(method, params)
+        if method == "conversations.replies":
+            replies = [m for m in self.history if m.get("thread_ts") == params.get("ts")]
+            return {"ok": True, "messages": replies, "has_more": False}
+        return answer
+
+
+def test_a_reply_posted_before_a_crash_is_found_in_its_thread_and_not_posted_again(db_path, clock, opened):
+    with FakeSlackWithThreads() as slack:
+        index = SearchIndex()
+        news_worker = worker(db_path, clock, index, slack, opened, "w1")
+        news_worker.match_new()
+        news_worker.channels.add_watch(CHANNEL, "mistral", "U1")
+        clock.now += 1
+        first, later = news(1), news(2)
+        news_worker.store.record(first, announce=True)
+        index.add(first)
+        news_worker.store.record(later, announce=False, story=first.id)  # a copy: same story
+        index.add(later)
+        assert news_worker.run_once()  # queued both (the copy as a reply), posted the first
+        thread_ts = news_worker.channels.story_post(CHANNEL, first.id)
+        clock.now += 1
+        claim = news_worker.channels.claim_post("crashed", 60, pace_seconds=1)
+        assert claim.reply and claim.thread_ts == thread_ts
+        message = story_reply_message(later, "summary")
+        news_worker.client.chat_postMessage(channel=CHANNEL, thread_ts=thread_ts, **message)
+        clock.now += 61  # the crashed worker's lease runs out
+        assert news_worker.run_once()
+        assert news_worker.channels.post_state(CHANNEL, later.id) == "posted"
+        assert [c.get("thread_ts") for c in slack.calls_to("chat.postMessage")] == [None, thread_ts]
+        assert len(slack.calls_to("conversations.replies")) == 1
