@@ -12,15 +12,18 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
+from bot.channel_desk import ChannelDesk
+from bot.feedback_store import feedback_store
 from bot.health import HealthRegistry, PartHealth, PeriodicCheck
 from bot.index_files import index_folder
 from bot.indexing import new_index
@@ -28,8 +31,10 @@ from bot.notifier import NewsFeed, start_news_feed
 from bot.settings import Settings, SettingsError
 from bot.startup import Stopped, check_token, connect_socket_mode, slack_health
 from bot.store import ArticleStore, StoreUnavailable, check_database_url
-from handlers import actions, commands, loading, mentions
+from handlers import actions, commands, home, loading, mentions
+from handlers.commands import QuestionLog
 from handlers.slack_client import build_web_client
+from handlers.watches import ChannelWatches
 from search import SearchIndex
 
 log = logging.getLogger(__name__)
@@ -49,6 +54,8 @@ def create_app(
     client: WebClient | None = None,
     is_ready=lambda: True,
     sources: Callable[[], commands.NewsSources | None] = lambda: None,
+    channels: Callable[[], ChannelWatches | None] = lambda: None,
+    questions: Callable[[], QuestionLog | None] = lambda: None,
 ) -> App:
     """A Bolt app answering from `index` once `is_ready()`; Web API calls go to `settings.slack_api_url`.
 
@@ -66,10 +73,26 @@ def create_app(
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
         before_authorize=loading.still_loading(is_ready),
     )
-    commands.register(app, index, command=settings.slash_command, sources=sources)
+    app.use(share_questions(questions))
+    commands.register(
+        app, index, command=settings.slash_command, sources=sources, channels=channels, questions=questions
+    )
     mentions.register(app, index, command=settings.slash_command)
-    actions.register(app, index)
+    actions.register(
+        app, index, channels=channels, sources=sources, questions=questions, command=settings.slash_command
+    )
+    home.register(app, index, channels=channels, sources=sources, command=settings.slash_command)
     return app
+
+
+def share_questions(questions: Callable[[], QuestionLog | None]):
+    """A middleware putting the question log in Bolt's context, for the listeners that record questions."""
+
+    def middleware(context: BoltContext, next) -> None:
+        context["questions"] = questions()
+        next()
+
+    return middleware
 
 
 @dataclass
@@ -85,6 +108,7 @@ class RunningApp:
     ready: threading.Event = field(default_factory=threading.Event)
     _stopping: threading.Event = field(default_factory=threading.Event)
     slack_check_seconds: float = SLACK_CHECK_SECONDS
+    clock: Callable[[], float] = time.time  # when digests are due (tests freeze it)
     _store_check: PeriodicCheck | None = None
     _slack_check: PeriodicCheck | None = None
     _store_was_broken: bool = False
@@ -93,7 +117,13 @@ class RunningApp:
 
     def __post_init__(self) -> None:
         self.bolt = create_app(
-            self.settings, self.index, client=self.client, is_ready=self.ready.is_set, sources=self._sources
+            self.settings,
+            self.index,
+            client=self.client,
+            is_ready=self.ready.is_set,
+            sources=self._sources,
+            channels=self._channels,
+            questions=self._questions,
         )
         self.health.report("slack", "loading", "checking the bot token")
         self.health.report("store", "loading", "opening the database")
@@ -114,7 +144,7 @@ class RunningApp:
             self.health, "slack", lambda: slack_health(checker), every=self.slack_check_seconds
         ).start(check_now=False)
         try:
-            self.feed = start_news_feed(self.settings, self.client, index=self.index)
+            self.feed = start_news_feed(self.settings, self.client, index=self.index, clock=self.clock)
         except (ValueError, OSError, sqlite3.Error, StoreUnavailable) as error:
             self.health.report("store", "broken", str(error), logged=True)
             raise SettingsError(f"DATABASE_URL cannot be used: {error}") from None
@@ -139,6 +169,13 @@ class RunningApp:
 
     def _sources(self) -> commands.NewsSources | None:
         return self.feed.sources if self.feed is not None else None
+
+    def _questions(self) -> QuestionLog | None:
+        return feedback_store(self.feed.store) if self.feed is not None else None
+
+    def _channels(self) -> ChannelWatches | None:
+        news = self.feed.channel_news if self.feed is not None else None
+        return ChannelDesk(news.channels, news.clock) if news is not None else None
 
     def _feeds_health(self) -> PartHealth:
         """Feeds that keep failing are listed, but the app is not broken for a site that is down."""
@@ -208,7 +245,9 @@ def store_health(store: ArticleStore) -> PartHealth:
     return PartHealth("ok", details={"announcements": store.counts()})
 
 
-def build_app(settings: Settings, *, client: WebClient | None = None) -> RunningApp:
+def build_app(
+    settings: Settings, *, client: WebClient | None = None, clock: Callable[[], float] = time.time
+) -> RunningApp:
     """The app, not started: quick, reaches neither Slack nor the store. SettingsError for a bad setting."""
     if not Path(settings.articles_dir).is_dir():
         raise SettingsError(
@@ -219,9 +258,8 @@ def build_app(settings: Settings, *, client: WebClient | None = None) -> Running
     except ValueError as error:
         raise SettingsError(str(error)) from None
     client = client or build_web_client(settings.slack_bot_token, settings.slack_api_url)
-    return RunningApp(
-        settings, client, new_index(settings, index_folder(settings.database_url)), HealthRegistry()
-    )
+    index = new_index(settings, index_folder(settings.database_url))
+    return RunningApp(settings, client, index, HealthRegistry(), clock=clock)
 
 
 def start_app(settings: Settings, *, client: WebClient | None = None) -> RunningApp:

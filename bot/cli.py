@@ -1,4 +1,4 @@
-"""`python -m bot serve | search | summarize | ingest | feeds | export | remove | manifest`: the command line."""
+"""`python -m bot serve | search | summarize | ingest | feeds | export | remove | report | manifest`: the command line."""
 
 from __future__ import annotations
 
@@ -57,6 +57,11 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         "targets", nargs="+", metavar="ID_OR_URL", help="article ids (see export) or article links"
     )
 
+    report = commands.add_parser(
+        "report", help="print the questions with no answer or a 👎 in a period, the most frequent first"
+    )
+    report.add_argument("--days", type=float, default=7.0, help="the period: the last N days (default 7)")
+
     manifest = commands.add_parser("manifest", help="print the Slack app manifest")
     manifest.add_argument(
         "--url", default=None, help="public base URL for HTTP mode, e.g. https://bot.example.com"
@@ -104,6 +109,10 @@ def run(args: argparse.Namespace, settings) -> int:
         from bot.source_commands import run_export
 
         return run_export(settings)
+    if args.command == "report":
+        from bot.feedback_store import run_report
+
+        return run_report(settings, args.days)
     if args.command == "remove":
         from bot.source_commands import run_remove
 

@@ -11,14 +11,17 @@ APP_NAME = "Mistral News"
 DESCRIPTION = "Answers questions about Mistral AI news, with cited snippets from the articles."
 BOT_SCOPES = [
     "app_mentions:read",  # the app_mention event
-    "channels:history",  # after a crash: was the announcement already posted in NOTIFY_CHANNEL?
+    "channels:history",  # after a crash: was the announcement already posted (NOTIFY_CHANNEL, watches)?
+    "channels:read",  # App Home: the channels a user is in, to show their watches and digests
     "chat:write",  # answers in threads and DMs, shared answers
     "chat:write.public",  # share an answer in a public channel the bot has not joined
     "commands",  # the slash command
-    "groups:history",  # the same check when NOTIFY_CHANNEL is a private channel
+    "groups:history",  # the same check in a private channel
+    "groups:read",  # App Home: the private channels a user is in
     "im:history",  # the message.im event
     "im:read",
     "im:write",
+    "users:read",  # users.info: the timezone a digest is set in
 ]
 EVENTS_PATH = "/slack/events"
 
@@ -29,10 +32,10 @@ def manifest(settings: Settings, url: str | None = None) -> dict:
     command = {
         "command": settings.slash_command,
         "description": "Search Mistral AI news",
-        "usage_hint": "valuation | who founded Mistral? | help",
+        "usage_hint": "valuation lang:fr | latest | watch WORDS | watches | digest daily 08:30 | help",
         "should_escape": False,
     }
-    events: dict = {"bot_events": ["app_mention", "message.im"]}
+    events: dict = {"bot_events": ["app_home_opened", "app_mention", "message.im"]}
     interactivity: dict = {"is_enabled": True}
     if request_url:
         command["url"] = request_url
@@ -42,7 +45,11 @@ def manifest(settings: Settings, url: str | None = None) -> dict:
         "_metadata": {"major_version": 1, "minor_version": 1},
         "display_information": {"name": APP_NAME, "description": DESCRIPTION, "background_color": "#fa520f"},
         "features": {
-            "app_home": {"messages_tab_enabled": True, "messages_tab_read_only_enabled": False},
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": False,
+            },
             "bot_user": {"display_name": APP_NAME, "always_online": True},
             "slash_commands": [command],
         },

@@ -209,12 +209,80 @@ def _change_log(dialect: Dialect) -> tuple[str, ...]:
     )
 
 
+def _channel_news(dialect: Dialect) -> tuple[str, ...]:
+    """Migration 4's statements: channels' watches, their pause, and the outbox per (channel, article)."""
+    real = "REAL" if dialect == "sqlite" else "DOUBLE PRECISION"
+    return (
+        f"""CREATE TABLE IF NOT EXISTS watches (
+            channel TEXT NOT NULL,
+            words TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            created_at {real} NOT NULL,
+            PRIMARY KEY (channel, words)
+        )""",
+        f"""CREATE TABLE IF NOT EXISTS channels (
+            channel TEXT PRIMARY KEY,
+            paused_reason TEXT,
+            paused_at {real},
+            next_post_at {real} NOT NULL DEFAULT 0
+        )""",
+        f"""CREATE TABLE IF NOT EXISTS channel_posts (
+            channel TEXT NOT NULL,
+            article_id TEXT NOT NULL,
+            story TEXT NOT NULL,
+            reply INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            created_at {real} NOT NULL,
+            claimed_by TEXT,
+            lease_until {real},
+            attempts INTEGER NOT NULL DEFAULT 0,
+            not_before {real} NOT NULL DEFAULT 0,
+            message_ts TEXT,
+            last_error TEXT,
+            posted_at {real},
+            PRIMARY KEY (channel, article_id)
+        )""",
+        # One top-level post per story and channel; later articles of the story go in its thread.
+        "CREATE UNIQUE INDEX IF NOT EXISTS channel_posts_story ON channel_posts (channel, story) WHERE reply = 0",
+        "CREATE INDEX IF NOT EXISTS channel_posts_due ON channel_posts (state, not_before)",
+        f"""CREATE TABLE IF NOT EXISTS digests (
+            channel TEXT PRIMARY KEY,
+            frequency TEXT NOT NULL,
+            hour INTEGER NOT NULL,
+            minute INTEGER NOT NULL,
+            timezone TEXT NOT NULL,
+            weekday INTEGER,
+            user_id TEXT NOT NULL,
+            last_sent {real} NOT NULL,
+            claimed_by TEXT,
+            lease_until {real},
+            claimed_end {real},
+            not_before {real} NOT NULL DEFAULT 0
+        )""",
+        f"CREATE TABLE IF NOT EXISTS questions (question TEXT NOT NULL, answered INTEGER NOT NULL, asked_at {real} NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS questions_asked ON questions (asked_at)",
+        f"""CREATE TABLE IF NOT EXISTS feedback (
+            question TEXT NOT NULL,
+            vote TEXT NOT NULL,
+            reason TEXT,
+            user_id TEXT NOT NULL,
+            at {real} NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS feedback_at ON feedback (at)",
+    )
+
+
 MIGRATIONS = (
     *MIGRATIONS,
     Migration(
         3,
         "the change log followed by every replica's index; feed items in order (PostgreSQL)",
         {"sqlite": _change_log("sqlite"), "postgresql": _change_log("postgresql")},
+    ),
+    Migration(
+        4,
+        "channel news: watches, paused channels, the outbox per channel, digests; questions and feedback",
+        {"sqlite": _channel_news("sqlite"), "postgresql": _channel_news("postgresql")},
     ),
 )
 

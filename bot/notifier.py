@@ -24,6 +24,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,12 +32,15 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.channel_news import ChannelNews
+from bot.channel_store import channel_store
 from bot.feed_store import FeedStore
 from bot.index_files import index_folder, open_index
 from bot.indexing import new_index
 from bot.ingest import Ingestor, start_ingest
 from bot.pipeline import Pipeline
 from bot.settings import Settings
+from bot.slack_errors import DEFAULT_BACKOFF, PERMANENT_ERRORS, Backoff, describe
 from bot.sources.http import Fetcher
 from bot.sources.manage import Sources
 from bot.sources.poller import FeedPoller
@@ -55,34 +59,6 @@ from search.summary import summarize as summarize_article
 
 log = logging.getLogger(__name__)
 
-PERMANENT_ERRORS = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "invalid_auth",
-        "account_inactive",
-        "token_revoked",
-        "no_permission",
-        "missing_scope",
-        "invalid_blocks",
-        "msg_too_long",
-        "restricted_action",
-    }
-)
-
-
-@dataclass(frozen=True)
-class Backoff:
-    base_seconds: float = 2.0
-    max_seconds: float = 600.0
-    max_attempts: int = 8
-
-    def delay(self, attempts: int, retry_after: float | None = None) -> float:
-        if retry_after is not None:
-            return retry_after
-        return min(self.base_seconds * 2**attempts, self.max_seconds)
-
 
 class Notifier:
     """Posts the store's pending announcements to `channel`; `wake()` after an article is added."""
@@ -98,7 +74,7 @@ class Notifier:
         worker_id: str | None = None,
         lease_seconds: float = 120.0,
         poll_seconds: float = 1.0,
-        backoff: Backoff = Backoff(),
+        backoff: Backoff = DEFAULT_BACKOFF,
         related_limit: int = 3,
     ) -> None:
         self.store = store
@@ -293,12 +269,6 @@ class Notifier:
         return True
 
 
-def describe(error: Exception) -> str:
-    """A one-line reason for a failed call, e.g. `URLError: timed out`."""
-    reason = getattr(error, "reason", None) or error
-    return f"{type(error).__name__}: {reason}"
-
-
 @dataclass
 class NewsFeed:
     """The running parts that keep the index fresh and announce new articles."""
@@ -310,17 +280,25 @@ class NewsFeed:
     notifier: Notifier
     sources: Sources | None = None
     poller: FeedPoller | None = None
+    channel_news: ChannelNews | None = None
 
     def stop(self) -> None:
         if self.poller is not None:
             self.poller.stop()
         self.watcher.stop()
         self.notifier.stop()
+        if self.channel_news is not None:
+            self.channel_news.stop()
         self.store.close()
 
 
 def start_news_feed(
-    settings: Settings, client: WebClient, *, index: SearchIndex | None = None, **notifier_options
+    settings: Settings,
+    client: WebClient,
+    *,
+    index: SearchIndex | None = None,
+    clock: Callable[[], float] = time.time,
+    **notifier_options,
 ) -> NewsFeed:
     """Open the store and its saved index (or rebuild a plain `index` from the store), catch up with
     the folder, then watch and announce.
@@ -336,20 +314,27 @@ def start_news_feed(
     else:
         index_from_store(store, index)
     notifier = Notifier(store, index, client, settings.notify_channel, **notifier_options)
-    pipeline = Pipeline(store, index, on_added=notifier.wake)
+    channel_news = ChannelNews(store, channel_store(store), index, client, notifier.message_for, clock=clock)
+
+    def added(article_id: str) -> None:
+        notifier.wake(article_id)
+        channel_news.wake(article_id)
+
+    pipeline = Pipeline(store, index, on_added=added)
     pipeline.load_duplicates(since)
-    ingestor = Ingestor(store, index, settings.articles_dir, on_added=notifier.wake, pipeline=pipeline)
+    ingestor = Ingestor(store, index, settings.articles_dir, on_added=added, pipeline=pipeline)
     start_ingest(store, index, ingestor)
     log.info("Index ready: %d articles (%d passages)", index.article_count, index.passage_count)
     watcher = FolderWatcher(ingestor).start()
     notifier.start()
+    channel_news.start()
     feeds = store.feeds
     add_setting_feeds(feeds, settings.feed_urls)
     fetcher = Fetcher(allowed_hosts=settings.allowed_hosts)
     poller = FeedPoller(feeds, fetcher, pipeline, poll_seconds=settings.feed_poll_seconds).start()
     sources = Sources(feeds, fetcher, pipeline, on_feed_added=poller.wake, health=poller.health)
     store.follow_changes(poller.wake)  # another replica's change: the poller's `sync` follows it now
-    return NewsFeed(store, index, ingestor, watcher, notifier, sources, poller)
+    return NewsFeed(store, index, ingestor, watcher, notifier, sources, poller, channel_news)
 
 
 def add_setting_feeds(feeds: FeedStore, urls: list[str]) -> None:

@@ -197,10 +197,14 @@ class SqliteStore:
             db = None
         if db is None:
             db = self._connect(create=not hasattr(self, "_identity"))
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA busy_timeout=30000")
-            _use_wal(db)
-            db.execute("PRAGMA synchronous=NORMAL")
+            try:
+                db.row_factory = sqlite3.Row
+                db.execute("PRAGMA busy_timeout=30000")
+                _use_wal(db)
+                db.execute("PRAGMA synchronous=NORMAL")
+            except sqlite3.Error as error:  # e.g. "disk I/O error" when the file was just deleted
+                db.close()
+                raise StoreUnavailable(f"cannot open the database file {self.path}: {error}") from None
             self._local.db = db
             self._local.generation = self._generation
             with self._connections_lock:

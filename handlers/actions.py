@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from handlers.blocks import (
+    FEEDBACK_PREFIX,
     MORE_ACTION,
     SHARE_ACTION,
+    feedback_thanks_message,
     problem_message,
     read_button_value,
     share_failed_message,
+    unescape_mrkdwn,
 )
-from handlers.commands import find_answer
+from handlers.commands import QuestionLog, find_answer
+from handlers.home import publish_home
+from handlers.home_blocks import HOME_DIGEST_OFF_ACTION, HOME_UNWATCH_ACTION, read_unwatch_value
 from handlers.slack_client import post_or_apologize, respond_or_log
+from handlers.watch_blocks import UNWATCH_ACTION
+from handlers.watches import ChannelWatches, list_watches
 from search import SearchIndex
 
 STALE_BUTTON = "This button no longer works; ask again with the command."
@@ -79,7 +87,87 @@ def more_results(
     respond_or_log(respond, logger, reply, response_type="ephemeral", replace_original=private)
 
 
-def register(app: App, index: SearchIndex) -> None:
+def remove_watch(
+    ack: Ack,
+    body: dict,
+    action: dict,
+    respond: Callable,
+    logger: logging.Logger,
+    *,
+    channels: ChannelWatches | None,
+    command: str,
+) -> None:
+    """The "Remove" button of a watch: remove it, and show the channel's watches left in place."""
+    ack()
+    channel = (body.get("channel") or {}).get("id", "")
+    if channels is None or not channel:
+        respond_or_log(respond, logger, problem_message(STALE_BUTTON), response_type="ephemeral")
+        return
+    channels.remove_watch(channel, action.get("value", ""))
+    reply = list_watches(channels, channel, command)
+    respond_or_log(respond, logger, reply, response_type="ephemeral", replace_original=True)
+
+
+def home_button(
+    ack: Ack,
+    body: dict,
+    action: dict,
+    client: WebClient,
+    logger: logging.Logger,
+    *,
+    index: SearchIndex,
+    channels: ChannelWatches | None,
+    sources,
+    command: str,
+) -> None:
+    """A home tab button (remove a watch, stop a digest), then the tab published again."""
+    ack()
+    user = (body.get("user") or {}).get("id", "")
+    if channels is None or not user:
+        return
+    try:
+        if action.get("action_id") == HOME_UNWATCH_ACTION:
+            channels.remove_watch(*read_unwatch_value(action.get("value", "")))
+        else:
+            channels.remove_digest(action.get("value", ""))
+    except ValueError:
+        logger.warning("Unexpected value on a home button: %r", action.get("value"))
+    publish_home(client, user, logger, index=index, channels=channels, sources=sources, command=command)
+
+
+def record_feedback(
+    ack: Ack,
+    body: dict,
+    action: dict,
+    respond: Callable,
+    logger: logging.Logger,
+    *,
+    questions: QuestionLog | None,
+) -> None:
+    """👍 or 👎 (with its reason) on an answer: recorded with the question, thanked privately."""
+    ack()
+    button = query_of_button(action, respond, logger)
+    if button is None or questions is None:
+        return
+    choice = action.get("action_id", "").removeprefix(FEEDBACK_PREFIX)
+    vote, reason = ("up", None) if choice == "up" else ("down", choice)
+    questions.record_feedback(
+        unescape_mrkdwn(button[0]), vote, reason, (body.get("user") or {}).get("id", "")
+    )
+    respond_or_log(
+        respond, logger, feedback_thanks_message(vote), response_type="ephemeral", replace_original=False
+    )
+
+
+def register(
+    app: App,
+    index: SearchIndex,
+    *,
+    channels: Callable[[], ChannelWatches | None] = lambda: None,
+    sources: Callable[[], object] = lambda: None,
+    questions: Callable[[], QuestionLog | None] = lambda: None,
+    command: str = "/mistral",
+) -> None:
     def on_share(
         ack: Ack, body: dict, action: dict, respond: Callable, client: WebClient, logger: logging.Logger
     ) -> None:
@@ -88,5 +176,29 @@ def register(app: App, index: SearchIndex) -> None:
     def on_more(ack: Ack, body: dict, action: dict, respond: Callable, logger: logging.Logger) -> None:
         more_results(ack, body, action, respond, logger, index=index)
 
+    def on_unwatch(ack: Ack, body: dict, action: dict, respond: Callable, logger: logging.Logger) -> None:
+        remove_watch(ack, body, action, respond, logger, channels=channels(), command=command)
+
     app.action(SHARE_ACTION)(on_share)
+
+    def on_home_button(ack: Ack, body: dict, action: dict, client: WebClient, logger: logging.Logger) -> None:
+        home_button(
+            ack,
+            body,
+            action,
+            client,
+            logger,
+            index=index,
+            channels=channels(),
+            sources=sources(),
+            command=command,
+        )
+
+    def on_feedback(ack: Ack, body: dict, action: dict, respond: Callable, logger: logging.Logger) -> None:
+        record_feedback(ack, body, action, respond, logger, questions=questions())
+
+    app.action(re.compile(f"^{re.escape(FEEDBACK_PREFIX)}"))(on_feedback)
+    app.action(UNWATCH_ACTION)(on_unwatch)
+    app.action(HOME_UNWATCH_ACTION)(on_home_button)
+    app.action(HOME_DIGEST_OFF_ACTION)(on_home_button)
     app.action(MORE_ACTION)(on_more)

@@ -121,6 +121,7 @@ def answer_message(
     buttons = answer_buttons(query, offset, shareable=shareable, has_more=has_more)
     if buttons:
         blocks.append({"type": "actions", "elements": buttons})
+    blocks.append(feedback_block(query))
     fallback = [f"Results {first}–{last} for “{query}”:"]
     fallback += [
         f"{rank}. {hit.snippet.text} [{citation_text_plain(hit)}]" for rank, hit in enumerate(hits, first)
@@ -147,6 +148,30 @@ def citation_text(hit: Hit) -> str:
 def mention(user_id: str) -> str:
     """A mention of `user_id`, or the escaped text when it is not a user id."""
     return f"<@{user_id}>" if _USER_ID_RE.match(user_id) else escape_mrkdwn(user_id)
+
+
+FEEDBACK_PREFIX = "feedback:"
+FEEDBACK_CHOICES = (
+    ("👍", "up"),
+    ("👎 Wrong article", "wrong_article"),
+    ("👎 Wrong language", "wrong_language"),
+    ("👎 Outdated", "outdated"),
+)
+
+
+def feedback_block(query: str) -> dict:
+    """👍, and 👎 with its reason, each a button carrying the question."""
+    value = button_value(query, 0)
+    return {
+        "type": "actions",
+        "block_id": "feedback",
+        "elements": [button(label, FEEDBACK_PREFIX + choice, value) for label, choice in FEEDBACK_CHOICES],
+    }
+
+
+def feedback_thanks_message(vote: str) -> dict:
+    text = "Thanks: noted." if vote == "up" else "Thanks: noted, the team will look at this question."
+    return message(text, [context(text)])
 
 
 def answer_buttons(query: str, offset: int, *, shareable: bool, has_more: bool) -> list[dict]:
@@ -223,7 +248,11 @@ def usage_message(command: str = "/mistral") -> dict:
         "Answers to the command are private until you press *Share in channel*; *More results* shows the next ones.\n"
         "You can also mention me in a channel (I answer in the thread) or send me a direct message.\n"
         f"• `{command} add https://...` adds a news article from its link\n"
-        f"• `{command} feeds` lists the feeds I follow; `{command} feed add URL` and `{command} feed remove URL` change them"
+        f"• `{command} feeds` lists the feeds I follow; `{command} feed add URL` and `{command} feed remove URL` change them\n"
+        f'• Filters: `{command} Microsoft lang:fr`, `source:OUTLET`, `after:2024-01-01`, `before:2024-07-01`, `"exact phrase"`\n'
+        f"• `{command} latest [WORDS]` shows the newest articles first\n"
+        f"• In a channel: `{command} watch WORDS` posts matching new articles there (`{command} watches`, "
+        f"`{command} unwatch WORDS`); `{command} digest daily 08:30`, `digest weekly monday 09:00` or `digest off`"
     )
     return message(f"Ask me about Mistral AI news, e.g. {command} valuation", [section(text)])
 
@@ -294,7 +323,8 @@ def render_announcement(
         ),
     ]
     if also_reported:
-        blocks.append(context("Also reported by " + ", ".join(escape_mrkdwn(name) for name in also_reported)))
+        names = ", ".join(escape_mrkdwn(name) for name in also_reported)
+        blocks.append(context(f"{len(also_reported) + 1} outlets reported it. Also reported by {names}"))
     if related:
         blocks.append(section(related_text(related[:MAX_RELATED])))
     blocks.append(
@@ -304,6 +334,27 @@ def render_announcement(
         }
     )
     return message(f"New article: {escape_mrkdwn(article.title)}", blocks)
+
+
+def render_story_reply(article: Citation, summary: str) -> dict:
+    """`{"text", "blocks"}` for a later article of a story, posted in the thread of its first post."""
+    where = (
+        link(article.url, article.title or "Read the article")
+        if article.url
+        else escape_mrkdwn(article.title)
+    )
+    outlet = escape_mrkdwn(article.outlet or article.source)
+    blocks = [
+        {
+            "type": "section",
+            "block_id": announcement_block_id(article.article_id),
+            "text": mrkdwn(f"*{outlet}* also reports it: {where}"),
+        },
+        context(f"{describe_date(article)}"),
+    ]
+    if summary.strip():
+        blocks.append(section(escape_mrkdwn(summary)))
+    return message(f"{outlet} also reports it: {escape_mrkdwn(article.title)}", blocks)
 
 
 def describe_date(citation: Citation) -> str:

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from handlers.blocks import (
     PAGE_SIZE,
@@ -19,8 +20,11 @@ from handlers.blocks import (
     problem_message,
     usage_message,
 )
+from handlers.news_blocks import latest_message
 from handlers.slack_client import apologize, respond_or_log
-from search import QueryError, SearchIndex, clean_query
+from handlers.watches import ChannelWatches, watch_reply
+from search import Citation, QueryError, SearchIndex, clean_query
+from search.filters import Filters, parse_query
 
 log = logging.getLogger(__name__)
 SEARCH_FAILED = "Sorry, the search failed on my side; the error is logged. Please try again or rephrase."
@@ -83,23 +87,45 @@ def source_reply(sources: NewsSources, text: str, command: str) -> dict | None:
     return news_message(said) if ok else problem_message(said)
 
 
+class QuestionLog(Protocol):
+    """Where questions and their feedback are kept (bot/feedback_store.py implements it)."""
+
+    def record_question(self, question: str, answered: bool) -> None: ...
+    def record_feedback(self, question: str, vote: str, reason: str | None, user: str) -> None: ...
+
+
 def find_answer(
-    index: SearchIndex, text: str, *, offset: int = 0, shareable: bool = True, shared_by: str | None = None
+    index: SearchIndex,
+    text: str,
+    *,
+    offset: int = 0,
+    shareable: bool = True,
+    shared_by: str | None = None,
+    questions: QuestionLog | None = None,
 ) -> dict:
-    """The message answering `text` from result `offset + 1`: results, a way forward, or the query's problem."""
+    """The message answering `text` from result `offset + 1`: results, a way forward, or the query's problem.
+
+    A first page is recorded in `questions`, with whether anything was found."""
     try:
         query = clean_query(text)
+        parsed = parse_query(search_words(query))
     except QueryError as error:
         return problem_message(str(error))
-    words = search_words(query)
+    words = parsed.words
+    if not words and parsed.filters and not offset:
+        return latest_message(index_latest(index, "", parsed.filters), query)
     if not words:
+        if questions is not None and not offset:
+            record_question(questions, query, False)
         return no_more_results_message(query) if offset else no_results_message(query)
     try:
-        hits = index.search(words, limit=offset + PAGE_SIZE + 1)
+        hits = index.search(words, limit=offset + PAGE_SIZE + 1, filters=parsed.filters or None)
     except Exception:
         log.exception("Search failed for %r", query)
         return problem_message(SEARCH_FAILED)
     page = hits[offset : offset + PAGE_SIZE]
+    if questions is not None and not offset:
+        record_question(questions, query, bool(page))
     if not page:
         return no_more_results_message(query) if offset else no_results_message(query)
     return answer_message(
@@ -112,11 +138,72 @@ def find_answer(
     )
 
 
-def reply_to_command(index: SearchIndex, text: str, command: str, sources: NewsSources | None = None) -> dict:
+def record_question(questions: QuestionLog, query: str, answered: bool) -> None:
+    """Keep the question for the report; a store that fails here costs the user nothing."""
+    try:
+        questions.record_question(query, answered)
+    except Exception:
+        log.exception("Could not record the question %r", query)
+
+
+LATEST_SIZE = 10
+LATEST_POOL = 50
+_LATEST_RE = re.compile(r"^(?:latest|newest)(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
+
+
+def index_latest(index: SearchIndex, words: str, filters: Filters) -> list[Citation]:
+    """The newest articles: among the best matches of `words` when given, else among all; filtered."""
+    if not words:
+        return [article.citation for article in index.newest(LATEST_SIZE, filters or None)]
+    hits = index.search(words, limit=LATEST_POOL, filters=filters or None)
+    citations = list({hit.citation.article_id: hit.citation for hit in hits}.values())
+    citations.sort(key=lambda c: (c.date is None, -(c.date.toordinal() if c.date else 0)))
+    return citations[:LATEST_SIZE]
+
+
+def latest_answer(index: SearchIndex, text: str) -> dict:
+    """`latest [WORDS]`: the newest articles, matching WORDS and filters when given."""
+    try:
+        query = clean_query(text) if text.strip() else ""
+        parsed = parse_query(search_words(query))
+    except QueryError as error:
+        return problem_message(str(error))
+    return latest_message(index_latest(index, parsed.words, parsed.filters), query)
+
+
+def user_timezone(client: WebClient, user: str) -> str | None:
+    """The user's timezone (e.g. Europe/Paris) from users.info (needs users:read); None when unknown."""
+    try:
+        profile = client.users_info(user=user).get("user") or {}
+    except (SlackApiError, SlackClientError, OSError) as error:
+        log.warning("Could not read %s's timezone: %s", user, error)
+        return None
+    timezone = profile.get("tz")
+    return timezone if isinstance(timezone, str) and timezone else None
+
+
+def reply_to_command(
+    index: SearchIndex,
+    text: str,
+    command: str,
+    sources: NewsSources | None = None,
+    channels: ChannelWatches | None = None,
+    *,
+    channel: str = "",
+    user: str = "",
+    timezone_of: Callable[[str], str | None] = lambda user: None,
+    questions: QuestionLog | None = None,
+) -> dict:
     if is_help(text):
         return usage_message(command)
     reply = source_reply(sources, text, command) if sources is not None else None
-    return reply or find_answer(index, text)
+    if reply is None and channels is not None and channel:
+        reply = watch_reply(
+            channels, text, channel=channel, user=user, command=command, timezone_of=timezone_of
+        )
+    if reply is None and (latest := _LATEST_RE.match(text.strip())):
+        reply = latest_answer(index, latest.group(1) or "")
+    return reply or find_answer(index, text, questions=questions)
 
 
 def answer_command(
@@ -129,11 +216,23 @@ def answer_command(
     index: SearchIndex,
     command: str,
     sources: NewsSources | None = None,
+    channels: ChannelWatches | None = None,
+    questions: QuestionLog | None = None,
 ) -> None:
     """Acknowledge at once (Slack allows 3 s), then answer privately through the response_url."""
     ack()
     try:
-        reply = reply_to_command(index, body.get("text", ""), command, sources)
+        reply = reply_to_command(
+            index,
+            body.get("text", ""),
+            command,
+            sources,
+            channels,
+            channel=body.get("channel_id", ""),
+            user=body.get("user_id", ""),
+            timezone_of=lambda user: user_timezone(client, user),
+            questions=questions,
+        )
     except Exception:
         log.exception("The command %r failed", body.get("text", ""))
         reply = problem_message(SEARCH_FAILED)
@@ -148,12 +247,26 @@ def register(
     *,
     command: str = "/mistral",
     sources: Callable[[], NewsSources | None] = lambda: None,
+    channels: Callable[[], ChannelWatches | None] = lambda: None,
+    questions: Callable[[], QuestionLog | None] = lambda: None,
 ) -> None:
-    """`sources()` gives the news sources once the app has started (questions wait for that)."""
+    """`sources()` gives the news sources and `channels()` the channels' watches once the app has
+    started (questions wait for that)."""
 
     def on_command(
         ack: Ack, body: dict, respond: Callable, client: WebClient, logger: logging.Logger
     ) -> None:
-        answer_command(ack, body, respond, client, logger, index=index, command=command, sources=sources())
+        answer_command(
+            ack,
+            body,
+            respond,
+            client,
+            logger,
+            index=index,
+            command=command,
+            sources=sources(),
+            channels=channels(),
+            questions=questions(),
+        )
 
     app.command(command)(on_command)

@@ -15,7 +15,7 @@ from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from handlers.blocks import usage_message
-from handlers.commands import find_answer, is_help
+from handlers.commands import QuestionLog, find_answer, is_help
 from handlers.slack_client import post_or_apologize
 from search import SearchIndex
 
@@ -63,8 +63,12 @@ def question_of(text: str, bot_user_id: str | None) -> str:
     return " ".join(text.split())
 
 
-def reply_to_question(index: SearchIndex, question: str, command: str) -> dict:
-    return usage_message(command) if is_help(question) else find_answer(index, question, shareable=False)
+def reply_to_question(
+    index: SearchIndex, question: str, command: str, questions: QuestionLog | None = None
+) -> dict:
+    if is_help(question):
+        return usage_message(command)
+    return find_answer(index, question, shareable=False, questions=questions)
 
 
 def answer_mention(
@@ -99,7 +103,8 @@ def reply_in_conversation(
     thread_ts: str | None,
 ) -> None:
     """Answer the question in `event` where it was asked, or apologise to its author."""
-    reply = reply_to_question(index, question_of(event.get("text", ""), context.bot_user_id), command)
+    question = question_of(event.get("text", ""), context.bot_user_id)
+    reply = reply_to_question(index, question, command, context.get("questions"))
     post_or_apologize(
         client, logger, channel=event["channel"], user=event.get("user"), message=reply, thread_ts=thread_ts
     )

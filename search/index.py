@@ -21,6 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from search.analysis import LANGUAGES, Analyzer, QueryWord, fold_accents
+from search.filters import Filters
 from search.lexicon import Lexicon, default_lexicon
 from search.models import Article, Citation, Hit, Language, Passage, PassageKind, Span
 from search.query import clean_query
@@ -419,9 +420,11 @@ class SearchIndex:
 
     # -- ranking --------------------------------------------------------------------------------------
 
-    def search(self, query: str, limit: int = 5) -> list[Hit]:
+    def search(self, query: str, limit: int = 5, filters: Filters | None = None) -> list[Hit]:
         """The best passages for `query`, at most `limit`, diverse; [] when nothing matches.
 
+        With `filters`, only passages of the articles they accept, containing their exact phrases,
+        are ranked (before diversity, so that `limit` filtered passages come back when there are).
         Raises QueryError for an empty or over-long query.
         """
         query = clean_query(query)
@@ -431,9 +434,10 @@ class SearchIndex:
             if coverage < self.min_coverage:
                 return []
             docs, scores, idf = self._score(weights)
+            docs, scores = self._filtered(docs, scores, filters)
             scores = scores * np.frombuffer(self._priors, dtype=np.float64)[docs]
             if query_vector is not None:
-                docs, scores = self._fuse(docs, scores, query_vector)
+                docs, scores = self._filtered(*self._fuse(docs, scores, query_vector), filters)
             ranked = self._diverse(docs, scores, limit)
             found = [
                 (self._passage(doc), self._citation(self._doc_slots[doc]), score) for doc, score in ranked
@@ -452,6 +456,37 @@ class SearchIndex:
                 )
             )
         return hits
+
+    def _filtered(self, docs: np.ndarray, scores: np.ndarray, filters: Filters | None):
+        if not filters:
+            return docs, scores
+        keep = np.fromiter((self._accepts(int(doc), filters) for doc in docs), bool, len(docs))
+        return docs[keep], scores[keep]
+
+    def _accepts(self, doc: int, filters: Filters) -> bool:
+        citation = self._citation(self._doc_slots[doc])
+        return filters.accepts_article(
+            language=citation.language, date=citation.date, outlet=citation.outlet or citation.source
+        ) and filters.accepts_text(self._texts[doc])
+
+    def newest(self, limit: int, filters: Filters | None = None) -> list[Article]:
+        """The newest articles the filters accept (undated ones last), at most `limit`."""
+        with self._lock:
+            citations = [self._citation(slot) for slot in self._slots.values()]
+        if filters:
+            citations = [
+                c
+                for c in citations
+                if filters.accepts_article(language=c.language, date=c.date, outlet=c.outlet or c.source)
+            ]
+        newest: list[Article] = []
+        for citation in sorted(citations, key=_newest_first):
+            article = self.get(citation.article_id)
+            if article is not None and (not filters or filters.accepts_text(article.text)):
+                newest.append(article)
+                if len(newest) == limit:
+                    break
+        return newest
 
     def _fuse(self, docs: np.ndarray, scores: np.ndarray, query_vector: np.ndarray):
         """BM25's ranking and the embeddings' ranking, fused by reciprocal rank; the fused score ranks."""
@@ -695,3 +730,12 @@ def batched(items: Iterable, size: int) -> Iterable[list]:
             chunk = []
     if chunk:
         yield chunk
+
+
+def _newest_first(citation: Citation) -> tuple:
+    return (
+        citation.date is None,
+        -(citation.date.toordinal() if citation.date else 0),
+        citation.title,
+        citation.article_id,
+    )

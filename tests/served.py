@@ -6,9 +6,10 @@ Everything is real (store, index, watcher, notifier, Bolt, waitress) but Slack: 
 from __future__ import annotations
 
 import threading
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -84,6 +85,7 @@ def served_app(
     feeds: str = "",
     feed_poll_seconds: float = 1.0,
     fetch_allow_hosts: str = "",
+    clock: Callable[[], float] = time.time,
 ) -> Iterator[RunningApp]:
     """`serve()`'s app on a free loopback port, stopped (server, watcher, notifier, store) on exit.
 
@@ -104,7 +106,7 @@ def served_app(
         feed_poll_seconds=feed_poll_seconds,
         fetch_allow_hosts=fetch_allow_hosts,
     )
-    app = build_app(settings)
+    app = build_app(settings, clock=clock)
     server = create_http_server(
         build_wsgi_app(app.bolt, app.health, signing_secret=SIGNING_SECRET),
         host="127.0.0.1",

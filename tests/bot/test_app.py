@@ -63,7 +63,9 @@ def section_texts(message: dict) -> list[str]:
 
 
 def buttons(message: dict) -> dict[str, dict]:
-    return {e["action_id"]: e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    """The answer's own buttons (the feedback block aside)."""
+    actions = [b for b in message["blocks"] if b["type"] == "actions" and b.get("block_id") != "feedback"]
+    return {e["action_id"]: e for b in actions for e in b["elements"]}
 
 
 def everything_is_valid(app: RunningApp) -> None:

@@ -46,9 +46,19 @@ def test_socket_mode_manifest_validates_without_request_urls(settings):
 
 def test_manifest_asks_for_the_events_and_scopes_the_app_uses(settings):
     document = manifest(settings)
-    assert set(document["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
+    events = set(document["settings"]["event_subscriptions"]["bot_events"])
+    assert events == {"app_home_opened", "app_mention", "message.im"}
     scopes = set(document["oauth_config"]["scopes"]["bot"])
-    assert {"commands", "app_mentions:read", "chat:write", "im:history"} <= scopes
+    assert {
+        "commands",
+        "app_mentions:read",
+        "chat:write",
+        "im:history",
+        "users:read",
+        "channels:read",
+    } <= scopes
+    assert document["features"]["app_home"]["home_tab_enabled"] is True
+    assert "watch WORDS" in document["features"]["slash_commands"][0]["usage_hint"]
     assert document["features"]["bot_user"]["display_name"]
 
 

@@ -52,7 +52,12 @@ def signed_headers(
 
 
 def slash_command_body(
-    text: str, response_url: str, *, command: str = "/mistral", user_id: str = USER_ID
+    text: str,
+    response_url: str,
+    *,
+    command: str = "/mistral",
+    user_id: str = USER_ID,
+    channel_id: str = CHANNEL_ID,
 ) -> str:
     """The form Slack posts for a slash command."""
     return urlencode(
@@ -60,7 +65,7 @@ def slash_command_body(
             "token": VERIFICATION_TOKEN,
             "team_id": TEAM_ID,
             "team_domain": "fake-team",
-            "channel_id": CHANNEL_ID,
+            "channel_id": channel_id,
             "channel_name": "general",
             "user_id": user_id,
             "user_name": "ada",
@@ -142,7 +147,13 @@ def url_verification_body(challenge: str) -> str:
 
 
 def block_actions_body(
-    action_id: str, value: str, response_url: str, *, is_ephemeral: bool = True, label: str = "Button"
+    action_id: str,
+    value: str,
+    response_url: str,
+    *,
+    is_ephemeral: bool = True,
+    label: str = "Button",
+    channel_id: str = CHANNEL_ID,
 ) -> str:
     """The form Slack posts when a button is pressed: `payload=` JSON."""
     ts = fresh_ts()
@@ -154,14 +165,14 @@ def block_actions_body(
         "container": {
             "type": "message",
             "message_ts": ts,
-            "channel_id": CHANNEL_ID,
+            "channel_id": channel_id,
             "is_ephemeral": is_ephemeral,
         },
         "trigger_id": f"{next(_sequence)}.1234567890.abcdef0123456789abcdef0123456789",
         "team": {"id": TEAM_ID, "domain": "fake-team"},
         "enterprise": None,
         "is_enterprise_install": False,
-        "channel": {"id": CHANNEL_ID, "name": "general"},
+        "channel": {"id": channel_id, "name": "general"},
         "state": {"values": {}},
         "response_url": response_url,
         "actions": [

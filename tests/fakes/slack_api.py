@@ -38,6 +38,8 @@ class FakeSlack:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.base = ""
+        self.timezones: dict[str, str] = {}  # users.info's tz by user id (Europe/Paris otherwise)
+        self.memberships: dict[str, list[str]] = {}  # users.conversations: channel ids by user id
 
     # -- lifecycle ------------------------------------------------------------------------------------
 
@@ -185,6 +187,13 @@ class FakeSlack:
             if "thread_ts" in params:
                 message["thread_ts"] = params["thread_ts"]
             return {"ok": True, "channel": params.get("channel", "C0FAKE0001"), "ts": ts, "message": message}
+        if method == "users.conversations":
+            channels = self.memberships.get(params.get("user", ""), [])
+            return {"ok": True, "channels": [{"id": c, "name": c.lower()} for c in channels]}
+        if method == "users.info":
+            user = params.get("user", "")
+            timezone = self.timezones.get(user, "Europe/Paris")
+            return {"ok": True, "user": {"id": user, "name": user.lower(), "tz": timezone, "is_bot": False}}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.socket_mode.url}
         if method == "chat.postEphemeral":

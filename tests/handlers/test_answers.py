@@ -116,7 +116,7 @@ def test_a_failing_search_still_gets_a_reply_and_a_log(caplog):
     from search import SearchIndex
 
     class BrokenIndex(SearchIndex):
-        def search(self, query, limit=5):
+        def search(self, query, limit=5, filters=None):
             raise RuntimeError("disk on fire")
 
     with caplog.at_level("ERROR", logger="handlers.commands"):

@@ -49,7 +49,8 @@ def make_hit(
 
 
 def buttons_of(msg: dict) -> dict[str, dict]:
-    actions = [b for b in msg["blocks"] if b["type"] == "actions"]
+    """The answer's own buttons (the feedback block aside)."""
+    actions = [b for b in msg["blocks"] if b["type"] == "actions" and b.get("block_id") != "feedback"]
     return {e["action_id"]: e for block in actions for e in block["elements"]}
 
 
@@ -64,7 +65,16 @@ def test_answer_has_query_numbered_snippets_with_bold_words_and_citations():
     msg = answer_message("valued", hits, has_more=True)
     assert_valid_message(msg)
     types = [b["type"] for b in msg["blocks"]]
-    assert types == ["header"] + ["section", "context"] * PAGE_SIZE + ["actions"]
+    assert types == ["header"] + ["section", "context"] * PAGE_SIZE + ["actions", "actions"]
+    feedback = msg["blocks"][-1]
+    assert feedback["block_id"] == "feedback"
+    assert [e["action_id"] for e in feedback["elements"]] == [
+        "feedback:up",
+        "feedback:wrong_article",
+        "feedback:wrong_language",
+        "feedback:outdated",
+    ]
+    assert {e["value"] for e in feedback["elements"]} == {button_value("valued", 0)}
     assert "valued" in msg["blocks"][0]["text"]["text"]
     first_section, first_context = msg["blocks"][1]["text"]["text"], msg["blocks"][2]["elements"][0]["text"]
     assert first_section == "*1.* Mistral AI is *valued* at two billion euros."

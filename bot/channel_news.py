@@ -1,0 +1,377 @@
+"""Posting new articles in the channels that watch for them, one post per story, from a background thread.
+
+Two steps, each safe to repeat after a crash:
+- match: every article the store gained since the cursor (kept in the store) is matched against
+  the active watches (search/matching.py); an article of a story already posted in a channel goes
+  there too, in the story's thread. What matched is queued in the channel outbox (bot/channel_store.py),
+  then the cursor moves: a crash in between queues the same rows again, which the outbox ignores.
+  The first run sets the cursor at the store's end: nothing there before is ever posted, and a watch
+  only posts articles added after it was created.
+- post: claim one due post (paced per channel), post it, record it; a reply also edits the story's
+  first post to count its outlets. The failure rules are the announcements' (bot/notifier.py), plus:
+  Slack's rate limit (429) waits the Retry-After without counting a failed attempt, and a channel the
+  bot was removed from is paused, its post failed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.channel_store import ChannelStore, Digest, DigestClaim, PostClaim, Watch
+from bot.digests import due_digest
+from bot.slack_errors import DEFAULT_BACKOFF, PERMANENT_ERRORS, Backoff, describe
+from bot.store import ArticleStore, StoredArticle, StoreUnavailable, article_of
+from handlers.news_blocks import digest_message
+from handlers.notifications import (
+    DIGEST_EVENT,
+    find_announcement,
+    find_digest,
+    find_reply,
+    post_announcement,
+    story_reply_message,
+    update_announcement,
+)
+from search import Article, QueryError, SearchIndex
+from search.filters import ParsedQuery, parse_query
+from search.matching import article_terms, matches
+from search.summary import headline_summary
+from search.summary import summarize as summarize_article
+
+log = logging.getLogger(__name__)
+
+# Slack's answers when the bot can no longer post in a channel: its watches and digests are paused.
+CHANNEL_GONE = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
+# Slack allows about one message a second per channel.
+PACE_SECONDS = 1.0
+DIGEST_STORIES = 20
+
+
+class ChannelNews:
+    """Matches new articles against the watches and posts them; `wake()` after an article is added."""
+
+    def __init__(
+        self,
+        store: ArticleStore,
+        channels: ChannelStore,
+        index: SearchIndex,
+        client: WebClient,
+        message_for: Callable[[Article], dict],
+        *,
+        summarize: Callable[[Article], str] = summarize_article,
+        worker_id: str | None = None,
+        lease_seconds: float = 120.0,
+        poll_seconds: float = 1.0,
+        pace_seconds: float = PACE_SECONDS,
+        backoff: Backoff = DEFAULT_BACKOFF,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """`clock` tells when digests are due (tests freeze it)."""
+        self.store = store
+        self.clock = clock
+        self.channels = channels
+        self.index = index
+        self.client = client
+        self.message_for = message_for
+        self.summarize = summarize
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
+        self.pace_seconds = pace_seconds
+        self.backoff = backoff
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+
+    def start(self) -> ChannelNews:
+        self._thread = threading.Thread(target=self._run, name="channel-news", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def wake(self, article_id: str | None = None) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.run_once()
+            except StoreUnavailable as error:
+                log.debug("Channel posts put off: %s", error)
+                busy = False
+            except Exception:
+                log.exception("Channel posts failed unexpectedly; trying again shortly")
+                busy = False
+            if not busy:
+                self._wake.wait(self.poll_seconds)
+                self._wake.clear()
+
+    def run_once(self) -> bool:
+        """Match what is new, then post one due post; False when there was nothing to do."""
+        matched = self.match_new()
+        sent = self.send_due_digests()
+        return self.post_one() or matched or sent
+
+    # -- matching -------------------------------------------------------------------------------------
+
+    def match_new(self) -> bool:
+        """Queue the articles added since the cursor for the channels they belong in; False when none."""
+        cursor = self.channels.cursor()
+        if cursor is None:
+            self.channels.set_cursor(self.store.last_change())
+            return False
+        changes = self.store.changes_since(cursor)
+        if changes.seq == cursor:
+            return False
+        watches = [(watch, query) for watch in self.channels.active_watches() if (query := _query(watch))]
+        for stored in changes.active:
+            if self._is_news(stored):
+                self._queue(stored, watches)
+        self.channels.set_cursor(changes.seq)
+        return True
+
+    def _is_news(self, stored: StoredArticle) -> bool:
+        """A new article or a new article of a known story (not a file's new version, nor the baseline)."""
+        if stored.taken_down_at is not None or stored.removed_at is not None:
+            return False
+        return stored.story_id != stored.id or self.store.announcement_state(stored.id) != "skipped"
+
+    def _queue(self, stored: StoredArticle, watches: list[tuple[Watch, ParsedQuery]]) -> None:
+        article = self.index.get(stored.id) or article_of(stored)
+        story = stored.story_id
+        targets = dict.fromkeys(self.channels.story_channels(story))
+        terms = article_terms(self.index, article)
+        for watch, query in watches:
+            if (
+                watch.channel not in targets
+                and stored.added_at >= watch.created_at
+                and matches(self.index, query, article, terms)
+            ):
+                targets[watch.channel] = None
+        for channel in targets:
+            kind = self.channels.queue_post(channel, stored.id, story)
+            if kind is not None:
+                log.info("Queued %s (%s) in %s as a %s post", article.title, stored.id, channel, kind)
+        if targets:
+            self.wake()
+
+    # -- posting --------------------------------------------------------------------------------------
+
+    def post_one(self) -> bool:
+        claim = self.channels.claim_post(self.worker_id, self.lease_seconds, self.pace_seconds)
+        if claim is None:
+            return False
+        stored = self.store.get(claim.article_id)
+        if stored is None or stored.removed_at is not None or stored.taken_down_at is not None:
+            self.channels.fail_post(
+                claim.channel, claim.article_id, self.worker_id, "removed before it was posted"
+            )
+            return True
+        if claim.recovered and self._already_posted(claim):
+            return True
+        article = self.index.get(claim.article_id) or article_of(stored)
+        if claim.reply:
+            message = story_reply_message(article, self.summarize(article))
+        else:
+            message = self.message_for(article)
+        try:
+            ts = post_announcement(self.client, claim.channel, message, claim.thread_ts)
+        except SlackApiError as error:
+            self._refused(claim, error)
+            return True
+        except (SlackClientError, OSError) as error:
+            self._retry(claim, describe(error), unsure=True)
+            return True
+        if self.channels.finish_post(claim.channel, claim.article_id, self.worker_id, ts):
+            log.info("Posted %s (%s) in %s", article.title, article.id, claim.channel)
+        if claim.reply and claim.thread_ts:
+            self._count_outlets(claim)
+        return True
+
+    def _count_outlets(self, claim: PostClaim) -> None:
+        """The story's first post names the outlets that reported it (best effort: a later reply retries)."""
+        head = self.store.get(claim.story)
+        if head is None or head.removed_at is not None:
+            return
+        article = self.index.get(head.id) or article_of(head)
+        try:
+            update_announcement(self.client, claim.channel, claim.thread_ts, self.message_for(article))
+        except (SlackClientError, OSError) as error:
+            log.warning("Could not count the outlets on %s's post in %s: %s", head.id, claim.channel, error)
+
+    def _refused(self, claim: PostClaim, error: SlackApiError) -> None:
+        response = error.response
+        code = str(response.get("error", "")) if response is not None else ""
+        if code in CHANNEL_GONE:
+            self.channels.pause(claim.channel, code)
+            self.channels.fail_post(claim.channel, claim.article_id, self.worker_id, code)
+            log.error("Slack refused a post in %s (%s): its watches are paused", claim.channel, code)
+        elif code in PERMANENT_ERRORS:
+            self.channels.fail_post(claim.channel, claim.article_id, self.worker_id, code)
+            log.error("Slack refused %s in %s: %s", claim.article_id, claim.channel, code)
+        elif response is not None and response.status_code == 429:
+            retry_after = float(response.headers.get("retry-after", response.headers.get("Retry-After", 1)))
+            self.channels.retry_post(
+                claim.channel, claim.article_id, self.worker_id, "ratelimited", retry_after, throttled=True
+            )
+            log.warning("Slack asks to slow down in %s: waiting %.0f s", claim.channel, retry_after)
+        else:
+            self._retry(claim, code or str(error))
+
+    def _retry(self, claim: PostClaim, reason: str, *, unsure: bool = False) -> None:
+        if claim.attempts + 1 >= self.backoff.max_attempts:
+            self.channels.fail_post(claim.channel, claim.article_id, self.worker_id, reason)
+            log.error("Gave up posting %s in %s: %s", claim.article_id, claim.channel, reason)
+            return
+        delay = self.backoff.delay(claim.attempts)
+        self.channels.retry_post(
+            claim.channel, claim.article_id, self.worker_id, reason, delay, unsure=unsure
+        )
+        log.warning(
+            "Posting %s in %s failed (%s); retrying in %.0f s", claim.article_id, claim.channel, reason, delay
+        )
+
+    # -- digests --------------------------------------------------------------------------------------
+
+    def send_due_digests(self) -> bool:
+        """Send each digest that is due (a missed one once, covering all it missed); False when none."""
+        now = self.clock()
+        sent = False
+        for digest in self.channels.digests():
+            if digest.paused:
+                continue
+            period = due_digest(digest.schedule, _instant(digest.last_sent), _instant(now))
+            if period is None:
+                continue
+            claim = self.channels.claim_digest(
+                digest, period[1].timestamp(), self.worker_id, now, self.lease_seconds
+            )
+            if claim is not None:
+                self._send_digest(digest, claim)
+                sent = True
+        return sent
+
+    def _send_digest(self, digest: Digest, claim: DigestClaim) -> None:
+        channel = digest.channel
+        if claim.recovered and self._digest_found(claim):
+            return
+        stories = self.digest_stories(channel, claim.period_start, claim.period_end)
+        if not stories:
+            self.channels.finish_digest(channel, self.worker_id, claim.period_end)
+            log.info("No story for %s's digest up to %s: nothing sent", channel, _instant(claim.period_end))
+            return
+        heading = f"Your {digest.schedule.frequency} digest: {len(stories)} {'story' if len(stories) == 1 else 'stories'}"
+        message = digest_message(stories, heading)
+        message["metadata"] = {"event_type": DIGEST_EVENT, "event_payload": {"period_end": claim.period_end}}
+        try:
+            post_announcement(self.client, channel, message)
+        except SlackApiError as error:
+            code = str(error.response.get("error", "")) if error.response is not None else ""
+            if code in CHANNEL_GONE:
+                self.channels.pause(channel, code)
+            delay = self.backoff.delay(1, _retry_after(error))
+            self.channels.release_digest(channel, self.worker_id, self.clock() + delay, unsure=False)
+            log.error("Slack refused %s's digest (%s)", channel, code or error)
+            return
+        except (SlackClientError, OSError) as error:
+            delay = self.backoff.delay(1)
+            self.channels.release_digest(channel, self.worker_id, self.clock() + delay, unsure=True)
+            log.warning(
+                "%s's digest may not have gone out (%s); looking again later", channel, describe(error)
+            )
+            return
+        self.channels.finish_digest(channel, self.worker_id, claim.period_end)
+        log.info("Sent %s's digest: %d stories", channel, len(stories))
+
+    def digest_stories(self, channel: str, start: float, end: float) -> list[tuple]:
+        """The stories of articles added in (start, end], most reported first; only those matching one
+        of the channel's watches when it has some."""
+        groups: dict[str, list[StoredArticle]] = defaultdict(list)
+        for stored in self.store.active_articles():
+            if start < stored.added_at <= end and stored.taken_down_at is None:
+                groups[stored.story_id].append(stored)
+        queries = [q for w in self.channels.watches(channel) if (q := _query(w))]
+        stories = []
+        for story, members in groups.items():
+            articles = [self.index.get(m.id) or article_of(m) for m in members]
+            if queries and not any(matches(self.index, q, a) for q in queries for a in articles):
+                continue
+            head = self.store.get(story)
+            first = (self.index.get(story) or article_of(head)) if head is not None else articles[0]
+            everyone = self.store.story_members(story) or members
+            outlets = list(dict.fromkeys(m.outlet or m.source for m in everyone))
+            stories.append((first, outlets, max(m.added_at for m in members)))
+        stories.sort(key=lambda entry: (-len(entry[1]), -entry[2], entry[0].id))
+        return [(a.citation, outlets, headline_summary(a)) for a, outlets, _ in stories[:DIGEST_STORIES]]
+
+    def _digest_found(self, claim: DigestClaim) -> bool:
+        """After a crash or an unsure post: the digest is in the channel already (then recorded)."""
+        try:
+            found = find_digest(self.client, claim.channel, claim.period_end)
+        except SlackApiError:
+            return False
+        except (SlackClientError, OSError):
+            self.channels.release_digest(claim.channel, self.worker_id, self.clock() + 30, unsure=True)
+            return True
+        if found:
+            self.channels.finish_digest(claim.channel, self.worker_id, claim.period_end)
+        return found
+
+    def _already_posted(self, claim: PostClaim) -> bool:
+        """As Notifier._already_posted, in the channel (or the story's thread for a reply)."""
+        try:
+            if claim.reply and claim.thread_ts:
+                ts = find_reply(self.client, claim.channel, claim.thread_ts, claim.article_id)
+            else:
+                ts = find_announcement(self.client, claim.channel, claim.article_id)
+        except SlackApiError as error:
+            log.warning(
+                "Cannot read %s's history (%s); posting %s again", claim.channel, error, claim.article_id
+            )
+            return False
+        except (SlackClientError, OSError) as error:
+            self._retry(claim, f"history unreadable: {describe(error)}", unsure=True)
+            return True
+        if ts is None:
+            return False
+        self.channels.finish_post(claim.channel, claim.article_id, self.worker_id, ts)
+        return True
+
+
+def _instant(timestamp: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC)
+
+
+def _retry_after(error: SlackApiError) -> float | None:
+    response = error.response
+    if response is None or response.status_code != 429:
+        return None
+    return float(response.headers.get("retry-after", response.headers.get("Retry-After", 1)))
+
+
+def _query(watch: Watch) -> ParsedQuery | None:
+    """A watch's words parsed (they were checked when it was added; None if they no longer parse)."""
+    try:
+        return parse_query(watch.words)
+    except QueryError:
+        log.warning(
+            "The watch %r of %s cannot be read any more; it matches nothing", watch.words, watch.channel
+        )
+        return None

@@ -1,0 +1,439 @@
+"""What channels follow: their watches, whether the bot may still post there, and their outbox.
+
+The outbox has one row per (channel, article). The first article of a story in a channel is its
+top-level post (`reply` 0, at most one per story and channel: a unique index); a later article of
+the same story is a reply in that post's thread, claimable once the top-level post is recorded.
+Claims follow the announcements' rules (bot/notifier.py): an atomic UPDATE with a lease, `unsure`
+after a post that may have gone out, a history check before posting a recovered one. A claim also
+books the channel's next posting slot (`channels.next_post_at`), so that every process together
+posts at most one message per `pace_seconds` in a channel, Slack's limit.
+
+A channel the bot was removed from is paused (`paused_reason`): its watches match nothing and its
+posts wait, until someone adds a watch there again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from bot.digests import Schedule
+from bot.store import SqliteStore
+
+PostState = Literal["pending", "posting", "unsure", "posted", "failed"]
+PostKind = Literal["top", "reply"]
+CURSOR_KEY = "watch_cursor"
+
+
+@dataclass(frozen=True)
+class Watch:
+    channel: str
+    words: str
+    user: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class PostClaim:
+    """A post taken by one worker until `lease_until`; `thread_ts` is the story's post for a reply."""
+
+    channel: str
+    article_id: str
+    story: str
+    reply: bool
+    attempts: int
+    lease_until: float
+    recovered: bool = False
+    thread_ts: str | None = None
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A channel's digest: its schedule, who set it, the end of the last period sent."""
+
+    channel: str
+    schedule: Schedule
+    user: str
+    last_sent: float
+    paused: bool = False
+
+
+@dataclass(frozen=True)
+class DigestClaim:
+    """The digest of the period up to `period_end`, taken by one worker; `recovered` when an earlier
+    claim of it never finished (it may have been posted)."""
+
+    channel: str
+    period_start: float
+    period_end: float
+    recovered: bool
+
+
+class ChannelStore(Protocol):
+    def add_watch(self, channel: str, words: str, user: str) -> bool: ...
+    def remove_watch(self, channel: str, words: str) -> bool: ...
+    def watches(self, channel: str) -> list[Watch]: ...
+    def active_watches(self) -> list[Watch]: ...
+    def pause(self, channel: str, reason: str) -> None: ...
+    def paused_reason(self, channel: str) -> str | None: ...
+    def cursor(self) -> int | None: ...
+    def set_cursor(self, seq: int) -> None: ...
+    def queue_post(self, channel: str, article_id: str, story: str) -> PostKind | None: ...
+    def story_channels(self, story: str) -> list[str]: ...
+    def story_post(self, channel: str, story: str) -> str | None: ...
+    def claim_post(self, worker: str, lease_seconds: float, pace_seconds: float) -> PostClaim | None: ...
+    def finish_post(self, channel: str, article_id: str, worker: str, message_ts: str) -> bool: ...
+    def retry_post(
+        self,
+        channel: str,
+        article_id: str,
+        worker: str,
+        error: str,
+        delay: float,
+        *,
+        unsure: bool = False,
+        throttled: bool = False,
+    ) -> bool: ...
+    def fail_post(self, channel: str, article_id: str, worker: str, error: str) -> bool: ...
+    def post_state(self, channel: str, article_id: str) -> PostState | None: ...
+    def set_digest(self, channel: str, schedule: Schedule, user: str, now: float) -> None: ...
+    def remove_digest(self, channel: str) -> bool: ...
+    def digests(self) -> list[Digest]: ...
+    def claim_digest(
+        self, digest: Digest, period_end: float, worker: str, now: float, lease_seconds: float
+    ) -> DigestClaim | None: ...
+    def finish_digest(self, channel: str, worker: str, period_end: float) -> bool: ...
+    def release_digest(self, channel: str, worker: str, not_before: float, *, unsure: bool) -> bool: ...
+
+
+_DUE = (
+    "((p.state IN ('pending', 'unsure') AND p.not_before <= :now)"
+    " OR (p.state = 'posting' AND p.lease_until < :now))"
+)
+
+
+class SqliteChannelStore:
+    """The channel tables of the article store's SQLite file (its migrations made them)."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+
+    def _now(self) -> float:
+        return self.store._clock()
+
+    # -- watches --------------------------------------------------------------------------------------
+
+    def add_watch(self, channel: str, words: str, user: str) -> bool:
+        """Watch `words` in `channel` from now on (and post there again); False when already watched."""
+        with self.store._transaction() as db:
+            db.execute(
+                "UPDATE channels SET paused_reason = NULL, paused_at = NULL WHERE channel = ?", (channel,)
+            )
+            return bool(
+                db.execute(
+                    "INSERT OR IGNORE INTO watches (channel, words, user_id, created_at) VALUES (?, ?, ?, ?)",
+                    (channel, words, user, self._now()),
+                ).rowcount
+            )
+
+    def remove_watch(self, channel: str, words: str) -> bool:
+        with self.store._transaction() as db:
+            return bool(
+                db.execute("DELETE FROM watches WHERE channel = ? AND words = ?", (channel, words)).rowcount
+            )
+
+    def watches(self, channel: str) -> list[Watch]:
+        rows = self.store._connection().execute(
+            "SELECT * FROM watches WHERE channel = ? ORDER BY created_at, words", (channel,)
+        )
+        return [_watch(row) for row in rows]
+
+    def active_watches(self) -> list[Watch]:
+        """Every watch of a channel the bot may post in."""
+        rows = self.store._connection().execute(
+            "SELECT w.* FROM watches w LEFT JOIN channels c ON c.channel = w.channel"
+            " WHERE c.paused_reason IS NULL ORDER BY w.channel, w.created_at, w.words"
+        )
+        return [_watch(row) for row in rows]
+
+    # -- channels -------------------------------------------------------------------------------------
+
+    def pause(self, channel: str, reason: str) -> None:
+        with self.store._transaction() as db:
+            db.execute(
+                "INSERT INTO channels (channel, paused_reason, paused_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (channel) DO UPDATE SET paused_reason = excluded.paused_reason,"
+                " paused_at = excluded.paused_at",
+                (channel, reason, self._now()),
+            )
+
+    def paused_reason(self, channel: str) -> str | None:
+        row = (
+            self.store._connection()
+            .execute("SELECT paused_reason FROM channels WHERE channel = ?", (channel,))
+            .fetchone()
+        )
+        return row["paused_reason"] if row else None
+
+    def cursor(self) -> int | None:
+        """The last article (by store row) matched against the watches; None before the first time."""
+        row = (
+            self.store._connection().execute("SELECT value FROM meta WHERE key = ?", (CURSOR_KEY,)).fetchone()
+        )
+        return int(row["value"]) if row else None
+
+    def set_cursor(self, seq: int) -> None:
+        with self.store._transaction() as db:
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (CURSOR_KEY, str(seq)),
+            )
+
+    # -- the outbox -----------------------------------------------------------------------------------
+
+    def queue_post(self, channel: str, article_id: str, story: str) -> PostKind | None:
+        """Queue `article_id` for `channel`: the story's top-level post, a reply in its thread, or None
+        when it is queued there already."""
+        now = self._now()
+        with self.store._transaction() as db:
+            for reply in (0, 1):
+                added = db.execute(
+                    "INSERT OR IGNORE INTO channel_posts (channel, article_id, story, reply, state, created_at)"
+                    " VALUES (?, ?, ?, ?, 'pending', ?)",
+                    (channel, article_id, story, reply, now),
+                ).rowcount
+                if added:
+                    return "reply" if reply else "top"
+                known = db.execute(
+                    "SELECT 1 FROM channel_posts WHERE channel = ? AND article_id = ?", (channel, article_id)
+                ).fetchone()
+                if known:
+                    return None
+        return None
+
+    def story_channels(self, story: str) -> list[str]:
+        """The channels where `story` has (or will have) its top-level post."""
+        rows = self.store._connection().execute(
+            "SELECT channel FROM channel_posts WHERE story = ? AND reply = 0 ORDER BY channel", (story,)
+        )
+        return [row["channel"] for row in rows]
+
+    def story_post(self, channel: str, story: str) -> str | None:
+        """The ts of `story`'s top-level post in `channel`, once posted."""
+        row = (
+            self.store._connection()
+            .execute(
+                "SELECT message_ts FROM channel_posts WHERE channel = ? AND story = ? AND reply = 0"
+                " AND state = 'posted'",
+                (channel, story),
+            )
+            .fetchone()
+        )
+        return row["message_ts"] if row else None
+
+    def claim_post(self, worker: str, lease_seconds: float, pace_seconds: float) -> PostClaim | None:
+        """Take the oldest due post of a channel whose posting slot is free, and book the next slot."""
+        now = self._now()
+        with self.store._transaction() as db:
+            row = db.execute(
+                "SELECT p.*, t.message_ts AS thread_ts FROM channel_posts p"
+                " LEFT JOIN channels c ON c.channel = p.channel"
+                " LEFT JOIN channel_posts t ON t.channel = p.channel AND t.story = p.story AND t.reply = 0"
+                f" WHERE {_DUE} AND c.paused_reason IS NULL AND COALESCE(c.next_post_at, 0) <= :now"
+                " AND (p.reply = 0 OR t.state = 'posted')"
+                " ORDER BY p.created_at, p.reply, p.article_id LIMIT 1",
+                {"now": now},
+            ).fetchone()
+            if row is None:
+                return None
+            lease_until = now + lease_seconds
+            claimed = db.execute(
+                "UPDATE channel_posts AS p SET state = 'posting', claimed_by = :worker, lease_until = :lease,"
+                f" attempts = attempts + 1 WHERE channel = :channel AND article_id = :article AND {_DUE}",
+                {
+                    "worker": worker,
+                    "lease": lease_until,
+                    "channel": row["channel"],
+                    "article": row["article_id"],
+                    "now": now,
+                },
+            ).rowcount
+            if not claimed:
+                return None
+            db.execute(
+                "INSERT INTO channels (channel, next_post_at) VALUES (?, ?)"
+                " ON CONFLICT (channel) DO UPDATE SET next_post_at = excluded.next_post_at",
+                (row["channel"], now + pace_seconds),
+            )
+            return PostClaim(
+                row["channel"],
+                row["article_id"],
+                row["story"],
+                bool(row["reply"]),
+                row["attempts"],
+                lease_until,
+                recovered=row["state"] in ("posting", "unsure"),
+                thread_ts=row["thread_ts"] if row["reply"] else None,
+            )
+
+    def finish_post(self, channel: str, article_id: str, worker: str, message_ts: str) -> bool:
+        with self.store._transaction() as db:
+            return bool(
+                db.execute(
+                    "UPDATE channel_posts SET state = 'posted', message_ts = ?, posted_at = ?, lease_until = NULL"
+                    " WHERE channel = ? AND article_id = ? AND state = 'posting' AND claimed_by = ?",
+                    (message_ts, self._now(), channel, article_id, worker),
+                ).rowcount
+            )
+
+    def retry_post(
+        self,
+        channel: str,
+        article_id: str,
+        worker: str,
+        error: str,
+        delay: float,
+        *,
+        unsure: bool = False,
+        throttled: bool = False,
+    ) -> bool:
+        """Give the claim back for `delay` seconds; `throttled` (Slack's rate limit) is no failed attempt,
+        and holds the whole channel back as long."""
+        now = self._now()
+        with self.store._transaction() as db:
+            if throttled:
+                db.execute("UPDATE channels SET next_post_at = ? WHERE channel = ?", (now + delay, channel))
+            return bool(
+                db.execute(
+                    "UPDATE channel_posts SET state = ?, not_before = ?, last_error = ?, claimed_by = NULL,"
+                    " lease_until = NULL, attempts = attempts - ?"
+                    " WHERE channel = ? AND article_id = ? AND state = 'posting' AND claimed_by = ?",
+                    (
+                        "unsure" if unsure else "pending",
+                        now + delay,
+                        error,
+                        int(throttled),
+                        channel,
+                        article_id,
+                        worker,
+                    ),
+                ).rowcount
+            )
+
+    def fail_post(self, channel: str, article_id: str, worker: str, error: str) -> bool:
+        with self.store._transaction() as db:
+            return bool(
+                db.execute(
+                    "UPDATE channel_posts SET state = 'failed', last_error = ?, lease_until = NULL"
+                    " WHERE channel = ? AND article_id = ? AND state = 'posting' AND claimed_by = ?",
+                    (error, channel, article_id, worker),
+                ).rowcount
+            )
+
+    # -- digests --------------------------------------------------------------------------------------
+
+    def set_digest(self, channel: str, schedule: Schedule, user: str, now: float) -> None:
+        """Send `channel` a digest on `schedule` from now on (its first period starts `now`)."""
+        with self.store._transaction() as db:
+            db.execute("DELETE FROM digests WHERE channel = ?", (channel,))
+            db.execute(
+                "INSERT INTO digests (channel, frequency, hour, minute, timezone, weekday, user_id, last_sent)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    channel,
+                    schedule.frequency,
+                    schedule.hour,
+                    schedule.minute,
+                    schedule.timezone,
+                    schedule.weekday,
+                    user,
+                    now,
+                ),
+            )
+            db.execute(
+                "UPDATE channels SET paused_reason = NULL, paused_at = NULL WHERE channel = ?", (channel,)
+            )
+
+    def remove_digest(self, channel: str) -> bool:
+        with self.store._transaction() as db:
+            return bool(db.execute("DELETE FROM digests WHERE channel = ?", (channel,)).rowcount)
+
+    def digests(self) -> list[Digest]:
+        rows = self.store._connection().execute(
+            "SELECT d.*, c.paused_reason FROM digests d LEFT JOIN channels c ON c.channel = d.channel"
+            " ORDER BY d.channel"
+        )
+        return [_digest(row) for row in rows]
+
+    def claim_digest(
+        self, digest: Digest, period_end: float, worker: str, now: float, lease_seconds: float
+    ) -> DigestClaim | None:
+        """Take the digest of (`digest.last_sent`, `period_end`] unless another worker holds it or
+        sent it (then `last_sent` moved on), or it waits for a retry."""
+        with self.store._transaction() as db:
+            row = db.execute(
+                "SELECT claimed_end FROM digests WHERE channel = ? AND last_sent = ?"
+                " AND (claimed_by IS NULL OR lease_until < ?) AND not_before <= ?",
+                (digest.channel, digest.last_sent, now, now),
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE digests SET claimed_by = ?, lease_until = ?, claimed_end = ? WHERE channel = ?",
+                (worker, now + lease_seconds, period_end, digest.channel),
+            )
+            recovered = row["claimed_end"] is not None
+            return DigestClaim(digest.channel, digest.last_sent, period_end, recovered)
+
+    def finish_digest(self, channel: str, worker: str, period_end: float) -> bool:
+        """The digest up to `period_end` went out (or had nothing to say): the next period starts there."""
+        with self.store._transaction() as db:
+            return bool(
+                db.execute(
+                    "UPDATE digests SET last_sent = ?, claimed_by = NULL, lease_until = NULL, claimed_end = NULL,"
+                    " not_before = 0 WHERE channel = ? AND claimed_by = ?",
+                    (period_end, channel, worker),
+                ).rowcount
+            )
+
+    def release_digest(self, channel: str, worker: str, not_before: float, *, unsure: bool) -> bool:
+        """Give the claim back, to try again from `not_before`; `unsure` when it may have been posted."""
+        with self.store._transaction() as db:
+            return bool(
+                db.execute(
+                    "UPDATE digests SET claimed_by = NULL, lease_until = NULL, not_before = ?,"
+                    " claimed_end = CASE WHEN ? THEN claimed_end ELSE NULL END"
+                    " WHERE channel = ? AND claimed_by = ?",
+                    (not_before, int(unsure), channel, worker),
+                ).rowcount
+            )
+
+    def post_state(self, channel: str, article_id: str) -> PostState | None:
+        row = (
+            self.store._connection()
+            .execute(
+                "SELECT state FROM channel_posts WHERE channel = ? AND article_id = ?", (channel, article_id)
+            )
+            .fetchone()
+        )
+        return row["state"] if row else None
+
+
+def channel_store(store) -> ChannelStore:
+    """The channel repository on the article store's database (SQLite or PostgreSQL)."""
+    if isinstance(store, SqliteStore):
+        return SqliteChannelStore(store)
+    from bot.postgres_channel_store import PostgresChannelStore  # it imports this module
+
+    return PostgresChannelStore(store)
+
+
+def _digest(row) -> Digest:
+    schedule = Schedule(row["frequency"], row["hour"], row["minute"], row["timezone"], row["weekday"])
+    return Digest(
+        row["channel"], schedule, row["user_id"], row["last_sent"], row["paused_reason"] is not None
+    )
+
+
+def _watch(row) -> Watch:
+    return Watch(row["channel"], row["words"], row["user_id"], row["created_at"])

@@ -1,0 +1,214 @@
+"""The channel outbox worker on a hand-moved clock: pacing, rate limits, crashes and two processes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+from slack_sdk import WebClient
+
+from bot.channel_news import ChannelNews
+from bot.channel_store import SqliteChannelStore
+from bot.digests import due_digest, parse_schedule
+from bot.notifier import Notifier
+from bot.store import SqliteStore
+from handlers.notifications import DIGEST_EVENT, story_reply_message
+from search import SearchIndex, parse_article
+from tests.bot.test_notifier import FakeSlackWithHistory
+from tests.stores.test_contract import Clock
+
+CHANNEL = "C0WATCH001"
+TOPICS = ("GPU", "Paris", "Munich", "Tokyo", "Lagos", "Lima", "Oslo", "Seoul", "Quito", "Cairo")
+
+
+def news(n: int):
+    return parse_article(
+        f"date 2024-06-11\nMistral AI update {n}\n\n"
+        f"Mistral AI published release note {n} about its {TOPICS[n % 10]} plans, item {n * 7919}.",
+        f"burst/{n}.txt",
+    )
+
+
+@pytest.fixture
+def slack():
+    with FakeSlackWithHistory() as fake:
+        yield fake
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return tmp_path / "bot.db"
+
+
+def worker(db_path, clock, index, slack, opened, name):
+    store = SqliteStore(db_path, clock=clock)
+    opened.append(store)
+    client = WebClient(token="xoxb-test", base_url=slack.url)  # no retry handler: 429s reach the worker
+    message_for = Notifier(store, index, client, None).message_for
+    return ChannelNews(store, SqliteChannelStore(store), index, client, message_for, worker_id=name)
+
+
+@pytest.fixture
+def opened():
+    stores: list[SqliteStore] = []
+    yield stores
+    for store in stores:
+        store.close()
+
+
+def posted_ids(slack) -> list[str]:
+    return [c["metadata"]["event_payload"]["article_id"] for c in slack.calls_to("chat.postMessage")]
+
+
+def test_a_burst_of_50_articles_with_rate_limits_is_posted_once_each_a_second_apart(
+    db_path, clock, slack, opened
+):
+    index = SearchIndex()
+    first, second = (worker(db_path, clock, index, slack, opened, name) for name in ("w1", "w2"))
+    first.match_new()  # the cursor starts at the end of the store
+    first.channels.add_watch(CHANNEL, "mistral", "U1")
+    clock.now += 1
+    articles = [news(n) for n in range(50)]
+    for article in articles:
+        first.store.record(article, announce=True)
+        index.add(article)
+    slack.fail_next("chat.postMessage", status=429, retry_after=3, times=4)
+    times: list[float] = []
+    for _ in range(400):
+        before = len(post_calls(slack))
+        busy = first.run_once() | second.run_once()
+        times += [clock.now] * (len(post_calls(slack)) - before)
+        if not busy:
+            clock.now += 0.25
+        if len([c for c in post_calls(slack) if c["status"] == 200]) == 50:
+            break
+    delivered = [c["params"] for c in post_calls(slack) if c["status"] == 200]
+    ids = [c["metadata"]["event_payload"]["article_id"] for c in delivered]
+    assert sorted(ids) == sorted(a.id for a in articles)  # each one, once, none lost
+    assert all(later - earlier >= 1 for earlier, later in itertools.pairwise(times))
+    # After each 429 the channel waited its Retry-After (3 s) before the next try.
+    statuses = [c["status"] for c in post_calls(slack)]
+    assert statuses.count(429) == 4
+    for n, status in enumerate(statuses[:-1]):
+        if status == 429:
+            assert times[n + 1] - times[n] >= 3
+
+
+def post_calls(slack) -> list[dict]:
+    return [c for c in slack.calls if c["method"] == "chat.postMessage"]
+
+
+def test_a_crash_after_posting_is_found_in_the_history_and_not_posted_again(db_path, clock, slack, opened):
+    index = SearchIndex()
+    crashed = worker(db_path, clock, index, slack, opened, "crashed")
+    crashed.match_new()
+    crashed.channels.add_watch(CHANNEL, "mistral", "U1")
+    clock.now += 1
+    article = news(1)
+    crashed.store.record(article, announce=True)
+    index.add(article)
+    crashed.match_new()
+    claim = crashed.channels.claim_post("crashed", lease_seconds=60, pace_seconds=1)
+    crashed.client.chat_postMessage(channel=CHANNEL, **crashed.message_for(article))
+    # ...and the process dies before recording the post; another takes over once the lease ran out.
+    clock.now += 61
+    survivor = worker(db_path, clock, index, slack, opened, "survivor")
+    assert survivor.run_once()
+    assert survivor.channels.post_state(CHANNEL, claim.article_id) == "posted"
+    assert posted_ids(slack) == [article.id]
+
+
+def test_an_article_recorded_before_the_watch_is_never_posted(db_path, clock, slack, opened):
+    index = SearchIndex()
+    news_worker = worker(db_path, clock, index, slack, opened, "w1")
+    news_worker.match_new()
+    early = news(1)
+    news_worker.store.record(early, announce=True)
+    index.add(early)
+    clock.now += 1
+    news_worker.channels.add_watch(CHANNEL, "mistral", "U1")  # before the worker saw the article
+    late = news(2)
+    clock.now += 1
+    news_worker.store.record(late, announce=True)
+    index.add(late)
+    while news_worker.run_once():
+        clock.now += 1
+    assert posted_ids(slack) == [late.id]
+
+
+def test_a_digest_sent_before_a_crash_is_found_in_the_history_and_not_sent_again(
+    db_path, clock, slack, opened
+):
+    index = SearchIndex()
+    crashed = worker(db_path, clock, index, slack, opened, "crashed")
+    crashed.clock = clock
+    crashed.channels.set_digest(CHANNEL, parse_schedule("daily 08:30"), "U1", clock.now)
+    article = news(1)
+    clock.now += 1
+    crashed.store.record(article, announce=True)
+    index.add(article)
+    clock.now += 2 * 86400
+    [digest] = crashed.channels.digests()
+    _, end = due_digest(digest.schedule, instant(digest.last_sent), instant(clock.now))
+    assert crashed.channels.claim_digest(digest, end.timestamp(), "crashed", clock.now, lease_seconds=60)
+    payload = {"period_end": end.timestamp()}
+    crashed.client.chat_postMessage(
+        channel=CHANNEL,
+        text="Your daily digest",
+        metadata={"event_type": DIGEST_EVENT, "event_payload": payload},
+    )
+    # ...the process dies before recording it; the survivor takes the claim over once the lease ran out.
+    clock.now += 61
+    survivor = worker(db_path, clock, index, slack, opened, "survivor")
+    survivor.clock = clock
+    assert survivor.send_due_digests()
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    assert survivor.channels.digests()[0].last_sent == end.timestamp()
+    assert not survivor.send_due_digests()
+
+
+def instant(timestamp: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC)
+
+
+class FakeSlackWithThreads(FakeSlackWithHistory):
+    """Also answers conversations.replies with the replies posted in each thread."""
+
+    def _answer(self, method, params):
+        answer = super()._answer(method, params)
+        if method == "conversations.replies":
+            replies = [m for m in self.history if m.get("thread_ts") == params.get("ts")]
+            return {"ok": True, "messages": replies, "has_more": False}
+        return answer
+
+
+def test_a_reply_posted_before_a_crash_is_found_in_its_thread_and_not_posted_again(db_path, clock, opened):
+    with FakeSlackWithThreads() as slack:
+        index = SearchIndex()
+        news_worker = worker(db_path, clock, index, slack, opened, "w1")
+        news_worker.match_new()
+        news_worker.channels.add_watch(CHANNEL, "mistral", "U1")
+        clock.now += 1
+        first, later = news(1), news(2)
+        news_worker.store.record(first, announce=True)
+        index.add(first)
+        news_worker.store.record(later, announce=False, story=first.id)  # a copy: same story
+        index.add(later)
+        assert news_worker.run_once()  # queued both (the copy as a reply), posted the first
+        thread_ts = news_worker.channels.story_post(CHANNEL, first.id)
+        clock.now += 1
+        claim = news_worker.channels.claim_post("crashed", 60, pace_seconds=1)
+        assert claim.reply and claim.thread_ts == thread_ts
+        message = story_reply_message(later, "summary")
+        news_worker.client.chat_postMessage(channel=CHANNEL, thread_ts=thread_ts, **message)
+        clock.now += 61  # the crashed worker's lease runs out
+        assert news_worker.run_once()
+        assert news_worker.channels.post_state(CHANNEL, later.id) == "posted"
+        assert [c.get("thread_ts") for c in slack.calls_to("chat.postMessage")] == [None, thread_ts]
+        assert len(slack.calls_to("conversations.replies")) == 1

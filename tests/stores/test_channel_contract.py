@@ -1,0 +1,196 @@
+"""The channel store contract: every `ChannelStore` (in-memory fake, SQLite) passes these."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from bot.channel_store import ChannelStore, SqliteChannelStore
+from bot.digests import parse_schedule
+from bot.postgres_channel_store import PostgresChannelStore
+from bot.postgres_store import PostgresStore
+from bot.store import SqliteStore
+from tests.fakes.channel_store import MemoryChannels, MemoryChannelStore
+from tests.stores.test_contract import Clock
+
+
+@pytest.fixture(params=("memory", "sqlite", "postgresql"))
+def opener(request, tmp_path):
+    """Opens a channel store on one shared database, as another process would."""
+    opened = []
+    database = MemoryChannels()
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else ""
+
+    def open_store(clock):
+        if request.param == "memory":
+            return MemoryChannelStore(database, clock=clock)
+        if request.param == "postgresql":
+            store = PostgresStore(url, clock=clock)
+            opened.append(store)
+            return PostgresChannelStore(store)
+        store = SqliteStore(tmp_path / "bot.db", clock=clock)
+        opened.append(store)
+        return SqliteChannelStore(store)
+
+    yield open_store
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def channels(opener, clock) -> ChannelStore:
+    return opener(clock)
+
+
+def test_has_every_method_of_the_protocol_with_its_signature(channels):
+    for name in (n for n in vars(ChannelStore) if not n.startswith("_")):
+        assert inspect.signature(getattr(type(channels), name)) == inspect.signature(
+            getattr(ChannelStore, name)
+        )
+
+
+def test_watches_are_added_once_listed_and_removed(channels, clock):
+    assert channels.add_watch("C1", "mistral funding", "U1")
+    assert not channels.add_watch("C1", "mistral funding", "U2")
+    clock.now += 1
+    assert channels.add_watch("C1", "le chat", "U1")
+    assert channels.add_watch("C2", "le chat", "U3")
+    assert [w.words for w in channels.watches("C1")] == ["mistral funding", "le chat"]
+    assert channels.watches("C1")[0].user == "U1" and channels.watches("C1")[0].created_at == 1000.0
+    assert channels.remove_watch("C1", "le chat")
+    assert not channels.remove_watch("C1", "le chat")
+    assert [(w.channel, w.words) for w in channels.active_watches()] == [
+        ("C1", "mistral funding"),
+        ("C2", "le chat"),
+    ]
+
+
+def test_a_paused_channel_has_no_active_watch_until_a_watch_is_added_again(channels):
+    channels.add_watch("C1", "mistral", "U1")
+    channels.pause("C1", "not_in_channel")
+    assert channels.paused_reason("C1") == "not_in_channel"
+    assert channels.active_watches() == []
+    assert [w.words for w in channels.watches("C1")] == ["mistral"]
+    channels.add_watch("C1", "le chat", "U1")
+    assert channels.paused_reason("C1") is None
+    assert len(channels.active_watches()) == 2
+
+
+def test_the_cursor_is_none_then_kept(channels, opener, clock):
+    assert channels.cursor() is None
+    channels.set_cursor(7)
+    channels.set_cursor(9)
+    assert opener(clock).cursor() == 9
+
+
+def test_one_top_level_post_per_story_and_channel_the_rest_in_its_thread(channels):
+    assert channels.queue_post("C1", "a1", "a1") == "top"
+    assert channels.queue_post("C1", "a1", "a1") is None
+    assert channels.queue_post("C1", "a2", "a1") == "reply"
+    assert channels.queue_post("C2", "a2", "a1") == "top"
+    assert channels.story_channels("a1") == ["C1", "C2"]
+    assert channels.post_state("C1", "a2") == "pending"
+
+
+def test_a_reply_waits_for_its_story_post_then_goes_in_its_thread(channels, clock):
+    channels.queue_post("C1", "a1", "a1")
+    channels.queue_post("C1", "a2", "a1")
+    top = channels.claim_post("w1", 60, pace_seconds=1)
+    assert (top.article_id, top.reply, top.thread_ts) == ("a1", False, None)
+    clock.now += 5
+    assert channels.claim_post("w1", 60, pace_seconds=1) is None  # the story post is not recorded yet
+    assert channels.story_post("C1", "a1") is None
+    assert channels.finish_post("C1", "a1", "w1", "111.1")
+    assert channels.story_post("C1", "a1") == "111.1"
+    reply = channels.claim_post("w1", 60, pace_seconds=1)
+    assert (reply.article_id, reply.reply, reply.thread_ts) == ("a2", True, "111.1")
+
+
+def test_claims_are_paced_per_channel_and_exclusive_across_processes(channels, opener, clock):
+    other = opener(clock)
+    for n in range(3):
+        channels.queue_post("C1", f"a{n}", f"a{n}")
+    channels.queue_post("C2", "b0", "b0")
+    first = channels.claim_post("w1", 60, pace_seconds=1)
+    second = other.claim_post("w2", 60, pace_seconds=1)
+    assert (first.channel, second.channel) == ("C1", "C2")
+    assert channels.claim_post("w1", 60, pace_seconds=1) is None  # C1's next slot is a second away
+    clock.now += 1
+    assert other.claim_post("w2", 60, pace_seconds=1).article_id == "a1"
+
+
+def test_a_throttled_post_is_no_failed_attempt_and_holds_the_channel_back(channels, clock):
+    channels.queue_post("C1", "a1", "a1")
+    channels.queue_post("C1", "a2", "a2")
+    claim = channels.claim_post("w1", 60, pace_seconds=1)
+    assert channels.retry_post("C1", "a1", "w1", "ratelimited", 30, throttled=True)
+    clock.now += 10
+    assert channels.claim_post("w1", 60, pace_seconds=1) is None
+    clock.now += 21
+    again = channels.claim_post("w1", 60, pace_seconds=1)
+    assert (again.article_id, again.attempts) == ("a1", claim.attempts)
+
+
+def test_an_expired_or_unsure_claim_is_recovered_and_a_failed_post_stays_failed(channels, opener, clock):
+    channels.queue_post("C1", "a1", "a1")
+    channels.queue_post("C2", "b1", "b1")
+    channels.claim_post("w1", 60, pace_seconds=1)
+    clock.now += 61
+    taken = opener(clock).claim_post("w2", 60, pace_seconds=1)
+    assert taken.recovered and taken.article_id == "a1"
+    assert not channels.finish_post("C1", "a1", "w1", "1.1")
+    assert channels.retry_post("C1", "a1", "w2", "timed out", 0, unsure=True)
+    assert channels.post_state("C1", "a1") == "unsure"
+    b1 = channels.claim_post("w1", 60, pace_seconds=1)
+    assert not b1.recovered and channels.fail_post("C2", "b1", "w1", "is_archived")
+    assert channels.post_state("C2", "b1") == "failed"
+    clock.now += 2
+    assert channels.claim_post("w1", 60, pace_seconds=1).recovered
+
+
+def test_a_paused_channel_posts_nothing(channels):
+    channels.queue_post("C1", "a1", "a1")
+    channels.pause("C1", "channel_not_found")
+    assert channels.claim_post("w1", 60, pace_seconds=1) is None
+
+
+def test_a_digest_is_set_replaced_and_removed(channels):
+    channels.set_digest("C1", parse_schedule("daily 08:30", "Europe/Paris"), "U1", 100.0)
+    channels.set_digest("C1", parse_schedule("weekly monday 09:00", "Europe/Paris"), "U2", 200.0)
+    [digest] = channels.digests()
+    assert (digest.channel, digest.schedule.weekday, digest.user, digest.last_sent) == ("C1", 0, "U2", 200.0)
+    assert digest.schedule.timezone == "Europe/Paris" and not digest.paused
+    channels.pause("C1", "is_archived")
+    assert channels.digests()[0].paused
+    assert channels.remove_digest("C1") and not channels.remove_digest("C1")
+    assert channels.digests() == []
+
+
+def test_a_digest_period_is_claimed_by_one_worker_and_sent_once(channels, opener, clock):
+    other = opener(clock)
+    channels.set_digest("C1", parse_schedule("daily 08:30"), "U1", 100.0)
+    [digest] = channels.digests()
+    claim = channels.claim_digest(digest, 500.0, "w1", now=1000.0, lease_seconds=60)
+    assert claim.period_start == 100.0 and not claim.recovered
+    assert other.claim_digest(digest, 500.0, "w2", now=1000.0, lease_seconds=60) is None
+    assert channels.finish_digest("C1", "w1", 500.0)
+    assert other.claim_digest(digest, 500.0, "w2", now=1000.0, lease_seconds=60) is None  # sent already
+    assert other.digests()[0].last_sent == 500.0
+
+
+def test_an_abandoned_digest_claim_is_recovered_and_a_released_one_waits(channels, opener, clock):
+    channels.set_digest("C1", parse_schedule("daily 08:30"), "U1", 100.0)
+    [digest] = channels.digests()
+    channels.claim_digest(digest, 500.0, "crashed", now=1000.0, lease_seconds=60)
+    taken = opener(clock).claim_digest(digest, 500.0, "w2", now=1061.0, lease_seconds=60)
+    assert taken.recovered
+    assert channels.release_digest("C1", "w2", 2000.0, unsure=False)
+    assert channels.claim_digest(digest, 500.0, "w1", now=1500.0, lease_seconds=60) is None
+    again = channels.claim_digest(digest, 500.0, "w1", now=2000.0, lease_seconds=60)
+    assert again is not None and not again.recovered
