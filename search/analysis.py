@@ -164,13 +164,10 @@ class Analyzer:
     def terms(self, text: str, language: Language = "en") -> list[str]:
         """The index terms of a passage written in `language`, in text order."""
         words = word_patterns(text)[0].findall(text)
-        found = list(map(self._cache[language].get, words))
-        if None in found:
-            found = [
-                self.word_terms(word, language) if t is None else t
-                for word, t in zip(words, found, strict=True)
-            ]
-        return list(chain.from_iterable(found))
+        try:  # every word seen before (most passages of a build): one C loop
+            return list(chain.from_iterable(map(self._cache[language].__getitem__, words)))
+        except KeyError:
+            return [term for word in words for term in self.word_terms(word, language)]
 
     def tokens(self, text: str, language: Language = "en") -> list[Token]:
         """Each word of `text` with its span, including words that give no term (stop words)."""
@@ -186,7 +183,7 @@ class Analyzer:
         cache = self._cache[language]
         sources = self._sources[language]
         distinct = set(words)
-        unknown = distinct.difference(cache)
+        unknown = () if cache.keys() >= distinct else distinct.difference(cache)
         # A cached word is one of the wanted terms' sources (sources are recorded before the cache).
         candidates = set(chain.from_iterable(sources.get(term, ()) for term in wanted))
         marked: dict[str, tuple[str, ...]] = {}
