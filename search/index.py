@@ -19,6 +19,7 @@ from itertools import chain
 from typing import NamedTuple
 
 import numpy as np
+from pydantic import BaseModel
 
 from search.analysis import LANGUAGES, Analyzer, QueryWord, fold_accents
 from search.lexicon import Lexicon, default_lexicon
@@ -396,25 +397,31 @@ class SearchIndex:
         slot = self._doc_slots[doc]
         low, high = self._sentence_bounds[doc], self._sentence_bounds[doc + 1]
         spans = self._spans[2 * low : 2 * high]
-        return Passage.model_construct(
-            article_id=self._ids[slot],
-            position=self._positions[doc],
-            text=self._texts[doc],
-            kind=KINDS[self._kinds[doc]],
-            sentences=tuple(zip(spans[::2], spans[1::2], strict=True)),
+        return _construct(
+            Passage,
+            {
+                "article_id": self._ids[slot],
+                "position": self._positions[doc],
+                "text": self._texts[doc],
+                "kind": KINDS[self._kinds[doc]],
+                "sentences": tuple(zip(spans[::2], spans[1::2], strict=True)),
+            },
         )
 
     def _citation(self, slot: int) -> Citation:
         ordinal = self._dates[slot]
-        return Citation.model_construct(
-            article_id=self._ids[slot],
-            title=self._titles[slot],
-            date=dt.date.fromordinal(ordinal) if ordinal else None,
-            source=self._sources[slot],
-            language=_LANGUAGES[self._article_languages[slot]],
-            url=self._urls[slot],
-            outlet=self._outlets[slot],
-            date_source=self._date_sources[slot],
+        return _construct(
+            Citation,
+            {
+                "article_id": self._ids[slot],
+                "title": self._titles[slot],
+                "date": dt.date.fromordinal(ordinal) if ordinal else None,
+                "source": self._sources[slot],
+                "language": _LANGUAGES[self._article_languages[slot]],
+                "url": self._urls[slot],
+                "outlet": self._outlets[slot],
+                "date_source": self._date_sources[slot],
+            },
         )
 
     # -- ranking --------------------------------------------------------------------------------------
@@ -672,6 +679,17 @@ class SearchIndex:
                     best[slot] = best.get(slot, 0.0) + float(scores[i])
             ranked = sorted(best, key=best.get, reverse=True)[:limit]
             return [self._citation(slot) for slot in ranked]
+
+
+def _construct(model: type[BaseModel], fields: dict) -> BaseModel:
+    """`model.model_construct(**fields)` for `fields` that name every field of a model without aliases
+    or post-init (what pydantic's version does then), without its per-field loop: 4x faster a hit."""
+    made = model.__new__(model)
+    object.__setattr__(made, "__dict__", fields)
+    object.__setattr__(made, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(made, "__pydantic_extra__", None)
+    object.__setattr__(made, "__pydantic_private__", None)
+    return made
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
