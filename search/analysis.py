@@ -21,6 +21,7 @@ language, any other in both, so `valorisation` and `valuation` each find their s
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -93,9 +94,18 @@ _NUMBER_UNIT_RE = re.compile(r"^(\d+(?:[.,]\d+)*)([^\W\d_]{1,9}|[$€£])$")
 _UNIT_CURRENCY_RE = re.compile(r"^([^\W\d_]{1,3})([$€£])$")
 
 
-@lru_cache(maxsize=4096)
+_THREAD = threading.local()
+
+
 def _stemmer(language: Language):
-    return snowballstemmer.stemmer(_STEMMER_NAMES[language])
+    """This thread's stemmer for `language`: a stemmer keeps its word in its own fields while it works
+    (PyStemmer's and the pure Python ones alike), so threads that share one can swap stems."""
+    stemmers = getattr(_THREAD, "stemmers", None)
+    if stemmers is None:
+        stemmers = _THREAD.stemmers = {}
+    if language not in stemmers:
+        stemmers[language] = snowballstemmer.stemmer(_STEMMER_NAMES[language])
+    return stemmers[language]
 
 
 def stem(word: str, language: Language) -> str:
@@ -113,6 +123,8 @@ def _cached_stem(word: str, language: Language) -> str:
 
 def fold_accents(text: str) -> str:
     """`Timothée` -> `Timothee`: drop combining marks after canonical decomposition."""
+    if text.isascii():  # no accent to drop, and NFD and NFC leave ASCII as it is
+        return text
     decomposed = unicodedata.normalize("NFD", text)
     return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
@@ -242,6 +254,14 @@ class Analyzer:
         return terms
 
     def _analyse_word(self, word: str, language: Language) -> tuple[str, ...]:
+        if word.isascii() and word.isalpha():
+            # Most words: ASCII letters, which NFKC keeps, with no digit, currency, apostrophe or
+            # hyphen, so of the rules below only lower case, units and `_term` apply.
+            word = word.lower()
+            if word in UNITS:
+                return (UNITS[word],)
+            term = self._term(word, language)
+            return (term,) if term else ()
         word = unicodedata.normalize("NFKC", word).translate(_APOSTROPHES).lower()
         if word[0].isdigit():
             if _is_number(word):
