@@ -173,6 +173,11 @@ class Analyzer:
         hash=False,
     )
 
+    # Taken to record a new word (rare once warm), so that concurrent first analyses lose no source.
+    _recording: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False, hash=False
+    )
+
     def terms(self, text: str, language: Language = "en") -> list[str]:
         """The index terms of a passage written in `language`, in text order."""
         words = word_patterns(text)[0].findall(text)
@@ -243,14 +248,15 @@ class Analyzer:
         if terms is None:
             if len(word) > MAX_CACHED_WORD_CHARS:
                 return self._analyse_word(word, language)
-            sources = self._sources[language]
-            if len(cache) >= _MAX_CACHED_WORDS:
-                cache.clear()
-                sources.clear()
             terms = self._analyse_word(word, language)
-            for term in terms:
-                sources[term] = (*sources.get(term, ()), word)
-            cache[word] = terms
+            sources = self._sources[language]
+            with self._recording:
+                if len(cache) >= _MAX_CACHED_WORDS:
+                    cache.clear()
+                    sources.clear()
+                for term in terms:
+                    sources[term] = (*sources.get(term, ()), word)
+                cache[word] = terms
         return terms
 
     def _analyse_word(self, word: str, language: Language) -> tuple[str, ...]:
