@@ -21,10 +21,12 @@ language, any other in both, so `valorisation` and `valuation` each find their s
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import accumulate, chain, compress
 from typing import NamedTuple
 
 import snowballstemmer
@@ -38,7 +40,35 @@ _STEMMER_NAMES = {"en": "english", "fr": "french"}
 
 # A word: letters and digits, possibly joined by apostrophes or hyphens; or a lone currency sign.
 # Possessive quantifiers: the pattern never backtracks, so it is linear on any text.
-WORD_RE = re.compile(r"[$€£]|\d++(?:[.,]\d++)++|[^\W\d_]{1,3}[$€£]|\w++(?:[-‐‑'’ʼ]\w++)*+")
+_CURRENCY_SIGN = r"[$€£]"
+_DECIMAL = r"\d++(?:[.,]\d++)++"
+_UNIT_CURRENCY = r"[^\W\d_]{1,3}[$€£]"
+_JOINED_WORD = r"\w++(?:[-‐‑'’ʼ]\w++)*+"
+WORD_RE = re.compile("|".join([_CURRENCY_SIGN, _DECIMAL, _UNIT_CURRENCY, _JOINED_WORD]))
+
+
+def _word_patterns(currency: bool, decimals: bool) -> tuple[re.Pattern, re.Pattern]:
+    """WORD_RE without the branches that cannot match a text with no currency sign (no `.` or `,`):
+    the same words, found several times faster (most passages name no currency). The second pattern
+    keeps the words in `split`, between the text around them: their spans are the running lengths."""
+    branches = [_CURRENCY_SIGN, _DECIMAL, _UNIT_CURRENCY, _JOINED_WORD]
+    if not currency:
+        branches.remove(_CURRENCY_SIGN)
+        branches.remove(_UNIT_CURRENCY)
+    if not decimals:
+        branches.remove(_DECIMAL)
+    pattern = "|".join(branches)
+    return re.compile(pattern), re.compile(f"({pattern})")
+
+
+_WORD_PATTERNS = {(c, d): _word_patterns(c, d) for c in (False, True) for d in (False, True)}
+
+
+def word_patterns(text: str) -> tuple[re.Pattern, re.Pattern]:
+    """The fastest pattern that finds exactly WORD_RE's words in `text`, and its splitting form."""
+    return _WORD_PATTERNS["$" in text or "€" in text or "£" in text, "." in text or "," in text]
+
+
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "‘": "'", "‐": "-", "‑": "-"})
 _ELISION_RE = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)'(?=\w)")
 _THOUSANDS_RE = re.compile(r"^\d{1,3}(?:,\d{3})+$")
@@ -64,9 +94,18 @@ _NUMBER_UNIT_RE = re.compile(r"^(\d+(?:[.,]\d+)*)([^\W\d_]{1,9}|[$€£])$")
 _UNIT_CURRENCY_RE = re.compile(r"^([^\W\d_]{1,3})([$€£])$")
 
 
-@lru_cache(maxsize=4096)
+_THREAD = threading.local()
+
+
 def _stemmer(language: Language):
-    return snowballstemmer.stemmer(_STEMMER_NAMES[language])
+    """This thread's stemmer for `language`: a stemmer keeps its word in its own fields while it works
+    (PyStemmer's and the pure Python ones alike), so threads that share one can swap stems."""
+    stemmers = getattr(_THREAD, "stemmers", None)
+    if stemmers is None:
+        stemmers = _THREAD.stemmers = {}
+    if language not in stemmers:
+        stemmers[language] = snowballstemmer.stemmer(_STEMMER_NAMES[language])
+    return stemmers[language]
 
 
 def stem(word: str, language: Language) -> str:
@@ -84,6 +123,8 @@ def _cached_stem(word: str, language: Language) -> str:
 
 def fold_accents(text: str) -> str:
     """`Timothée` -> `Timothee`: drop combining marks after canonical decomposition."""
+    if text.isascii():  # no accent to drop, and NFD and NFC leave ASCII as it is
+        return text
     decomposed = unicodedata.normalize("NFD", text)
     return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
@@ -123,34 +164,57 @@ class Analyzer:
         compare=False,
         hash=False,
     )
+    # Each cached term with the cached words that give it: `marks` finds a query's words by set operations.
+    _sources: dict[str, dict[str, tuple[str, ...]]] = field(
+        default_factory=lambda: {language: {} for language in LANGUAGES},
+        init=False,
+        repr=False,
+        compare=False,
+        hash=False,
+    )
+
+    # Taken to record a new word (rare once warm), so that concurrent first analyses lose no source.
+    _recording: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False, hash=False
+    )
 
     def terms(self, text: str, language: Language = "en") -> list[str]:
         """The index terms of a passage written in `language`, in text order."""
-        terms: list[str] = []
-        cache = self._cache[language]
-        for word in WORD_RE.findall(text):
-            word_terms = cache.get(word)
-            terms.extend(self.word_terms(word, language) if word_terms is None else word_terms)
-        return terms
+        words = word_patterns(text)[0].findall(text)
+        try:  # every word seen before (most passages of a build): one C loop
+            return list(chain.from_iterable(map(self._cache[language].__getitem__, words)))
+        except KeyError:
+            return [term for word in words for term in self.word_terms(word, language)]
 
     def tokens(self, text: str, language: Language = "en") -> list[Token]:
         """Each word of `text` with its span, including words that give no term (stop words)."""
         return [
             Token(match.start(), match.end(), self.word_terms(match.group(), language))
-            for match in WORD_RE.finditer(text)
+            for match in word_patterns(text)[0].finditer(text)
         ]
 
     def marks(self, text: str, language: Language, wanted) -> list[Token]:
         """The words of `text` that give one of the `wanted` terms, with only those terms."""
-        marks = []
+        parts = word_patterns(text)[1].split(text)  # text, word, text, word, ..., text
+        words = parts[1::2]
         cache = self._cache[language]
-        for match in WORD_RE.finditer(text):
-            terms = cache.get(match.group())
-            if terms is None:
-                terms = self.word_terms(match.group(), language)
+        sources = self._sources[language]
+        distinct = set(words)
+        unknown = () if cache.keys() >= distinct else distinct.difference(cache)
+        # A cached word is one of the wanted terms' sources (sources are recorded before the cache).
+        candidates = set(chain.from_iterable(sources.get(term, ()) for term in wanted))
+        marked: dict[str, tuple[str, ...]] = {}
+        for word in chain(distinct.intersection(candidates), unknown):
+            terms = self.word_terms(word, language)
             if terms and not wanted.isdisjoint(terms):
-                marks.append(Token(match.start(), match.end(), tuple(t for t in terms if t in wanted)))
-        return marks
+                marked[word] = tuple(t for t in terms if t in wanted)
+        if not marked:
+            return []
+        offsets = list(accumulate(map(len, parts), initial=0))
+        return [
+            Token(offsets[2 * i + 1], offsets[2 * i + 2], marked[words[i]])
+            for i in compress(range(len(words)), map(marked.__contains__, words))
+        ]
 
     def query_terms(self, query: str) -> list[str]:
         """The terms of a query, in its language when that is clear, otherwise in every language."""
@@ -184,12 +248,26 @@ class Analyzer:
         if terms is None:
             if len(word) > MAX_CACHED_WORD_CHARS:
                 return self._analyse_word(word, language)
-            if len(cache) >= _MAX_CACHED_WORDS:
-                cache.clear()
-            terms = cache[word] = self._analyse_word(word, language)
+            terms = self._analyse_word(word, language)
+            sources = self._sources[language]
+            with self._recording:
+                if len(cache) >= _MAX_CACHED_WORDS:
+                    cache.clear()
+                    sources.clear()
+                for term in terms:
+                    sources[term] = (*sources.get(term, ()), word)
+                cache[word] = terms
         return terms
 
     def _analyse_word(self, word: str, language: Language) -> tuple[str, ...]:
+        if word.isascii() and word.isalpha():
+            # Most words: ASCII letters, which NFKC keeps, with no digit, currency, apostrophe or
+            # hyphen, so of the rules below only lower case, units and `_term` apply.
+            word = word.lower()
+            if word in UNITS:
+                return (UNITS[word],)
+            term = self._term(word, language)
+            return (term,) if term else ()
         word = unicodedata.normalize("NFKC", word).translate(_APOSTROPHES).lower()
         if word[0].isdigit():
             if _is_number(word):

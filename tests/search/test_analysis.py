@@ -1,6 +1,10 @@
-import pytest
+from pathlib import Path
 
-from search.analysis import Analyzer, detect_language, fold_accents
+import pytest
+import snowballstemmer
+from snowballstemmer import english_stemmer, french_stemmer
+
+from search.analysis import WORD_RE, Analyzer, detect_language, fold_accents
 
 analyzer = Analyzer()
 
@@ -144,3 +148,36 @@ def test_numbers_are_split_from_units_and_currencies(text, language, terms):
 
 def test_letters_after_a_number_that_are_no_unit_stay_one_word():
     assert analyzer.terms("Mixtral 8x7B and GPT-4", "en") == ["mixtral", "8x7b", "gpt", "4", "gpt4"]
+
+
+SEED_WORDS = sorted(
+    {
+        word
+        for folder in ("seeds", "tests/fixtures")
+        for path in Path(__file__).parents[2].joinpath(folder).rglob("*.txt")
+        for word in WORD_RE.findall(path.read_text(encoding="utf-8").lower())
+    }
+)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_stemmer_in_use_gives_the_snowball_reference_stems(language):
+    """PyStemmer (C) runs when installed: its stems must be those of snowballstemmer's own Python
+    algorithms, or saved indexes would hold other terms than a fresh analysis gives."""
+    reference = {"en": english_stemmer.EnglishStemmer, "fr": french_stemmer.FrenchStemmer}[language]()
+    in_use = snowballstemmer.stemmer({"en": "english", "fr": "french"}[language])
+    assert type(in_use).__module__ == "Stemmer"
+    assert len(SEED_WORDS) > 2000
+    assert [in_use.stemWord(w) for w in SEED_WORDS] == [reference.stemWord(w) for w in SEED_WORDS]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_plain_words_give_the_terms_of_the_general_rules(language):
+    """A word of ASCII letters takes a short path; with an apostrophe after it (which the rules strip)
+    the same word goes through every rule: the terms must agree."""
+    words = [w for w in SEED_WORDS if w.isascii() and w.isalpha()]
+    words += [w.upper() for w in words[:200]] + ["bn", "Mds", "USD", "eur", "a", "le", "the", "creee"]
+    fresh = Analyzer()
+    assert [fresh.word_terms(w, language) for w in words] == [
+        Analyzer().word_terms(w + "'", language) for w in words
+    ]

@@ -5,6 +5,7 @@ import pytest
 import rank_bm25
 
 from search import QueryError, SearchIndex, parse_article
+from search.models import Citation, Passage
 from search.scoring import VARIANTS
 from tests.benchmarks import synthetic
 
@@ -115,6 +116,26 @@ def test_hits_carry_citations_and_marked_snippets(seed_index):
     assert hit.citation.source.startswith("002")
     assert "**valuation**" in hit.snippet.marked()
     assert len(hit.snippet.text) <= 330
+
+
+def test_hits_passages_and_citations_are_the_articles_own(seed_index, seed_articles):
+    """The index makes them from its columns: they equal the parsed article's, and copy and dump alike."""
+    by_id = {article.id: article for article in seed_articles}
+    for hit in seed_index.search("Mistral valuation", 5):
+        article = by_id[hit.citation.article_id]
+        assert hit.passage in article.passages
+        assert hit.passage.model_dump() == Passage(**hit.passage.model_dump()).model_dump()
+        assert hit.citation == Citation(
+            article_id=article.id,
+            title=article.title,
+            date=article.date,
+            source=article.source,
+            language=article.language,
+            url=article.url,
+            outlet=article.outlet,
+            date_source=article.date_source,
+        )
+        assert hit.citation.model_copy(update={"title": "x"}).title == "x"
 
 
 def test_stem_prefix_finds_other_forms(seed_index):

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from search import Analyzer, QueryError, clean_query, parse_article
+from search.analysis import WORD_RE, Token, word_patterns
 from search.loader import ArticleFileError, normalise
 from search.query import MAX_QUERY_CHARS
 from search.snippets import MAX_SNIPPET_CHARS, make_snippet
@@ -153,6 +154,22 @@ def test_the_analyzer_gives_terms_tokens_and_marks_for_any_text(text, language):
     marks = analyzer.marks(text, language, wanted)
     assert all(mark.terms and set(mark.terms) <= wanted for mark in marks)
     assert {(m.start, m.end) for m in marks} <= {(t.start, t.end) for t in tokens}
+
+
+@BOUNDED
+@given(article_text, st.sampled_from(["en", "fr"]), st.integers(1, 5))
+def test_marks_are_the_tokens_that_give_a_wanted_term(text, language, step):
+    """`marks` finds words by set operations on a cache: the same words, spans and terms as the tokens."""
+    analyzer = Analyzer()
+    assert WORD_RE.findall(text) == word_patterns(text)[0].findall(text)
+    wanted = set(analyzer.terms(text[: len(text) // 2], language)[::step])
+    expected = [
+        Token(token.start, token.end, tuple(t for t in token.terms if t in wanted))
+        for token in Analyzer().tokens(text, language)
+        if wanted.intersection(token.terms)
+    ]
+    assert analyzer.marks(text, language, wanted) == expected
+    assert Analyzer().marks(text, language, wanted) == expected  # with an empty cache too
 
 
 @BOUNDED
