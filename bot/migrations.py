@@ -287,6 +287,26 @@ MIGRATIONS = (
 )
 
 
+def _passage_vectors(dialect: Dialect) -> tuple[str, ...]:
+    """Passage embeddings, computed once at ingest: one float32 vector per searchable passage (by its
+    position in the article) and model, so a start reads them instead of embedding again."""
+    blob = "BLOB" if dialect == "sqlite" else "BYTEA"
+    return (
+        "CREATE TABLE passage_vectors (article_id TEXT NOT NULL, position INTEGER NOT NULL,"
+        f" model TEXT NOT NULL, vector {blob} NOT NULL, PRIMARY KEY (article_id, position, model))",
+    )
+
+
+MIGRATIONS = (
+    *MIGRATIONS,
+    Migration(
+        4,
+        "passage embeddings by article, passage position and model",
+        {"sqlite": _passage_vectors("sqlite"), "postgresql": _passage_vectors("postgresql")},
+    ),
+)
+
+
 VERSION_TABLE = {
     "sqlite": "CREATE TABLE IF NOT EXISTS schema_version"
     " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)",

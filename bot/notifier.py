@@ -36,7 +36,7 @@ from bot.channel_news import ChannelNews
 from bot.channel_store import channel_store
 from bot.feed_store import FeedStore
 from bot.index_files import index_folder, open_index
-from bot.indexing import new_index
+from bot.indexing import keep_vectors_in, new_index
 from bot.ingest import Ingestor, start_ingest
 from bot.pipeline import Pipeline
 from bot.settings import Settings
@@ -309,6 +309,7 @@ def start_news_feed(
     since = store.last_change()  # read before the index: a change made meanwhile is replayed by `sync`
     folder = index_folder(settings.database_url)
     index = index if index is not None else new_index(settings, folder)
+    keep_vectors_in(index, store)
     if isinstance(index, SavedIndex):
         open_index(store, index.folder, index)
     else:

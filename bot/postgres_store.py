@@ -22,7 +22,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -346,6 +346,37 @@ class PostgresStore:
                 (source, size, mtime_ns, article_id),
             )
 
+    def save_vectors(self, article_id: str, model: str, vectors: Mapping[int, bytes]) -> None:
+        """Keep an active article's passage embeddings (float32 bytes by passage position) for
+        `model`, replacing those of any other model; nothing for an article no longer active."""
+        with self._cursor(write_articles=True) as db:
+            active = db.execute(
+                "SELECT 1 FROM articles WHERE id = %s AND removed_at IS NULL", (article_id,)
+            ).fetchone()
+            if not active:
+                return
+            db.execute(
+                "DELETE FROM passage_vectors WHERE article_id = %s AND model <> %s", (article_id, model)
+            )
+            db.executemany(
+                "INSERT INTO passage_vectors (article_id, position, model, vector) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (article_id, position, model) DO UPDATE SET vector = EXCLUDED.vector",
+                [(article_id, position, model, vector) for position, vector in vectors.items()],
+            )
+
+    def vectors_for(self, article_ids: Iterable[str], model: str) -> dict[str, dict[int, bytes]]:
+        """The kept embeddings of `model` for these articles, by article and passage position."""
+        found: dict[str, dict[int, bytes]] = {}
+        with self._cursor() as db:
+            rows = db.execute(
+                "SELECT article_id, position, vector FROM passage_vectors"
+                " WHERE model = %s AND article_id = ANY(%s)",
+                (model, list(article_ids)),
+            )
+            for row in rows:
+                found.setdefault(row["article_id"], {})[row["position"]] = bytes(row["vector"])
+        return found
+
     def recorded_file(self, source: str, size: int, mtime_ns: int) -> str | None:
         """The article id remembered for `source` when its size and mtime are still these, else None."""
         row = self._one(
@@ -436,6 +467,8 @@ def _log_change(db: psycopg.Cursor, article_id: str, kind: ChangeKind, now: floa
         "INSERT INTO changes (article_id, kind, at) VALUES (%s, %s, %s) RETURNING seq",
         (article_id, kind, now),
     ).fetchone()["seq"]
+    if kind != "added":  # an article leaving takes its passage embeddings with it
+        db.execute("DELETE FROM passage_vectors WHERE article_id = %s", (article_id,))
     db.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(seq)))
 
 

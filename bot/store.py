@@ -19,7 +19,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
@@ -82,6 +82,7 @@ class RecordResult:
 
 ChangeKind = Literal["added", "removed", "taken_down"]
 CHANGES_PER_READ = 1000
+VECTOR_IDS_PER_READ = 500  # article ids per query of `vectors_for` (SQLite's parameter limit)
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,8 @@ class ArticleStore(Protocol):
     def active_ids(self) -> set[str]: ...
     def remember_file(self, source: str, size: int, mtime_ns: int, article_id: str) -> None: ...
     def recorded_file(self, source: str, size: int, mtime_ns: int) -> str | None: ...
+    def save_vectors(self, article_id: str, model: str, vectors: Mapping[int, bytes]) -> None: ...
+    def vectors_for(self, article_ids: Iterable[str], model: str) -> dict[str, dict[int, bytes]]: ...
     def claim_announcement(self, worker: str, lease_seconds: float) -> Claim | None: ...
     def finish_announcement(self, article_id: str, worker: str, message_ts: str) -> bool: ...
     def retry_announcement(
@@ -507,6 +510,35 @@ class SqliteStore:
                 (source, size, mtime_ns, article_id),
             )
 
+    def save_vectors(self, article_id: str, model: str, vectors: Mapping[int, bytes]) -> None:
+        """Keep an active article's passage embeddings (float32 bytes by passage position) for
+        `model`, replacing those of any other model; nothing for an article no longer active."""
+        with self._transaction() as db:
+            if not db.execute(
+                "SELECT 1 FROM articles WHERE id = ? AND removed_at IS NULL", (article_id,)
+            ).fetchone():
+                return
+            db.execute("DELETE FROM passage_vectors WHERE article_id = ? AND model <> ?", (article_id, model))
+            db.executemany(
+                "INSERT OR REPLACE INTO passage_vectors (article_id, position, model, vector) VALUES (?, ?, ?, ?)",
+                [(article_id, position, model, vector) for position, vector in vectors.items()],
+            )
+
+    def vectors_for(self, article_ids: Iterable[str], model: str) -> dict[str, dict[int, bytes]]:
+        """The kept embeddings of `model` for these articles, by article and passage position."""
+        found: dict[str, dict[int, bytes]] = {}
+        ids = list(article_ids)
+        for start in range(0, len(ids), VECTOR_IDS_PER_READ):
+            chunk = ids[start : start + VECTOR_IDS_PER_READ]
+            rows = self._connection().execute(
+                "SELECT article_id, position, vector FROM passage_vectors"
+                f" WHERE model = ? AND article_id IN ({', '.join('?' * len(chunk))})",
+                (model, *chunk),
+            )
+            for row in rows:
+                found.setdefault(row["article_id"], {})[row["position"]] = bytes(row["vector"])
+        return found
+
     def recorded_file(self, source: str, size: int, mtime_ns: int) -> str | None:
         """The article id remembered for `source` when its size and mtime are still these, else None."""
         row = (
@@ -648,7 +680,10 @@ class _Transaction:
 
 
 def _log_change(db: sqlite3.Connection, article_id: str, kind: ChangeKind, now: float) -> None:
+    """One row of the change log; an article leaving takes its passage embeddings with it."""
     db.execute("INSERT INTO changes (article_id, kind, at) VALUES (?, ?, ?)", (article_id, kind, now))
+    if kind != "added":
+        db.execute("DELETE FROM passage_vectors WHERE article_id = ?", (article_id,))
 
 
 def split_changes(articles: list[StoredArticle], ids: list[str], seq: int) -> StoreChanges:

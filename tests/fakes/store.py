@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from bot.feed_store import FeedOrigin, FeedRow, ItemState
@@ -60,6 +60,9 @@ class MemoryDatabase:
     announcements: dict[str, _Announcement] = field(default_factory=dict)
     changes: list[tuple[str, ChangeKind]] = field(default_factory=list)  # seq n is changes[n - 1]
     files: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+    vectors: dict[str, tuple[str, dict[int, bytes]]] = field(
+        default_factory=dict
+    )  # by article: model, vectors
     baseline_done: bool = False
     feeds: dict[str, FeedRow] = field(default_factory=dict)
     items: dict[str, dict[str, _Item]] = field(default_factory=dict)  # by feed, by key, in arrival order
@@ -68,6 +71,8 @@ class MemoryDatabase:
 
     def log(self, article_id: str, kind: ChangeKind) -> None:
         self.changes.append((article_id, kind))
+        if kind != "added":
+            self.vectors.pop(article_id, None)
 
 
 class MemoryStore:
@@ -232,6 +237,20 @@ class MemoryStore:
 
     def remember_file(self, source: str, size: int, mtime_ns: int, article_id: str) -> None:
         self.database.files[source] = (size, mtime_ns, article_id)
+
+    def save_vectors(self, article_id: str, model: str, vectors: Mapping[int, bytes]) -> None:
+        with self.database.lock:
+            article = self.database.articles.get(article_id)
+            if article is None or article.removed_at is not None:
+                return
+            kept = self.database.vectors.get(article_id)
+            kept = kept[1] if kept and kept[0] == model else {}
+            self.database.vectors[article_id] = (model, {**kept, **vectors})
+
+    def vectors_for(self, article_ids: Iterable[str], model: str) -> dict[str, dict[int, bytes]]:
+        with self.database.lock:
+            kept = {i: self.database.vectors.get(i) for i in article_ids}
+            return {i: dict(v[1]) for i, v in kept.items() if v and v[0] == model and v[1]}
 
     def recorded_file(self, source: str, size: int, mtime_ns: int) -> str | None:
         remembered = self.database.files.get(source)

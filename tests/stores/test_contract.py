@@ -504,3 +504,50 @@ def test_an_item_without_a_link_is_known_by_its_guid(store):
     assert feeds.pending_items("https://a.example/feed", limit=1) == [(bare, 0)]
     feeds.item_done("https://a.example/feed", bare.key, None)
     assert feeds.pending_items("https://a.example/feed", limit=1) == []
+
+
+VECTORS = {0: b"\x00\x00\x80\x3f" * 4, 2: b"\x00\x00\x00\x40" * 4}  # float32 1.0s and 2.0s, by position
+
+
+def test_passage_vectors_are_kept_by_article_position_and_model(store):
+    first, second = news(1), news(2)
+    for article in (first, second):
+        store.record(article, announce=False)
+    store.save_vectors(first.id, "model-a", VECTORS)
+    assert store.vectors_for([first.id, second.id, "nope"], "model-a") == {first.id: VECTORS}
+    assert store.vectors_for([first.id], "model-b") == {}
+    store.save_vectors(first.id, "model-a", {2: b"\x00" * 16})
+    assert store.vectors_for([first.id], "model-a") == {first.id: {**VECTORS, 2: b"\x00" * 16}}
+
+
+def test_another_models_vectors_replace_the_old_ones(store):
+    article = news(1)
+    store.record(article, announce=False)
+    store.save_vectors(article.id, "model-a", VECTORS)
+    store.save_vectors(article.id, "model-b", {0: b"\x01" * 16})
+    assert store.vectors_for([article.id], "model-a") == {}
+    assert store.vectors_for([article.id], "model-b") == {article.id: {0: b"\x01" * 16}}
+
+
+def test_an_article_leaving_takes_its_vectors_and_none_are_kept_for_it_afterwards(store):
+    removed, taken_down, edited = news(1), news(2), parse_article(NEWS, "c.txt")
+    for article in (removed, taken_down, edited):
+        store.record(article, announce=False)
+        store.save_vectors(article.id, "m", VECTORS)
+    store.mark_removed(removed.source)
+    store.take_down(taken_down.id)
+    newer = parse_article(EDITED, edited.source)
+    assert store.record(newer, announce=False).replaced_id == edited.id
+    assert store.vectors_for([removed.id, taken_down.id, edited.id], "m") == {}
+    store.save_vectors(removed.id, "m", VECTORS)
+    assert store.vectors_for([removed.id], "m") == {}
+
+
+def test_vectors_of_many_articles_are_read_at_once(store):
+    articles = [news(n) for n in range(1200)]
+    for article in articles:
+        store.record(article, announce=False)
+        store.save_vectors(article.id, "m", {0: article.id.encode()[:16].ljust(16, b"-")})
+    found = store.vectors_for([a.id for a in articles], "m")
+    assert len(found) == 1200
+    assert found[articles[-1].id] == {0: articles[-1].id.encode()[:16].ljust(16, b"-")}
