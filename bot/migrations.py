@@ -272,21 +272,6 @@ def _channel_news(dialect: Dialect) -> tuple[str, ...]:
     )
 
 
-MIGRATIONS = (
-    *MIGRATIONS,
-    Migration(
-        3,
-        "the change log followed by every replica's index; feed items in order (PostgreSQL)",
-        {"sqlite": _change_log("sqlite"), "postgresql": _change_log("postgresql")},
-    ),
-    Migration(
-        4,
-        "channel news: watches, paused channels, the outbox per channel, digests; questions and feedback",
-        {"sqlite": _channel_news("sqlite"), "postgresql": _channel_news("postgresql")},
-    ),
-)
-
-
 def _passage_vectors(dialect: Dialect) -> tuple[str, ...]:
     """Passage embeddings, computed once at ingest: one float32 vector per searchable passage (by its
     position in the article) and model, so a start reads them instead of embedding again."""
@@ -300,7 +285,17 @@ def _passage_vectors(dialect: Dialect) -> tuple[str, ...]:
 MIGRATIONS = (
     *MIGRATIONS,
     Migration(
+        3,
+        "the change log followed by every replica's index; feed items in order (PostgreSQL)",
+        {"sqlite": _change_log("sqlite"), "postgresql": _change_log("postgresql")},
+    ),
+    Migration(
         4,
+        "channel news: watches, paused channels, the outbox per channel, digests; questions and feedback",
+        {"sqlite": _channel_news("sqlite"), "postgresql": _channel_news("postgresql")},
+    ),
+    Migration(
+        5,
         "passage embeddings by article, passage position and model",
         {"sqlite": _passage_vectors("sqlite"), "postgresql": _passage_vectors("postgresql")},
     ),

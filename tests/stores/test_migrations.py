@@ -301,3 +301,7 @@ def test_processes_starting_together_on_a_new_sqlite_file_migrate_it_once(tmp_pa
 def test_processes_starting_together_on_an_empty_postgres_schema_migrate_it_once(postgres_url, tmp_path):
     assert start_together(postgres_url, tmp_path) == [(0, "")] * 4
     assert [v for v, _ in postgres_versions(postgres_url)] == [m.version for m in MIGRATIONS]
+
+
+def test_migrations_are_numbered_one_after_another():
+    assert [m.version for m in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
