@@ -192,8 +192,13 @@ def test_add_a_link_from_slack_and_from_the_cli_then_take_it_down(fake_slack, ar
             in result.stdout
         )
         wait_until(lambda: len(announcements(fake_slack)) == 2, timeout=60)
-        answer = ask(app, "Stellantis engineers factory")
-        assert "Stellantis to put Mistral assistant in cars and factories>" in text_of(answer)
+
+        def found() -> bool:
+            # The announcement is posted from the store; the index follows the change log a moment later.
+            answer = ask(app, "Stellantis engineers factory")
+            return "Stellantis to put Mistral assistant in cars and factories>" in text_of(answer)
+
+        wait_until(found, timeout=60)
 
         assert (
             run_bot("remove", web.url("/wire/2025/02/stellantis-partnership.html"), env=env).returncode == 0
