@@ -55,6 +55,19 @@ def test_news_set_has_a_dev_and_a_test_part_in_both_languages(cases):
     }
 
 
+def test_the_summary_is_made_with_the_analyzer_it_is_given(cases):
+    raise_ = parse_article(
+        "Mistral AI raises funds\n\nMistral AI raised 600 million euros from investors.", "r.txt"
+    )
+    assert "rais" in SUMMARIZER.candidate_sentences(raise_)[0].terms
+    unstemmed = Summarizer(Analyzer(stem=False))
+    assert "raised" in unstemmed.candidate_sentences(raise_)[0].terms
+    # Unstemmed, the Tour de France story's third sentence is another one.
+    cycling = next(c.article for c in cases if c.name == "en_18_sports_cycling.txt")
+    assert "Lipowitz" in SUMMARIZER.summarize(cycling)
+    assert "Lipowitz" not in unstemmed.summarize(cycling)
+
+
 def test_every_news_summary_fits_and_is_made_of_the_articles_sentences(cases):
     for case in cases:
         summary = SUMMARIZER.summarize(case.article)
