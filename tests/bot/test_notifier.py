@@ -5,13 +5,14 @@ import threading
 import pytest
 from slack_sdk import WebClient
 
-from bot.notifier import Backoff, Notifier
+from bot.notifier import Backoff, Notifier, start_news_feed
 from bot.pipeline import Pipeline, RawArticle
+from bot.settings import load_settings
 from bot.store import SqliteStore
 from handlers.blocks import announcement_block_id
 from handlers.notifications import METADATA_EVENT
 from handlers.slack_client import build_web_client
-from search import SearchIndex, Summarizer, parse_article
+from search import Analyzer, SearchIndex, Summarizer, parse_article
 from tests.fakes.slack_api import FakeSlack
 from tests.polling import wait_until
 
@@ -64,6 +65,24 @@ def notifier_for(store, index, slack, **options):
     options.setdefault("poll_seconds", 0.05)
     client = WebClient(token="xoxb-test", base_url=slack.url)
     return Notifier(store, index, client, CHANNEL, Summarizer(index.analyzer), **options)
+
+
+def test_the_news_feed_summarises_with_the_analyzer_of_its_index(tmp_path, slack):
+    (tmp_path / "articles").mkdir()
+    settings = load_settings(
+        require_slack=False,
+        slack_bot_token="xoxb-test",
+        slack_api_url=slack.url,
+        articles_dir=str(tmp_path / "articles"),
+        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+    )
+    index = SearchIndex(analyzer=Analyzer(stem=False))
+    feed = start_news_feed(settings, WebClient(token="xoxb-test", base_url=slack.url), index=index)
+    try:
+        assert feed.notifier.summarizer.analyzer is index.analyzer
+        assert feed.channel_news.summarizer.analyzer is index.analyzer
+    finally:
+        feed.stop()
 
 
 def test_posts_one_message_with_the_summary_and_records_it(store, slack):
