@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
@@ -31,7 +31,7 @@ from bot.notifier import NewsFeed, start_news_feed
 from bot.settings import Settings, SettingsError
 from bot.startup import Stopped, check_token, connect_socket_mode, slack_health
 from bot.store import ArticleStore, StoreUnavailable, check_database_url
-from handlers import actions, commands, home, loading, mentions
+from handlers import actions, commands, dependencies, home, loading, mentions
 from handlers.commands import QuestionLog
 from handlers.slack_client import build_web_client
 from handlers.watches import ChannelWatches
@@ -73,7 +73,9 @@ def create_app(
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
         before_authorize=loading.still_loading(is_ready),
     )
-    app.use(share_questions(questions))
+    app.use(
+        dependencies(index, settings.slash_command, sources=sources, channels=channels, questions=questions)
+    )
     commands.register(
         app, index, command=settings.slash_command, sources=sources, channels=channels, questions=questions
     )
@@ -83,16 +85,6 @@ def create_app(
     )
     home.register(app, index, channels=channels, sources=sources, command=settings.slash_command)
     return app
-
-
-def share_questions(questions: Callable[[], QuestionLog | None]):
-    """A middleware putting the question log in Bolt's context, for the listeners that record questions."""
-
-    def middleware(context: BoltContext, next) -> None:
-        context["questions"] = questions()
-        next()
-
-    return middleware
 
 
 @dataclass
