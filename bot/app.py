@@ -77,7 +77,7 @@ def create_app(
         dependencies(index, settings.slash_command, sources=sources, channels=channels, questions=questions)
     )
     commands.register(app, settings.slash_command)
-    mentions.register(app, index, command=settings.slash_command)
+    mentions.register(app)
     actions.register(
         app, index, channels=channels, sources=sources, questions=questions, command=settings.slash_command
     )
