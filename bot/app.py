@@ -78,10 +78,8 @@ def create_app(
     )
     commands.register(app, settings.slash_command)
     mentions.register(app)
-    actions.register(
-        app, index, channels=channels, sources=sources, questions=questions, command=settings.slash_command
-    )
-    home.register(app, index, channels=channels, sources=sources, command=settings.slash_command)
+    actions.register(app, index, channels=channels, questions=questions, command=settings.slash_command)
+    home.register(app)
     return app
 
 

@@ -6,7 +6,7 @@ import logging
 import re
 from collections.abc import Callable
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from handlers.blocks import (
@@ -113,16 +113,13 @@ def home_button(
     body: dict,
     action: dict,
     client: WebClient,
+    context: BoltContext,
     logger: logging.Logger,
-    *,
-    index: SearchIndex,
-    channels: ChannelWatches | None,
-    sources,
-    command: str,
 ) -> None:
     """A home tab button (remove a watch, stop a digest), then the tab published again."""
     ack()
     user = (body.get("user") or {}).get("id", "")
+    channels: ChannelWatches | None = context["channels"]
     if channels is None or not user:
         return
     try:
@@ -132,7 +129,7 @@ def home_button(
             channels.remove_digest(action.get("value", ""))
     except ValueError:
         logger.warning("Unexpected value on a home button: %r", action.get("value"))
-    publish_home(client, user, logger, index=index, channels=channels, sources=sources, command=command)
+    publish_home(client, user, context, logger)
 
 
 def record_feedback(
@@ -164,7 +161,6 @@ def register(
     index: SearchIndex,
     *,
     channels: Callable[[], ChannelWatches | None] = lambda: None,
-    sources: Callable[[], object] = lambda: None,
     questions: Callable[[], QuestionLog | None] = lambda: None,
     command: str = "/mistral",
 ) -> None:
@@ -181,24 +177,11 @@ def register(
 
     app.action(SHARE_ACTION)(on_share)
 
-    def on_home_button(ack: Ack, body: dict, action: dict, client: WebClient, logger: logging.Logger) -> None:
-        home_button(
-            ack,
-            body,
-            action,
-            client,
-            logger,
-            index=index,
-            channels=channels(),
-            sources=sources(),
-            command=command,
-        )
-
     def on_feedback(ack: Ack, body: dict, action: dict, respond: Callable, logger: logging.Logger) -> None:
         record_feedback(ack, body, action, respond, logger, questions=questions())
 
     app.action(re.compile(f"^{re.escape(FEEDBACK_PREFIX)}"))(on_feedback)
     app.action(UNWATCH_ACTION)(on_unwatch)
-    app.action(HOME_UNWATCH_ACTION)(on_home_button)
-    app.action(HOME_DIGEST_OFF_ACTION)(on_home_button)
+    app.action(HOME_UNWATCH_ACTION)(home_button)
+    app.action(HOME_DIGEST_OFF_ACTION)(home_button)
     app.action(MORE_ACTION)(on_more)
