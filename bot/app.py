@@ -78,7 +78,7 @@ def create_app(
     )
     commands.register(app, settings.slash_command)
     mentions.register(app)
-    actions.register(app, index, channels=channels, questions=questions, command=settings.slash_command)
+    actions.register(app)
     home.register(app)
     return app
 
