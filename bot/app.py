@@ -31,8 +31,8 @@ from bot.notifier import NewsFeed, start_news_feed
 from bot.settings import Settings, SettingsError
 from bot.startup import Stopped, check_token, connect_socket_mode, slack_health
 from bot.store import ArticleStore, StoreUnavailable, check_database_url
-from handlers import actions, commands, dependencies, home, loading, mentions
-from handlers.commands import QuestionLog
+from handlers import dependencies, loading, register_listeners
+from handlers.commands import NewsSources, QuestionLog
 from handlers.slack_client import build_web_client
 from handlers.watches import ChannelWatches
 from search import SearchIndex
@@ -53,13 +53,15 @@ def create_app(
     *,
     client: WebClient | None = None,
     is_ready=lambda: True,
-    sources: Callable[[], commands.NewsSources | None] = lambda: None,
+    sources: Callable[[], NewsSources | None] = lambda: None,
     channels: Callable[[], ChannelWatches | None] = lambda: None,
     questions: Callable[[], QuestionLog | None] = lambda: None,
 ) -> App:
     """A Bolt app answering from `index` once `is_ready()`; Web API calls go to `settings.slack_api_url`.
 
-    `sources()` gives the news sources (feeds, links) the command manages, once the app has started.
+    `sources()`, `channels()` and `questions()` give the news sources (feeds, links), the channels' watches
+    and the question log once the app has started (None before); the `dependencies` middleware puts them,
+    with the index and the command's name, in each request's context for the listeners.
 
     Bolt does not check the token itself (`RunningApp.start` does, with retries).
     Listeners run on their own pool: requests are acknowledged as soon as the listener calls ack().
@@ -76,10 +78,7 @@ def create_app(
     app.use(
         dependencies(index, settings.slash_command, sources=sources, channels=channels, questions=questions)
     )
-    commands.register(app, settings.slash_command)
-    mentions.register(app)
-    actions.register(app)
-    home.register(app)
+    register_listeners(app, settings.slash_command)
     return app
 
 
@@ -155,7 +154,7 @@ class RunningApp:
         connect_socket_mode(handler, stop=self._stopping)
         self.health.watch("socket_mode", lambda: socket_mode_health(handler))
 
-    def _sources(self) -> commands.NewsSources | None:
+    def _sources(self) -> NewsSources | None:
         return self.feed.sources if self.feed is not None else None
 
     def _questions(self) -> QuestionLog | None:

@@ -1,15 +1,17 @@
 """The Slack surface: listeners, and the Block Kit they send.
 
-The listeners' dependencies reach them through Bolt's `context`, put there for each request by the
-`dependencies` middleware (they read e.g. `context["index"]`).
+`register_listeners` is the one place listeners are registered, by kind. Their dependencies reach them
+through Bolt's `context`, put there for each request by the `dependencies` middleware (they read e.g.
+`context["index"]`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from slack_bolt import BoltContext
+from slack_bolt import App, BoltContext
 
+from handlers import actions, commands, home, mentions
 from handlers.commands import NewsSources, QuestionLog
 from handlers.watches import ChannelWatches
 from search import SearchIndex
@@ -39,3 +41,11 @@ def dependencies(
         next()
 
     return middleware
+
+
+def register_listeners(app: App, slash_command: str) -> None:
+    """Every listener: the slash command, events (mentions, direct messages), buttons, the home tab."""
+    commands.register(app, slash_command)
+    mentions.register(app)
+    actions.register(app)
+    home.register(app)
