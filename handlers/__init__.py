@@ -28,7 +28,7 @@ def dependencies(
     """Bolt middleware putting what the listeners need in the context of each request.
 
     `sources()`, `channels()` and `questions()` are asked each time: they are None until the app has
-    started (questions wait for that). The command's name is `slash_command` there, as Bolt gives a
+    started (until then questions get "still loading", see loading.py). The command's name is `slash_command` there, as Bolt gives a
     listener asking for `command` the command's payload.
     """
 
@@ -44,7 +44,10 @@ def dependencies(
 
 
 def register_listeners(app: App, slash_command: str) -> None:
-    """Every listener: the slash command, events (mentions, direct messages), buttons, the home tab."""
+    """Every listener: the slash command, events (mentions, direct messages), buttons, the home tab.
+
+    mentions.register also installs the middleware that answers Slack's retries of an event only once.
+    """
     commands.register(app, slash_command)
     mentions.register(app)
     actions.register(app)
