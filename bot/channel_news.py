@@ -31,7 +31,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.channel_store import ChannelStore, Digest, DigestClaim, PostClaim, Watch
 from bot.digests import due_digest
 from bot.slack_errors import DEFAULT_BACKOFF, PERMANENT_ERRORS, Backoff, describe
-from bot.store import ArticleStore, StoredArticle, StoreUnavailable, article_of
+from bot.store import ArticleStore, ChangesPruned, StoredArticle, StoreUnavailable, article_of
 from handlers.news_blocks import digest_message
 from handlers.notifications import (
     DIGEST_EVENT,
@@ -135,7 +135,14 @@ class ChannelNews:
         if cursor is None:
             self.channels.set_cursor(self.store.last_change())
             return False
-        changes = self.store.changes_since(cursor)
+        try:
+            changes = self.store.changes_since(cursor)
+        except ChangesPruned as error:
+            # Every replica was down for longer than the change log keeps: what was added meanwhile
+            # is old news by now, skipped, but said.
+            log.warning("Channel posts skip the articles of pruned changes (%s): reading on", error)
+            self.channels.set_cursor(error.through)
+            return True
         if changes.seq == cursor:
             return False
         watches = [(watch, query) for watch in self.channels.active_watches() if (query := _query(watch))]

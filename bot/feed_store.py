@@ -12,7 +12,10 @@ Items not yet ingested keep their link, title and text, so they are retried with
 With several replicas a feed is polled by one at a time: `claim_due` takes the due feeds by moving
 their `next_poll_at` past a lease in one UPDATE (PostgreSQL: rows another replica is claiming are
 skipped); the poll's end (`polled`, `failed`) sets the real next time. A replica that dies while
-polling leaves the lease to run out, and another takes the feed then.
+polling leaves the lease to run out, and another takes the feed then. Callers give durations (a
+lease, a delay), never a time: "now" is the database's (PostgreSQL: the server's clock; SQLite: the
+clock of the one host the file is on), so replicas with skewed clocks neither poll a feed twice nor
+hold one back.
 """
 
 from __future__ import annotations
@@ -55,11 +58,11 @@ class FeedStore(Protocol):
     def remove(self, url: str) -> bool: ...
     def get(self, url: str) -> FeedRow | None: ...
     def all(self) -> list[FeedRow]: ...
-    def claim_due(self, now: float, lease_seconds: float) -> list[FeedRow]: ...
+    def claim_due(self, lease_seconds: float) -> list[FeedRow]: ...
     def polled(
-        self, url: str, *, etag: str | None, last_modified: str | None, next_poll_at: float, title: str | None
+        self, url: str, *, etag: str | None, last_modified: str | None, delay: float, title: str | None
     ) -> bool: ...
-    def failed(self, url: str, error: str, next_poll_at: float) -> int: ...
+    def failed(self, url: str, error: str, delay: float) -> int: ...
     def poll_soon(self, url: str) -> None: ...
     def known_keys(self, feed_url: str) -> set[str]: ...
     def add_items(self, feed_url: str, items: Iterable[FeedItem], state: ItemState) -> None: ...
@@ -131,8 +134,10 @@ class SqliteFeedStore:
         rows = self._connection().execute("SELECT * FROM feeds ORDER BY added_at, url")
         return [FeedRow(**dict(row)) for row in rows]
 
-    def claim_due(self, now: float, lease_seconds: float) -> list[FeedRow]:
-        """The feeds due at `now`, each taken for `lease_seconds` (no other process polls it)."""
+    def claim_due(self, lease_seconds: float) -> list[FeedRow]:
+        """The feeds due now, each taken for `lease_seconds` (no other process polls it). Now is the
+        store's clock: the one host's the file is on (as for announcement leases)."""
+        now = self._clock()
         if (
             not self._connection()
             .execute("SELECT 1 FROM feeds WHERE next_poll_at <= ? LIMIT 1", (now,))
@@ -149,26 +154,29 @@ class SqliteFeedStore:
         return [FeedRow(**dict(row)) for row in rows]
 
     def polled(
-        self, url: str, *, etag: str | None, last_modified: str | None, next_poll_at: float, title: str | None
+        self, url: str, *, etag: str | None, last_modified: str | None, delay: float, title: str | None
     ) -> bool:
-        """A good poll; True when the feed had been failing (it works again)."""
+        """A good poll, the next one in `delay` seconds; True when the feed had been failing (it
+        works again)."""
+        now = self._clock()
         with self._transaction() as db:
             row = db.execute("SELECT failures FROM feeds WHERE url = ?", (url,)).fetchone()
             db.execute(
                 "UPDATE feeds SET etag = ?, last_modified = ?, next_poll_at = ?, failures = 0,"
                 " failing_since = NULL, last_error = NULL, last_ok_at = ?, title = COALESCE(?, title)"
                 " WHERE url = ?",
-                (etag, last_modified, next_poll_at, self._clock(), title, url),
+                (etag, last_modified, now + delay, now, title, url),
             )
             return bool(row and row["failures"])
 
-    def failed(self, url: str, error: str, next_poll_at: float) -> int:
-        """A failed poll; the number of failures in a row."""
+    def failed(self, url: str, error: str, delay: float) -> int:
+        """A failed poll, the next try in `delay` seconds; the number of failures in a row."""
+        now = self._clock()
         with self._transaction() as db:
             db.execute(
                 "UPDATE feeds SET failures = failures + 1, failing_since = COALESCE(failing_since, ?),"
                 " last_error = ?, next_poll_at = ? WHERE url = ?",
-                (self._clock(), error, next_poll_at, url),
+                (now, error, now + delay, url),
             )
             row = db.execute("SELECT failures FROM feeds WHERE url = ?", (url,)).fetchone()
             return row["failures"] if row else 0
@@ -226,9 +234,15 @@ class SqliteFeedStore:
 class PostgresFeedStore:
     """Feeds and feed items in the PostgreSQL store's database, on its pool (`PostgresStore.feeds`)."""
 
-    def __init__(self, cursor: Callable[[], AbstractContextManager[Any]], clock: Callable[[], float]) -> None:
-        # `cursor()`: a dict-row cursor in a transaction, committed at its end.
-        self._cursor, self._clock = cursor, clock
+    def __init__(
+        self,
+        cursor: Callable[[], AbstractContextManager[Any]],
+        clock: Callable[[], float],
+        now: Callable[[Any], float],
+    ) -> None:
+        # `cursor()`: a dict-row cursor in a transaction, committed at its end; `now(cursor)`: the
+        # database server's time, which measures leases and next polls (`PostgresStore._now`).
+        self._cursor, self._clock, self._now = cursor, clock, now
 
     def add(self, url: str, origin: FeedOrigin) -> bool:
         with self._cursor() as db:
@@ -254,10 +268,11 @@ class PostgresFeedStore:
             rows = db.execute("SELECT * FROM feeds ORDER BY added_at, url").fetchall()
         return [FeedRow(**row) for row in rows]
 
-    def claim_due(self, now: float, lease_seconds: float) -> list[FeedRow]:
-        """The feeds due at `now`, each taken for `lease_seconds`; feeds another replica is taking
-        right now are skipped, not waited for."""
+    def claim_due(self, lease_seconds: float) -> list[FeedRow]:
+        """The feeds due now by the server's clock, each taken for `lease_seconds`; feeds another
+        replica is taking right now are skipped, not waited for. Replicas with skewed clocks agree."""
         with self._cursor() as db:
+            now = self._now(db)
             rows = db.execute(
                 "WITH due AS (SELECT url FROM feeds WHERE next_poll_at <= %(now)s FOR UPDATE SKIP LOCKED)"
                 " UPDATE feeds AS f SET next_poll_at = %(until)s FROM due WHERE f.url = due.url RETURNING f.*",
@@ -266,26 +281,28 @@ class PostgresFeedStore:
         return sorted((FeedRow(**row) for row in rows), key=lambda feed: (feed.added_at, feed.url))
 
     def polled(
-        self, url: str, *, etag: str | None, last_modified: str | None, next_poll_at: float, title: str | None
+        self, url: str, *, etag: str | None, last_modified: str | None, delay: float, title: str | None
     ) -> bool:
-        """A good poll; True when the feed had been failing (it works again)."""
+        """A good poll, the next one in `delay` seconds by the server's clock; True when the feed had
+        been failing (it works again)."""
         with self._cursor() as db:
             row = db.execute("SELECT failures FROM feeds WHERE url = %s FOR UPDATE", (url,)).fetchone()
             db.execute(
                 "UPDATE feeds SET etag = %s, last_modified = %s, next_poll_at = %s, failures = 0,"
                 " failing_since = NULL, last_error = NULL, last_ok_at = %s, title = COALESCE(%s, title)"
                 " WHERE url = %s",
-                (etag, last_modified, next_poll_at, self._clock(), title, url),
+                (etag, last_modified, self._now(db) + delay, self._clock(), title, url),
             )
             return bool(row and row["failures"])
 
-    def failed(self, url: str, error: str, next_poll_at: float) -> int:
-        """A failed poll; the number of failures in a row."""
+    def failed(self, url: str, error: str, delay: float) -> int:
+        """A failed poll, the next try in `delay` seconds by the server's clock; the number of
+        failures in a row."""
         with self._cursor() as db:
             row = db.execute(
                 "UPDATE feeds SET failures = failures + 1, failing_since = COALESCE(failing_since, %s),"
                 " last_error = %s, next_poll_at = %s WHERE url = %s RETURNING failures",
-                (self._clock(), error, next_poll_at, url),
+                (self._clock(), error, self._now(db) + delay, url),
             ).fetchone()
             return row["failures"] if row else 0
 

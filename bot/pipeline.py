@@ -10,16 +10,28 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.store import ArticleStore, Origin, RecordOutcome, StoredArticle, article_of
+from bot.store import (
+    CHANGES_KEEP_ROWS,
+    CHANGES_KEEP_SECONDS,
+    ArticleStore,
+    ChangesPruned,
+    Origin,
+    RecordOutcome,
+    StoredArticle,
+    article_of,
+)
 from search import Article, SearchIndex, parse_article
 from search.dedupe import NearDuplicates
 from search.models import DateSource
 
 log = logging.getLogger(__name__)
+
+PRUNE_EVERY_SECONDS = 3600.0  # how often a running app prunes the change log (any replica may)
 
 Outcome = RecordOutcome | Literal["copy"]
 
@@ -80,6 +92,7 @@ class Pipeline:
         self.today = today
         self._lock = threading.Lock()
         self._mark = 0  # the last change of the store's change log the index has followed
+        self._next_prune = 0.0  # when `prune_changes` prunes next (time.monotonic)
 
     def load_duplicates(self, since: int | None = None) -> None:
         """Know every active article's text, and follow the store from change `since` on (see
@@ -156,10 +169,18 @@ class Pipeline:
 
     def sync(self) -> None:
         """Follow what other processes (replicas, `ingest`, `remove`) did to the store, through its
-        change log: articles added or restored join the index, removed or taken down ones leave it."""
+        change log: articles added or restored join the index, removed or taken down ones leave it.
+        When changes it had yet to follow were pruned, the index is compared with the store instead."""
         with self._lock:
             while True:
-                changes = self.store.changes_since(self._mark)
+                try:
+                    changes = self.store.changes_since(self._mark)
+                except ChangesPruned as error:
+                    log.warning(
+                        "The index fell behind the change log (%s): comparing it with the store", error
+                    )
+                    self._resync()
+                    continue
                 if changes.seq == self._mark:
                     return
                 for article_id in changes.inactive:
@@ -172,3 +193,33 @@ class Pipeline:
                         self.index.add(article)
                         self.duplicates.add(article.id, dedupe_text(article))
                 self._mark = changes.seq
+
+    def _resync(self) -> None:
+        """Bring the index in line with the store's active articles, as a start does, and follow the
+        change log from the mark read first (a change made meanwhile is replayed: both are idempotent)."""
+        mark = self.store.last_change()
+        wanted, held = self.store.active_ids(), self.index.article_ids()
+        for article_id in held - wanted:
+            self.index.remove(article_id)
+            self.duplicates.remove(article_id)
+        for article_id in sorted(wanted - held):
+            stored = self.store.get(article_id)
+            if stored is not None and stored.removed_at is None:
+                article = article_of(stored)
+                self.index.add(article)
+                self.duplicates.add(article.id, dedupe_text(article))
+        log.info(
+            "Index compared with the store: %d added, %d removed", len(wanted - held), len(held - wanted)
+        )
+        self._mark = mark
+
+    def prune_changes(
+        self, keep_seconds: float = CHANGES_KEEP_SECONDS, keep_rows: int = CHANGES_KEEP_ROWS
+    ) -> None:
+        """Prune the store's change log, at most every `PRUNE_EVERY_SECONDS` (called from a loop)."""
+        if time.monotonic() < self._next_prune:
+            return
+        self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+        deleted = self.store.prune_changes(keep_seconds, keep_rows)
+        if deleted:
+            log.info("Pruned %d changes from the change log", deleted)

@@ -8,8 +8,9 @@ Same rules as the SQLite store (see `bot.store`), with PostgreSQL's tools for co
   log's sequence numbers commit in order (a reader following `seq` never skips one still in flight);
 - each change is also sent with NOTIFY (delivered at commit): a listener thread per replica, on its
   own connection, wakes the index's follower at once; the change log poll is the safety net;
-- leases (announcements) are measured on the database's clock, so replicas with skewed clocks
-  agree on when a lease has run out.
+- leases (announcements, feeds) and a feed's next poll are measured on the database's clock, so
+  replicas with skewed clocks agree on when a lease has run out and when a feed is due;
+- the change log is pruned by the database's clock too (`prune_changes`).
 
 Connections come from a psycopg_pool pool, checked before use (a restarted server costs a reconnect,
 not an error). A database that is down or does not answer raises `StoreUnavailable` within the
@@ -35,6 +36,7 @@ from bot.store import (
     BASELINE_KEY,
     CHANGES_PER_READ,
     PROBE_KEY,
+    PRUNED_KEY,
     AnnouncementState,
     ChangeKind,
     Claim,
@@ -43,6 +45,8 @@ from bot.store import (
     StoreChanges,
     StoredArticle,
     StoreUnavailable,
+    check_not_pruned,
+    prune_bound,
     split_changes,
 )
 from search import Article
@@ -88,7 +92,7 @@ class PostgresStore:
         )
         self._conninfo = conninfo
         self._listener: ChangeListener | None = None
-        self.feeds = PostgresFeedStore(self._cursor, clock)
+        self.feeds = PostgresFeedStore(self._cursor, clock, self._now)
 
     # -- connections ----------------------------------------------------------------------------------
 
@@ -274,6 +278,9 @@ class PostgresStore:
                 "SELECT seq, article_id FROM changes WHERE seq > %s ORDER BY seq LIMIT %s",
                 (seq, CHANGES_PER_READ),
             ).fetchall()
+            # Read after the rows (each statement sees the latest commits): see `SqliteStore`.
+            pruned = db.execute("SELECT value FROM meta WHERE key = %s", (PRUNED_KEY,)).fetchone()
+            check_not_pruned(seq, pruned and int(pruned["value"]))
             if not changes:
                 return StoreChanges([], [], seq)
             ids = list(dict.fromkeys(row["article_id"] for row in changes))
@@ -283,6 +290,29 @@ class PostgresStore:
     def last_change(self) -> int:
         row = self._one("SELECT COALESCE(MAX(seq), 0) AS n FROM changes")
         return row["n"]
+
+    def prune_changes(self, keep_seconds: float, keep_rows: int) -> int:
+        """Delete the changes older than `keep_seconds` by the database's clock, keeping the newest
+        `keep_rows` (see `SqliteStore.prune_changes`). Under the articles lock: never while a change
+        is being written, nor twice at once by two replicas."""
+        with self._cursor(write_articles=True) as db:
+            oldest_kept = db.execute(
+                "SELECT seq FROM changes ORDER BY seq DESC LIMIT 1 OFFSET %s", (max(keep_rows, 1) - 1,)
+            ).fetchone()
+            first_recent = db.execute(
+                "SELECT MIN(seq) AS seq FROM changes WHERE at >= %s", (self._now(db) - keep_seconds,)
+            ).fetchone()
+            bound = prune_bound(oldest_kept and oldest_kept["seq"], first_recent["seq"])
+            if bound is None:
+                return 0
+            deleted = db.execute("DELETE FROM changes WHERE seq <= %s", (bound,)).rowcount
+            if deleted:
+                db.execute(
+                    "INSERT INTO meta (key, value) VALUES (%s, %s)"
+                    " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                    (PRUNED_KEY, str(bound)),
+                )
+            return deleted
 
     def follow_changes(self, on_change: Callable[[], None]) -> None:
         """Call `on_change` (from a listener thread) as soon as any replica commits a change."""

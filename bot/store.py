@@ -38,6 +38,7 @@ Origin = Literal["folder", "file", "feed", "link"]  # the articles folder, `inge
 AnnouncementState = Literal["pending", "unsure", "posting", "posted", "skipped", "failed"]
 
 BASELINE_KEY = "baseline_done"
+PRUNED_KEY = "changes_pruned_through"  # meta: the highest `seq` pruned from the change log
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 PROBE_KEY = "health_probe"
 
@@ -82,6 +83,10 @@ class RecordResult:
 
 ChangeKind = Literal["added", "removed", "taken_down"]
 CHANGES_PER_READ = 1000
+# The change log keeps a week of changes by the database's clock, and always its newest rows: a
+# reader further behind (a replica's index, the channel posts' cursor) is told so (`ChangesPruned`).
+CHANGES_KEEP_SECONDS = 7 * 24 * 3600.0
+CHANGES_KEEP_ROWS = 10_000
 VECTOR_IDS_PER_READ = 500  # article ids per query of `vectors_for` (SQLite's parameter limit)
 
 
@@ -92,6 +97,18 @@ class StoreChanges:
     active: list[StoredArticle]  # added or restored (and still active)
     inactive: list[str]  # removed or taken down (and still so)
     seq: int  # the mark to read from next time
+
+
+class ChangesPruned(Exception):
+    """The changes after `seq` are no longer all in the change log: those up to `through` were pruned.
+
+    The reader must not apply the rest as if it were all: it starts again from the articles table, or
+    reads on from `through` knowing what it skipped."""
+
+    def __init__(self, seq: int, through: int) -> None:
+        super().__init__(f"the changes after {seq} up to {through} were pruned from the change log")
+        self.seq = seq
+        self.through = through
 
 
 @dataclass(frozen=True)
@@ -120,6 +137,7 @@ class ArticleStore(Protocol):
     def story_members(self, story: str) -> list[StoredArticle]: ...
     def changes_since(self, seq: int) -> StoreChanges: ...
     def last_change(self) -> int: ...
+    def prune_changes(self, keep_seconds: float, keep_rows: int) -> int: ...
     def follow_changes(self, on_change: Callable[[], None]) -> None: ...
     def claim_story_change(self) -> tuple[str, str] | None: ...
     def retry_story_change(self, article_id: str, delay: float) -> None: ...
@@ -431,11 +449,15 @@ class SqliteStore:
     def changes_since(self, seq: int) -> StoreChanges:
         """The articles added, removed or taken down after change `seq`, maybe by another process
         (a replica, `ingest`, `remove`): lets a server's index follow them. At most
-        `CHANGES_PER_READ` changes a read: call again until `seq` stays."""
+        `CHANGES_PER_READ` changes a read: call again until `seq` stays. ChangesPruned when some
+        changes after `seq` were pruned (see `prune_changes`)."""
         db = self._connection()
         changes = db.execute(
             "SELECT seq, article_id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", (seq, CHANGES_PER_READ)
         ).fetchall()
+        # The mark is read after the rows: a prune in between costs a needless resync, never a gap.
+        pruned = db.execute("SELECT value FROM meta WHERE key = ?", (PRUNED_KEY,)).fetchone()
+        check_not_pruned(seq, pruned and int(pruned["value"]))
         if not changes:
             return StoreChanges([], [], seq)
         ids = list(dict.fromkeys(row["article_id"] for row in changes))
@@ -445,6 +467,25 @@ class SqliteStore:
     def last_change(self) -> int:
         row = self._connection().execute("SELECT MAX(seq) AS n FROM changes").fetchone()
         return row["n"] or 0
+
+    def prune_changes(self, keep_seconds: float, keep_rows: int) -> int:
+        """Delete the changes older than `keep_seconds`, keeping the newest `keep_rows` (at least one:
+        it marks where the log ends); the number deleted. The highest seq deleted is kept as the
+        pruned mark: a reader behind it is told (`ChangesPruned`) instead of missing changes."""
+        with self._transaction() as db:
+            oldest_kept = db.execute(
+                "SELECT seq FROM changes ORDER BY seq DESC LIMIT 1 OFFSET ?", (max(keep_rows, 1) - 1,)
+            ).fetchone()
+            first_recent = db.execute(
+                "SELECT MIN(seq) AS seq FROM changes WHERE at >= ?", (self._clock() - keep_seconds,)
+            ).fetchone()
+            bound = prune_bound(oldest_kept and oldest_kept["seq"], first_recent["seq"])
+            if bound is None:
+                return 0
+            deleted = db.execute("DELETE FROM changes WHERE seq <= ?", (bound,)).rowcount
+            if deleted:
+                db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (PRUNED_KEY, str(bound)))
+            return deleted
 
     def follow_changes(self, on_change: Callable[[], None]) -> None:
         """Nothing tells a SQLite reader of another process's writes: the change log is polled."""
@@ -684,6 +725,21 @@ def _log_change(db: sqlite3.Connection, article_id: str, kind: ChangeKind, now: 
     db.execute("INSERT INTO changes (article_id, kind, at) VALUES (?, ?, ?)", (article_id, kind, now))
     if kind != "added":
         db.execute("DELETE FROM passage_vectors WHERE article_id = ?", (article_id,))
+
+
+def check_not_pruned(seq: int, pruned: int | None) -> None:
+    """ChangesPruned when changes after `seq` were pruned: the pruned mark `pruned` is past it."""
+    if pruned is not None and pruned > seq:
+        raise ChangesPruned(seq, pruned)
+
+
+def prune_bound(oldest_kept: int | None, first_recent: int | None) -> int | None:
+    """The highest seq to prune, or None: below `oldest_kept` (the oldest of the newest rows to keep;
+    None when the log holds no more) and below `first_recent` (the first change within the retention
+    time; None when there is none). Only a prefix of the log goes: all after it is still there."""
+    if oldest_kept is None:
+        return None
+    return oldest_kept - 1 if first_recent is None else min(oldest_kept, first_recent) - 1
 
 
 def split_changes(articles: list[StoredArticle], ids: list[str], seq: int) -> StoreChanges:

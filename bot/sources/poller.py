@@ -8,6 +8,8 @@ Errors (network, 5xx, timeouts, bad XML) push the next poll back exponentially; 
 `report_after` times in a row is logged once as failing, and shown in `health()` (for /healthz).
 Several replicas share the feeds: each due feed is claimed for `lease_seconds` (`FeedStore.claim_due`),
 so one replica polls it; if that replica dies, another takes the feed once the lease has run out.
+Leases and next polls are given as durations: the store measures them on the database's clock.
+The same loop keeps the index in line with the store and prunes the change log (`Pipeline`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 from bot.feed_store import FeedRow, FeedStore
@@ -48,7 +49,6 @@ class FeedPoller:
         max_items: int = MAX_ITEMS_PER_POLL,
         report_after: int = REPORT_AFTER_FAILURES,
         lease_seconds: float = LEASE_SECONDS,
-        clock=time.time,
     ) -> None:
         self.feeds = feeds
         self.fetcher = fetcher
@@ -57,7 +57,6 @@ class FeedPoller:
         self.max_items = max_items
         self.report_after = report_after
         self.lease_seconds = lease_seconds
-        self.clock = clock
         self._busy: set[str] = set()
         self._busy_lock = threading.Lock()
         self._wake = threading.Event()
@@ -88,7 +87,8 @@ class FeedPoller:
         while not self._stop.is_set():
             try:
                 self.pipeline.sync()
-                for feed in self.feeds.claim_due(self.clock(), self.lease_seconds):
+                self.pipeline.prune_changes()
+                for feed in self.feeds.claim_due(self.lease_seconds):
                     self._submit(feed)
             except StoreUnavailable as error:
                 # Claiming writes: a broken store is reported once by its health check, not every tick.
@@ -143,13 +143,12 @@ class FeedPoller:
             return 0
         if parsed is not None:
             self._remember_items(feed, parsed)
-        next_poll = self.clock() + self.poll_seconds
         title = parsed.title if parsed is not None else None
         if self.feeds.polled(
             feed.url,
             etag=response.etag,
             last_modified=response.last_modified,
-            next_poll_at=next_poll,
+            delay=self.poll_seconds,
             title=title,
         ):
             log.info("Feed %s works again", feed.url)
@@ -194,7 +193,7 @@ class FeedPoller:
 
     def _failed(self, feed: FeedRow, error: str) -> None:
         delay = self.backoff(feed.failures + 1)
-        failures = self.feeds.failed(feed.url, error, self.clock() + delay)
+        failures = self.feeds.failed(feed.url, error, delay)
         if failures == self.report_after:
             log.error("Feed %s keeps failing (%d times in a row): %s", feed.url, failures, error)
         elif failures < self.report_after:

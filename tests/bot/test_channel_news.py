@@ -215,3 +215,21 @@ def test_a_reply_posted_before_a_crash_is_found_in_its_thread_and_not_posted_aga
         assert news_worker.channels.post_state(CHANNEL, later.id) == "posted"
         assert [c.get("thread_ts") for c in slack.calls_to("chat.postMessage")] == [None, thread_ts]
         assert len(slack.calls_to("conversations.replies")) == 1
+
+
+def test_a_cursor_behind_the_pruned_change_log_says_so_and_reads_on(db_path, clock, slack, opened, caplog):
+    index = SearchIndex()
+    news_worker = worker(db_path, clock, index, slack, opened, "w1")
+    news_worker.match_new()
+    news_worker.channels.add_watch(CHANNEL, "mistral", "U1")
+    clock.now += 1
+    missed, kept = news(1), news(2)
+    for article in (missed, kept):  # every replica is down: nobody matches them now
+        news_worker.store.record(article, announce=True)
+        index.add(article)
+        clock.now += 8 * 24 * 3600
+    assert news_worker.store.prune_changes(keep_seconds=7 * 24 * 3600, keep_rows=1) == 1
+    while news_worker.run_once():
+        clock.now += 1
+    assert posted_ids(slack) == [kept.id]
+    assert "skip the articles of pruned changes" in caplog.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import sqlite3
 
 import pytest
@@ -153,3 +154,14 @@ def test_another_process_s_removals_and_restorations_reach_the_index(store, tmp_
     server.sync()
     assert added.article.id in server.index
     cli_store.close()
+
+
+def test_the_change_log_is_pruned_at_the_first_call_then_once_an_hour(pipeline, store, caplog):
+    for n in range(3):
+        pipeline.ingest(RawArticle(f"Mistral AI note {n}.", f"{n}.txt", "folder"))
+    with caplog.at_level(logging.INFO, logger="bot.pipeline"):
+        pipeline.prune_changes(keep_seconds=0, keep_rows=1)
+        pipeline.ingest(RawArticle("Mistral AI note 3.", "3.txt", "folder"))
+        pipeline.prune_changes(keep_seconds=0, keep_rows=1)  # within the hour: nothing
+    assert "Pruned 2 changes" in caplog.text and caplog.text.count("Pruned") == 1
+    assert store.prune_changes(keep_seconds=0, keep_rows=1) == 1

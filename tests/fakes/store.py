@@ -24,6 +24,8 @@ from bot.store import (
     RecordResult,
     StoreChanges,
     StoredArticle,
+    check_not_pruned,
+    prune_bound,
     split_changes,
 )
 from search import Article
@@ -58,7 +60,9 @@ class MemoryDatabase:
 
     articles: dict[str, StoredArticle] = field(default_factory=dict)
     announcements: dict[str, _Announcement] = field(default_factory=dict)
-    changes: list[tuple[str, ChangeKind]] = field(default_factory=list)  # seq n is changes[n - 1]
+    # The change log, (article id, kind, at): seq n is changes[n - pruned - 1]; seqs 1..pruned are gone.
+    changes: list[tuple[str, ChangeKind, float]] = field(default_factory=list)
+    pruned: int = 0
     files: dict[str, tuple[int, int, str]] = field(default_factory=dict)
     vectors: dict[str, tuple[str, dict[int, bytes]]] = field(
         default_factory=dict
@@ -69,8 +73,8 @@ class MemoryDatabase:
     followers: list[Callable[[], None]] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
-    def log(self, article_id: str, kind: ChangeKind) -> None:
-        self.changes.append((article_id, kind))
+    def log(self, article_id: str, kind: ChangeKind, at: float) -> None:
+        self.changes.append((article_id, kind, at))
         if kind != "added":
             self.vectors.pop(article_id, None)
 
@@ -111,8 +115,8 @@ class MemoryStore:
             replaced_id = previous.id if previous is not None and previous.id != article.id else None
             if replaced_id:
                 db.articles[replaced_id] = dataclasses.replace(previous, removed_at=now)
-                db.log(replaced_id, "removed")
-            db.log(article.id, "added")
+                db.log(replaced_id, "removed", now)
+            db.log(article.id, "added", now)
             if existing is not None:
                 db.articles[article.id] = dataclasses.replace(
                     existing, source=article.source, removed_at=None, changed_at=now
@@ -146,8 +150,9 @@ class MemoryStore:
             active = self._active(source)
             if active is None:
                 return None
-            self.database.articles[active.id] = dataclasses.replace(active, removed_at=self._clock())
-            self.database.log(active.id, "removed")
+            now = self._clock()
+            self.database.articles[active.id] = dataclasses.replace(active, removed_at=now)
+            self.database.log(active.id, "removed", now)
             self._changed()
             return active.id
 
@@ -160,7 +165,7 @@ class MemoryStore:
             self.database.articles[article_id] = dataclasses.replace(
                 stored, removed_at=stored.removed_at or now, taken_down_at=now
             )
-            self.database.log(article_id, "taken_down")
+            self.database.log(article_id, "taken_down", now)
             self._changed()
             return True
 
@@ -177,16 +182,37 @@ class MemoryStore:
         return [a for a in self.active_articles() if story in (a.story, a.id)]
 
     def changes_since(self, seq: int) -> StoreChanges:
-        with self.database.lock:
-            changes = self.database.changes[seq : seq + CHANGES_PER_READ]
+        db = self.database
+        with db.lock:
+            check_not_pruned(seq, db.pruned)
+            changes = db.changes[seq - db.pruned : seq - db.pruned + CHANGES_PER_READ]
             if not changes:
                 return StoreChanges([], [], seq)
-            ids = list(dict.fromkeys(article_id for article_id, _ in changes))
-            articles = [self.database.articles[i] for i in ids]
+            ids = list(dict.fromkeys(article_id for article_id, _, _ in changes))
+            articles = [db.articles[i] for i in ids]
         return split_changes(articles, ids, seq + len(changes))
 
     def last_change(self) -> int:
-        return len(self.database.changes)
+        return self.database.pruned + len(self.database.changes)
+
+    def prune_changes(self, keep_seconds: float, keep_rows: int) -> int:
+        db = self.database
+        with db.lock:
+            keep_rows = max(keep_rows, 1)
+            cutoff = self._clock() - keep_seconds
+            first_recent = next(
+                (db.pruned + 1 + i for i, (_, _, at) in enumerate(db.changes) if at >= cutoff), None
+            )
+            oldest_kept = (
+                db.pruned + len(db.changes) - keep_rows + 1 if len(db.changes) >= keep_rows else None
+            )
+            bound = prune_bound(oldest_kept, first_recent)
+            if bound is None or bound <= db.pruned:
+                return 0
+            deleted = bound - db.pruned
+            del db.changes[:deleted]
+            db.pruned = bound
+            return deleted
 
     def follow_changes(self, on_change: Callable[[], None]) -> None:
         """Every store on the database calls `on_change` after a change (as NOTIFY does)."""
@@ -347,7 +373,8 @@ class MemoryFeedStore:
             feed = self.database.feeds[url] = dataclasses.replace(feed, **changes)
         return feed
 
-    def claim_due(self, now: float, lease_seconds: float) -> list[FeedRow]:
+    def claim_due(self, lease_seconds: float) -> list[FeedRow]:
+        now = self._clock()
         with self.database.lock:
             due = sorted(
                 (feed for feed in self.database.feeds.values() if feed.next_poll_at <= now),
@@ -358,8 +385,9 @@ class MemoryFeedStore:
             return due
 
     def polled(
-        self, url: str, *, etag: str | None, last_modified: str | None, next_poll_at: float, title: str | None
+        self, url: str, *, etag: str | None, last_modified: str | None, delay: float, title: str | None
     ) -> bool:
+        now = self._clock()
         with self.database.lock:
             feed = self.database.feeds.get(url)
             if feed is None:
@@ -368,16 +396,17 @@ class MemoryFeedStore:
                 url,
                 etag=etag,
                 last_modified=last_modified,
-                next_poll_at=next_poll_at,
+                next_poll_at=now + delay,
                 failures=0,
                 failing_since=None,
                 last_error=None,
-                last_ok_at=self._clock(),
+                last_ok_at=now,
                 title=title or feed.title,
             )
             return bool(feed.failures)
 
-    def failed(self, url: str, error: str, next_poll_at: float) -> int:
+    def failed(self, url: str, error: str, delay: float) -> int:
+        now = self._clock()
         with self.database.lock:
             feed = self.database.feeds.get(url)
             if feed is None:
@@ -385,9 +414,9 @@ class MemoryFeedStore:
             return self._update(
                 url,
                 failures=feed.failures + 1,
-                failing_since=feed.failing_since or self._clock(),
+                failing_since=feed.failing_since or now,
                 last_error=error,
-                next_poll_at=next_poll_at,
+                next_poll_at=now + delay,
             ).failures
 
     def poll_soon(self, url: str) -> None:

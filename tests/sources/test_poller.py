@@ -30,13 +30,13 @@ def web():
 
 @pytest.fixture
 def parts(tmp_path):
-    store = SqliteStore(tmp_path / "store.db")
+    clock = Clock()  # the store's: it measures next polls (the poller gives delays)
+    store = SqliteStore(tmp_path / "store.db", clock=clock)
     store.mark_baseline_done()
-    clock = Clock()
     index = SearchIndex()
     pipeline = Pipeline(store, index)
     feeds = store.feeds
-    poller = FeedPoller(feeds, Fetcher(timeout=1.0, deadline=3.0), pipeline, poll_seconds=60, clock=clock)
+    poller = FeedPoller(feeds, Fetcher(timeout=1.0, deadline=3.0), pipeline, poll_seconds=60)
     yield store, feeds, poller, clock, index
     store.close()
 
@@ -76,10 +76,11 @@ def test_a_new_item_is_the_only_page_fetched(web, parts):
 
 
 def test_the_syndicated_copy_joins_the_wire_story_without_an_announcement(web, parts):
-    store, feeds, poller, _clock, index = parts
+    store, feeds, poller, clock, index = parts
     for path in ("/feeds/wire.atom", "/feeds/daily.json"):
         feeds.add(web.url(path), "cli")
         poll(feeds, poller, web.url(path))
+        clock.now += 60
     wire = store.by_url(web.url("/wire/2025/09/funding-wire.html"))
     copy = store.by_url(web.url("/daily/2025/09/funding-syndicated.html"))
     assert copy.story == wire.id and wire.story == wire.id

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import inspect
 import threading
-import time
 
 import pytest
 
 from bot.feed_store import FeedStore
+from bot.pipeline import Pipeline
 from bot.sources.feeds import FeedItem
-from bot.store import CHANGES_PER_READ, ArticleStore, StoreChanges, index_from_store
-from search import parse_article
+from bot.store import CHANGES_PER_READ, ArticleStore, ChangesPruned, StoreChanges, index_from_store
+from search import SearchIndex, parse_article
 from tests.polling import wait_until
 
 NEWS = "date 2024-03-01\nMistral AI opens an office in Singapore\n\nMistral AI said on Friday it will hire 40 engineers in Singapore."
 EDITED = NEWS.replace("40 engineers", "60 engineers")
+DAY = 24 * 3600.0
 
 
 class Clock:
@@ -401,6 +402,77 @@ def test_another_store_hears_of_a_change_at_once(backend):
     assert [a.id for a in listener.changes_since(0).active] == [news(1).id]
 
 
+def test_pruning_keeps_the_changes_of_the_retention_time_and_always_the_newest(backend):
+    clock = Clock()
+    store = backend.open(clock)
+    for n in range(3):
+        store.record(news(n), announce=False)
+    mark = store.last_change()
+    clock.now += 8 * DAY
+    store.record(news(3), announce=False)
+    store.mark_removed("0.txt")
+    assert store.prune_changes(keep_seconds=7 * DAY, keep_rows=1) == 3  # the week-old ones
+    assert store.prune_changes(keep_seconds=7 * DAY, keep_rows=1) == 0
+    changes = store.changes_since(mark)
+    assert ([a.id for a in changes.active], changes.inactive) == ([news(3).id], [news(0).id])
+    clock.now += 8 * DAY
+    assert store.prune_changes(keep_seconds=7 * DAY, keep_rows=2) == 0  # both old, both among the newest 2
+    assert store.prune_changes(keep_seconds=7 * DAY, keep_rows=0) == 1  # the newest row always stays
+    assert store.last_change() == changes.seq
+    assert store.changes_since(changes.seq) == StoreChanges([], [], changes.seq)
+    store.record(news(4), announce=False)
+    assert [a.id for a in store.changes_since(changes.seq).active] == [news(4).id]
+
+
+def test_a_reader_behind_the_pruned_changes_is_told_so(backend):
+    clock = Clock()
+    writer, reader = backend.open(clock), backend.open(clock)
+    writer.record(news(1), announce=False)
+    behind = reader.last_change()
+    writer.record(news(2), announce=False)
+    writer.record(news(3), announce=False)
+    clock.now += 8 * DAY
+    assert writer.prune_changes(keep_seconds=7 * DAY, keep_rows=1) == 2
+    for seq in (0, behind):
+        with pytest.raises(ChangesPruned) as told:
+            reader.changes_since(seq)
+        assert (told.value.seq, told.value.through) == (seq, reader.last_change() - 1)
+    assert [a.id for a in reader.changes_since(told.value.through).active] == [news(3).id]
+
+
+def story(n: int, source: str | None = None):
+    """An article long enough for the near-duplicate check to know it."""
+    words = " ".join(f"w{n}x{i}" for i in range(30))
+    return parse_article(f"Mistral AI story {n}\n\nMistral AI said {words}.", source or f"{n}.txt")
+
+
+def test_an_index_behind_the_pruned_changes_is_compared_with_the_store_and_follows_on(backend):
+    clock = Clock()
+    writer, follower = backend.open(clock), backend.open(clock)
+    for n in range(4):
+        writer.record(story(n), announce=False)
+    since = follower.last_change()
+    pipeline = Pipeline(follower, index_from_store(follower, SearchIndex()))
+    pipeline.load_duplicates(since)
+    # While the replica is away: a removal, a takedown, an edit, a new article; then a week passes.
+    writer.mark_removed("0.txt")
+    writer.take_down(story(1).id)
+    edited = story(20, "2.txt")
+    writer.record(edited, announce=False)
+    writer.record(story(4), announce=False)
+    clock.now += 8 * DAY
+    writer.record(story(5), announce=False)
+    assert writer.prune_changes(keep_seconds=7 * DAY, keep_rows=1) == 9  # all but the last
+    pipeline.sync()
+    wanted = {story(3).id, edited.id, story(4).id, story(5).id}
+    assert pipeline.index.article_ids() == writer.active_ids() == wanted
+    assert {story(n).id in pipeline.duplicates for n in (0, 1, 2)} == {False}
+    assert {key in pipeline.duplicates for key in wanted} == {True}
+    writer.mark_removed("3.txt")  # and it follows the change log from there on
+    pipeline.sync()
+    assert pipeline.index.article_ids() == wanted - {story(3).id}
+
+
 # -- feeds --------------------------------------------------------------------------------------------
 
 
@@ -430,17 +502,35 @@ def test_a_due_feed_is_claimed_by_one_store_until_its_lease_runs_out(backend):
     clock = Clock()
     first, second = backend.open(clock).feeds, backend.open(clock).feeds
     first.add("https://a.example/feed", "cli")
-    assert [f.url for f in first.claim_due(clock.now, lease_seconds=60)] == ["https://a.example/feed"]
-    assert second.claim_due(clock.now, lease_seconds=60) == []
+    assert [f.url for f in first.claim_due(lease_seconds=60)] == ["https://a.example/feed"]
+    assert second.claim_due(lease_seconds=60) == []
     clock.now += 61  # the replica polling it died: its lease ran out
-    assert [f.url for f in second.claim_due(clock.now, lease_seconds=60)] == ["https://a.example/feed"]
-    assert not second.polled(
-        "https://a.example/feed", etag='"1"', last_modified=None, next_poll_at=clock.now + 600, title="A"
-    )
-    assert first.claim_due(clock.now + 599, lease_seconds=60) == []
+    assert [f.url for f in second.claim_due(lease_seconds=60)] == ["https://a.example/feed"]
+    assert not second.polled("https://a.example/feed", etag='"1"', last_modified=None, delay=600, title="A")
+    clock.now += 599
+    assert first.claim_due(lease_seconds=60) == []
     assert first.get("https://a.example/feed").etag == '"1"'
     first.poll_soon("https://a.example/feed")
-    assert [f.title for f in first.claim_due(clock.now, lease_seconds=60)] == ["A"]
+    assert [f.title for f in first.claim_due(lease_seconds=60)] == ["A"]
+
+
+def test_a_feed_claim_is_measured_on_the_databases_time_not_the_callers(backend):
+    """Callers give durations, never a time: replicas whose own clocks disagree (here all of them
+    are decades away from the database's time) neither take a feed another holds nor hold one back."""
+    database_time = Clock()
+    first, second = backend.open(database_time).feeds, backend.open(database_time).feeds
+    assert "now" not in inspect.signature(type(first).claim_due).parameters
+    first.add("https://a.example/feed", "cli")
+    [feed] = first.claim_due(lease_seconds=60)
+    assert first.get(feed.url).next_poll_at == database_time.now + 60
+    assert second.claim_due(lease_seconds=60) == [] and first.claim_due(lease_seconds=60) == []
+    first.failed(feed.url, "HTTP 503", delay=30)
+    assert first.get(feed.url).next_poll_at == database_time.now + 30
+    database_time.now += 29
+    assert second.claim_due(lease_seconds=60) == []
+    database_time.now += 1
+    assert [f.url for f in second.claim_due(lease_seconds=60)] == [feed.url]
+    assert first.claim_due(lease_seconds=60) == []
 
 
 def test_many_stores_claiming_a_due_feed_at_once_take_it_once(backend):
@@ -452,7 +542,7 @@ def test_many_stores_claiming_a_due_feed_at_once_take_it_once(backend):
 
     def claim(store):
         start.wait()
-        taken.extend(f.url for f in store.feeds.claim_due(time.time(), lease_seconds=60))
+        taken.extend(f.url for f in store.feeds.claim_due(lease_seconds=60))
 
     threads = [threading.Thread(target=claim, args=(store,)) for store in stores]
     for thread in threads:
@@ -462,18 +552,19 @@ def test_many_stores_claiming_a_due_feed_at_once_take_it_once(backend):
     assert sorted(taken) == sorted(f"https://{n}.example/feed" for n in range(10))
 
 
-def test_failures_are_counted_until_a_good_poll(store):
-    feeds = store.feeds
+def test_failures_are_counted_until_a_good_poll(backend):
+    clock = Clock()
+    feeds = backend.open(clock).feeds
     feeds.add("https://a.example/feed", "cli")
-    assert feeds.failed("https://a.example/feed", "HTTP 503", next_poll_at=10) == 1
-    assert feeds.failed("https://a.example/feed", "HTTP 504", next_poll_at=20) == 2
+    assert feeds.failed("https://a.example/feed", "HTTP 503", delay=10) == 1
+    assert feeds.failed("https://a.example/feed", "HTTP 504", delay=20) == 2
     failing = feeds.get("https://a.example/feed")
-    assert (failing.failures, failing.last_error, failing.next_poll_at) == (2, "HTTP 504", 20)
+    assert (failing.failures, failing.last_error, failing.next_poll_at) == (2, "HTTP 504", clock.now + 20)
     assert failing.failing_since is not None
-    assert feeds.polled("https://a.example/feed", etag=None, last_modified="x", next_poll_at=30, title=None)
+    assert feeds.polled("https://a.example/feed", etag=None, last_modified="x", delay=30, title=None)
     ok = feeds.get("https://a.example/feed")
     assert (ok.failures, ok.failing_since, ok.last_error, ok.last_modified) == (0, None, None, "x")
-    assert feeds.failed("https://gone.example/feed", "HTTP 404", next_poll_at=10) == 0
+    assert feeds.failed("https://gone.example/feed", "HTTP 404", delay=10) == 0
 
 
 def test_feed_items_wait_in_order_until_done_or_given_up(store):
