@@ -215,3 +215,85 @@ def test_a_reply_posted_before_a_crash_is_found_in_its_thread_and_not_posted_aga
         assert news_worker.channels.post_state(CHANNEL, later.id) == "posted"
         assert [c.get("thread_ts") for c in slack.calls_to("chat.postMessage")] == [None, thread_ts]
         assert len(slack.calls_to("conversations.replies")) == 1
+
+
+def update_calls(slack) -> list[dict]:
+    return [c for c in slack.calls if c["method"] == "chat.update"]
+
+
+def outlets_counted(call: dict) -> str:
+    """The "N outlets reported it" line of an edit."""
+    texts = [e["text"] for b in call["params"]["blocks"] if b["type"] == "context" for e in b["elements"]]
+    return next((t.split(".")[0] for t in texts if "outlets reported it" in t), "")
+
+
+def story_with_reply(news_worker, index, clock):
+    """A watched story posted, and a later article of it queued as a reply; its first article."""
+    news_worker.match_new()
+    news_worker.channels.add_watch(CHANNEL, "mistral", "U1")
+    clock.now += 1
+    first, later = news(1), news(2)
+    news_worker.store.record(first, announce=True)
+    index.add(first)
+    news_worker.store.record(later, announce=False, story=first.id)
+    index.add(later)
+    assert news_worker.run_once()  # queued both (the later one as a reply), posted the first
+    clock.now += 1
+    return first
+
+
+def test_an_edit_refused_with_a_429_is_made_once_its_retry_after_has_passed(db_path, clock, slack, opened):
+    index = SearchIndex()
+    news_worker = worker(db_path, clock, index, slack, opened, "w1")
+    first = story_with_reply(news_worker, index, clock)
+    slack.fail_next("chat.update", status=429, retry_after=5)
+    assert news_worker.run_once()  # posts the reply; the edit of the first post is refused
+    assert [c["status"] for c in update_calls(slack)] == [429]
+    refused_at = clock.now
+    while not [c for c in update_calls(slack) if c["status"] == 200]:
+        assert clock.now < refused_at + 60, "the edit was never made again"
+        news_worker.run_once()
+        clock.now += 1
+    [*_, edit] = update_calls(slack)
+    assert clock.now - 1 >= refused_at + 5
+    assert edit["params"]["ts"] == news_worker.channels.story_post(CHANNEL, first.id)
+    assert outlets_counted(edit) == "2 outlets reported it"
+    for _ in range(10):  # and it is made once
+        news_worker.run_once()
+        clock.now += 1
+    assert len(update_calls(slack)) == 2
+
+
+def test_an_edit_cut_off_is_made_again_with_the_count_of_that_time(db_path, clock, slack, opened):
+    index = SearchIndex()
+    news_worker = worker(db_path, clock, index, slack, opened, "w1")
+    first = story_with_reply(news_worker, index, clock)
+    for _ in range(2):  # the call and the client's own retry of a connection error
+        slack.drop_next("chat.update")
+    assert news_worker.run_once()
+    assert len(update_calls(slack)) == 2 and not [c for c in update_calls(slack) if "response" in c]
+    third = news(3)  # meanwhile the story gains a third outlet, posted before the edit is retried
+    news_worker.store.record(third, announce=False, story=first.id)
+    index.add(third)
+    for _ in range(60):
+        news_worker.run_once()
+        clock.now += 1
+    assert news_worker.channels.post_state(CHANNEL, third.id) == "posted"
+    made = [c for c in update_calls(slack) if "response" in c]
+    assert [outlets_counted(c) for c in made] == ["3 outlets reported it"]  # never a stale count
+
+
+def test_an_edit_left_undone_by_a_worker_that_stopped_is_made_by_another(db_path, clock, slack, opened):
+    index = SearchIndex()
+    crashed = worker(db_path, clock, index, slack, opened, "crashed")
+    first = story_with_reply(crashed, index, clock)
+    claim = crashed.channels.claim_post("crashed", 60, pace_seconds=1)
+    message = story_reply_message(index.get(claim.article_id), "summary")
+    ts = crashed.client.chat_postMessage(channel=CHANNEL, thread_ts=claim.thread_ts, **message)["ts"]
+    assert crashed.channels.finish_post(CHANNEL, claim.article_id, "crashed", ts)
+    # ...and the process stops before editing the story's first post.
+    survivor = worker(db_path, clock, index, slack, opened, "survivor")
+    assert survivor.run_once()
+    [edit] = update_calls(slack)
+    assert edit["params"]["ts"] == survivor.channels.story_post(CHANNEL, first.id)
+    assert outlets_counted(edit) == "2 outlets reported it"
