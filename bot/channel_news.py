@@ -1,12 +1,13 @@
 """Posting new articles in the channels that watch for them, one post per story, from a background thread.
 
-Two steps, each safe to repeat after a crash:
+The steps, each safe to repeat after a crash:
 - match: every article the store gained since the cursor (kept in the store) is matched against
   the active watches (search/matching.py); an article of a story already posted in a channel goes
   there too, in the story's thread. What matched is queued in the channel outbox (bot/channel_store.py),
   then the cursor moves: a crash in between queues the same rows again, which the outbox ignores.
   The first run sets the cursor at the store's end: nothing there before is ever posted, and a watch
   only posts articles added after it was created.
+- digests: each channel's digest, when due, takes the channel's next posting slot like a post.
 - post: claim one due post (paced per channel), post it, record it. The failure rules are the
   announcements' (bot/notifier.py), plus: Slack's rate limit (429) waits the Retry-After without
   counting a failed attempt, and a channel the bot was removed from is paused, its post failed.
@@ -316,13 +317,22 @@ class ChannelNews:
         heading = f"Your {digest.schedule.frequency} digest: {len(stories)} {'story' if len(stories) == 1 else 'stories'}"
         message = digest_message(stories, heading)
         message["metadata"] = {"event_type": DIGEST_EVENT, "event_payload": {"period_end": claim.period_end}}
+        if not self.channels.take_slot(channel, self.pace_seconds):
+            # Not posted (the history said so if it was recovered): tried again at the next slot.
+            self.channels.release_digest(
+                channel, self.worker_id, self.clock() + self.pace_seconds, unsure=False
+            )
+            return
         try:
             post_announcement(self.client, channel, message)
         except SlackApiError as error:
             code = str(error.response.get("error", "")) if error.response is not None else ""
             if code in CHANNEL_GONE:
                 self.channels.pause(channel, code)
-            delay = self.backoff.delay(1, _retry_after(error))
+            retry_after = _retry_after(error)
+            if retry_after is not None:
+                self.channels.hold_slots(channel, retry_after)
+            delay = self.backoff.delay(1, retry_after)
             self.channels.release_digest(channel, self.worker_id, self.clock() + delay, unsure=False)
             log.error("Slack refused %s's digest (%s)", channel, code or error)
             return

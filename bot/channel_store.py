@@ -6,7 +6,9 @@ the same story is a reply in that post's thread, claimable once the top-level po
 Claims follow the announcements' rules (bot/notifier.py): an atomic UPDATE with a lease, `unsure`
 after a post that may have gone out, a history check before posting a recovered one. A claim also
 books the channel's next posting slot (`channels.next_post_at`), so that every process together
-posts at most one message per `pace_seconds` in a channel, Slack's limit.
+posts at most one message per `pace_seconds` in a channel, Slack's limit. Whatever else posts in a
+channel (its digest, the NOTIFY_CHANNEL announcements) takes a slot there first (`take_slot`), and
+a rate limit (429) on it holds the channel's slots back as long (`hold_slots`).
 
 After a reply is recorded, the story's top-level post is due a recount: an edit naming the outlets
 that reported the story. `recount_wanted` counts the replies recorded, `recount_done` the ones the
@@ -100,6 +102,8 @@ class ChannelStore(Protocol):
     def story_channels(self, story: str) -> list[str]: ...
     def story_post(self, channel: str, story: str) -> str | None: ...
     def claim_post(self, worker: str, lease_seconds: float, pace_seconds: float) -> PostClaim | None: ...
+    def take_slot(self, channel: str, pace_seconds: float) -> bool: ...
+    def hold_slots(self, channel: str, seconds: float) -> None: ...
     def finish_post(self, channel: str, article_id: str, worker: str, message_ts: str) -> bool: ...
     def retry_post(
         self,
@@ -295,6 +299,29 @@ class SqliteChannelStore:
                 lease_until,
                 recovered=row["state"] in ("posting", "unsure"),
                 thread_ts=row["thread_ts"] if row["reply"] else None,
+            )
+
+    def take_slot(self, channel: str, pace_seconds: float) -> bool:
+        """Take the channel's posting slot now and book the next one `pace_seconds` on; False when
+        another post took it (try again once it is free)."""
+        now = self._now()
+        with self.store._transaction() as db:
+            return bool(
+                db.execute(
+                    "INSERT INTO channels (channel, next_post_at) VALUES (?, ?) ON CONFLICT (channel)"
+                    " DO UPDATE SET next_post_at = excluded.next_post_at WHERE channels.next_post_at <= ?",
+                    (channel, now + pace_seconds, now),
+                ).rowcount
+            )
+
+    def hold_slots(self, channel: str, seconds: float) -> None:
+        """No post in `channel` for `seconds` (Slack's Retry-After), whoever posts."""
+        until = self._now() + seconds
+        with self.store._transaction() as db:
+            db.execute(
+                "INSERT INTO channels (channel, next_post_at) VALUES (?, ?) ON CONFLICT (channel)"
+                " DO UPDATE SET next_post_at = MAX(channels.next_post_at, excluded.next_post_at)",
+                (channel, until),
             )
 
     def finish_post(self, channel: str, article_id: str, worker: str, message_ts: str) -> bool:

@@ -165,6 +165,24 @@ class PostgresChannelStore:
             thread_ts=row["thread_ts"] if row["reply"] else None,
         )
 
+    def take_slot(self, channel: str, pace_seconds: float) -> bool:
+        now = self._now()
+        return bool(
+            self._count(
+                "INSERT INTO channels (channel, next_post_at) VALUES (%(channel)s, %(next)s)"
+                " ON CONFLICT (channel) DO UPDATE SET next_post_at = EXCLUDED.next_post_at"
+                " WHERE channels.next_post_at <= %(now)s",
+                {"channel": channel, "next": now + pace_seconds, "now": now},
+            )
+        )
+
+    def hold_slots(self, channel: str, seconds: float) -> None:
+        self._count(
+            "INSERT INTO channels (channel, next_post_at) VALUES (%s, %s) ON CONFLICT (channel)"
+            " DO UPDATE SET next_post_at = GREATEST(channels.next_post_at, EXCLUDED.next_post_at)",
+            (channel, self._now() + seconds),
+        )
+
     def _held(self, assignments: str, channel: str, article_id: str, worker: str, **params) -> bool:
         return bool(
             self._count(

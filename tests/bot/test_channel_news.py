@@ -297,3 +297,38 @@ def test_an_edit_left_undone_by_a_worker_that_stopped_is_made_by_another(db_path
     [edit] = update_calls(slack)
     assert edit["params"]["ts"] == survivor.channels.story_post(CHANNEL, first.id)
     assert outlets_counted(edit) == "2 outlets reported it"
+
+
+def test_a_digest_due_during_a_burst_takes_the_channels_slot_like_a_post(db_path, clock, slack, opened):
+    index = SearchIndex()
+    workers = [worker(db_path, clock, index, slack, opened, name) for name in ("w1", "w2")]
+    for news_worker in workers:
+        news_worker.clock = clock
+    workers[0].match_new()
+    clock.now = 30600 - 10  # ten seconds before 08:30 UTC, when the digest is due
+    workers[0].channels.add_watch(CHANNEL, "mistral", "U1")
+    workers[0].channels.set_digest(CHANNEL, parse_schedule("daily 08:30"), "U1", clock.now)
+    clock.now += 1
+    articles = [news(n) for n in range(30)]
+    for article in articles:
+        workers[0].store.record(article, announce=True)
+        index.add(article)
+    times: list[float] = []
+    for _ in range(400):
+        if clock.now == 30600:  # the digest is due, and tried first: Slack answers it with a 429
+            slack.fail_next("chat.postMessage", status=429, retry_after=3)
+        before = len(post_calls(slack))
+        busy = workers[0].run_once() | workers[1].run_once()
+        times += [clock.now] * (len(post_calls(slack)) - before)
+        if not busy:
+            clock.now += 0.25
+        if len([c for c in post_calls(slack) if c["status"] == 200]) == len(articles) + 1:
+            break
+    delivered = [c["params"] for c in post_calls(slack) if c["status"] == 200]
+    digests = [c for c in delivered if c["metadata"]["event_type"] == DIGEST_EVENT]
+    assert len(digests) == 1 and len(delivered) == len(articles) + 1
+    assert all(later - earlier >= 1 for earlier, later in itertools.pairwise(times))
+    statuses = [c["status"] for c in post_calls(slack)]
+    refused = statuses.index(429)
+    assert post_calls(slack)[refused]["params"]["metadata"]["event_type"] == DIGEST_EVENT
+    assert times[refused + 1] - times[refused] >= 3  # the digest's 429 held the whole channel back

@@ -156,6 +156,19 @@ class MemoryChannelStore:
                 thread_ts=top.message_ts if top is not None else None,
             )
 
+    def take_slot(self, channel: str, pace_seconds: float) -> bool:
+        now = self._clock()
+        with self.db.lock:
+            if self.db.next_post_at.get(channel, 0) > now:
+                return False
+            self.db.next_post_at[channel] = now + pace_seconds
+            return True
+
+    def hold_slots(self, channel: str, seconds: float) -> None:
+        with self.db.lock:
+            until = self._clock() + seconds
+            self.db.next_post_at[channel] = max(self.db.next_post_at.get(channel, 0), until)
+
     def _held(self, channel: str, article_id: str, worker: str) -> _Post | None:
         post = self.db.posts.get((channel, article_id))
         if post is None or post.state != "posting" or post.claimed_by != worker:

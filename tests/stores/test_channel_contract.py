@@ -263,3 +263,28 @@ def test_a_paused_channel_gets_no_recount(channels, clock):
     posted_story_with_replies(channels, clock, 1)
     channels.pause("C1", "channel_not_found")
     assert channels.claim_recount("w1", 60) is None
+
+
+def test_a_slot_taken_outside_the_outbox_paces_the_channel_as_a_post_does(channels, opener, clock):
+    other = opener(clock)
+    assert channels.take_slot("C1", pace_seconds=1)  # a digest, say
+    assert not other.take_slot("C1", pace_seconds=1)
+    channels.queue_post("C1", "a1", "a1")
+    assert other.claim_post("w2", 60, pace_seconds=1) is None
+    assert other.take_slot("C2", pace_seconds=1)  # each channel has its own slots
+    clock.now += 1
+    assert other.claim_post("w2", 60, pace_seconds=1).article_id == "a1"
+    assert not channels.take_slot("C1", pace_seconds=1)  # the post booked the next slot
+    clock.now += 1
+    assert channels.take_slot("C1", pace_seconds=1)
+
+
+def test_held_slots_keep_every_poster_out_of_the_channel_for_that_long(channels, clock):
+    channels.queue_post("C1", "a1", "a1")
+    channels.hold_slots("C1", 30)
+    channels.hold_slots("C1", 5)  # a shorter hold does not shorten the longer one
+    clock.now += 29
+    assert not channels.take_slot("C1", pace_seconds=1)
+    assert channels.claim_post("w1", 60, pace_seconds=1) is None
+    clock.now += 1
+    assert channels.claim_post("w1", 60, pace_seconds=1).article_id == "a1"
