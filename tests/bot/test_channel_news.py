@@ -332,3 +332,31 @@ def test_a_digest_due_during_a_burst_takes_the_channels_slot_like_a_post(db_path
     refused = statuses.index(429)
     assert post_calls(slack)[refused]["params"]["metadata"]["event_type"] == DIGEST_EVENT
     assert times[refused + 1] - times[refused] >= 3  # the digest's 429 held the whole channel back
+
+
+def test_announcements_in_a_watched_notify_channel_share_its_slots(db_path, clock, slack, opened):
+    index = SearchIndex()
+    news_worker = worker(db_path, clock, index, slack, opened, "w1")
+    store = news_worker.store
+    notifier = Notifier(
+        store, index, news_worker.client, CHANNEL, news_worker.summarizer, channels=news_worker.channels
+    )
+    news_worker.match_new()
+    news_worker.channels.add_watch(CHANNEL, "mistral", "U1")
+    clock.now += 1
+    articles = [news(n) for n in range(12)]
+    for article in articles:
+        store.record(article, announce=True)
+        index.add(article)
+    times: list[float] = []
+    for _ in range(400):
+        before = len(post_calls(slack))
+        busy = notifier.run_once() | news_worker.run_once()
+        times += [clock.now] * (len(post_calls(slack)) - before)
+        if not busy:
+            clock.now += 0.25
+        if len(post_calls(slack)) == 2 * len(articles):
+            break
+    assert sorted(posted_ids(slack)) == sorted([a.id for a in articles] * 2)  # each one, once each way
+    assert all(later - earlier >= 1 for earlier, later in itertools.pairwise(times))
+    assert {store.announcement_state(a.id) for a in articles} == {"posted"}  # waiting is no failed attempt
