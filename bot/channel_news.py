@@ -1,16 +1,19 @@
 """Posting new articles in the channels that watch for them, one post per story, from a background thread.
 
-Two steps, each safe to repeat after a crash:
+The steps, each safe to repeat after a crash:
 - match: every article the store gained since the cursor (kept in the store) is matched against
   the active watches (search/matching.py); an article of a story already posted in a channel goes
   there too, in the story's thread. What matched is queued in the channel outbox (bot/channel_store.py),
   then the cursor moves: a crash in between queues the same rows again, which the outbox ignores.
   The first run sets the cursor at the store's end: nothing there before is ever posted, and a watch
   only posts articles added after it was created.
-- post: claim one due post (paced per channel), post it, record it; a reply also edits the story's
-  first post to count its outlets. The failure rules are the announcements' (bot/notifier.py), plus:
-  Slack's rate limit (429) waits the Retry-After without counting a failed attempt, and a channel the
-  bot was removed from is paused, its post failed.
+- digests: each channel's digest, when due, takes the channel's next posting slot like a post.
+- post: claim one due post (paced per channel), post it, record it. The failure rules are the
+  announcements' (bot/notifier.py), plus: Slack's rate limit (429) waits the Retry-After without
+  counting a failed attempt, and a channel the bot was removed from is paused, its post failed.
+- recount: a recorded reply makes the story's first post due an edit counting its outlets, kept in
+  the store (bot/channel_store.py) until it is made: an edit Slack refuses for a while (429, 5xx,
+  network, or the app stopping) is made later, built with the count of that time.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.channel_store import ChannelStore, Digest, DigestClaim, PostClaim, Watch
+from bot.channel_store import ChannelStore, Digest, DigestClaim, PostClaim, RecountClaim, Watch
 from bot.digests import due_digest
 from bot.slack_errors import DEFAULT_BACKOFF, PERMANENT_ERRORS, Backoff, describe
 from bot.store import ArticleStore, ChangesPruned, StoredArticle, StoreUnavailable, article_of
@@ -50,6 +53,8 @@ log = logging.getLogger(__name__)
 
 # Slack's answers when the bot can no longer post in a channel: its watches and digests are paused.
 CHANNEL_GONE = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
+# Slack's answers when a post can never be edited: its recount is dropped.
+UNEDITABLE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 # Slack allows about one message a second per channel.
 PACE_SECONDS = 1.0
 DIGEST_STORIES = 20
@@ -122,10 +127,13 @@ class ChannelNews:
                 self._wake.clear()
 
     def run_once(self) -> bool:
-        """Match what is new, then post one due post; False when there was nothing to do."""
+        """Match what is new, then post one due post and make one due recount; False when there was
+        nothing to do."""
         matched = self.match_new()
         sent = self.send_due_digests()
-        return self.post_one() or matched or sent
+        posted = self.post_one()
+        counted = self.recount_one()
+        return posted or counted or matched or sent
 
     # -- matching -------------------------------------------------------------------------------------
 
@@ -206,20 +214,51 @@ class ChannelNews:
             return True
         if self.channels.finish_post(claim.channel, claim.article_id, self.worker_id, ts):
             log.info("Posted %s (%s) in %s", article.title, article.id, claim.channel)
-        if claim.reply and claim.thread_ts:
-            self._count_outlets(claim)
         return True
 
-    def _count_outlets(self, claim: PostClaim) -> None:
-        """The story's first post names the outlets that reported it (best effort: a later reply retries)."""
+    def recount_one(self) -> bool:
+        """Edit one story's first post to count the outlets that reported it; False when none is due."""
+        claim = self.channels.claim_recount(self.worker_id, self.lease_seconds)
+        if claim is None:
+            return False
         head = self.store.get(claim.story)
         if head is None or head.removed_at is not None:
-            return
+            self.channels.finish_recount(claim.channel, claim.story, self.worker_id, claim.wanted)
+            return True
         article = self.index.get(head.id) or article_of(head)
         try:
-            update_announcement(self.client, claim.channel, claim.thread_ts, self.message_for(article))
+            update_announcement(self.client, claim.channel, claim.message_ts, self.message_for(article))
+        except SlackApiError as error:
+            response = error.response
+            code = str(response.get("error", "")) if response is not None else ""
+            if code in CHANNEL_GONE:
+                self.channels.pause(claim.channel, code)  # the recount waits until the channel is back
+                self._retry_recount(claim, code)
+            elif code in PERMANENT_ERRORS or code in UNEDITABLE:
+                self.channels.finish_recount(claim.channel, claim.story, self.worker_id, claim.wanted)
+                log.error(
+                    "Slack refused to count the outlets on %s's post in %s: %s", head.id, claim.channel, code
+                )
+            else:
+                self._retry_recount(claim, code or str(error), _retry_after(error))
+            return True
         except (SlackClientError, OSError) as error:
-            log.warning("Could not count the outlets on %s's post in %s: %s", head.id, claim.channel, error)
+            self._retry_recount(claim, describe(error))
+            return True
+        if self.channels.finish_recount(claim.channel, claim.story, self.worker_id, claim.wanted):
+            log.info("Counted the outlets on %s's post in %s", head.id, claim.channel)
+        return True
+
+    def _retry_recount(self, claim: RecountClaim, reason: str, retry_after: float | None = None) -> None:
+        delay = self.backoff.delay(1, retry_after)
+        self.channels.retry_recount(claim.channel, claim.story, self.worker_id, delay)
+        log.warning(
+            "Could not count the outlets on %s's post in %s (%s); retrying in %.0f s",
+            claim.story,
+            claim.channel,
+            reason,
+            delay,
+        )
 
     def _refused(self, claim: PostClaim, error: SlackApiError) -> None:
         response = error.response
@@ -285,13 +324,22 @@ class ChannelNews:
         heading = f"Your {digest.schedule.frequency} digest: {len(stories)} {'story' if len(stories) == 1 else 'stories'}"
         message = digest_message(stories, heading)
         message["metadata"] = {"event_type": DIGEST_EVENT, "event_payload": {"period_end": claim.period_end}}
+        if not self.channels.take_slot(channel, self.pace_seconds):
+            # Not posted (the history said so if it was recovered): tried again at the next slot.
+            self.channels.release_digest(
+                channel, self.worker_id, self.clock() + self.pace_seconds, unsure=False
+            )
+            return
         try:
             post_announcement(self.client, channel, message)
         except SlackApiError as error:
             code = str(error.response.get("error", "")) if error.response is not None else ""
             if code in CHANNEL_GONE:
                 self.channels.pause(channel, code)
-            delay = self.backoff.delay(1, _retry_after(error))
+            retry_after = _retry_after(error)
+            if retry_after is not None:
+                self.channels.hold_slots(channel, retry_after)
+            delay = self.backoff.delay(1, retry_after)
             self.channels.release_digest(channel, self.worker_id, self.clock() + delay, unsure=False)
             log.error("Slack refused %s's digest (%s)", channel, code or error)
             return

@@ -6,7 +6,16 @@ the same story is a reply in that post's thread, claimable once the top-level po
 Claims follow the announcements' rules (bot/notifier.py): an atomic UPDATE with a lease, `unsure`
 after a post that may have gone out, a history check before posting a recovered one. A claim also
 books the channel's next posting slot (`channels.next_post_at`), so that every process together
-posts at most one message per `pace_seconds` in a channel, Slack's limit.
+posts at most one message per `pace_seconds` in a channel, Slack's limit. Whatever else posts in a
+channel (its digest, the NOTIFY_CHANNEL announcements) takes a slot there first (`take_slot`), and
+a rate limit (429) on it holds the channel's slots back as long (`hold_slots`).
+
+After a reply is recorded, the story's top-level post is due a recount: an edit naming the outlets
+that reported the story. `recount_wanted` counts the replies recorded, `recount_done` the ones the
+last finished edit answered for; the edit is claimed with a lease like a post, given back with a
+delay when Slack refuses it for a while, and built when claimed (the count read then): a reply
+recorded meanwhile leaves it due, so the last edit made has the newest count. An edit finished after
+its lease ran out may have overwritten a newer one: the recount is wanted once more.
 
 A channel the bot was removed from is paused (`paused_reason`): its watches match nothing and its
 posts wait, until someone adds a watch there again.
@@ -48,6 +57,17 @@ class PostClaim:
 
 
 @dataclass(frozen=True)
+class RecountClaim:
+    """The recount of `story`'s top-level post (at `message_ts`) in `channel`, taken by one worker;
+    `wanted` is the number of replies it answers for."""
+
+    channel: str
+    story: str
+    message_ts: str
+    wanted: int
+
+
+@dataclass(frozen=True)
 class Digest:
     """A channel's digest: its schedule, who set it, the end of the last period sent."""
 
@@ -82,6 +102,8 @@ class ChannelStore(Protocol):
     def story_channels(self, story: str) -> list[str]: ...
     def story_post(self, channel: str, story: str) -> str | None: ...
     def claim_post(self, worker: str, lease_seconds: float, pace_seconds: float) -> PostClaim | None: ...
+    def take_slot(self, channel: str, pace_seconds: float) -> bool: ...
+    def hold_slots(self, channel: str, seconds: float) -> None: ...
     def finish_post(self, channel: str, article_id: str, worker: str, message_ts: str) -> bool: ...
     def retry_post(
         self,
@@ -96,6 +118,9 @@ class ChannelStore(Protocol):
     ) -> bool: ...
     def fail_post(self, channel: str, article_id: str, worker: str, error: str) -> bool: ...
     def post_state(self, channel: str, article_id: str) -> PostState | None: ...
+    def claim_recount(self, worker: str, lease_seconds: float) -> RecountClaim | None: ...
+    def finish_recount(self, channel: str, story: str, worker: str, wanted: int) -> bool: ...
+    def retry_recount(self, channel: str, story: str, worker: str, delay: float) -> bool: ...
     def set_digest(self, channel: str, schedule: Schedule, user: str, now: float) -> None: ...
     def remove_digest(self, channel: str) -> bool: ...
     def digests(self) -> list[Digest]: ...
@@ -276,15 +301,45 @@ class SqliteChannelStore:
                 thread_ts=row["thread_ts"] if row["reply"] else None,
             )
 
-    def finish_post(self, channel: str, article_id: str, worker: str, message_ts: str) -> bool:
+    def take_slot(self, channel: str, pace_seconds: float) -> bool:
+        """Take the channel's posting slot now and book the next one `pace_seconds` on; False when
+        another post took it (try again once it is free)."""
+        now = self._now()
         with self.store._transaction() as db:
             return bool(
                 db.execute(
-                    "UPDATE channel_posts SET state = 'posted', message_ts = ?, posted_at = ?, lease_until = NULL"
-                    " WHERE channel = ? AND article_id = ? AND state = 'posting' AND claimed_by = ?",
-                    (message_ts, self._now(), channel, article_id, worker),
+                    "INSERT INTO channels (channel, next_post_at) VALUES (?, ?) ON CONFLICT (channel)"
+                    " DO UPDATE SET next_post_at = excluded.next_post_at WHERE channels.next_post_at <= ?",
+                    (channel, now + pace_seconds, now),
                 ).rowcount
             )
+
+    def hold_slots(self, channel: str, seconds: float) -> None:
+        """No post in `channel` for `seconds` (Slack's Retry-After), whoever posts."""
+        until = self._now() + seconds
+        with self.store._transaction() as db:
+            db.execute(
+                "INSERT INTO channels (channel, next_post_at) VALUES (?, ?) ON CONFLICT (channel)"
+                " DO UPDATE SET next_post_at = MAX(channels.next_post_at, excluded.next_post_at)",
+                (channel, until),
+            )
+
+    def finish_post(self, channel: str, article_id: str, worker: str, message_ts: str) -> bool:
+        """Record the post; a reply makes its story's top-level post due a recount, in the same transaction."""
+        with self.store._transaction() as db:
+            finished = db.execute(
+                "UPDATE channel_posts SET state = 'posted', message_ts = ?, posted_at = ?, lease_until = NULL"
+                " WHERE channel = ? AND article_id = ? AND state = 'posting' AND claimed_by = ?",
+                (message_ts, self._now(), channel, article_id, worker),
+            ).rowcount
+            if finished:
+                db.execute(
+                    "UPDATE channel_posts SET recount_wanted = recount_wanted + 1"
+                    " WHERE channel = :channel AND reply = 0 AND story = (SELECT story FROM channel_posts"
+                    " WHERE channel = :channel AND article_id = :article AND reply = 1)",
+                    {"channel": channel, "article": article_id},
+                )
+            return bool(finished)
 
     def retry_post(
         self,
@@ -327,6 +382,60 @@ class SqliteChannelStore:
                     "UPDATE channel_posts SET state = 'failed', last_error = ?, lease_until = NULL"
                     " WHERE channel = ? AND article_id = ? AND state = 'posting' AND claimed_by = ?",
                     (error, channel, article_id, worker),
+                ).rowcount
+            )
+
+    # -- recounts -------------------------------------------------------------------------------------
+
+    def claim_recount(self, worker: str, lease_seconds: float) -> RecountClaim | None:
+        """Take a due recount of a story's top-level post (in a channel not paused)."""
+        now = self._now()
+        with self.store._transaction() as db:
+            row = db.execute(
+                "SELECT p.channel, p.story, p.message_ts, p.recount_wanted FROM channel_posts p"
+                " LEFT JOIN channels c ON c.channel = p.channel"
+                " WHERE p.reply = 0 AND p.state = 'posted' AND p.recount_wanted > p.recount_done"
+                " AND p.recount_not_before <= :now AND c.paused_reason IS NULL"
+                " AND (p.recount_claimed_by IS NULL OR p.recount_lease_until < :now)"
+                " ORDER BY p.recount_not_before, p.channel, p.story LIMIT 1",
+                {"now": now},
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE channel_posts SET recount_claimed_by = ?, recount_lease_until = ?"
+                " WHERE channel = ? AND story = ? AND reply = 0",
+                (worker, now + lease_seconds, row["channel"], row["story"]),
+            )
+            return RecountClaim(row["channel"], row["story"], row["message_ts"], row["recount_wanted"])
+
+    def finish_recount(self, channel: str, story: str, worker: str, wanted: int) -> bool:
+        """The edit answering for `wanted` replies was made; False (and the recount wanted once more)
+        when another worker had taken it over."""
+        with self.store._transaction() as db:
+            held = db.execute(
+                "UPDATE channel_posts SET recount_done = MAX(recount_done, ?), recount_claimed_by = NULL,"
+                " recount_lease_until = NULL WHERE channel = ? AND story = ? AND reply = 0"
+                " AND recount_claimed_by = ?",
+                (wanted, channel, story, worker),
+            ).rowcount
+            if not held:
+                db.execute(
+                    "UPDATE channel_posts SET recount_wanted = recount_wanted + 1"
+                    " WHERE channel = ? AND story = ? AND reply = 0",
+                    (channel, story),
+                )
+            return bool(held)
+
+    def retry_recount(self, channel: str, story: str, worker: str, delay: float) -> bool:
+        """Give the recount back, to try again in `delay` seconds."""
+        with self.store._transaction() as db:
+            return bool(
+                db.execute(
+                    "UPDATE channel_posts SET recount_claimed_by = NULL, recount_lease_until = NULL,"
+                    " recount_not_before = ? WHERE channel = ? AND story = ? AND reply = 0"
+                    " AND recount_claimed_by = ?",
+                    (self._now() + delay, channel, story, worker),
                 ).rowcount
             )
 

@@ -263,8 +263,11 @@ def _check_request(request: dict) -> None:
             isinstance(request[name], list) and all(isinstance(item, dict) for item in request[name])
         ):
             raise Refused(400, f"{name} is not a list of objects")
-    # Our buttons live in messages, whose interactions always come with a response_url.
-    _check_response_url(request.get("response_url"), required=request["type"] == "block_actions")
+    # A button in a message comes with a response_url; one in the App Home tab (a view) does not.
+    in_message = (request.get("container") or {}).get("type") != "view"
+    _check_response_url(
+        request.get("response_url"), required=request["type"] == "block_actions" and in_message
+    )
     event = request.get("event")
     if request["type"] == "event_callback":
         if not (isinstance(event, dict) and isinstance(event.get("type"), str)):

@@ -302,6 +302,34 @@ MIGRATIONS = (
 )
 
 
+def _recounts(dialect: Dialect) -> tuple[str, ...]:
+    """Migration 6's statements: on a story's top-level post, its recount (the edit naming the outlets
+    that reported the story), wanted again after each reply; due while `recount_done` is behind."""
+    real = "REAL" if dialect == "sqlite" else "DOUBLE PRECISION"
+    columns = (
+        "recount_wanted INTEGER NOT NULL DEFAULT 0",
+        "recount_done INTEGER NOT NULL DEFAULT 0",
+        "recount_claimed_by TEXT",
+        f"recount_lease_until {real}",
+        f"recount_not_before {real} NOT NULL DEFAULT 0",
+    )
+    return (
+        *(f"ALTER TABLE channel_posts ADD COLUMN {column}" for column in columns),
+        "CREATE INDEX channel_posts_recount ON channel_posts (recount_not_before)"
+        " WHERE recount_wanted > recount_done",
+    )
+
+
+MIGRATIONS = (
+    *MIGRATIONS,
+    Migration(
+        6,
+        "the recount of a story's top-level post (its outlets) after each reply, kept until done",
+        {"sqlite": _recounts("sqlite"), "postgresql": _recounts("postgresql")},
+    ),
+)
+
+
 VERSION_TABLE = {
     "sqlite": "CREATE TABLE IF NOT EXISTS schema_version"
     " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)",

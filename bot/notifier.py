@@ -16,6 +16,10 @@ with a lease), posts, then records 'posted'. What can go wrong, and what happens
   answer, we look again later. When Slack refuses to show the history (a missing scope, say), we err
   on the side of posting again: a rare duplicate is better than news nobody hears about. (Reading
   history needs the channels:history scope, and NOTIFY_CHANNEL given as a channel id.)
+- Given the channel store, an announcement first takes NOTIFY_CHANNEL's posting slot, as the watch
+  posts and digests there do (bot/channel_store.py): no slot free, the claim is given back until the
+  next one, which is no failed attempt; a 429 holds the channel's slots back for its Retry-After.
+  The slots are kept by channel id: NOTIFY_CHANNEL given as a name is paced on its own.
 """
 
 from __future__ import annotations
@@ -32,8 +36,8 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.channel_news import ChannelNews
-from bot.channel_store import channel_store
+from bot.channel_news import PACE_SECONDS, ChannelNews
+from bot.channel_store import ChannelStore, channel_store
 from bot.feed_store import FeedStore
 from bot.index_files import index_folder, open_index
 from bot.indexing import keep_vectors_in, new_index
@@ -75,7 +79,10 @@ class Notifier:
         poll_seconds: float = 1.0,
         backoff: Backoff = DEFAULT_BACKOFF,
         related_limit: int = 3,
+        channels: ChannelStore | None = None,
+        pace_seconds: float = PACE_SECONDS,
     ) -> None:
+        """`channels` keeps the channels' posting slots; without it, announcements are not paced."""
         self.store = store
         self.index = index
         self.client = client
@@ -86,6 +93,8 @@ class Notifier:
         self.poll_seconds = poll_seconds
         self.backoff = backoff
         self.related_limit = related_limit
+        self.channels = channels
+        self.pace_seconds = pace_seconds
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -205,6 +214,15 @@ class Notifier:
         )
 
     def _post(self, claim: Claim, article: Article) -> None:
+        if self.channels is not None and not self.channels.take_slot(self.channel, self.pace_seconds):
+            self.store.retry_announcement(
+                claim.article_id,
+                self.worker_id,
+                "waiting for a posting slot",
+                self.pace_seconds,
+                throttled=True,
+            )
+            return
         try:
             ts = post_announcement(self.client, self.channel, self.message_for(article))
         except SlackApiError as error:
@@ -229,6 +247,8 @@ class Notifier:
             retry_after = float(
                 error.response.headers.get("retry-after", error.response.headers.get("Retry-After", 1))
             )
+            if self.channels is not None:
+                self.channels.hold_slots(self.channel, retry_after)
         self._retry(claim, code or str(error), retry_after)
 
     def _retry(
@@ -316,10 +336,11 @@ def start_news_feed(
     else:
         index_from_store(store, index)
     summarizer = Summarizer(index.analyzer)  # the index's analyzer: summaries and search see the same terms
-    notifier = Notifier(store, index, client, settings.notify_channel, summarizer, **notifier_options)
-    channel_news = ChannelNews(
-        store, channel_store(store), index, client, notifier.message_for, summarizer, clock=clock
+    channels = channel_store(store)
+    notifier = Notifier(
+        store, index, client, settings.notify_channel, summarizer, channels=channels, **notifier_options
     )
+    channel_news = ChannelNews(store, channels, index, client, notifier.message_for, summarizer, clock=clock)
 
     def added(article_id: str) -> None:
         notifier.wake(article_id)

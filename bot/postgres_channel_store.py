@@ -6,7 +6,16 @@ FOR UPDATE SKIP LOCKED, so two replicas never take two posts of one channel in t
 
 from __future__ import annotations
 
-from bot.channel_store import CURSOR_KEY, Digest, DigestClaim, PostClaim, PostKind, PostState, Watch
+from bot.channel_store import (
+    CURSOR_KEY,
+    Digest,
+    DigestClaim,
+    PostClaim,
+    PostKind,
+    PostState,
+    RecountClaim,
+    Watch,
+)
 from bot.digests import Schedule
 from bot.postgres_store import PostgresStore
 
@@ -156,6 +165,24 @@ class PostgresChannelStore:
             thread_ts=row["thread_ts"] if row["reply"] else None,
         )
 
+    def take_slot(self, channel: str, pace_seconds: float) -> bool:
+        now = self._now()
+        return bool(
+            self._count(
+                "INSERT INTO channels (channel, next_post_at) VALUES (%(channel)s, %(next)s)"
+                " ON CONFLICT (channel) DO UPDATE SET next_post_at = EXCLUDED.next_post_at"
+                " WHERE channels.next_post_at <= %(now)s",
+                {"channel": channel, "next": now + pace_seconds, "now": now},
+            )
+        )
+
+    def hold_slots(self, channel: str, seconds: float) -> None:
+        self._count(
+            "INSERT INTO channels (channel, next_post_at) VALUES (%s, %s) ON CONFLICT (channel)"
+            " DO UPDATE SET next_post_at = GREATEST(channels.next_post_at, EXCLUDED.next_post_at)",
+            (channel, self._now() + seconds),
+        )
+
     def _held(self, assignments: str, channel: str, article_id: str, worker: str, **params) -> bool:
         return bool(
             self._count(
@@ -166,14 +193,22 @@ class PostgresChannelStore:
         )
 
     def finish_post(self, channel: str, article_id: str, worker: str, message_ts: str) -> bool:
-        return self._held(
-            "state = 'posted', message_ts = %(ts)s, posted_at = %(now)s, lease_until = NULL",
-            channel,
-            article_id,
-            worker,
-            ts=message_ts,
-            now=self._now(),
-        )
+        params = {"channel": channel, "article": article_id, "worker": worker}
+        with self.store._cursor() as db:
+            finished = db.execute(
+                "UPDATE channel_posts SET state = 'posted', message_ts = %(ts)s, posted_at = %(now)s,"
+                " lease_until = NULL WHERE channel = %(channel)s AND article_id = %(article)s"
+                " AND state = 'posting' AND claimed_by = %(worker)s",
+                {**params, "ts": message_ts, "now": self._now()},
+            ).rowcount
+            if finished:
+                db.execute(
+                    "UPDATE channel_posts SET recount_wanted = recount_wanted + 1"
+                    " WHERE channel = %(channel)s AND reply = 0 AND story = (SELECT story FROM channel_posts"
+                    " WHERE channel = %(channel)s AND article_id = %(article)s AND reply = 1)",
+                    params,
+                )
+        return bool(finished)
 
     def retry_post(
         self,
@@ -215,6 +250,55 @@ class PostgresChannelStore:
             "SELECT state FROM channel_posts WHERE channel = %s AND article_id = %s", (channel, article_id)
         )
         return rows[0]["state"] if rows else None
+
+    # -- recounts -------------------------------------------------------------------------------------
+
+    def claim_recount(self, worker: str, lease_seconds: float) -> RecountClaim | None:
+        now = self._now()
+        with self.store._cursor() as db:
+            row = db.execute(
+                "SELECT p.channel, p.story, p.message_ts, p.recount_wanted FROM channel_posts p"
+                " LEFT JOIN channels c ON c.channel = p.channel"
+                " WHERE p.reply = 0 AND p.state = 'posted' AND p.recount_wanted > p.recount_done"
+                " AND p.recount_not_before <= %(now)s AND c.paused_reason IS NULL"
+                " AND (p.recount_claimed_by IS NULL OR p.recount_lease_until < %(now)s)"
+                " ORDER BY p.recount_not_before, p.channel, p.story LIMIT 1 FOR UPDATE OF p SKIP LOCKED",
+                {"now": now},
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE channel_posts SET recount_claimed_by = %s, recount_lease_until = %s"
+                " WHERE channel = %s AND story = %s AND reply = 0",
+                (worker, now + lease_seconds, row["channel"], row["story"]),
+            )
+        return RecountClaim(row["channel"], row["story"], row["message_ts"], row["recount_wanted"])
+
+    def finish_recount(self, channel: str, story: str, worker: str, wanted: int) -> bool:
+        with self.store._cursor() as db:
+            held = db.execute(
+                "UPDATE channel_posts SET recount_done = GREATEST(recount_done, %s), recount_claimed_by = NULL,"
+                " recount_lease_until = NULL WHERE channel = %s AND story = %s AND reply = 0"
+                " AND recount_claimed_by = %s",
+                (wanted, channel, story, worker),
+            ).rowcount
+            if not held:
+                db.execute(
+                    "UPDATE channel_posts SET recount_wanted = recount_wanted + 1"
+                    " WHERE channel = %s AND story = %s AND reply = 0",
+                    (channel, story),
+                )
+        return bool(held)
+
+    def retry_recount(self, channel: str, story: str, worker: str, delay: float) -> bool:
+        return bool(
+            self._count(
+                "UPDATE channel_posts SET recount_claimed_by = NULL, recount_lease_until = NULL,"
+                " recount_not_before = %s WHERE channel = %s AND story = %s AND reply = 0"
+                " AND recount_claimed_by = %s",
+                (self._now() + delay, channel, story, worker),
+            )
+        )
 
     # -- digests --------------------------------------------------------------------------------------
 

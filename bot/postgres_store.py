@@ -457,19 +457,27 @@ class PostgresStore:
         )
 
     def retry_announcement(
-        self, article_id: str, worker: str, error: str, delay: float, *, unsure: bool = False
+        self,
+        article_id: str,
+        worker: str,
+        error: str,
+        delay: float,
+        *,
+        unsure: bool = False,
+        throttled: bool = False,
     ) -> bool:
         """Give the claim back, to be tried again after `delay` seconds (by any worker); `unsure`
-        when the failed try may have posted it."""
+        when the failed try may have posted it; `throttled` is no failed attempt."""
         return self._update_claimed(
             "state = %(state)s, not_before = %(now)s + %(delay)s, last_error = %(error)s,"
-            " claimed_by = NULL, lease_until = NULL",
+            " claimed_by = NULL, lease_until = NULL, attempts = attempts - %(throttled)s",
             {
                 "article_id": article_id,
                 "worker": worker,
                 "state": "unsure" if unsure else "pending",
                 "delay": delay,
                 "error": error,
+                "throttled": int(throttled),
             },
         )
 

@@ -153,7 +153,14 @@ class ArticleStore(Protocol):
     def claim_announcement(self, worker: str, lease_seconds: float) -> Claim | None: ...
     def finish_announcement(self, article_id: str, worker: str, message_ts: str) -> bool: ...
     def retry_announcement(
-        self, article_id: str, worker: str, error: str, delay: float, *, unsure: bool = False
+        self,
+        article_id: str,
+        worker: str,
+        error: str,
+        delay: float,
+        *,
+        unsure: bool = False,
+        throttled: bool = False,
     ) -> bool: ...
     def fail_announcement(self, article_id: str, worker: str, error: str) -> bool: ...
     def announcement_state(self, article_id: str) -> AnnouncementState | None: ...
@@ -632,17 +639,32 @@ class SqliteStore:
             )
 
     def retry_announcement(
-        self, article_id: str, worker: str, error: str, delay: float, *, unsure: bool = False
+        self,
+        article_id: str,
+        worker: str,
+        error: str,
+        delay: float,
+        *,
+        unsure: bool = False,
+        throttled: bool = False,
     ) -> bool:
         """Give the claim back, to be tried again after `delay` seconds (by any worker); `unsure`
-        when the failed try may have posted it."""
+        when the failed try may have posted it; `throttled` (it waited for the channel's posting slot
+        or Slack's rate limit) is no failed attempt."""
         with self._transaction() as db:
             return bool(
                 db.execute(
                     "UPDATE announcements SET state = ?, not_before = ?, last_error = ?,"
-                    " claimed_by = NULL, lease_until = NULL"
+                    " claimed_by = NULL, lease_until = NULL, attempts = attempts - ?"
                     " WHERE article_id = ? AND state = 'posting' AND claimed_by = ?",
-                    ("unsure" if unsure else "pending", self._clock() + delay, error, article_id, worker),
+                    (
+                        "unsure" if unsure else "pending",
+                        self._clock() + delay,
+                        error,
+                        int(throttled),
+                        article_id,
+                        worker,
+                    ),
                 ).rowcount
             )
 

@@ -13,14 +13,21 @@ import logging
 import select
 import socket
 import time
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.guard import MAX_BODY_BYTES, SlackGate, ThrottledLog
-from tests.fakes.signing import JSON, event_body, mention_event, signed_headers, slash_command_body
+from tests.fakes.signing import (
+    JSON,
+    block_actions_body,
+    event_body,
+    mention_event,
+    signed_headers,
+    slash_command_body,
+)
 from tests.fakes.slack_api import BOT_USER_ID
 from tests.served import SIGNING_SECRET, http, served_app
 
@@ -156,6 +163,9 @@ def malformed_requests(response_url: str) -> dict[str, tuple[bytes, dict[str, st
     string_event = json.dumps({"type": "event_callback", "event": MARKER, "event_id": "Ev1"}).encode()
     bad_payload = form({"payload": "{bad" + MARKER})
     list_body = json.dumps([MARKER]).encode()
+    message_button = json.loads(parse_qs(block_actions_body("share", MARKER, response_url))["payload"][0])
+    del message_button["response_url"]  # a button in a message always comes with one
+    no_response_url = form({"payload": json.dumps(message_button)})
     latin1 = f"command=/mistral&text={MARKER}\xe9".encode("latin-1")
     return {
         "unsigned": (command, {"Content-Type": "application/x-www-form-urlencoded"}),
@@ -186,6 +196,10 @@ def malformed_requests(response_url: str) -> dict[str, tuple[bytes, dict[str, st
         ),
         "event is a string": (string_event, {"Content-Type": JSON, **sign(string_event)}),
         "JSON list": (list_body, {"Content-Type": JSON, **sign(list_body)}),
+        "message button without response_url": (
+            no_response_url,
+            {"Content-Type": "application/x-www-form-urlencoded", **sign(no_response_url)},
+        ),
         "not UTF-8": (latin1, {"Content-Type": "application/x-www-form-urlencoded", **sign(latin1)}),
         "wrong content type": (command, {"Content-Type": "text/plain", **sign(command)}),
     }

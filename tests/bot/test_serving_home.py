@@ -10,7 +10,7 @@ from slack_sdk.models.views import View
 
 from handlers.home_blocks import HOME_DIGEST_OFF_ACTION, HOME_UNWATCH_ACTION, unwatch_value
 from tests.bot.test_serving_watches import OTHER, TEAM, ask
-from tests.fakes.signing import USER_ID, block_actions_body
+from tests.fakes.signing import USER_ID, block_actions_body, home_actions_body
 from tests.handlers.block_checks import assert_no_broadcast, assert_valid_block
 from tests.served import served_app
 
@@ -80,3 +80,20 @@ def test_home_buttons_remove_a_watch_and_stop_a_digest(served):
     assert buttons(view) == []
     assert "gets no digest" in ask(served, "digest")["text"]
     assert "nothing yet" in ask(served, "watches")["text"]
+
+
+def test_stop_digest_pressed_on_the_home_tab_turns_the_digest_off_and_publishes_the_tab_again(served):
+    """As Slack sends it: the tab opened (a signed event), then its button pressed (a signed
+    block_actions payload whose container is the home view: no channel, no response_url)."""
+    ask(served, "digest daily 08:30")
+    served.slack.memberships[USER_ID] = [TEAM]
+    channels = served.app.feed.channel_news.channels
+    assert [d.channel for d in channels.digests()] == [TEAM]
+    view = check_view(open_home(served))
+    count = len(served.slack.calls_to("views.publish"))
+    status, _ = served.post(home_actions_body(HOME_DIGEST_OFF_ACTION, TEAM, view))
+    assert status == 200
+    republished = served.slack.wait_for("views.publish", count + 1)[count]
+    assert republished["user_id"] == USER_ID
+    assert channels.digests() == []
+    assert (HOME_DIGEST_OFF_ACTION, TEAM) not in buttons(check_view(republished))

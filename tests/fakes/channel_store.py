@@ -9,7 +9,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from bot.channel_store import Digest, DigestClaim, PostClaim, PostKind, PostState, Watch
+from bot.channel_store import Digest, DigestClaim, PostClaim, PostKind, PostState, RecountClaim, Watch
 from bot.digests import Schedule
 
 
@@ -27,6 +27,11 @@ class _Post:
     not_before: float = 0.0
     message_ts: str | None = None
     last_error: str | None = None
+    recount_wanted: int = 0
+    recount_done: int = 0
+    recount_claimed_by: str | None = None
+    recount_lease_until: float | None = None
+    recount_not_before: float = 0.0
 
 
 @dataclass
@@ -151,6 +156,19 @@ class MemoryChannelStore:
                 thread_ts=top.message_ts if top is not None else None,
             )
 
+    def take_slot(self, channel: str, pace_seconds: float) -> bool:
+        now = self._clock()
+        with self.db.lock:
+            if self.db.next_post_at.get(channel, 0) > now:
+                return False
+            self.db.next_post_at[channel] = now + pace_seconds
+            return True
+
+    def hold_slots(self, channel: str, seconds: float) -> None:
+        with self.db.lock:
+            until = self._clock() + seconds
+            self.db.next_post_at[channel] = max(self.db.next_post_at.get(channel, 0), until)
+
     def _held(self, channel: str, article_id: str, worker: str) -> _Post | None:
         post = self.db.posts.get((channel, article_id))
         if post is None or post.state != "posting" or post.claimed_by != worker:
@@ -163,6 +181,9 @@ class MemoryChannelStore:
             if post is None:
                 return False
             post.state, post.message_ts, post.lease_until = "posted", message_ts, None
+            top = self._top(channel, post.story) if post.reply else None
+            if top is not None:
+                top.recount_wanted += 1
             return True
 
     def retry_post(
@@ -200,6 +221,46 @@ class MemoryChannelStore:
     def post_state(self, channel: str, article_id: str) -> PostState | None:
         post = self.db.posts.get((channel, article_id))
         return post.state if post else None
+
+    def claim_recount(self, worker: str, lease_seconds: float) -> RecountClaim | None:
+        now = self._clock()
+        with self.db.lock:
+            due = [
+                post
+                for post in self.db.posts.values()
+                if not post.reply
+                and post.state == "posted"
+                and post.recount_wanted > post.recount_done
+                and post.recount_not_before <= now
+                and post.channel not in self.db.paused
+                and (post.recount_claimed_by is None or post.recount_lease_until < now)
+            ]
+            if not due:
+                return None
+            post = min(due, key=lambda p: (p.recount_not_before, p.channel, p.story))
+            post.recount_claimed_by, post.recount_lease_until = worker, now + lease_seconds
+            return RecountClaim(post.channel, post.story, post.message_ts, post.recount_wanted)
+
+    def finish_recount(self, channel: str, story: str, worker: str, wanted: int) -> bool:
+        with self.db.lock:
+            top = self._top(channel, story)
+            if top is None:
+                return False
+            if top.recount_claimed_by != worker:
+                top.recount_wanted += 1
+                return False
+            top.recount_done = max(top.recount_done, wanted)
+            top.recount_claimed_by = top.recount_lease_until = None
+            return True
+
+    def retry_recount(self, channel: str, story: str, worker: str, delay: float) -> bool:
+        with self.db.lock:
+            top = self._top(channel, story)
+            if top is None or top.recount_claimed_by != worker:
+                return False
+            top.recount_claimed_by = top.recount_lease_until = None
+            top.recount_not_before = self._clock() + delay
+            return True
 
     def set_digest(self, channel: str, schedule: Schedule, user: str, now: float) -> None:
         with self.db.lock:

@@ -13,7 +13,7 @@ import json
 import time
 from urllib.parse import urlencode
 
-from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID
+from tests.fakes.slack_api import BOT_ID, BOT_USER_ID, TEAM_ID
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -188,4 +188,61 @@ def block_actions_body(
     }
     if not is_ephemeral:
         payload["message"] = {"type": "message", "user": BOT_USER_ID, "ts": ts, "text": "answer"}
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def home_actions_body(action_id: str, value: str, view: dict, *, view_id: str = "V0HOMETAB1") -> str:
+    """The form Slack posts when a button of a user's App Home tab is pressed: the container is the
+    view (no channel, no message, no response_url) and `view` is the published view as Slack keeps it."""
+    ts = fresh_ts()
+    pressed = [
+        block
+        for block in view.get("blocks", [])
+        if (block.get("accessory") or {}).get("action_id") == action_id
+        and block["accessory"].get("value") == value
+    ]
+    assert pressed, f"no {action_id} button with value {value!r} in the view"
+    button = pressed[0]["accessory"]
+    payload = {
+        "type": "block_actions",
+        "user": {"id": USER_ID, "username": "ada", "name": "ada", "team_id": TEAM_ID},
+        "api_app_id": APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "container": {"type": "view", "view_id": view_id},
+        "trigger_id": f"{next(_sequence)}.1234567890.abcdef0123456789abcdef0123456789",
+        "team": {"id": TEAM_ID, "domain": "fake-team"},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "view": {
+            "id": view_id,
+            "team_id": TEAM_ID,
+            "type": "home",
+            "blocks": view.get("blocks", []),
+            "private_metadata": view.get("private_metadata", ""),
+            "callback_id": view.get("callback_id", ""),
+            "state": {"values": {}},
+            "hash": f"{int(time.time())}.abcdef01",
+            "title": {"type": "plain_text", "text": "View Title", "emoji": True},
+            "clear_on_close": False,
+            "notify_on_close": False,
+            "close": None,
+            "submit": None,
+            "previous_view_id": None,
+            "root_view_id": view_id,
+            "app_id": APP_ID,
+            "external_id": "",
+            "app_installed_team_id": TEAM_ID,
+            "bot_id": BOT_ID,
+        },
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": pressed[0].get("block_id", "Zq2"),
+                "text": button.get("text", {"type": "plain_text", "text": "Button"}),
+                "value": value,
+                "type": "button",
+                "action_ts": ts,
+            }
+        ],
+    }
     return urlencode({"payload": json.dumps(payload)})

@@ -312,7 +312,14 @@ class MemoryStore:
             return True
 
     def retry_announcement(
-        self, article_id: str, worker: str, error: str, delay: float, *, unsure: bool = False
+        self,
+        article_id: str,
+        worker: str,
+        error: str,
+        delay: float,
+        *,
+        unsure: bool = False,
+        throttled: bool = False,
     ) -> bool:
         with self.database.lock:
             row = self._claimed(article_id, worker)
@@ -321,6 +328,7 @@ class MemoryStore:
             row.state = "unsure" if unsure else "pending"
             row.not_before, row.last_error = self._clock() + delay, error
             row.claimed_by = row.lease_until = None
+            row.attempts -= int(throttled)
             return True
 
     def fail_announcement(self, article_id: str, worker: str, error: str) -> bool:

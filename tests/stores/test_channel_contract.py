@@ -194,3 +194,97 @@ def test_an_abandoned_digest_claim_is_recovered_and_a_released_one_waits(channel
     assert channels.claim_digest(digest, 500.0, "w1", now=1500.0, lease_seconds=60) is None
     again = channels.claim_digest(digest, 500.0, "w1", now=2000.0, lease_seconds=60)
     assert again is not None and not again.recovered
+
+
+def posted_story_with_replies(channels, clock, replies: int) -> None:
+    """Story a1 posted in C1 with `replies` of its later articles posted in its thread."""
+    channels.queue_post("C1", "a1", "a1")
+    for n in range(replies):
+        channels.queue_post("C1", f"a1-{n}", "a1")
+    for n in range(replies + 1):
+        claim = channels.claim_post("w1", 60, pace_seconds=1)
+        assert channels.finish_post("C1", claim.article_id, "w1", f"11{n}.1")
+        clock.now += 1
+
+
+def test_a_posted_reply_makes_its_story_post_due_a_recount_until_one_is_done(channels, opener, clock):
+    channels.queue_post("C1", "a1", "a1")
+    channels.claim_post("w1", 60, pace_seconds=1)
+    channels.finish_post("C1", "a1", "w1", "110.1")
+    assert channels.claim_recount("w1", 60) is None  # no reply yet: nothing to count
+    clock.now += 1
+    channels.queue_post("C1", "a2", "a1")
+    channels.finish_post("C1", channels.claim_post("w1", 60, pace_seconds=1).article_id, "w1", "111.1")
+    claim = opener(clock).claim_recount("w2", 60)  # kept in the database: another process sees it
+    assert (claim.channel, claim.story, claim.message_ts, claim.wanted) == ("C1", "a1", "110.1", 1)
+    assert channels.claim_recount("w1", 60) is None  # held
+    assert channels.finish_recount("C1", "a1", "w2", claim.wanted)
+    assert channels.claim_recount("w1", 60) is None  # done
+
+
+def test_a_recount_given_back_waits_its_delay_and_an_abandoned_one_is_taken_over(channels, clock):
+    posted_story_with_replies(channels, clock, 1)
+    claim = channels.claim_recount("w1", 60)
+    assert channels.retry_recount("C1", "a1", "w1", 30)
+    clock.now += 29
+    assert channels.claim_recount("w1", 60) is None
+    clock.now += 2
+    assert channels.claim_recount("crashed", 60) == claim
+    clock.now += 61
+    assert channels.claim_recount("w2", 60) == claim
+    assert not channels.retry_recount("C1", "a1", "crashed", 0)
+
+
+def test_a_reply_posted_during_a_recount_leaves_it_due_with_the_newer_count(channels, clock):
+    channels.queue_post("C1", "a1", "a1")
+    channels.queue_post("C1", "a2", "a1")
+    channels.queue_post("C1", "a3", "a1")
+    for _ in range(2):
+        channels.finish_post("C1", channels.claim_post("w1", 60, pace_seconds=1).article_id, "w1", "1.1")
+        clock.now += 1
+    first = channels.claim_recount("w1", 60)
+    channels.finish_post("C1", channels.claim_post("w1", 60, pace_seconds=1).article_id, "w1", "1.2")
+    assert channels.finish_recount("C1", "a1", "w1", first.wanted)
+    assert channels.claim_recount("w1", 60).wanted == first.wanted + 1
+
+
+def test_a_recount_finished_after_its_lease_was_taken_over_is_wanted_once_more(channels, clock):
+    posted_story_with_replies(channels, clock, 1)
+    late = channels.claim_recount("slow", 60)
+    clock.now += 61
+    taken = channels.claim_recount("w2", 60)
+    assert channels.finish_recount("C1", "a1", "w2", taken.wanted)
+    # The slow worker's edit may have landed after w2's, with an older count: it is made again.
+    assert not channels.finish_recount("C1", "a1", "slow", late.wanted)
+    assert channels.claim_recount("w1", 60).wanted == taken.wanted + 1
+
+
+def test_a_paused_channel_gets_no_recount(channels, clock):
+    posted_story_with_replies(channels, clock, 1)
+    channels.pause("C1", "channel_not_found")
+    assert channels.claim_recount("w1", 60) is None
+
+
+def test_a_slot_taken_outside_the_outbox_paces_the_channel_as_a_post_does(channels, opener, clock):
+    other = opener(clock)
+    assert channels.take_slot("C1", pace_seconds=1)  # a digest, say
+    assert not other.take_slot("C1", pace_seconds=1)
+    channels.queue_post("C1", "a1", "a1")
+    assert other.claim_post("w2", 60, pace_seconds=1) is None
+    assert other.take_slot("C2", pace_seconds=1)  # each channel has its own slots
+    clock.now += 1
+    assert other.claim_post("w2", 60, pace_seconds=1).article_id == "a1"
+    assert not channels.take_slot("C1", pace_seconds=1)  # the post booked the next slot
+    clock.now += 1
+    assert channels.take_slot("C1", pace_seconds=1)
+
+
+def test_held_slots_keep_every_poster_out_of_the_channel_for_that_long(channels, clock):
+    channels.queue_post("C1", "a1", "a1")
+    channels.hold_slots("C1", 30)
+    channels.hold_slots("C1", 5)  # a shorter hold does not shorten the longer one
+    clock.now += 29
+    assert not channels.take_slot("C1", pace_seconds=1)
+    assert channels.claim_post("w1", 60, pace_seconds=1) is None
+    clock.now += 1
+    assert channels.claim_post("w1", 60, pace_seconds=1).article_id == "a1"

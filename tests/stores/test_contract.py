@@ -190,6 +190,16 @@ def test_retry_waits_until_its_time(backend):
     assert (again.article_id, again.attempts, again.recovered) == (claim.article_id, 1, False)
 
 
+def test_a_throttled_retry_is_no_failed_attempt(backend):
+    clock = Clock()
+    store = backend.open(clock)
+    store.record(parse_article(NEWS, "a.txt"), announce=True)
+    claim = store.claim_announcement("w1", lease_seconds=30)
+    assert store.retry_announcement(claim.article_id, "w1", "waiting for a slot", delay=1, throttled=True)
+    clock.now += 1
+    assert store.claim_announcement("w1", lease_seconds=30).attempts == claim.attempts
+
+
 def test_an_unsure_post_is_retried_as_recovered(backend):
     clock = Clock()
     store = backend.open(clock)
