@@ -312,7 +312,8 @@ def stages(size: int, n_queries: int) -> dict[str, float]:
             found = [(index._passage(d), index._citation(index._doc_slots[d])) for d, _ in ranked]
             t = step("passages and citations", t)
         weights = {term: weights[term] * idf[term] for term in idf}
-        marks = [index.analyzer.marks(p.text, c.language, weights.keys()) for p, c in found]
+        marker = index.analyzer.marker(weights)
+        marks = [marker.marks(p.text, c.language) for p, c in found]
         t = step("marking the query's words in the hits", t)
         for (passage, _), marked in zip(found, marks, strict=True):
             make_snippet(passage, marked, weights)
