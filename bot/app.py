@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
@@ -31,8 +31,8 @@ from bot.notifier import NewsFeed, start_news_feed
 from bot.settings import Settings, SettingsError
 from bot.startup import Stopped, check_token, connect_socket_mode, slack_health
 from bot.store import ArticleStore, StoreUnavailable, check_database_url
-from handlers import actions, commands, home, loading, mentions
-from handlers.commands import QuestionLog
+from handlers import dependencies, loading, register_listeners
+from handlers.commands import NewsSources, QuestionLog
 from handlers.slack_client import build_web_client
 from handlers.watches import ChannelWatches
 from search import SearchIndex
@@ -53,13 +53,15 @@ def create_app(
     *,
     client: WebClient | None = None,
     is_ready=lambda: True,
-    sources: Callable[[], commands.NewsSources | None] = lambda: None,
+    sources: Callable[[], NewsSources | None] = lambda: None,
     channels: Callable[[], ChannelWatches | None] = lambda: None,
     questions: Callable[[], QuestionLog | None] = lambda: None,
 ) -> App:
     """A Bolt app answering from `index` once `is_ready()`; Web API calls go to `settings.slack_api_url`.
 
-    `sources()` gives the news sources (feeds, links) the command manages, once the app has started.
+    `sources()`, `channels()` and `questions()` give the news sources (feeds, links), the channels' watches
+    and the question log once the app has started (None before); the `dependencies` middleware puts them,
+    with the index and the command's name, in each request's context for the listeners.
 
     Bolt does not check the token itself (`RunningApp.start` does, with retries).
     Listeners run on their own pool: requests are acknowledged as soon as the listener calls ack().
@@ -73,26 +75,11 @@ def create_app(
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
         before_authorize=loading.still_loading(is_ready),
     )
-    app.use(share_questions(questions))
-    commands.register(
-        app, index, command=settings.slash_command, sources=sources, channels=channels, questions=questions
+    app.use(
+        dependencies(index, settings.slash_command, sources=sources, channels=channels, questions=questions)
     )
-    mentions.register(app, index, command=settings.slash_command)
-    actions.register(
-        app, index, channels=channels, sources=sources, questions=questions, command=settings.slash_command
-    )
-    home.register(app, index, channels=channels, sources=sources, command=settings.slash_command)
+    register_listeners(app, settings.slash_command)
     return app
-
-
-def share_questions(questions: Callable[[], QuestionLog | None]):
-    """A middleware putting the question log in Bolt's context, for the listeners that record questions."""
-
-    def middleware(context: BoltContext, next) -> None:
-        context["questions"] = questions()
-        next()
-
-    return middleware
 
 
 @dataclass
@@ -167,7 +154,7 @@ class RunningApp:
         connect_socket_mode(handler, stop=self._stopping)
         self.health.watch("socket_mode", lambda: socket_mode_health(handler))
 
-    def _sources(self) -> commands.NewsSources | None:
+    def _sources(self) -> NewsSources | None:
         return self.feed.sources if self.feed is not None else None
 
     def _questions(self) -> QuestionLog | None:

@@ -42,11 +42,9 @@ from handlers.notifications import (
     story_reply_message,
     update_announcement,
 )
-from search import Article, QueryError, SearchIndex
+from search import Article, QueryError, SearchIndex, Summarizer
 from search.filters import ParsedQuery, parse_query
 from search.matching import article_terms, matches
-from search.summary import headline_summary
-from search.summary import summarize as summarize_article
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +65,8 @@ class ChannelNews:
         index: SearchIndex,
         client: WebClient,
         message_for: Callable[[Article], dict],
+        summarizer: Summarizer,
         *,
-        summarize: Callable[[Article], str] = summarize_article,
         worker_id: str | None = None,
         lease_seconds: float = 120.0,
         poll_seconds: float = 1.0,
@@ -83,7 +81,7 @@ class ChannelNews:
         self.index = index
         self.client = client
         self.message_for = message_for
-        self.summarize = summarize
+        self.summarizer = summarizer
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
@@ -188,7 +186,7 @@ class ChannelNews:
             return True
         article = self.index.get(claim.article_id) or article_of(stored)
         if claim.reply:
-            message = story_reply_message(article, self.summarize(article))
+            message = story_reply_message(article, self.summarizer.summarize(article))
         else:
             message = self.message_for(article)
         try:
@@ -319,7 +317,10 @@ class ChannelNews:
             outlets = list(dict.fromkeys(m.outlet or m.source for m in everyone))
             stories.append((first, outlets, max(m.added_at for m in members)))
         stories.sort(key=lambda entry: (-len(entry[1]), -entry[2], entry[0].id))
-        return [(a.citation, outlets, headline_summary(a)) for a, outlets, _ in stories[:DIGEST_STORIES]]
+        return [
+            (a.citation, outlets, self.summarizer.headline_summary(a))
+            for a, outlets, _ in stories[:DIGEST_STORIES]
+        ]
 
     def _digest_found(self, claim: DigestClaim) -> bool:
         """After a crash or an unsure post: the digest is in the channel already (then recorded)."""

@@ -229,21 +229,21 @@ def render_hits_text(query: str, hits: list[Hit], color: bool = False) -> str:
 
 
 def run_summarize(args: argparse.Namespace) -> int:
-    from search import load_article
-    from search.summary import headline_summary, summarize
+    from search import Analyzer, Summarizer, load_article
 
     article = load_article(args.file)
     if article is None:
         print(f"Cannot summarise {args.file}: see the message above.", file=sys.stderr)
         return 2
-    summary = summarize(article)
+    summarizer = Summarizer(Analyzer())  # the analyzer a SearchIndex makes: no index is needed here
+    summary = summarizer.summarize(article)
     if args.json:
         payload = {
             "title": article.title,
             "date": article.date.isoformat() if article.date else None,
             "language": article.language,
             "summary": summary,
-            "one_sentence": headline_summary(article),
+            "one_sentence": summarizer.headline_summary(article),
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:

@@ -53,9 +53,8 @@ from handlers.notifications import (
     post_announcement,
     update_announcement,
 )
-from search import Article, SearchIndex
+from search import Article, SearchIndex, Summarizer
 from search.persist import SavedIndex
-from search.summary import summarize as summarize_article
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +68,8 @@ class Notifier:
         index: SearchIndex,
         client: WebClient,
         channel: str | None,
+        summarizer: Summarizer,
         *,
-        summarize: Callable[[Article], str] = summarize_article,
         worker_id: str | None = None,
         lease_seconds: float = 120.0,
         poll_seconds: float = 1.0,
@@ -81,7 +80,7 @@ class Notifier:
         self.index = index
         self.client = client
         self.channel = channel
-        self.summarize = summarize
+        self.summarizer = summarizer
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
@@ -153,7 +152,9 @@ class Notifier:
             for c in self.index.related(article, limit=self.related_limit + 2)
             if c.article_id != article.id and self._story_of(c.article_id) != article.id
         ][: self.related_limit]
-        return announcement_message(article, self.summarize(article), related, self.also_reported(article))
+        return announcement_message(
+            article, self.summarizer.summarize(article), related, self.also_reported(article)
+        )
 
     def _story_of(self, article_id: str) -> str | None:
         stored = self.store.get(article_id)
@@ -314,8 +315,11 @@ def start_news_feed(
         open_index(store, index.folder, index)
     else:
         index_from_store(store, index)
-    notifier = Notifier(store, index, client, settings.notify_channel, **notifier_options)
-    channel_news = ChannelNews(store, channel_store(store), index, client, notifier.message_for, clock=clock)
+    summarizer = Summarizer(index.analyzer)  # the index's analyzer: summaries and search see the same terms
+    notifier = Notifier(store, index, client, settings.notify_channel, summarizer, **notifier_options)
+    channel_news = ChannelNews(
+        store, channel_store(store), index, client, notifier.message_for, summarizer, clock=clock
+    )
 
     def added(article_id: str) -> None:
         notifier.wake(article_id)

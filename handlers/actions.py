@@ -6,7 +6,7 @@ import logging
 import re
 from collections.abc import Callable
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from handlers.blocks import (
@@ -25,7 +25,6 @@ from handlers.home_blocks import HOME_DIGEST_OFF_ACTION, HOME_UNWATCH_ACTION, re
 from handlers.slack_client import post_or_apologize, respond_or_log
 from handlers.watch_blocks import UNWATCH_ACTION
 from handlers.watches import ChannelWatches, list_watches
-from search import SearchIndex
 
 STALE_BUTTON = "This button no longer works; ask again with the command."
 
@@ -46,9 +45,8 @@ def share_answer(
     action: dict,
     respond: Callable,
     client: WebClient,
+    context: BoltContext,
     logger: logging.Logger,
-    *,
-    index: SearchIndex,
 ) -> None:
     """Post the same answer in the channel, saying who shared it, and drop the private copy."""
     ack()
@@ -57,7 +55,7 @@ def share_answer(
         return
     query, offset = button
     user = body["user"]["id"]
-    reply = find_answer(index, query, offset=offset, shareable=False, shared_by=user)
+    reply = find_answer(context["index"], query, offset=offset, shareable=False, shared_by=user)
     shared = post_or_apologize(client, logger, channel=body["channel"]["id"], user=None, message=reply)
     if shared:
         respond_or_log(respond, logger, {}, delete_original=True)
@@ -72,9 +70,8 @@ def more_results(
     body: dict,
     action: dict,
     respond: Callable,
+    context: BoltContext,
     logger: logging.Logger,
-    *,
-    index: SearchIndex,
 ) -> None:
     """The next page, privately: in place of a private answer, or as a new private message."""
     ack()
@@ -83,7 +80,7 @@ def more_results(
         return
     query, offset = button
     private = bool(body.get("container", {}).get("is_ephemeral"))
-    reply = find_answer(index, query, offset=offset)
+    reply = find_answer(context["index"], query, offset=offset)
     respond_or_log(respond, logger, reply, response_type="ephemeral", replace_original=private)
 
 
@@ -92,19 +89,18 @@ def remove_watch(
     body: dict,
     action: dict,
     respond: Callable,
+    context: BoltContext,
     logger: logging.Logger,
-    *,
-    channels: ChannelWatches | None,
-    command: str,
 ) -> None:
     """The "Remove" button of a watch: remove it, and show the channel's watches left in place."""
     ack()
+    channels: ChannelWatches | None = context["channels"]
     channel = (body.get("channel") or {}).get("id", "")
     if channels is None or not channel:
         respond_or_log(respond, logger, problem_message(STALE_BUTTON), response_type="ephemeral")
         return
     channels.remove_watch(channel, action.get("value", ""))
-    reply = list_watches(channels, channel, command)
+    reply = list_watches(channels, channel, context["slash_command"])
     respond_or_log(respond, logger, reply, response_type="ephemeral", replace_original=True)
 
 
@@ -113,16 +109,13 @@ def home_button(
     body: dict,
     action: dict,
     client: WebClient,
+    context: BoltContext,
     logger: logging.Logger,
-    *,
-    index: SearchIndex,
-    channels: ChannelWatches | None,
-    sources,
-    command: str,
 ) -> None:
     """A home tab button (remove a watch, stop a digest), then the tab published again."""
     ack()
     user = (body.get("user") or {}).get("id", "")
+    channels: ChannelWatches | None = context["channels"]
     if channels is None or not user:
         return
     try:
@@ -132,7 +125,7 @@ def home_button(
             channels.remove_digest(action.get("value", ""))
     except ValueError:
         logger.warning("Unexpected value on a home button: %r", action.get("value"))
-    publish_home(client, user, logger, index=index, channels=channels, sources=sources, command=command)
+    publish_home(client, user, context, logger)
 
 
 def record_feedback(
@@ -140,12 +133,12 @@ def record_feedback(
     body: dict,
     action: dict,
     respond: Callable,
+    context: BoltContext,
     logger: logging.Logger,
-    *,
-    questions: QuestionLog | None,
 ) -> None:
     """👍 or 👎 (with its reason) on an answer: recorded with the question, thanked privately."""
     ack()
+    questions: QuestionLog | None = context["questions"]
     button = query_of_button(action, respond, logger)
     if button is None or questions is None:
         return
@@ -159,46 +152,10 @@ def record_feedback(
     )
 
 
-def register(
-    app: App,
-    index: SearchIndex,
-    *,
-    channels: Callable[[], ChannelWatches | None] = lambda: None,
-    sources: Callable[[], object] = lambda: None,
-    questions: Callable[[], QuestionLog | None] = lambda: None,
-    command: str = "/mistral",
-) -> None:
-    def on_share(
-        ack: Ack, body: dict, action: dict, respond: Callable, client: WebClient, logger: logging.Logger
-    ) -> None:
-        share_answer(ack, body, action, respond, client, logger, index=index)
-
-    def on_more(ack: Ack, body: dict, action: dict, respond: Callable, logger: logging.Logger) -> None:
-        more_results(ack, body, action, respond, logger, index=index)
-
-    def on_unwatch(ack: Ack, body: dict, action: dict, respond: Callable, logger: logging.Logger) -> None:
-        remove_watch(ack, body, action, respond, logger, channels=channels(), command=command)
-
-    app.action(SHARE_ACTION)(on_share)
-
-    def on_home_button(ack: Ack, body: dict, action: dict, client: WebClient, logger: logging.Logger) -> None:
-        home_button(
-            ack,
-            body,
-            action,
-            client,
-            logger,
-            index=index,
-            channels=channels(),
-            sources=sources(),
-            command=command,
-        )
-
-    def on_feedback(ack: Ack, body: dict, action: dict, respond: Callable, logger: logging.Logger) -> None:
-        record_feedback(ack, body, action, respond, logger, questions=questions())
-
-    app.action(re.compile(f"^{re.escape(FEEDBACK_PREFIX)}"))(on_feedback)
-    app.action(UNWATCH_ACTION)(on_unwatch)
-    app.action(HOME_UNWATCH_ACTION)(on_home_button)
-    app.action(HOME_DIGEST_OFF_ACTION)(on_home_button)
-    app.action(MORE_ACTION)(on_more)
+def register(app: App) -> None:
+    app.action(SHARE_ACTION)(share_answer)
+    app.action(re.compile(f"^{re.escape(FEEDBACK_PREFIX)}"))(record_feedback)
+    app.action(UNWATCH_ACTION)(remove_watch)
+    app.action(HOME_UNWATCH_ACTION)(home_button)
+    app.action(HOME_DIGEST_OFF_ACTION)(home_button)
+    app.action(MORE_ACTION)(more_results)

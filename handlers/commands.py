@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Protocol
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
@@ -207,31 +207,21 @@ def reply_to_command(
 
 
 def answer_command(
-    ack: Ack,
-    body: dict,
-    respond: Callable,
-    client: WebClient,
-    logger: logging.Logger,
-    *,
-    index: SearchIndex,
-    command: str,
-    sources: NewsSources | None = None,
-    channels: ChannelWatches | None = None,
-    questions: QuestionLog | None = None,
+    ack: Ack, body: dict, respond: Callable, client: WebClient, context: BoltContext, logger: logging.Logger
 ) -> None:
     """Acknowledge at once (Slack allows 3 s), then answer privately through the response_url."""
     ack()
     try:
         reply = reply_to_command(
-            index,
+            context["index"],
             body.get("text", ""),
-            command,
-            sources,
-            channels,
+            context["slash_command"],
+            context["sources"],
+            context["channels"],
             channel=body.get("channel_id", ""),
             user=body.get("user_id", ""),
             timezone_of=lambda user: user_timezone(client, user),
-            questions=questions,
+            questions=context["questions"],
         )
     except Exception:
         log.exception("The command %r failed", body.get("text", ""))
@@ -241,32 +231,5 @@ def answer_command(
         apologize(client, logger, channel=body["channel_id"], user=body["user_id"])
 
 
-def register(
-    app: App,
-    index: SearchIndex,
-    *,
-    command: str = "/mistral",
-    sources: Callable[[], NewsSources | None] = lambda: None,
-    channels: Callable[[], ChannelWatches | None] = lambda: None,
-    questions: Callable[[], QuestionLog | None] = lambda: None,
-) -> None:
-    """`sources()` gives the news sources and `channels()` the channels' watches once the app has
-    started (questions wait for that)."""
-
-    def on_command(
-        ack: Ack, body: dict, respond: Callable, client: WebClient, logger: logging.Logger
-    ) -> None:
-        answer_command(
-            ack,
-            body,
-            respond,
-            client,
-            logger,
-            index=index,
-            command=command,
-            sources=sources(),
-            channels=channels(),
-            questions=questions(),
-        )
-
-    app.command(command)(on_command)
+def register(app: App, command: str) -> None:
+    app.command(command)(answer_command)

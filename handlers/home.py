@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from handlers.commands import NewsSources
 from handlers.home_blocks import ChannelNews, home_view
 from handlers.watches import ChannelWatches
-from search import SearchIndex
 
 HOME_STORIES = 5
 MAX_CHANNELS_READ = 200
@@ -40,43 +38,23 @@ def channels_news(channels: ChannelWatches, ids: list[str]) -> list[ChannelNews]
     return found
 
 
-def publish_home(
-    client: WebClient,
-    user: str,
-    logger: logging.Logger,
-    *,
-    index: SearchIndex,
-    channels: ChannelWatches | None,
-    sources: NewsSources | None,
-    command: str,
-) -> None:
-    stories = [article.citation for article in index.newest(HOME_STORIES)]
+def publish_home(client: WebClient, user: str, context: BoltContext, logger: logging.Logger) -> None:
+    channels: ChannelWatches | None = context["channels"]
+    sources: NewsSources | None = context["sources"]
+    stories = [article.citation for article in context["index"].newest(HOME_STORIES)]
     followed = channels_news(channels, user_channels(client, user, logger)) if channels is not None else []
     feeds = sources.feeds_text() if sources is not None else ""
+    view = home_view(stories, feeds, followed, context["slash_command"])
     try:
-        client.views_publish(user_id=user, view=home_view(stories, feeds, followed, command))
+        client.views_publish(user_id=user, view=view)
     except (SlackApiError, SlackClientError, OSError) as error:
         logger.warning("Could not publish %s's home tab: %s", user, error)
 
 
-def register(
-    app: App,
-    index: SearchIndex,
-    *,
-    channels: Callable[[], ChannelWatches | None],
-    sources: Callable[[], NewsSources | None],
-    command: str = "/mistral",
-) -> None:
-    def on_home_opened(event: dict, client: WebClient, logger: logging.Logger) -> None:
-        if event.get("tab") == "home" and event.get("user"):
-            publish_home(
-                client,
-                event["user"],
-                logger,
-                index=index,
-                channels=channels(),
-                sources=sources(),
-                command=command,
-            )
+def open_home(event: dict, client: WebClient, context: BoltContext, logger: logging.Logger) -> None:
+    if event.get("tab") == "home" and event.get("user"):
+        publish_home(client, event["user"], context, logger)
 
-    app.event("app_home_opened")(on_home_opened)
+
+def register(app: App) -> None:
+    app.event("app_home_opened")(open_home)

@@ -71,40 +71,17 @@ def reply_to_question(
     return find_answer(index, question, shareable=False, questions=questions)
 
 
-def answer_mention(
-    event: dict,
-    context: BoltContext,
-    client: WebClient,
-    logger: logging.Logger,
-    *,
-    index: SearchIndex,
-    command: str,
-) -> None:
+def answer_mention(event: dict, context: BoltContext, client: WebClient, logger: logging.Logger) -> None:
     """Answer in the thread of the mention: a new thread, or the one it was posted in."""
-    reply_in_conversation(
-        event,
-        context,
-        client,
-        logger,
-        index=index,
-        command=command,
-        thread_ts=event.get("thread_ts") or event["ts"],
-    )
+    reply_in_conversation(event, context, client, logger, thread_ts=event.get("thread_ts") or event["ts"])
 
 
 def reply_in_conversation(
-    event: dict,
-    context: BoltContext,
-    client: WebClient,
-    logger: logging.Logger,
-    *,
-    index: SearchIndex,
-    command: str,
-    thread_ts: str | None,
+    event: dict, context: BoltContext, client: WebClient, logger: logging.Logger, *, thread_ts: str | None
 ) -> None:
     """Answer the question in `event` where it was asked, or apologise to its author."""
     question = question_of(event.get("text", ""), context.bot_user_id)
-    reply = reply_to_question(index, question, command, context.get("questions"))
+    reply = reply_to_question(context["index"], question, context["slash_command"], context["questions"])
     post_or_apologize(
         client, logger, channel=event["channel"], user=event.get("user"), message=reply, thread_ts=thread_ts
     )
@@ -121,31 +98,14 @@ def is_direct_message_from_a_person(event: dict, bot_user_id: str | None) -> boo
 
 
 def answer_direct_message(
-    event: dict,
-    context: BoltContext,
-    client: WebClient,
-    logger: logging.Logger,
-    *,
-    index: SearchIndex,
-    command: str,
+    event: dict, context: BoltContext, client: WebClient, logger: logging.Logger
 ) -> None:
     if not is_direct_message_from_a_person(event, context.bot_user_id):
         return
-    reply_in_conversation(
-        event, context, client, logger, index=index, command=command, thread_ts=event.get("thread_ts")
-    )
+    reply_in_conversation(event, context, client, logger, thread_ts=event.get("thread_ts"))
 
 
-def register(
-    app: App, index: SearchIndex, *, command: str = "/mistral", recent: RecentEventIds | None = None
-) -> None:
-    app.middleware(skip_repeated_events(recent or RecentEventIds()))
-
-    def on_mention(event: dict, context: BoltContext, client: WebClient, logger: logging.Logger) -> None:
-        answer_mention(event, context, client, logger, index=index, command=command)
-
-    def on_message(event: dict, context: BoltContext, client: WebClient, logger: logging.Logger) -> None:
-        answer_direct_message(event, context, client, logger, index=index, command=command)
-
-    app.event("app_mention")(on_mention)
-    app.event("message")(on_message)
+def register(app: App) -> None:
+    app.middleware(skip_repeated_events(RecentEventIds()))
+    app.event("app_mention")(answer_mention)
+    app.event("message")(answer_direct_message)

@@ -8,6 +8,7 @@ from search.index import SearchIndex
 from search.loader import load_article, load_articles, parse_article
 from search.models import Article, Citation, Hit, Passage, Snippet
 from search.query import MAX_QUERY_CHARS, QueryError, clean_query
+from search.summary import Summarizer
 
 __all__ = [
     "MAX_QUERY_CHARS",
@@ -19,6 +20,7 @@ __all__ = [
     "QueryError",
     "SearchIndex",
     "Snippet",
+    "Summarizer",
     "clean_query",
     "detect_language",
     "load_article",

@@ -19,6 +19,7 @@ one earns):
 Sentences are then chosen greedily by score minus their similarity to those already chosen (maximal
 marginal relevance; one that restates a chosen sentence is never added) while the summary fits in
 `max_chars`, and shown in article order. `headline_summary` is the first of them, for one-line digests.
+A `Summarizer` is given the analyzer whose terms it compares: the index's own, never one of its own.
 """
 
 from __future__ import annotations
@@ -121,8 +122,6 @@ _CONCLUSION_RE = re.compile(
 )
 _QUOTE_TITLE_RE = re.compile(r"^[“«\"]|[”»\"]\s*[:,]|\bsays\b|\bselon\b|^\S+ \S+ ?: [«“\"]")
 
-_analyzer = Analyzer()
-
 
 @dataclass(frozen=True)
 class Sentence:
@@ -131,56 +130,73 @@ class Sentence:
     terms: tuple[str, ...]
 
 
-def summarize(
-    article: Article, max_sentences: int = 3, max_chars: int = SUMMARY_CHARS, weights: Weights = WEIGHTS
-) -> str:
-    """Up to `max_sentences` of the article's sentences, in its order and language, within `max_chars`."""
-    sentences = candidate_sentences(article, weights)
-    if not sentences:
-        return shorten(fallback_text(article), max_chars)
-    chosen = select(article, sentences, weights, max_sentences, max_chars)
-    if not chosen:
-        return shorten(sentences[0].text, max_chars)
-    return " ".join(sentence.text for sentence in sorted(chosen, key=lambda s: s.order))
+class Summarizer:
+    """Summaries whose sentences are compared by their terms: `analyzer` is the one the index uses
+    (bot/notifier.py hands it `index.analyzer`), so both see the same words."""
 
+    def __init__(self, analyzer: Analyzer) -> None:
+        self.analyzer = analyzer
 
-def headline_summary(article: Article, max_chars: int = HEADLINE_CHARS, weights: Weights = WEIGHTS) -> str:
-    """The one-sentence form of the summary, for digests and App Home: one of the summary's sentences,
-    shortened at a word to `max_chars` if need be.
+    def summarize(
+        self,
+        article: Article,
+        max_sentences: int = 3,
+        max_chars: int = SUMMARY_CHARS,
+        weights: Weights = WEIGHTS,
+    ) -> str:
+        """Up to `max_sentences` of the article's sentences, in its order and language, within `max_chars`."""
+        sentences = self.candidate_sentences(article, weights)
+        if not sentences:
+            return shorten(fallback_text(article), max_chars)
+        chosen = select(article, sentences, self._title_terms(article), weights, max_sentences, max_chars)
+        if not chosen:
+            return shorten(sentences[0].text, max_chars)
+        return " ".join(sentence.text for sentence in sorted(chosen, key=lambda s: s.order))
 
-    It is the summary's first choice, unless that one leans on what comes before it ("It was…", "Elle
-    montre…", "We will…") and another sentence of the summary stands on its own. In a fact-check, never
-    the claim: the closing verdict ("Verdict: False. …", "En résumé, …") when the summary has it.
-    """
-    sentences = candidate_sentences(article, weights)
-    if not sentences:
-        return shorten(fallback_text(article), max_chars)
-    pool = select(article, sentences, weights, 3, SUMMARY_CHARS) or sentences[:1]
-    claims, verdicts = _factcheck_roles(article, sentences) if weights.layouts else (set(), set())
-    if verdicts:
-        pool = [s for s in pool if s.order in verdicts] or [s for s in pool if s.order not in claims] or pool
-        pool = [s for s in pool if _CONCLUSION_RE.match(s.text)] or pool
-    standalone = [s for s in pool if not _LEANS_BACK_RE.match(s.text)]
-    return shorten((standalone or sorted(pool, key=lambda s: s.order))[0].text, max_chars)
+    def headline_summary(
+        self, article: Article, max_chars: int = HEADLINE_CHARS, weights: Weights = WEIGHTS
+    ) -> str:
+        """The one-sentence form of the summary, for digests and App Home: one of the summary's sentences,
+        shortened at a word to `max_chars` if need be.
 
+        It is the summary's first choice, unless that one leans on what comes before it ("It was…", "Elle
+        montre…", "We will…") and another sentence of the summary stands on its own. In a fact-check, never
+        the claim: the closing verdict ("Verdict: False. …", "En résumé, …") when the summary has it.
+        """
+        sentences = self.candidate_sentences(article, weights)
+        if not sentences:
+            return shorten(fallback_text(article), max_chars)
+        title_terms = self._title_terms(article)
+        pool = select(article, sentences, title_terms, weights, 3, SUMMARY_CHARS) or sentences[:1]
+        claims, verdicts = _factcheck_roles(article, sentences) if weights.layouts else (set(), set())
+        if verdicts:
+            pool = (
+                [s for s in pool if s.order in verdicts] or [s for s in pool if s.order not in claims] or pool
+            )
+            pool = [s for s in pool if _CONCLUSION_RE.match(s.text)] or pool
+        standalone = [s for s in pool if not _LEANS_BACK_RE.match(s.text)]
+        return shorten((standalone or sorted(pool, key=lambda s: s.order))[0].text, max_chars)
 
-def candidate_sentences(article: Article, weights: Weights = WEIGHTS) -> list[Sentence]:
-    """The sentences a summary may use, in article order (the first `MAX_CANDIDATES` of them)."""
-    body = [p for p in article.passages if p.kind == "body"]
-    if weights.layouts and _is_live(body):
-        body = [p for p in body if _STAMP_RE.match(p.text)]
-    interview = _is_interview(body)
-    texts: list[str] = []
-    for passage in body:
-        if interview and _asks(passage):
-            continue
-        texts.extend(t for t in _sentences(passage) if _usable(t))
-        if len(texts) >= MAX_CANDIDATES:
-            break
-    return [
-        Sentence(order, text, tuple(_analyzer.terms(text, article.language)))
-        for order, text in enumerate(texts[:MAX_CANDIDATES])
-    ]
+    def candidate_sentences(self, article: Article, weights: Weights = WEIGHTS) -> list[Sentence]:
+        """The sentences a summary may use, in article order (the first `MAX_CANDIDATES` of them)."""
+        body = [p for p in article.passages if p.kind == "body"]
+        if weights.layouts and _is_live(body):
+            body = [p for p in body if _STAMP_RE.match(p.text)]
+        interview = _is_interview(body)
+        texts: list[str] = []
+        for passage in body:
+            if interview and _asks(passage):
+                continue
+            texts.extend(t for t in _sentences(passage) if _usable(t))
+            if len(texts) >= MAX_CANDIDATES:
+                break
+        return [
+            Sentence(order, text, tuple(self.analyzer.terms(text, article.language)))
+            for order, text in enumerate(texts[:MAX_CANDIDATES])
+        ]
+
+    def _title_terms(self, article: Article) -> list[str]:
+        return self.analyzer.terms(article.title, article.language)
 
 
 def _usable(text: str) -> bool:
@@ -227,10 +243,15 @@ def _is_question(text: str) -> bool:
 
 
 def select(
-    article: Article, sentences: list[Sentence], weights: Weights, max_sentences: int, max_chars: int
+    article: Article,
+    sentences: list[Sentence],
+    title_terms: list[str],
+    weights: Weights,
+    max_sentences: int,
+    max_chars: int,
 ) -> list[Sentence]:
     """Greedy maximal marginal relevance: best score minus similarity to the chosen, while it fits."""
-    scores = score(article, sentences, weights)
+    scores = score(article, sentences, title_terms, weights)
     similarity = _similarity(sentences)
     claims, verdicts = _factcheck_roles(article, sentences) if weights.layouts else (set(), set())
     chosen: list[int] = []
@@ -257,18 +278,20 @@ def select(
     return [sentences[i] for i in chosen]
 
 
-def score(article: Article, sentences: list[Sentence], weights: Weights) -> np.ndarray:
+def score(
+    article: Article, sentences: list[Sentence], title_terms: list[str], weights: Weights
+) -> np.ndarray:
     """Each sentence's worth on its own: the weighted features above."""
     texts = [s.text for s in sentences]
-    title_terms = set(_analyzer.terms(article.title, article.language))
-    lead = lead_index(sentences, title_terms, weights)
+    title = set(title_terms)
+    lead = lead_index(sentences, title, weights)
     n = len(sentences)
     position = np.array([0.0 if i < lead else 1 / (1 + 0.5 * (i - lead)) for i in range(n)])
     features = {
         "position": position,
         "centrality": _normalised(lexrank(sentences)),
-        "salience": _normalised(_salience(article, sentences)),
-        "title": np.array([_overlap(s.terms, title_terms) for s in sentences]),
+        "salience": _normalised(_salience(sentences, title_terms)),
+        "title": np.array([_overlap(s.terms, title) for s in sentences]),
         "facts": np.array([_facts(t) for t in texts]),
     }
     total = sum(getattr(weights, name) * values for name, values in features.items())
@@ -339,12 +362,12 @@ def _similarity(sentences: list[Sentence]) -> np.ndarray:
     return matrix @ matrix.T
 
 
-def _salience(article: Article, sentences: list[Sentence]) -> np.ndarray:
+def _salience(sentences: list[Sentence], title_terms: list[str]) -> np.ndarray:
     """Salient terms covered: each term weighs by how often the article uses it, the title's twice."""
     counts: Counter[str] = Counter()
     for sentence in sentences:
         counts.update(sentence.terms)
-    counts.update(2 * _analyzer.terms(article.title, article.language))
+    counts.update(2 * title_terms)
     weights = {term: math.log1p(count) for term, count in counts.items() if count > 1}
     return np.array(
         [

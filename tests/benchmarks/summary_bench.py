@@ -1,4 +1,4 @@
-"""ROUGE of `search.summary.summarize` against editors' references, with lead-3 and LexRank in the same run.
+"""ROUGE of `search.Summarizer.summarize` against editors' references, with lead-3 and LexRank in the same run.
 
 Two reference sets:
 - the five seeds (tests/search/reference_summaries.json);
@@ -26,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from search import Article, Passage, load_article
+from search import Analyzer, Article, Passage, Summarizer, load_article
 from search.analysis import fold_accents
 from search.sentences import sentence_spans
-from search.summary import WEIGHTS, Sentence, Weights, _analyzer, headline_summary, lexrank, summarize
+from search.summary import WEIGHTS, Sentence, Weights, lexrank
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "seeds"
@@ -38,6 +38,7 @@ NEWS = ROOT / "tests" / "fixtures" / "news"
 NEWS_REFERENCES = NEWS / "references.json"
 METRICS = ("rouge1", "rouge2", "rougeL")
 LANGUAGES = ("en", "fr")
+SUMMARIZER = Summarizer(Analyzer())  # the analyzer a SearchIndex makes by default
 
 
 def tokens(text: str) -> list[str]:
@@ -108,13 +109,15 @@ def lexrank_3(article: Article) -> str:
     texts = body_sentences(article)
     if not texts:
         return ""
-    sentences = [Sentence(i, t, tuple(_analyzer.terms(t, article.language))) for i, t in enumerate(texts)]
+    sentences = [
+        Sentence(i, t, tuple(SUMMARIZER.analyzer.terms(t, article.language))) for i, t in enumerate(texts)
+    ]
     top = sorted(np.argsort(-lexrank(sentences), kind="stable")[:3])
     return " ".join(texts[i] for i in top)
 
 
 SYSTEMS: dict[str, Callable[[Article], str]] = {
-    "summarize": summarize,
+    "summarize": SUMMARIZER.summarize,
     "lead-3": lead_3,
     "lexrank-3": lexrank_3,
 }
@@ -236,13 +239,13 @@ def ablation(cases: list[Case]) -> str:
     seeds = [(load_article(SEEDS / name), reference) for name, reference in references().items()]
 
     def means(weights: Weights) -> list[float]:
-        per_file = score_news(dev, {"s": lambda a: summarize(a, weights=weights)})["s"]
+        per_file = score_news(dev, {"s": lambda a: SUMMARIZER.summarize(a, weights=weights)})["s"]
         values = [
             group_means(dev, per_file, "dev", lang)[m]
             for lang in (*LANGUAGES, None)
             for m in ("rouge1", "rouge2")
         ]
-        seed_scores = [rouge(summarize(a, weights=weights), ref) for a, ref in seeds]
+        seed_scores = [rouge(SUMMARIZER.summarize(a, weights=weights), ref) for a, ref in seeds]
         return values + [sum(r[m] for r in seed_scores) / len(seed_scores) for m in ("rouge1", "rouge2")]
 
     full = means(WEIGHTS)
@@ -303,7 +306,7 @@ def headline_table(cases: list[Case]) -> str:
     rows = {"headline_summary": [], "lead-1": []}
     for case in cases:
         first = re.split(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý«“])", case.reference)[0]
-        rows["headline_summary"].append(rouge_n(headline_summary(case.article), first, 1))
+        rows["headline_summary"].append(rouge_n(SUMMARIZER.headline_summary(case.article), first, 1))
         rows["lead-1"].append(rouge_n(" ".join(body_sentences(case.article)[:1]), first, 1))
     return "\n".join(f"{name:<17} ROUGE-1 {sum(v) / len(v):.3f}" for name, v in rows.items())
 
@@ -317,10 +320,10 @@ def tune(cases: list[Case], passes: int = 2) -> Weights:
     seeds = [(load_article(SEEDS / name), reference) for name, reference in references().items()]
 
     def objective(weights: Weights) -> float:
-        per_file = score_news(dev, {"s": lambda a: summarize(a, weights=weights)})["s"]
+        per_file = score_news(dev, {"s": lambda a: SUMMARIZER.summarize(a, weights=weights)})["s"]
         groups = [group_means(dev, per_file, "dev", language) for language in LANGUAGES]
         values = [(g["rouge1"] + g["rouge2"]) / 2 for g in groups]
-        seed_scores = [rouge(summarize(a, weights=weights), ref) for a, ref in seeds]
+        seed_scores = [rouge(SUMMARIZER.summarize(a, weights=weights), ref) for a, ref in seeds]
         values.append(sum((r["rouge1"] + r["rouge2"]) / 2 for r in seed_scores) / len(seed_scores))
         return sum(values) / len(values)
 

@@ -14,7 +14,7 @@ from bot.digests import due_digest, parse_schedule
 from bot.notifier import Notifier
 from bot.store import SqliteStore
 from handlers.notifications import DIGEST_EVENT, story_reply_message
-from search import SearchIndex, parse_article
+from search import SearchIndex, Summarizer, parse_article
 from tests.bot.test_notifier import FakeSlackWithHistory
 from tests.stores.test_contract import Clock
 
@@ -50,8 +50,11 @@ def worker(db_path, clock, index, slack, opened, name):
     store = SqliteStore(db_path, clock=clock)
     opened.append(store)
     client = WebClient(token="xoxb-test", base_url=slack.url)  # no retry handler: 429s reach the worker
-    message_for = Notifier(store, index, client, None).message_for
-    return ChannelNews(store, SqliteChannelStore(store), index, client, message_for, worker_id=name)
+    summarizer = Summarizer(index.analyzer)
+    message_for = Notifier(store, index, client, None, summarizer).message_for
+    return ChannelNews(
+        store, SqliteChannelStore(store), index, client, message_for, summarizer, worker_id=name
+    )
 
 
 @pytest.fixture

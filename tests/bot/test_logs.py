@@ -11,7 +11,7 @@ from bot.notifier import Notifier
 from bot.settings import Settings
 from bot.store import SqliteStore
 from handlers.slack_client import build_web_client
-from search import SearchIndex, parse_article
+from search import SearchIndex, Summarizer, parse_article
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def test_a_failed_announcement_that_will_be_retried_is_one_warning(log_stream, t
     index.add(article)
     fake_slack.fail_next("chat.postMessage", status=503, error="service_unavailable", times=3)
     client = build_web_client("xoxb-test", fake_slack.url)
-    Notifier(store, index, client, "C0NEWS0001").run_once()
+    Notifier(store, index, client, "C0NEWS0001", Summarizer(index.analyzer)).run_once()
     store.close()
     assert len(fake_slack.calls_to("chat.postMessage")) == 3
     [line] = log_stream.getvalue().splitlines()

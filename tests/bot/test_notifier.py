@@ -5,13 +5,14 @@ import threading
 import pytest
 from slack_sdk import WebClient
 
-from bot.notifier import Backoff, Notifier
+from bot.notifier import Backoff, Notifier, start_news_feed
 from bot.pipeline import Pipeline, RawArticle
+from bot.settings import load_settings
 from bot.store import SqliteStore
 from handlers.blocks import announcement_block_id
 from handlers.notifications import METADATA_EVENT
 from handlers.slack_client import build_web_client
-from search import SearchIndex, parse_article
+from search import Analyzer, SearchIndex, Summarizer, parse_article
 from tests.fakes.slack_api import FakeSlack
 from tests.polling import wait_until
 
@@ -63,7 +64,25 @@ def record_news(store, index, text=NEWS, source="news.txt"):
 def notifier_for(store, index, slack, **options):
     options.setdefault("poll_seconds", 0.05)
     client = WebClient(token="xoxb-test", base_url=slack.url)
-    return Notifier(store, index, client, CHANNEL, **options)
+    return Notifier(store, index, client, CHANNEL, Summarizer(index.analyzer), **options)
+
+
+def test_the_news_feed_summarises_with_the_analyzer_of_its_index(tmp_path, slack):
+    (tmp_path / "articles").mkdir()
+    settings = load_settings(
+        require_slack=False,
+        slack_bot_token="xoxb-test",
+        slack_api_url=slack.url,
+        articles_dir=str(tmp_path / "articles"),
+        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+    )
+    index = SearchIndex(analyzer=Analyzer(stem=False))
+    feed = start_news_feed(settings, WebClient(token="xoxb-test", base_url=slack.url), index=index)
+    try:
+        assert feed.notifier.summarizer.analyzer is index.analyzer
+        assert feed.channel_news.summarizer.analyzer is index.analyzer
+    finally:
+        feed.stop()
 
 
 def test_posts_one_message_with_the_summary_and_records_it(store, slack):
@@ -141,7 +160,9 @@ def test_repeated_server_errors_back_off_then_give_up(store, slack):
 def test_without_a_channel_it_warns_once_and_posts_nothing(store, slack, caplog):
     index = SearchIndex()
     article = record_news(store, index)
-    notifier = Notifier(store, index, WebClient(token="xoxb-test", base_url=slack.url), None)
+    notifier = Notifier(
+        store, index, WebClient(token="xoxb-test", base_url=slack.url), None, Summarizer(index.analyzer)
+    )
     with caplog.at_level(logging.WARNING, logger="bot.notifier"):
         notifier.start()
         notifier.wake()
@@ -211,7 +232,7 @@ def slow_slack_notifier(store, index, slack, **options):
     """A notifier on the app's own client (build_web_client), which gives up on a call after 0.5 s."""
     client = build_web_client("xoxb-test", slack.url, timeout=0.5)
     options.setdefault("backoff", Backoff(base_seconds=0.05))
-    return Notifier(store, index, client, CHANNEL, poll_seconds=0.05, **options)
+    return Notifier(store, index, client, CHANNEL, Summarizer(index.analyzer), poll_seconds=0.05, **options)
 
 
 def test_a_slow_slack_that_posts_gets_the_announcement_once(store, slack):

@@ -8,13 +8,14 @@ seconds; `finishes` only detects a hang, and each test then checks what came out
 from itertools import islice, product
 from string import ascii_lowercase
 
-from search import parse_article
+from search import Summarizer, parse_article
 from search.analysis import Analyzer, Token, _cached_stem
 from search.loader import is_credit
 from search.models import Article, Passage
 from search.snippets import make_snippet
-from search.summary import summarize
 from tests.hang import finishes
+
+SUMMARIZER = Summarizer(Analyzer())
 
 
 def test_many_one_line_paragraphs_are_parsed_and_a_repeat_is_dropped():
@@ -124,7 +125,7 @@ def long_sentence_article(sentence: str) -> Article:
 def test_a_summary_of_a_sentence_made_of_number_separators_is_made():
     # The amount pattern retried `\b\d[\d.,]*` from every digit: 1.1 s for 8 KB, x4 per doubling.
     sentence = "Mistral AI raised " + "1." * 100_000 + " times"
-    summary = finishes(lambda: summarize(long_sentence_article(sentence)))
+    summary = finishes(lambda: SUMMARIZER.summarize(long_sentence_article(sentence)))
     assert summary.startswith("Mistral AI raised") and len(summary) <= 500
 
 

@@ -11,15 +11,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search import Analyzer, QueryError, clean_query, parse_article
+from search import Analyzer, QueryError, Summarizer, clean_query, parse_article
 from search.analysis import WORD_RE, Token, word_patterns
 from search.loader import ArticleFileError, normalise
 from search.query import MAX_QUERY_CHARS
 from search.snippets import MAX_SNIPPET_CHARS, make_snippet
-from search.summary import HEADLINE_CHARS, headline_summary, summarize
+from search.summary import HEADLINE_CHARS
 
 BOUNDED = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SUMMARIZER = Summarizer(Analyzer())
 
 # What articles are made of, and what once made the parser slow: dates, credits, dashes, list marks,
 # quotes, handles, links, abbreviations, numbers and currencies, elisions, control characters.
@@ -209,9 +210,9 @@ def test_summaries_of_any_article_fit_their_lengths(text):
     article = parsed(text)
     if article is None:
         return
-    summary = summarize(article)
+    summary = SUMMARIZER.summarize(article)
     assert isinstance(summary, str) and len(summary) <= 500
-    assert len(headline_summary(article)) <= HEADLINE_CHARS
+    assert len(SUMMARIZER.headline_summary(article)) <= HEADLINE_CHARS
 
 
 @BOUNDED
