@@ -179,6 +179,15 @@ class Analyzer:
         hash=False,
     )
 
+    # The cached words that give at most one term, with it ("" for none): most words, looked up in C.
+    _single: dict[str, dict[str, str]] = field(
+        default_factory=lambda: {language: {} for language in LANGUAGES},
+        init=False,
+        repr=False,
+        compare=False,
+        hash=False,
+    )
+
     # Taken to record a new word (rare once warm), so that concurrent first analyses lose no source.
     _recording: threading.Lock = field(
         default_factory=threading.Lock, init=False, repr=False, compare=False, hash=False
@@ -187,9 +196,15 @@ class Analyzer:
     def terms(self, text: str, language: Language = "en") -> list[str]:
         """The index terms of a passage written in `language`, in text order."""
         words = word_patterns(text)[0].findall(text)
-        try:  # every word seen before (most passages of a build): one C loop
-            return list(chain.from_iterable(map(self._cache[language].__getitem__, words)))
+        single = self._single[language]
+        try:  # every word seen before, each giving one term or none (most passages of a build): C loops
+            return list(filter(None, map(single.__getitem__, words)))
         except KeyError:
+            for word in set(words).difference(single):  # analysed once each, then the C loops again
+                self.word_terms(word, language)
+        try:
+            return list(filter(None, map(single.__getitem__, words)))
+        except KeyError:  # a word that gives several terms, a long one, or a cache just emptied
             return [term for word in words for term in self.word_terms(word, language)]
 
     def tokens(self, text: str, language: Language = "en") -> list[Token]:
@@ -240,14 +255,17 @@ class Analyzer:
             if len(word) > MAX_CACHED_WORD_CHARS:
                 return self._analyse_word(word, language)
             terms = self._analyse_word(word, language)
-            sources = self._sources[language]
+            sources, single = self._sources[language], self._single[language]
             with self._recording:
                 if len(cache) >= _MAX_CACHED_WORDS:
                     cache.clear()
                     sources.clear()
+                    single.clear()
                 for term in terms:
                     sources[term] = (*sources.get(term, ()), word)
                 cache[word] = terms
+                if len(terms) <= 1:
+                    single[word] = terms[0] if terms else ""
         return terms
 
     def _analyse_word(self, word: str, language: Language) -> tuple[str, ...]:

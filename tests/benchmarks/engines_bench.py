@@ -37,11 +37,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from search.snippets import MAX_SNIPPET_CHARS  # noqa: E402
 from tests.benchmarks import synthetic  # noqa: E402
 
 VOCABULARY = 50_000
 TOP = 10
-ENGINES = ("rank-bm25", "bm25s", "tantivy", "fts5", "ours")
+ENGINES = ("rank-bm25", "bm25s", "tantivy", "tantivy+snippets", "fts5", "ours")
 # Queries before the timed ones, as in a server that has answered a few: caches filled (ours: the
 # analyser's word cache, empty after a load; `--warm-up 10` shows the effect). rank-bm25 has no cache.
 WARM_UP = 200
@@ -154,6 +155,30 @@ def open_tantivy(folder):
     return query
 
 
+def open_tantivy_snippets(folder):
+    """tantivy doing our job: the 10 best with a snippet each (its SnippetGenerator, at most as long as
+    ours), the highlighted spans, and the stored text."""
+    import tantivy
+
+    index = tantivy.Index.open(str(folder / "tantivy"))
+    searcher, schema = index.searcher(), index.schema
+
+    def query(words):
+        parsed = index.parse_query(" ".join(words), ["text"])
+        snippets = tantivy.SnippetGenerator.create(searcher, parsed, schema, "text")
+        snippets.set_max_num_chars(MAX_SNIPPET_CHARS)
+        hits = []
+        for _, address in searcher.search(parsed, TOP).hits:
+            doc = searcher.doc(address)
+            snippet = snippets.snippet_from_doc(doc)
+            hits.append(
+                (doc["text"][0], snippet.fragment(), [(r.start, r.end) for r in snippet.highlighted()])
+            )
+        return hits
+
+    return query
+
+
 def build_fts5(texts, folder):
     db = sqlite3.connect(folder / "fts.db")
     db.execute("CREATE VIRTUAL TABLE passages USING fts5(text)")
@@ -204,6 +229,7 @@ BUILDERS = {
     "rank-bm25": build_rank_bm25,
     "bm25s": build_bm25s,
     "tantivy": build_tantivy,
+    "tantivy+snippets": build_tantivy,
     "fts5": build_fts5,
     "ours": build_ours,
 }
@@ -211,6 +237,7 @@ OPENERS = {
     "rank-bm25": open_rank_bm25,
     "bm25s": open_bm25s,
     "tantivy": open_tantivy,
+    "tantivy+snippets": open_tantivy_snippets,
     "fts5": open_fts5,
     "ours": open_ours,
 }
@@ -284,6 +311,7 @@ def stages(size: int, n_queries: int) -> dict[str, float]:
     """Where our query time goes: the median of each step of `SearchIndex.search`, done step by step
     on one index built in this process (warm: every query is run once first)."""
     from search import SearchIndex
+    from search.index import PRIOR_BY_KIND, diversity_depth
     from search.query import clean_query
     from search.snippets import make_snippet
 
@@ -304,8 +332,8 @@ def stages(size: int, n_queries: int) -> dict[str, float]:
         weights = index.query_weights(clean_query(query))
         t = step("query analysis and weights", t)
         with index._lock:
-            docs, scores, idf = index._score(weights)
-            scores = scores * np.frombuffer(index._priors, dtype=np.float64)[docs]
+            docs, scores, idf = index._score(weights, diversity_depth(TOP))
+            scores = scores * PRIOR_BY_KIND[np.frombuffer(index._kinds, dtype=np.uint8)[docs]]
             t = step("scoring", t)
             ranked = index._diverse(docs, scores, TOP)
             t = step("diversity", t)
@@ -351,7 +379,7 @@ def report(table: dict, sizes: list[int], engines: list[str], warm_up: int) -> N
         f"timed after {warm_up} warm-up queries"
     )
     print(
-        f"{'passages':>9} {'engine':>9} | {'build s':>8} | {'+save s':>8} | {'start s':>8} | {'1st ms':>7} | "
+        f"{'passages':>9} {'engine':>16} | {'build s':>8} | {'+save s':>8} | {'start s':>8} | {'1st ms':>7} | "
         f"{'p50 ms':>8} | {'p95 ms':>8} | {'B/passage':>9} | {'disk MB':>8}"
     )
     for size in sizes:
@@ -360,13 +388,13 @@ def report(table: dict, sizes: list[int], engines: list[str], warm_up: int) -> N
             if r is None:
                 continue
             print(
-                f"{size:>9,} {engine:>9} | {r['build_s']:>8.2f} | {r['build_save_s']:>8.2f} | "
+                f"{size:>9,} {engine:>16} | {r['build_s']:>8.2f} | {r['build_save_s']:>8.2f} | "
                 f"{r['start_s']:>8.3f} | {r['first_ms']:>7.2f} | {r['p50_ms']:>8.3f} | {r['p95_ms']:>8.3f} | "
                 f"{r['memory_per_passage']:>9.0f} | {r['disk_mb']:>8.1f}"
                 + (f" | parity {r['parity']}" if "parity" in r else "")
             )
     print("\nOurs / theirs (below 1x: ours is faster or smaller):")
-    print(f"{'passages':>9} {'against':>9} | {'build':>7} | {'start':>8} | {'query p50':>9} | {'memory':>7}")
+    print(f"{'passages':>9} {'against':>16} | {'build':>7} | {'start':>8} | {'query p50':>9} | {'memory':>7}")
     for size in sizes:
         ours = table.get(("ours", size))
         for engine in engines:
@@ -374,7 +402,7 @@ def report(table: dict, sizes: list[int], engines: list[str], warm_up: int) -> N
             if engine == "ours" or ours is None or theirs is None:
                 continue
             print(
-                f"{size:>9,} {engine:>9} | {ours['build_s'] / theirs['build_s']:>6.2f}x | "
+                f"{size:>9,} {engine:>16} | {ours['build_s'] / theirs['build_s']:>6.2f}x | "
                 f"{ours['start_s'] / theirs['start_s']:>7.1f}x | "
                 f"{ours['p50_ms'] / theirs['p50_ms']:>8.3f}x | "
                 f"{ours['memory_per_passage'] / max(theirs['memory_per_passage'], 1):>6.2f}x"
