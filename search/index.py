@@ -38,6 +38,9 @@ TYPO_WEIGHT = 0.5  # an indexed term one edit away from an unknown query term (m
 TYPO_MIN_CHARS = 5
 # "Nothing found" below this share of the question's information (idf) that the articles know.
 DEFAULT_MIN_COVERAGE = 0.4
+# Below this many postings for a query's terms together, reading them all is quicker than pruning
+# (tests/benchmarks/engines_bench.py --pruning shows where the two cross).
+PRUNE_FROM_POSTINGS = 40_000
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
@@ -102,6 +105,7 @@ class SearchIndex:
         expand: bool = True,
         lexicon: Lexicon | None = None,
         min_coverage: float = DEFAULT_MIN_COVERAGE,
+        prune_from: int = PRUNE_FROM_POSTINGS,
         embedder: Embedder | None = None,
     ) -> None:
         """With `expand`, a query also looks up the lexicon's other words for its words (`lexicon`, by
@@ -110,7 +114,8 @@ class SearchIndex:
         `min_coverage` is the gate of `coverage` (0 turns it off); with an `embedder`, passages are
         embedded as they are added and search fuses BM25 with the embeddings' ranking. With a
         `keeper` too (the store: see bot/indexing.py), embeddings it keeps are taken instead of
-        computed, and those computed are handed to it."""
+        computed, and those computed are handed to it. A query whose terms have `prune_from` postings
+        or more is scored with max-score pruning (see `_lookups`)."""
         self.analyzer = analyzer or Analyzer()
         self.expand = expand
         self.embedder = embedder
@@ -118,6 +123,7 @@ class SearchIndex:
         self._vectors: dict[int, np.ndarray] = {}  # passage embeddings by doc number
         self.lexicon = lexicon if lexicon is not None else default_lexicon(self.analyzer)
         self.min_coverage = min_coverage
+        self.prune_from = prune_from
         self.scorer = scorer
         self.per_article = per_article
         self.near_duplicate = near_duplicate
@@ -718,6 +724,8 @@ class SearchIndex:
         ceiling = getattr(self.scorer, "max_gain", None)
         if ceiling is None or len(terms) < 2 or min(factors.values()) < 0:
             return []
+        if sum(map(self._df.__getitem__, terms)) < self.prune_from:
+            return []  # reading them all is quicker than finding the floor
         rarest = min(terms, key=self._df.__getitem__)
         docs, scores = self._docs(rarest), self._gains(rarest, None, avgdl, base) * factors[rarest]
         if self._dead:

@@ -3,6 +3,7 @@
     pip install -e '.[bench]'
     python tests/benchmarks/engines_bench.py [--sizes 10000 100000] [--queries 200] [--million]
     python tests/benchmarks/engines_bench.py --stages 100000   # where our query time goes
+    python tests/benchmarks/engines_bench.py --pruning 1000000  # scoring with and without pruning
 
 Engines, all on the same synthetic corpus (`synthetic.py`: Zipf words that are their own stems, so every
 engine sees the same tokens): plain rank-bm25 (BM25Okapi, saved with pickle), bm25s, tantivy, SQLite
@@ -349,6 +350,44 @@ def stages(size: int, n_queries: int) -> dict[str, float]:
     return {name: float(np.median(values)) for name, values in steps.items()}
 
 
+def pruning(size: int, n_queries: int) -> None:
+    """Scoring with and without max-score pruning (CPU time, best of 5), by the postings a query's terms
+    have together: where pruning starts to pay (`search.index.PRUNE_FROM_POSTINGS`)."""
+    from search import SearchIndex
+    from search.index import diversity_depth
+
+    index = SearchIndex(**OURS)
+    index.extend(synthetic.article(f"p{i}", [text.split()]) for i, text in enumerate(corpus(size)))
+    rows = []
+    for words in queries(size, n_queries):
+        weights = index.query_weights(" ".join(words))
+        terms = [t for t in weights if t in index._df]
+        if len(terms) < 2:
+            continue
+        index.prune_from = 0
+        pruned = min(_cpu(index._score, weights, diversity_depth(TOP)) for _ in range(5))
+        full = min(_cpu(index._score, weights) for _ in range(5))
+        rows.append((sum(index._df[t] for t in terms), pruned, full))
+    table = np.array(rows)
+    print(
+        f"Scoring with and without pruning, {size:,} passages, queries of 2 or more words (CPU, best of 5):"
+    )
+    for low, high in ((0, 10_000), (10_000, 40_000), (40_000, 100_000), (100_000, None)):
+        rows_in = (table[:, 0] >= low) & (table[:, 0] < (high or np.inf))
+        if rows_in.any():
+            pruned, full = np.median(table[rows_in, 1]) * 1e6, np.median(table[rows_in, 2]) * 1e6
+            span = f"{low:,}-{high:,}" if high else f"{low:,}+"
+            print(
+                f"  postings {span:>15}: {rows_in.sum():>4} queries, pruned {pruned:7.0f} us, full {full:7.0f} us"
+            )
+
+
+def _cpu(function, *args) -> float:
+    start = time.process_time()
+    function(*args)
+    return time.process_time() - start
+
+
 def run_child(*args: str) -> dict:
     result = subprocess.run(
         [sys.executable, __file__, "--child", *args], capture_output=True, text=True, timeout=7200
@@ -417,6 +456,9 @@ def main() -> int:
     parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
     parser.add_argument("--warm-up", type=int, default=WARM_UP, help="queries before the timed ones")
     parser.add_argument("--stages", type=int, metavar="SIZE", help="only print where our query time goes")
+    parser.add_argument(
+        "--pruning", type=int, metavar="SIZE", help="only compare scoring with and without pruning"
+    )
     parser.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -431,6 +473,9 @@ def main() -> int:
         print(f"Median time of each step of SearchIndex.search, {args.stages:,} passages, warm:")
         for name, ms in stages(args.stages, args.queries).items():
             print(f"  {name:<40} {ms:7.3f} ms")
+        return 0
+    if args.pruning:
+        pruning(args.pruning, args.queries)
         return 0
     sizes = [*args.sizes, *([1_000_000] if args.million else [])]
     table = measure(sizes, args.queries, args.warm_up, args.engines)

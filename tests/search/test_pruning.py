@@ -21,7 +21,7 @@ VOCAB = synthetic.vocabulary(400)
 def corpus(seed: int, size: int = 1200) -> tuple[SearchIndex, list[list[str]]]:
     rng = np.random.default_rng(seed)
     texts = synthetic.passages(size, VOCAB, seed=seed, mean_tokens=20)
-    index = SearchIndex(expand=False, min_coverage=0)
+    index = SearchIndex(expand=False, min_coverage=0, prune_from=0)
     for i, words in enumerate(texts):
         kind = "caption" if rng.random() < 0.2 else "body"
         passage = Passage(article_id=f"a{i}", position=0, text=" ".join(words), kind=kind)
@@ -71,7 +71,7 @@ def test_search_with_pruning_scores_as_rank_bm25_times_the_prior():
 def test_bm25l_has_no_bound_and_is_never_pruned():
     """BM25L's weight grows with tf without limit: no term can be skipped."""
     assert not hasattr(VARIANTS["BM25L"], "max_gain")
-    index = SearchIndex(scorer=VARIANTS["BM25L"], expand=False, min_coverage=0)
+    index = SearchIndex(scorer=VARIANTS["BM25L"], expand=False, min_coverage=0, prune_from=0)
     for i, words in enumerate(synthetic.passages(300, VOCAB, seed=4, mean_tokens=20)):
         index.add(synthetic.article(f"a{i}", [words]))
     for words in synthetic.queries(30, VOCAB, seed=9, skip_top=0):
