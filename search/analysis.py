@@ -26,7 +26,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import accumulate, chain, compress
+from itertools import chain, compress
 from typing import NamedTuple
 
 import snowballstemmer
@@ -47,10 +47,11 @@ _JOINED_WORD = r"\w++(?:[-‐‑'’ʼ]\w++)*+"
 WORD_RE = re.compile("|".join([_CURRENCY_SIGN, _DECIMAL, _UNIT_CURRENCY, _JOINED_WORD]))
 
 
-def _word_patterns(currency: bool, decimals: bool) -> tuple[re.Pattern, re.Pattern]:
+def _word_patterns(currency: bool, decimals: bool, ascii: bool) -> tuple[re.Pattern, re.Pattern]:
     """WORD_RE without the branches that cannot match a text with no currency sign (no `.` or `,`):
-    the same words, found several times faster (most passages name no currency). The second pattern
-    keeps the words in `split`, between the text around them: their spans are the running lengths."""
+    the same words, found several times faster (most passages name no currency); on an ASCII text,
+    ASCII classes, the same there and a third faster. The second pattern keeps the words in `split`,
+    between the text around them: their spans are the running lengths."""
     branches = [_CURRENCY_SIGN, _DECIMAL, _UNIT_CURRENCY, _JOINED_WORD]
     if not currency:
         branches.remove(_CURRENCY_SIGN)
@@ -58,15 +59,20 @@ def _word_patterns(currency: bool, decimals: bool) -> tuple[re.Pattern, re.Patte
     if not decimals:
         branches.remove(_DECIMAL)
     pattern = "|".join(branches)
-    return re.compile(pattern), re.compile(f"({pattern})")
+    flags = re.ASCII if ascii else 0
+    return re.compile(pattern, flags), re.compile(f"({pattern})", flags)
 
 
-_WORD_PATTERNS = {(c, d): _word_patterns(c, d) for c in (False, True) for d in (False, True)}
+_WORD_PATTERNS = {
+    (c, d, a): _word_patterns(c, d, a) for c in (False, True) for d in (False, True) for a in (False, True)
+}
 
 
 def word_patterns(text: str) -> tuple[re.Pattern, re.Pattern]:
     """The fastest pattern that finds exactly WORD_RE's words in `text`, and its splitting form."""
-    return _WORD_PATTERNS["$" in text or "€" in text or "£" in text, "." in text or "," in text]
+    return _WORD_PATTERNS[
+        "$" in text or "€" in text or "£" in text, "." in text or "," in text, text.isascii()
+    ]
 
 
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "‘": "'", "‐": "-", "‑": "-"})
@@ -173,6 +179,15 @@ class Analyzer:
         hash=False,
     )
 
+    # The cached words that give at most one term, with it ("" for none): most words, looked up in C.
+    _single: dict[str, dict[str, str]] = field(
+        default_factory=lambda: {language: {} for language in LANGUAGES},
+        init=False,
+        repr=False,
+        compare=False,
+        hash=False,
+    )
+
     # Taken to record a new word (rare once warm), so that concurrent first analyses lose no source.
     _recording: threading.Lock = field(
         default_factory=threading.Lock, init=False, repr=False, compare=False, hash=False
@@ -181,9 +196,15 @@ class Analyzer:
     def terms(self, text: str, language: Language = "en") -> list[str]:
         """The index terms of a passage written in `language`, in text order."""
         words = word_patterns(text)[0].findall(text)
-        try:  # every word seen before (most passages of a build): one C loop
-            return list(chain.from_iterable(map(self._cache[language].__getitem__, words)))
+        single = self._single[language]
+        try:  # every word seen before, each giving one term or none (most passages of a build): C loops
+            return list(filter(None, map(single.__getitem__, words)))
         except KeyError:
+            for word in set(words).difference(single):  # analysed once each, then the C loops again
+                self.word_terms(word, language)
+        try:
+            return list(filter(None, map(single.__getitem__, words)))
+        except KeyError:  # a word that gives several terms, a long one, or a cache just emptied
             return [term for word in words for term in self.word_terms(word, language)]
 
     def tokens(self, text: str, language: Language = "en") -> list[Token]:
@@ -195,26 +216,11 @@ class Analyzer:
 
     def marks(self, text: str, language: Language, wanted) -> list[Token]:
         """The words of `text` that give one of the `wanted` terms, with only those terms."""
-        parts = word_patterns(text)[1].split(text)  # text, word, text, word, ..., text
-        words = parts[1::2]
-        cache = self._cache[language]
-        sources = self._sources[language]
-        distinct = set(words)
-        unknown = () if cache.keys() >= distinct else distinct.difference(cache)
-        # A cached word is one of the wanted terms' sources (sources are recorded before the cache).
-        candidates = set(chain.from_iterable(sources.get(term, ()) for term in wanted))
-        marked: dict[str, tuple[str, ...]] = {}
-        for word in chain(distinct.intersection(candidates), unknown):
-            terms = self.word_terms(word, language)
-            if terms and not wanted.isdisjoint(terms):
-                marked[word] = tuple(t for t in terms if t in wanted)
-        if not marked:
-            return []
-        offsets = list(accumulate(map(len, parts), initial=0))
-        return [
-            Token(offsets[2 * i + 1], offsets[2 * i + 2], marked[words[i]])
-            for i in compress(range(len(words)), map(marked.__contains__, words))
-        ]
+        return self.marker(wanted).marks(text, language)
+
+    def marker(self, wanted) -> Marker:
+        """What finds the words of texts that give one of the `wanted` terms (one per query)."""
+        return Marker(self, frozenset(wanted))
 
     def query_terms(self, query: str) -> list[str]:
         """The terms of a query, in its language when that is clear, otherwise in every language."""
@@ -249,14 +255,17 @@ class Analyzer:
             if len(word) > MAX_CACHED_WORD_CHARS:
                 return self._analyse_word(word, language)
             terms = self._analyse_word(word, language)
-            sources = self._sources[language]
+            sources, single = self._sources[language], self._single[language]
             with self._recording:
                 if len(cache) >= _MAX_CACHED_WORDS:
                     cache.clear()
                     sources.clear()
+                    single.clear()
                 for term in terms:
                     sources[term] = (*sources.get(term, ()), word)
                 cache[word] = terms
+                if len(terms) <= 1:
+                    single[word] = terms[0] if terms else ""
         return terms
 
     def _analyse_word(self, word: str, language: Language) -> tuple[str, ...]:
@@ -313,6 +322,53 @@ class Analyzer:
             word = word[: word.rindex("ee")] + "ée" + word[word.rindex("ee") + 2 :]
         term = stem(word, language)
         return fold_accents(term) if self.fold_accents else term
+
+
+class Marker:
+    """Finds the words that give a query's terms in the texts of its hits.
+
+    The words known to give one of the terms are looked up once per language (the analyser records,
+    for each term, the words it came from); a text's words are then matched by set operations, and
+    only a word the analyser has never seen is analysed (and joins the known ones if it matches).
+    """
+
+    def __init__(self, analyzer: Analyzer, wanted: frozenset[str]) -> None:
+        self.analyzer = analyzer
+        self.wanted = wanted
+        self._known: dict[Language, dict[str, tuple[str, ...]]] = {}
+
+    def marks(self, text: str, language: Language) -> list[Token]:
+        """The words of `text` that give one of the wanted terms, with only those terms, in text order."""
+        parts = word_patterns(text)[1].split(text)  # text, word, text, word, ..., text
+        words = parts[1::2]
+        distinct = set(words)
+        known = self._known.get(language)
+        if known is None:
+            known = self._known[language] = self._known_words(language)
+        cache = self.analyzer._cache[language]
+        unknown = () if cache.keys() >= distinct else distinct.difference(cache)
+        for word in unknown:
+            terms = self.analyzer.word_terms(word, language)
+            if not self.wanted.isdisjoint(terms):
+                known[word] = tuple(t for t in terms if t in self.wanted)
+        if known.keys().isdisjoint(distinct):
+            return []
+        marks, start, counted = [], 0, 0  # `start`: where parts[counted] begins
+        for i in compress(range(1, len(parts), 2), map(known.__contains__, words)):
+            start += sum(map(len, parts[counted:i]))
+            word = parts[i]
+            marks.append(Token(start, start + len(word), known[word]))
+            start, counted = start + len(word), i + 1
+        return marks
+
+    def _known_words(self, language: Language) -> dict[str, tuple[str, ...]]:
+        """Each word the analyser has seen that gives a wanted term, with the wanted terms it gives.
+        (A word is recorded as a source before it is cached: a cached word is never missed.)"""
+        sources = self.analyzer._sources[language]
+        cache = self.analyzer._cache[language]
+        words = set(chain.from_iterable(sources.get(term, ()) for term in self.wanted))
+        known = {word: tuple(t for t in cache.get(word, ()) if t in self.wanted) for word in words}
+        return {word: terms for word, terms in known.items() if terms}
 
 
 def _is_number(word: str) -> bool:

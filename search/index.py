@@ -19,12 +19,11 @@ from itertools import chain
 from typing import NamedTuple
 
 import numpy as np
-from pydantic import BaseModel
 
-from search.analysis import LANGUAGES, Analyzer, QueryWord, fold_accents
+from search.analysis import LANGUAGES, Analyzer, Marker, QueryWord, fold_accents
 from search.filters import Filters
 from search.lexicon import Lexicon, default_lexicon
-from search.models import Article, Citation, Hit, Language, Passage, PassageKind, Span
+from search.models import Article, Citation, Hit, Language, Passage, PassageKind, Span, construct
 from search.query import clean_query
 from search.scoring import BM25Plus, Scorer
 from search.semantic import FUSION_DEPTH, Embedder, VectorKeeper, reciprocal_rank_fusion
@@ -33,12 +32,15 @@ from search.stopwords import QUESTION_WORDS
 
 DEFAULT_SCORER: Scorer = BM25Plus()
 # A photo caption names people and places but is a weaker source than the article's own text.
-KIND_PRIORS = {"caption": 0.5}
+KIND_PRIORS = {"caption": 0.5}  # at most 1: pruning (`_lookups`) counts on it
 PREFIX_WEIGHT = 0.5  # a stem that is a prefix of the query's stem (valuat -> valu) counts half
 TYPO_WEIGHT = 0.5  # an indexed term one edit away from an unknown query term (mensh -> mensch)
 TYPO_MIN_CHARS = 5
 # "Nothing found" below this share of the question's information (idf) that the articles know.
 DEFAULT_MIN_COVERAGE = 0.4
+# Below this many postings for a query's terms together, reading them all is quicker than pruning
+# (tests/benchmarks/engines_bench.py --pruning shows where the two cross).
+PRUNE_FROM_POSTINGS = 40_000
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
@@ -57,6 +59,7 @@ KINDS: tuple[PassageKind, ...] = ("body", "list", "heading", "caption", "embed")
 _KIND_CODES = {kind: code for code, kind in enumerate(KINDS)}
 _LANGUAGES: tuple[Language, ...] = ("en", "fr")
 _HEADING = _KIND_CODES["heading"]
+PRIOR_BY_KIND = np.array([KIND_PRIORS.get(kind, 1.0) for kind in KINDS])
 
 
 class AnalysedPassage(NamedTuple):
@@ -102,6 +105,7 @@ class SearchIndex:
         expand: bool = True,
         lexicon: Lexicon | None = None,
         min_coverage: float = DEFAULT_MIN_COVERAGE,
+        prune_from: int = PRUNE_FROM_POSTINGS,
         embedder: Embedder | None = None,
     ) -> None:
         """With `expand`, a query also looks up the lexicon's other words for its words (`lexicon`, by
@@ -110,7 +114,8 @@ class SearchIndex:
         `min_coverage` is the gate of `coverage` (0 turns it off); with an `embedder`, passages are
         embedded as they are added and search fuses BM25 with the embeddings' ranking. With a
         `keeper` too (the store: see bot/indexing.py), embeddings it keeps are taken instead of
-        computed, and those computed are handed to it."""
+        computed, and those computed are handed to it. A query whose terms have `prune_from` postings
+        or more is scored with max-score pruning (see `_lookups`)."""
         self.analyzer = analyzer or Analyzer()
         self.expand = expand
         self.embedder = embedder
@@ -118,6 +123,7 @@ class SearchIndex:
         self._vectors: dict[int, np.ndarray] = {}  # passage embeddings by doc number
         self.lexicon = lexicon if lexicon is not None else default_lexicon(self.analyzer)
         self.min_coverage = min_coverage
+        self.prune_from = prune_from
         self.scorer = scorer
         self.per_article = per_article
         self.near_duplicate = near_duplicate
@@ -142,7 +148,6 @@ class SearchIndex:
         self._sentence_bounds = array("q", [0])  # doc d's spans are _spans[2*b[d] : 2*b[d+1]]
         self._spans = array("i")
         self._lengths = array("d")
-        self._priors = array("d")
         self._postings: dict[str, _Postings] = {}
         self._df: dict[str, int] = {}
         self._dead: set[int] = set()  # removed passages still in the postings
@@ -355,7 +360,6 @@ class SearchIndex:
                     self._spans.append(end)
                 self._sentence_bounds.append(len(self._spans) // 2)
                 self._lengths.append(passage.length)
-                self._priors.append(KIND_PRIORS.get(passage.kind, 1.0))
                 if kind == _HEADING:
                     continue
                 self._alive += 1
@@ -447,7 +451,7 @@ class SearchIndex:
         slot = self._doc_slots[doc]
         low, high = self._sentence_bounds[doc], self._sentence_bounds[doc + 1]
         spans = self._spans[2 * low : 2 * high]
-        return _construct(
+        return construct(
             Passage,
             {
                 "article_id": self._ids[slot],
@@ -460,7 +464,7 @@ class SearchIndex:
 
     def _citation(self, slot: int) -> Citation:
         ordinal = self._dates[slot]
-        return _construct(
+        return construct(
             Citation,
             {
                 "article_id": self._ids[slot],
@@ -489,9 +493,10 @@ class SearchIndex:
             weights, coverage = self._plan(query)
             if coverage < self.min_coverage:
                 return []
-            docs, scores, idf = self._score(weights)
+            plain = filters is None and query_vector is None
+            docs, scores, idf = self._score(weights, diversity_depth(limit) if plain else None)
             docs, scores = self._filtered(docs, scores, filters)
-            scores = scores * np.frombuffer(self._priors, dtype=np.float64)[docs]
+            scores = scores * PRIOR_BY_KIND[np.frombuffer(self._kinds, dtype=np.uint8)[docs]]
             if query_vector is not None:
                 docs, scores = self._filtered(*self._fuse(docs, scores, query_vector), filters)
             ranked = self._diverse(docs, scores, limit)
@@ -499,19 +504,25 @@ class SearchIndex:
                 (self._passage(doc), self._citation(self._doc_slots[doc]), score) for doc, score in ranked
             ]
         snippet_weights = {term: weights[term] * idf[term] for term in idf}
-        hits = []
-        for passage, citation, score in found:
-            marks = self.analyzer.marks(passage.text, citation.language, snippet_weights.keys())
-            hits.append(
-                Hit(
-                    score=score,
-                    passage=passage,
-                    snippet=make_snippet(passage, marks, snippet_weights),
-                    citation=citation,
-                    terms=tuple(term for term in idf if any(term in m.terms for m in marks)),
-                )
-            )
-        return hits
+        marker = self.analyzer.marker(snippet_weights)
+        return [self._hit(found, marker, snippet_weights) for found in found]
+
+    @staticmethod
+    def _hit(found: tuple[Passage, Citation, float], marker: Marker, weights: dict[str, float]) -> Hit:
+        """A hit with its snippet: the passage's words that give the query's terms, marked."""
+        passage, citation, score = found
+        marks = marker.marks(passage.text, citation.language)
+        matched = set(chain.from_iterable(mark.terms for mark in marks))
+        return construct(
+            Hit,
+            {
+                "score": score,
+                "passage": passage,
+                "snippet": make_snippet(passage, marks, weights),
+                "citation": citation,
+                "terms": tuple(term for term in weights if term in matched),
+            },
+        )
 
     def _filtered(self, docs: np.ndarray, scores: np.ndarray, filters: Filters | None):
         if not filters:
@@ -650,31 +661,90 @@ class SearchIndex:
             order = _top(scores, limit, docs)
             return [(self._passage(int(docs[i])), float(scores[i])) for i in order]
 
-    def _score(self, weights: dict[str, float]) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
-        """The passages containing at least one term, with their BM25 scores, and each term's idf."""
+    def _score(
+        self, weights: dict[str, float], depth: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+        """The passages containing at least one term, with their BM25 scores, and each term's idf.
+
+        With a `depth`, only the passages that can be among the `depth` best once weighted by their
+        kind's prior (see `_essential`) are sure to be there, with exact scores: the others may be left
+        out. Without, every passage with a term is.
+        """
         terms = [t for t in weights if t in self._df]
         if not terms or not self._alive:
             return np.empty(0, np.int64), np.empty(0), {}
         n_docs, avgdl = self._alive, self._total_length / self._alive
         df = np.array([self._df[t] for t in terms], dtype=np.float64)
-        idf = self.scorer.idf(n_docs, df, self._vocabulary_df())
-        lengths = np.frombuffer(self._lengths, dtype=np.float64)
+        idf = dict(zip(terms, self.scorer.idf(n_docs, df, self._vocabulary_df()).tolist(), strict=True))
         base = float(self.scorer.tf_weight(0.0, 1.0, avgdl))
-        parts_docs, parts_scores = [], []
-        for term, term_idf in zip(terms, idf, strict=True):
-            postings = self._postings[term]
-            docs = np.frombuffer(postings.docs, dtype=np.int32)
-            tfs = np.frombuffer(postings.tfs, dtype=np.uint16).astype(np.float64)
-            gain = self.scorer.tf_weight(tfs, lengths[docs], avgdl) - base
-            parts_docs.append(docs)
-            parts_scores.append((weights[term] * term_idf) * gain)
-        docs, scores = self._accumulate(parts_docs, parts_scores)
+        factors = {t: weights[t] * idf[t] for t in terms}
+        constant = sum(factor * base for factor in factors.values())
+        # Summed in one order, the heaviest first, with or without pruning: the same scores to the bit.
+        terms.sort(key=factors.__getitem__, reverse=True)
+        lookups = self._lookups(terms, factors, constant, depth, avgdl, base) if depth else []
+        scanned = terms[: len(terms) - len(lookups)]
+        docs, scores = self._accumulate(
+            [self._docs(t) for t in scanned],
+            [self._gains(t, None, avgdl, base) * factors[t] for t in scanned],
+        )
+        for term in lookups:
+            scores += self._gains(term, docs, avgdl, base) * factors[term]
         if self._dead:
             alive = np.frombuffer(self._removed, dtype=np.uint8)[docs] == 0
             docs, scores = docs[alive], scores[alive]
         keep = scores > 0
-        constant = sum(weights[t] * i * base for t, i in zip(terms, idf, strict=True))
-        return docs[keep], scores[keep] + constant, dict(zip(terms, map(float, idf), strict=True))
+        return docs[keep], scores[keep] + constant, idf
+
+    def _docs(self, term: str) -> np.ndarray:
+        return np.frombuffer(self._postings[term].docs, dtype=np.int32)
+
+    def _gains(self, term: str, docs: np.ndarray | None, avgdl: float, base: float) -> np.ndarray:
+        """What `term` adds to each passage's score (before its weight and idf): for every passage of
+        its postings, or for the given `docs` (0 for those without it)."""
+        postings = self._postings[term]
+        tfs = np.frombuffer(postings.tfs, dtype=np.uint16)
+        own = self._docs(term)
+        if docs is None:
+            docs = own
+        else:
+            at = np.minimum(np.searchsorted(own, docs), len(own) - 1)
+            tfs = np.where(own[at] == docs, tfs[at], 0)
+        lengths = np.frombuffer(self._lengths, dtype=np.float64)[docs]
+        return self.scorer.tf_weight(tfs.astype(np.float64), lengths, avgdl) - base
+
+    def _lookups(self, terms, factors, constant, depth, avgdl, base) -> list[str]:
+        """The terms, a tail of `terms` (heaviest first), whose postings need not be read in full
+        (max-score pruning): a passage that has only these cannot be among the `depth` best, so they
+        are looked up for the other passages only.
+
+        The passages of the rarest term are scored exactly first; the `depth`-th best of them, weighted
+        by prior, is a floor for the final `depth`-th best. The most common terms whose greatest
+        possible contributions (the scorer's `max_gain`; priors are at most 1) add up to less than that
+        floor are the ones returned, in the order of `terms`."""
+        ceiling = getattr(self.scorer, "max_gain", None)
+        if ceiling is None or len(terms) < 2 or min(factors.values()) < 0:
+            return []
+        if sum(map(self._df.__getitem__, terms)) < self.prune_from:
+            return []  # reading them all is quicker than finding the floor
+        rarest = min(terms, key=self._df.__getitem__)
+        docs, scores = self._docs(rarest), self._gains(rarest, None, avgdl, base) * factors[rarest]
+        if self._dead:
+            alive = np.frombuffer(self._removed, dtype=np.uint8)[docs] == 0
+            docs, scores = docs[alive], scores[alive]
+        if len(docs) < depth:
+            return []
+        for term in terms:
+            if term != rarest:
+                scores += self._gains(term, docs, avgdl, base) * factors[term]
+        scores = (scores + constant) * PRIOR_BY_KIND[np.frombuffer(self._kinds, dtype=np.uint8)[docs]]
+        floor = float(np.partition(scores, len(scores) - depth)[len(scores) - depth])
+        bound, lookups = constant, []
+        for term in reversed(terms):  # the lightest first, up to the rarest
+            bound += factors[term] * ceiling
+            if term == rarest or bound >= floor * (1 - 1e-9):  # a margin for rounding
+                break
+            lookups.append(term)
+        return lookups[::-1]
 
     def _accumulate(self, docs: list[np.ndarray], scores: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Sum per passage, in dense buffers kept between queries (the caller holds the lock). Each
@@ -710,18 +780,19 @@ class SearchIndex:
         chosen: list[tuple[int, float]] = []
         deferred: list[tuple[int, float]] = []
         seen: list[tuple[set[str], int]] = []
-        per_article: Counter[int] = Counter()
-        for i in _top(scores, limit * 5 + 20, docs):
-            doc, score = int(docs[i]), float(scores[i])
+        per_article: dict[int, int] = {}
+        top = _top(scores, diversity_depth(limit), docs)
+        for doc, score in zip(docs[top].tolist(), scores[top].tolist(), strict=True):
             words = set(self._texts[doc].lower().split())
             if self._near_copy(words, seen):
                 continue
             seen.append((words, len(words)))
             slot = self._doc_slots[doc]
-            if per_article[slot] >= self.per_article:
+            taken = per_article.get(slot, 0)
+            if taken >= self.per_article:
                 deferred.append((doc, score))
                 continue
-            per_article[slot] += 1
+            per_article[slot] = taken + 1
             chosen.append((doc, score))
             if len(chosen) == limit:
                 break
@@ -767,15 +838,9 @@ class SearchIndex:
             return [self._citation(slot) for slot in ranked]
 
 
-def _construct(model: type[BaseModel], fields: dict) -> BaseModel:
-    """`model.model_construct(**fields)` for `fields` that name every field of a model without aliases
-    or post-init (what pydantic's version does then), without its per-field loop: 4x faster a hit."""
-    made = model.__new__(model)
-    object.__setattr__(made, "__dict__", fields)
-    object.__setattr__(made, "__pydantic_fields_set__", set(fields))
-    object.__setattr__(made, "__pydantic_extra__", None)
-    object.__setattr__(made, "__pydantic_private__", None)
-    return made
+def diversity_depth(limit: int) -> int:
+    """How many of the best passages diversity looks through to find `limit` different ones."""
+    return limit * 5 + 20
 
 
 def _top(scores: np.ndarray, k: int, docs: np.ndarray | None = None) -> np.ndarray:

@@ -41,7 +41,6 @@ from search.index import (
     _KIND_CODES,
     _LANGUAGES,
     DEFAULT_SCORER,
-    KIND_PRIORS,
     KINDS,
     AnalysedPassage,
     ArticleRecord,
@@ -263,8 +262,6 @@ def _fill(index: SearchIndex, columns: dict) -> None:
     index._spans = array("i", columns["spans"].astype(np.int32).tobytes())
     lengths = columns["lengths"].astype(np.float64)
     index._lengths = array("d", lengths.tobytes())
-    priors = np.array([KIND_PRIORS.get(kind, 1.0) for kind in KINDS])[kinds]
-    index._priors = array("d", priors.tobytes())
     searchable = kinds != _HEADING
     index._alive = int(searchable.sum())
     index._total_length = float(lengths[searchable].sum())

@@ -1,6 +1,8 @@
 """BM25 variants as small pure functions, numerically the same as rank-bm25's classes.
 
-Each variant gives an idf for a term and a weight for a term frequency. `tf_weight` at tf = 0 is the
+Each variant gives an idf for a term and a weight for a term frequency; BM25Okapi and BM25Plus also bound
+what a term can add (`max_gain`), which lets the index skip passages that cannot reach the top (BM25L's
+weight grows with tf without bound). `tf_weight` at tf = 0 is the
 part that rank-bm25 adds to every passage, matching or not (BM25L and BM25Plus): the index adds it as a
 constant so scores equal rank-bm25's, and ranks only the passages that contain a query term.
 """
@@ -18,6 +20,11 @@ class BM25Okapi:
     b: float = 0.75
     epsilon: float = 0.25
     name: str = "BM25Okapi"
+
+    @property
+    def max_gain(self) -> float:
+        """What one term can add at most (tf_weight minus its value at tf = 0), whatever tf and length."""
+        return self.k1 + 1
 
     def idf(self, n_docs: int, df: np.ndarray, all_df: np.ndarray) -> np.ndarray:
         """rank-bm25 floors negative idfs at epsilon times the average idf of the whole vocabulary."""
@@ -52,6 +59,11 @@ class BM25Plus:
     b: float = 0.75
     delta: float = 1.0
     name: str = "BM25Plus"
+
+    @property
+    def max_gain(self) -> float:
+        """What one term can add at most (tf_weight minus its value at tf = 0), whatever tf and length."""
+        return self.k1 + 1
 
     def idf(self, n_docs: int, df: np.ndarray, all_df: np.ndarray) -> np.ndarray:
         return np.log(n_docs + 1) - np.log(df)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left
 
 from search.analysis import Token
-from search.models import Passage, Snippet, Span
+from search.models import Passage, Snippet, Span, construct
 
 MAX_SNIPPET_CHARS = 320
 ELLIPSIS = "…"
@@ -23,7 +23,10 @@ def make_snippet(
     its weight (idf), so a sentence with the rare words wins over one that repeats a common one.
     """
     text = passage.text
-    sentences = list(passage.sentences) or [(0, len(text))]
+    sentences = passage.sentences or ((0, len(text)),)
+    spans = [(s, e) for s, e, _ in marks]
+    if len(sentences) == 1:
+        return _cut(text, sentences[0], spans, max_chars)
     starts = [mark.start for mark in marks]
     coverage = [_coverage(span, marks, starts, term_weights) for span in sentences]
     best = max(range(len(sentences)), key=lambda i: (coverage[i], -i))
@@ -36,7 +39,7 @@ def make_snippet(
             if wider[1] - wider[0] <= max_chars and (gains or end - start < 80):
                 start, end = wider
                 break
-    return _cut(text, (start, end), [(s, e) for s, e, _ in marks], max_chars)
+    return _cut(text, (start, end), spans, max_chars)
 
 
 def _coverage(span: Span, marks: list[Token], starts: list[int], weights: dict[str, float]) -> float:
@@ -65,11 +68,12 @@ def _cut(text: str, span: Span, marks: list[Span], max_chars: int) -> Snippet:
             end = _word_end(text, start, end)
     prefix = ELLIPSIS if start > span[0] else ""
     suffix = ELLIPSIS if end < span[1] else ""
-    body = text[start:end].strip()
-    offset = start + (len(text[start:end]) - len(text[start:end].lstrip())) - len(prefix)
+    piece = text[start:end]
+    body = piece.strip()
+    offset = start + piece.find(body[:1]) - len(prefix)  # the spaces before the body are dropped
     highlights = [(s - offset, e - offset) for s, e in inside if s >= start and e <= end]
     snippet = prefix + body + suffix
-    return Snippet(text=snippet, highlights=tuple(_merge_adjacent(snippet, highlights)))
+    return construct(Snippet, {"text": snippet, "highlights": tuple(_merge_adjacent(snippet, highlights))})
 
 
 def _merge_adjacent(text: str, spans: list[Span]) -> list[Span]:

@@ -3,6 +3,7 @@
     pip install -e '.[bench]'
     python tests/benchmarks/engines_bench.py [--sizes 10000 100000] [--queries 200] [--million]
     python tests/benchmarks/engines_bench.py --stages 100000   # where our query time goes
+    python tests/benchmarks/engines_bench.py --pruning 1000000  # scoring with and without pruning
 
 Engines, all on the same synthetic corpus (`synthetic.py`: Zipf words that are their own stems, so every
 engine sees the same tokens): plain rank-bm25 (BM25Okapi, saved with pickle), bm25s, tantivy, SQLite
@@ -37,11 +38,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from search.snippets import MAX_SNIPPET_CHARS  # noqa: E402
 from tests.benchmarks import synthetic  # noqa: E402
 
 VOCABULARY = 50_000
 TOP = 10
-ENGINES = ("rank-bm25", "bm25s", "tantivy", "fts5", "ours")
+ENGINES = ("rank-bm25", "bm25s", "tantivy", "tantivy+snippets", "fts5", "ours")
 # Queries before the timed ones, as in a server that has answered a few: caches filled (ours: the
 # analyser's word cache, empty after a load; `--warm-up 10` shows the effect). rank-bm25 has no cache.
 WARM_UP = 200
@@ -154,6 +156,30 @@ def open_tantivy(folder):
     return query
 
 
+def open_tantivy_snippets(folder):
+    """tantivy doing our job: the 10 best with a snippet each (its SnippetGenerator, at most as long as
+    ours), the highlighted spans, and the stored text."""
+    import tantivy
+
+    index = tantivy.Index.open(str(folder / "tantivy"))
+    searcher, schema = index.searcher(), index.schema
+
+    def query(words):
+        parsed = index.parse_query(" ".join(words), ["text"])
+        snippets = tantivy.SnippetGenerator.create(searcher, parsed, schema, "text")
+        snippets.set_max_num_chars(MAX_SNIPPET_CHARS)
+        hits = []
+        for _, address in searcher.search(parsed, TOP).hits:
+            doc = searcher.doc(address)
+            snippet = snippets.snippet_from_doc(doc)
+            hits.append(
+                (doc["text"][0], snippet.fragment(), [(r.start, r.end) for r in snippet.highlighted()])
+            )
+        return hits
+
+    return query
+
+
 def build_fts5(texts, folder):
     db = sqlite3.connect(folder / "fts.db")
     db.execute("CREATE VIRTUAL TABLE passages USING fts5(text)")
@@ -204,6 +230,7 @@ BUILDERS = {
     "rank-bm25": build_rank_bm25,
     "bm25s": build_bm25s,
     "tantivy": build_tantivy,
+    "tantivy+snippets": build_tantivy,
     "fts5": build_fts5,
     "ours": build_ours,
 }
@@ -211,6 +238,7 @@ OPENERS = {
     "rank-bm25": open_rank_bm25,
     "bm25s": open_bm25s,
     "tantivy": open_tantivy,
+    "tantivy+snippets": open_tantivy_snippets,
     "fts5": open_fts5,
     "ours": open_ours,
 }
@@ -284,6 +312,7 @@ def stages(size: int, n_queries: int) -> dict[str, float]:
     """Where our query time goes: the median of each step of `SearchIndex.search`, done step by step
     on one index built in this process (warm: every query is run once first)."""
     from search import SearchIndex
+    from search.index import PRIOR_BY_KIND, diversity_depth
     from search.query import clean_query
     from search.snippets import make_snippet
 
@@ -304,20 +333,59 @@ def stages(size: int, n_queries: int) -> dict[str, float]:
         weights = index.query_weights(clean_query(query))
         t = step("query analysis and weights", t)
         with index._lock:
-            docs, scores, idf = index._score(weights)
-            scores = scores * np.frombuffer(index._priors, dtype=np.float64)[docs]
+            docs, scores, idf = index._score(weights, diversity_depth(TOP))
+            scores = scores * PRIOR_BY_KIND[np.frombuffer(index._kinds, dtype=np.uint8)[docs]]
             t = step("scoring", t)
             ranked = index._diverse(docs, scores, TOP)
             t = step("diversity", t)
             found = [(index._passage(d), index._citation(index._doc_slots[d])) for d, _ in ranked]
             t = step("passages and citations", t)
         weights = {term: weights[term] * idf[term] for term in idf}
-        marks = [index.analyzer.marks(p.text, c.language, weights.keys()) for p, c in found]
+        marker = index.analyzer.marker(weights)
+        marks = [marker.marks(p.text, c.language) for p, c in found]
         t = step("marking the query's words in the hits", t)
         for (passage, _), marked in zip(found, marks, strict=True):
             make_snippet(passage, marked, weights)
         step("snippets", t)
     return {name: float(np.median(values)) for name, values in steps.items()}
+
+
+def pruning(size: int, n_queries: int) -> None:
+    """Scoring with and without max-score pruning (CPU time, best of 5), by the postings a query's terms
+    have together: where pruning starts to pay (`search.index.PRUNE_FROM_POSTINGS`)."""
+    from search import SearchIndex
+    from search.index import diversity_depth
+
+    index = SearchIndex(**OURS)
+    index.extend(synthetic.article(f"p{i}", [text.split()]) for i, text in enumerate(corpus(size)))
+    rows = []
+    for words in queries(size, n_queries):
+        weights = index.query_weights(" ".join(words))
+        terms = [t for t in weights if t in index._df]
+        if len(terms) < 2:
+            continue
+        index.prune_from = 0
+        pruned = min(_cpu(index._score, weights, diversity_depth(TOP)) for _ in range(5))
+        full = min(_cpu(index._score, weights) for _ in range(5))
+        rows.append((sum(index._df[t] for t in terms), pruned, full))
+    table = np.array(rows)
+    print(
+        f"Scoring with and without pruning, {size:,} passages, queries of 2 or more words (CPU, best of 5):"
+    )
+    for low, high in ((0, 10_000), (10_000, 40_000), (40_000, 100_000), (100_000, None)):
+        rows_in = (table[:, 0] >= low) & (table[:, 0] < (high or np.inf))
+        if rows_in.any():
+            pruned, full = np.median(table[rows_in, 1]) * 1e6, np.median(table[rows_in, 2]) * 1e6
+            span = f"{low:,}-{high:,}" if high else f"{low:,}+"
+            print(
+                f"  postings {span:>15}: {rows_in.sum():>4} queries, pruned {pruned:7.0f} us, full {full:7.0f} us"
+            )
+
+
+def _cpu(function, *args) -> float:
+    start = time.process_time()
+    function(*args)
+    return time.process_time() - start
 
 
 def run_child(*args: str) -> dict:
@@ -350,7 +418,7 @@ def report(table: dict, sizes: list[int], engines: list[str], warm_up: int) -> N
         f"timed after {warm_up} warm-up queries"
     )
     print(
-        f"{'passages':>9} {'engine':>9} | {'build s':>8} | {'+save s':>8} | {'start s':>8} | {'1st ms':>7} | "
+        f"{'passages':>9} {'engine':>16} | {'build s':>8} | {'+save s':>8} | {'start s':>8} | {'1st ms':>7} | "
         f"{'p50 ms':>8} | {'p95 ms':>8} | {'B/passage':>9} | {'disk MB':>8}"
     )
     for size in sizes:
@@ -359,13 +427,13 @@ def report(table: dict, sizes: list[int], engines: list[str], warm_up: int) -> N
             if r is None:
                 continue
             print(
-                f"{size:>9,} {engine:>9} | {r['build_s']:>8.2f} | {r['build_save_s']:>8.2f} | "
+                f"{size:>9,} {engine:>16} | {r['build_s']:>8.2f} | {r['build_save_s']:>8.2f} | "
                 f"{r['start_s']:>8.3f} | {r['first_ms']:>7.2f} | {r['p50_ms']:>8.3f} | {r['p95_ms']:>8.3f} | "
                 f"{r['memory_per_passage']:>9.0f} | {r['disk_mb']:>8.1f}"
                 + (f" | parity {r['parity']}" if "parity" in r else "")
             )
     print("\nOurs / theirs (below 1x: ours is faster or smaller):")
-    print(f"{'passages':>9} {'against':>9} | {'build':>7} | {'start':>8} | {'query p50':>9} | {'memory':>7}")
+    print(f"{'passages':>9} {'against':>16} | {'build':>7} | {'start':>8} | {'query p50':>9} | {'memory':>7}")
     for size in sizes:
         ours = table.get(("ours", size))
         for engine in engines:
@@ -373,7 +441,7 @@ def report(table: dict, sizes: list[int], engines: list[str], warm_up: int) -> N
             if engine == "ours" or ours is None or theirs is None:
                 continue
             print(
-                f"{size:>9,} {engine:>9} | {ours['build_s'] / theirs['build_s']:>6.2f}x | "
+                f"{size:>9,} {engine:>16} | {ours['build_s'] / theirs['build_s']:>6.2f}x | "
                 f"{ours['start_s'] / theirs['start_s']:>7.1f}x | "
                 f"{ours['p50_ms'] / theirs['p50_ms']:>8.3f}x | "
                 f"{ours['memory_per_passage'] / max(theirs['memory_per_passage'], 1):>6.2f}x"
@@ -388,6 +456,9 @@ def main() -> int:
     parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
     parser.add_argument("--warm-up", type=int, default=WARM_UP, help="queries before the timed ones")
     parser.add_argument("--stages", type=int, metavar="SIZE", help="only print where our query time goes")
+    parser.add_argument(
+        "--pruning", type=int, metavar="SIZE", help="only compare scoring with and without pruning"
+    )
     parser.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -402,6 +473,9 @@ def main() -> int:
         print(f"Median time of each step of SearchIndex.search, {args.stages:,} passages, warm:")
         for name, ms in stages(args.stages, args.queries).items():
             print(f"  {name:<40} {ms:7.3f} ms")
+        return 0
+    if args.pruning:
+        pruning(args.pruning, args.queries)
         return 0
     sizes = [*args.sizes, *([1_000_000] if args.million else [])]
     table = measure(sizes, args.queries, args.warm_up, args.engines)

@@ -174,6 +174,23 @@ def test_marks_are_the_tokens_that_give_a_wanted_term(text, language, step):
 
 
 @BOUNDED
+@given(article_text, article_text, st.sampled_from(["en", "fr"]))
+def test_one_marker_marks_every_text_of_a_query(first, second, language):
+    """A query's marker keeps what it learns: a word first seen in one hit is marked in the next."""
+    analyzer = Analyzer()
+    analyzer.terms(first[: len(first) // 3], language)  # some words known before the query
+    wanted = set(analyzer.terms(first + " " + second, language)[::2])
+    marker = analyzer.marker(wanted)
+    for text in (first, second, first):
+        expected = [
+            Token(token.start, token.end, tuple(t for t in token.terms if t in wanted))
+            for token in Analyzer().tokens(text, language)
+            if wanted.intersection(token.terms)
+        ]
+        assert marker.marks(text, language) == expected
+
+
+@BOUNDED
 @given(queries)
 def test_query_terms_and_cleaning_accept_any_query(query):
     terms = Analyzer().query_terms(query)
