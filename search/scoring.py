@@ -2,9 +2,9 @@
 
 Each variant gives an idf for a term and a weight for a term frequency; BM25Okapi and BM25Plus also bound
 what a term can add (`max_gain`), which lets the index skip passages that cannot reach the top (BM25L's
-weight grows with tf without bound). `tf_weight` at tf = 0 is the
-part that rank-bm25 adds to every passage, matching or not (BM25L and BM25Plus): the index adds it as a
-constant so scores equal rank-bm25's, and ranks only the passages that contain a query term.
+weight grows with tf without bound). `tf_weight` at tf = 0 is the part that rank-bm25 adds to every
+passage, matching or not (BM25L and BM25Plus): the index adds it as a constant so scores equal
+rank-bm25's, and ranks only the passages that contain a query term.
 """
 
 from __future__ import annotations
@@ -14,6 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 
 
+def saturated_gain(variant: BM25Okapi | BM25Plus) -> float:
+    """What one term can add at most in BM25Okapi and BM25Plus (tf_weight minus its value at tf = 0),
+    whatever tf and length: tf (k1 + 1) / (tf + k1 norm) stays below k1 + 1."""
+    return variant.k1 + 1
+
+
 @dataclass(frozen=True)
 class BM25Okapi:
     k1: float = 1.5
@@ -21,10 +27,7 @@ class BM25Okapi:
     epsilon: float = 0.25
     name: str = "BM25Okapi"
 
-    @property
-    def max_gain(self) -> float:
-        """What one term can add at most (tf_weight minus its value at tf = 0), whatever tf and length."""
-        return self.k1 + 1
+    max_gain = property(saturated_gain)
 
     def idf(self, n_docs: int, df: np.ndarray, all_df: np.ndarray) -> np.ndarray:
         """rank-bm25 floors negative idfs at epsilon times the average idf of the whole vocabulary."""
@@ -60,10 +63,7 @@ class BM25Plus:
     delta: float = 1.0
     name: str = "BM25Plus"
 
-    @property
-    def max_gain(self) -> float:
-        """What one term can add at most (tf_weight minus its value at tf = 0), whatever tf and length."""
-        return self.k1 + 1
+    max_gain = property(saturated_gain)
 
     def idf(self, n_docs: int, df: np.ndarray, all_df: np.ndarray) -> np.ndarray:
         return np.log(n_docs + 1) - np.log(df)
