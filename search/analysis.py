@@ -247,6 +247,28 @@ class Analyzer:
             return (ranked[0],)
         return LANGUAGES
 
+    def known_words(self, language: Language) -> dict[str, tuple[str, ...]]:
+        """The words analysed so far (the word cache), with their terms: a saved index keeps them, so
+        that after a start the words of hits and new articles need not be analysed again."""
+        with self._recording:
+            return dict(self._cache[language])
+
+    def learn(self, language: Language, known: dict[str, tuple[str, ...]]) -> None:
+        """Take words with their terms (from `known_words`, of an analyser with the same rules) into the
+        cache, as if analysed here, up to the cache's size."""
+        cache, sources, single = self._cache[language], self._sources[language], self._single[language]
+        with self._recording:
+            for word, terms in known.items():
+                if len(cache) >= _MAX_CACHED_WORDS:
+                    break
+                if word in cache or len(word) > MAX_CACHED_WORD_CHARS:
+                    continue
+                for term in terms:
+                    sources[term] = (*sources.get(term, ()), word)
+                cache[word] = terms
+                if len(terms) <= 1:
+                    single[word] = terms[0] if terms else ""
+
     def word_terms(self, word: str, language: Language) -> tuple[str, ...]:
         """The index terms of one word of the text (none for a stop word)."""
         cache = self._cache[language]

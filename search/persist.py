@@ -4,7 +4,8 @@ the passages again.)
 
 Two files in one folder (the caller chooses it; the bot puts it beside its store):
 - `snapshot.bin`: the whole index in columns (article fields, passage texts, kinds, sentence spans,
-  lengths, postings), written at once to a temporary file and renamed over the old one. A JSON header
+  lengths, postings, and the analyser's word cache: the words met so far with their terms, so that
+  after a start the words of hits are not analysed again), written at once to a temporary file and renamed over the old one. A JSON header
   carries the version (`FORMAT_VERSION` and the analyser's `ANALYZER_VERSION` and settings), a
   generation number, where each column lies, and a CRC-32 of the columns.
 - `journal.bin`: the articles added (with their analysed terms) and removed since that snapshot, one
@@ -35,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from search import loader
-from search.analysis import ANALYZER_VERSION, Analyzer
+from search.analysis import ANALYZER_VERSION, LANGUAGES, Analyzer
 from search.index import (
     _HEADING,
     _KIND_CODES,
@@ -51,7 +52,7 @@ from search.scoring import Scorer
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: the analyser's word cache is saved
 SNAPSHOT = "snapshot.bin"
 JOURNAL = "journal.bin"
 _SNAPSHOT_MAGIC = b"MNB-INDEX-SNAPSHOT\n"
@@ -226,7 +227,30 @@ def _columns(index: SearchIndex) -> dict[str, np.ndarray | list[str]]:
         "posting_offsets": np.array(offsets, dtype=np.int64),
         "posting_docs": np.concatenate(posting_docs) if posting_docs else np.empty(0, np.int32),
         "posting_tfs": np.concatenate(posting_tfs) if posting_tfs else np.empty(0, np.uint16),
+        **_word_columns(index.analyzer),
     }
+
+
+_TERM_SEPARATOR = "\x1f"  # never in a term: terms are made of word characters
+
+
+def _word_columns(analyzer: Analyzer) -> dict[str, list[str]]:
+    """The analyser's word cache, per language: the words, and their terms joined."""
+    columns = {}
+    for language in LANGUAGES:
+        known = analyzer.known_words(language)
+        columns[f"words_{language}"] = list(known)
+        columns[f"word_terms_{language}"] = [_TERM_SEPARATOR.join(terms) for terms in known.values()]
+    return columns
+
+
+def _learn_words(analyzer: Analyzer, columns: dict) -> None:
+    for language in LANGUAGES:
+        terms = (
+            tuple(joined.split(_TERM_SEPARATOR)) if joined else ()
+            for joined in columns[f"word_terms_{language}"]
+        )
+        analyzer.learn(language, dict(zip(columns[f"words_{language}"], terms, strict=True)))
 
 
 def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -281,6 +305,7 @@ def _fill(index: SearchIndex, columns: dict) -> None:
     index._dead = set()
     index._removed = bytearray(len(index._texts))
     index._all_df = None
+    _learn_words(index.analyzer, columns)
 
 
 def _write_snapshot(index: SearchIndex, path: Path, version: str, generation: int) -> int:
@@ -362,6 +387,7 @@ def _check(columns: dict) -> None:
         and int(counts.sum()) == n_docs
         and len(columns["kinds"]) == len(columns["positions"]) == len(columns["lengths"]) == n_docs
         and len(columns["sentence_counts"]) == n_docs
+        and all(len(columns[f"words_{lang}"]) == len(columns[f"word_terms_{lang}"]) for lang in LANGUAGES)
         and 2 * int(columns["sentence_counts"].sum()) == len(columns["spans"])
         and len(columns["posting_offsets"]) == len(columns["terms"]) + 1
         and int(columns["posting_offsets"][0]) == 0

@@ -49,6 +49,21 @@ def test_a_reopened_index_gives_the_same_hits_scores_and_articles(tmp_path, seed
     ]
 
 
+def test_a_reopened_index_knows_the_words_already_analysed(tmp_path, seed_articles):
+    """The analyser's word cache is saved: after a start, the words of hits are not analysed again."""
+    built = SavedIndex(tmp_path)
+    built.rebuild(seed_articles)
+    known = {language: built.analyzer.known_words(language) for language in ("en", "fr")}
+    assert len(known["en"]) > 500 and len(known["fr"]) > 200
+    loaded = reopened(tmp_path)
+    assert {language: loaded.analyzer.known_words(language) for language in ("en", "fr")} == known
+    assert loaded.search("valuation", 5)
+    assert loaded.analyzer.known_words("en") == known["en"], "the hits' words were known"
+    assert loaded.analyzer.terms("Mistral's valuation", "en") == built.analyzer.terms(
+        "Mistral's valuation", "en"
+    )
+
+
 def test_adds_and_removes_are_saved_as_they_happen(tmp_path, seed_articles):
     live = SavedIndex(tmp_path)
     live.rebuild(seed_articles[:3])
