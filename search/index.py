@@ -54,7 +54,9 @@ class _Postings:
         self.tfs = array("H")
 
 
-EXTEND_CHUNK = 20_000  # articles analysed at a time by `extend`: bounds the memory of a build
+# Passages analysed at a time by `extend`: bounds the memory of a build (their term counts), and is
+# large enough that each term's postings grow by few appends.
+EXTEND_PASSAGES = 50_000
 KINDS: tuple[PassageKind, ...] = ("body", "list", "heading", "caption", "embed")
 _KIND_CODES = {kind: code for code, kind in enumerate(KINDS)}
 _LANGUAGES: tuple[Language, ...] = ("en", "fr")
@@ -213,8 +215,15 @@ class SearchIndex:
     def extend(self, articles: Iterable[Article]) -> int:
         """Add many articles at once (a build): the postings are appended in bulk. The number added."""
         added = 0
-        for chunk in batched(articles, EXTEND_CHUNK):
-            added += self.insert_records([self.analyse(article) for article in chunk])
+        records: list[ArticleRecord] = []
+        passages = 0
+        for article in articles:
+            records.append(self.analyse(article))
+            passages += len(article.passages)
+            if passages >= EXTEND_PASSAGES:
+                added += self.insert_records(records)
+                records, passages = [], 0
+        added += self.insert_records(records)
         self.embed_missing()
         return added
 
