@@ -248,3 +248,27 @@ def test_a_photo_caption_ranks_below_the_articles_own_text():
     terms = index.analyzer.query_terms("Arthur Mensch CEO")
     assert index.rank(terms, 1)[0][0].kind == "caption", "plain BM25 puts the short caption first"
     assert [h.citation.source for h in index.search("Arthur Mensch CEO", 2)] == ["b.txt", "a.txt"]
+
+
+def test_a_build_pauses_the_cycle_collector_and_gives_it_back_as_it_was():
+    import gc
+
+    from search.index import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():  # a build in another thread
+            assert not gc.isenabled()
+        assert not gc.isenabled(), "still paused while the first build runs"
+    assert gc.isenabled()
+    synthetic_index(TEXTS[:50])
+    SearchIndex().extend(synthetic.article(f"a{i}", [words]) for i, words in enumerate(TEXTS[:50]))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled(), "a collector that was off stays off"
+    finally:
+        gc.enable()
