@@ -47,6 +47,7 @@ from search.index import (
     ArticleRecord,
     SearchIndex,
     _Postings,
+    collector_paused,
 )
 from search.scoring import Scorer
 
@@ -113,7 +114,7 @@ class SavedIndex(SearchIndex):
             header, columns = _read_snapshot(data, self.version)
         except (ValueError, KeyError, TypeError, IndexError, struct.error) as error:
             raise IndexFileError(f"the snapshot is damaged ({type(error).__name__}: {error})") from None
-        with self._lock:
+        with self._lock, collector_paused():
             if self._slots:
                 raise ValueError("load() fills an empty index")
             _fill(self, columns)
