@@ -679,7 +679,7 @@ class SearchIndex:
         """The passages containing at least one term, with their BM25 scores, and each term's idf.
 
         With a `depth`, only the passages that can be among the `depth` best once weighted by their
-        kind's prior (see `_essential`) are sure to be there, with exact scores: the others may be left
+        kind's prior (see `_lookups`) are sure to be there, with exact scores: the others may be left
         out. Without, every passage with a term is.
         """
         terms = [t for t in weights if t in self._df]
