@@ -33,7 +33,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.channel_news import PACE_SECONDS, ChannelNews
-from bot.channel_store import ChannelStore, channel_store
+from bot.channel_store import ChannelStore
 from bot.feed_store import FeedStore
 from bot.index_files import index_folder, open_index
 from bot.indexing import keep_vectors_in, new_index
@@ -303,11 +303,12 @@ def start_news_feed(
     else:
         index_from_store(store, index)
     summarizer = Summarizer(index.analyzer)  # the index's analyzer: summaries and search see the same terms
-    channels = channel_store(store)
     notifier = Notifier(
-        store, index, client, settings.notify_channel, summarizer, channels=channels, **notifier_options
+        store, index, client, settings.notify_channel, summarizer, channels=store.channels, **notifier_options
     )
-    channel_news = ChannelNews(store, channels, index, client, notifier.message_for, summarizer, clock=clock)
+    channel_news = ChannelNews(
+        store, store.channels, index, client, notifier.message_for, summarizer, clock=clock
+    )
 
     def added(article_id: str) -> None:
         notifier.wake(article_id)

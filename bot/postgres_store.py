@@ -31,7 +31,9 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from bot.feed_store import PostgresFeedStore
+from bot.feedback_store import PostgresFeedbackStore
 from bot.migrations import migrate_postgres
+from bot.postgres_channel_store import PostgresChannelStore
 from bot.store import (
     BASELINE_KEY,
     CHANGES_PER_READ,
@@ -93,6 +95,8 @@ class PostgresStore:
         self._conninfo = conninfo
         self._listener: ChangeListener | None = None
         self.feeds = PostgresFeedStore(self._cursor, clock, self._now)
+        self.channels = PostgresChannelStore(self)
+        self.feedback = PostgresFeedbackStore(self)
 
     # -- connections ----------------------------------------------------------------------------------
 
@@ -117,6 +121,12 @@ class PostgresStore:
             if write_articles:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", (ARTICLES_LOCK,))
             yield cursor
+
+    @contextlib.contextmanager
+    def _shared(self, *, write_articles: bool = False) -> Iterator[QmarkCursor]:
+        """A cursor for the statements shared with the SQLite store (their `?` placeholders)."""
+        with self._cursor(write_articles=write_articles) as cursor:
+            yield QmarkCursor(cursor)
 
     def _one(self, sql: str, params: dict | tuple = ()) -> dict | None:
         with self._cursor() as cursor:
@@ -497,6 +507,20 @@ class PostgresStore:
         with self._cursor() as db:
             rows = db.execute("SELECT state, COUNT(*) AS n FROM announcements GROUP BY state")
             return {row["state"]: row["n"] for row in rows}
+
+
+class QmarkCursor:
+    """A cursor taking SQL written with SQLite's `?` placeholders, as psycopg's `%s`: the statements
+    both stores share are written once that way (none has a literal `?` or `%`)."""
+
+    def __init__(self, cursor: psycopg.Cursor) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: tuple = ()) -> psycopg.Cursor:
+        return self._cursor.execute(sql.replace("?", "%s"), params)
+
+    def executemany(self, sql: str, params: Iterable[tuple]) -> None:
+        self._cursor.executemany(sql.replace("?", "%s"), params)
 
 
 def _log_change(db: psycopg.Cursor, article_id: str, kind: ChangeKind, now: float) -> None:

@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Literal, Protocol
 from urllib.parse import quote
 
+from bot.channel_store import ChannelStore, SqliteChannelStore
 from bot.feed_store import FeedStore, SqliteFeedStore
+from bot.feedback_store import FeedbackStore, SqliteFeedbackStore
 from bot.migrations import migrate_sqlite
 from search import Article, SearchIndex, parse_article
 
@@ -124,7 +126,10 @@ class Claim:
 
 class ArticleStore(Protocol):
     reopened: int  # how many times the database was found replaced and opened again (see `problem`)
-    feeds: FeedStore  # the feeds and their items, in the same database
+    # The other tables of the same database, each through its own store:
+    feeds: FeedStore  # the feeds and their items
+    channels: ChannelStore  # the channels' watches, posting slots, outbox and digests
+    feedback: FeedbackStore  # the questions asked and their votes
 
     def baseline_done(self) -> bool: ...
     def mark_baseline_done(self) -> None: ...
@@ -212,6 +217,8 @@ class SqliteStore:
         migrate_sqlite(self._connection(), clock=clock)
         self._identity = _file_identity(self.path)
         self.feeds = SqliteFeedStore(self._connection, self._transaction, clock)
+        self.channels = SqliteChannelStore(self)
+        self.feedback = SqliteFeedbackStore(self)
 
     # -- connections ----------------------------------------------------------------------------------
 
