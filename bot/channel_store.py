@@ -141,7 +141,8 @@ class SqlChannelStore:
     """What both SQL channel stores do alike: statements written once with SQLite's `?`
     placeholders. A subclass gives `_reading()` and `_writing()` (a connection or cursor in a
     transaction), `_now(db)` (the database's time, for slots, leases and retry delays) and what its
-    dialect does its own way: queueing, claims (locking) and taking the greater of two values."""
+    dialect does its own way: queueing, claiming posts, locking claimed rows, taking the greater of
+    two values."""
 
     def _reading(self) -> AbstractContextManager[Any]:
         raise NotImplementedError
@@ -158,6 +159,11 @@ class SqlChannelStore:
 
     def _greatest(self, first: str, second: str) -> str:
         """SQL for the greater of two values (the dialects name the function differently)."""
+        raise NotImplementedError
+
+    def _skip_locked(self, table: str | None = None) -> str:
+        """The end of a claim's SELECT that locks the rows it takes (of `table`), skipping those
+        another process is taking: nothing where a transaction locks the whole database."""
         raise NotImplementedError
 
     def _count(self, sql: str, params: tuple) -> int:
@@ -343,6 +349,28 @@ class SqlChannelStore:
                 )
             return bool(held)
 
+    def claim_recount(self, worker: str, lease_seconds: float) -> RecountClaim | None:
+        """Take a due recount of a story's top-level post (in a channel not paused)."""
+        with self._writing() as db:
+            now = self._now(db)
+            row = db.execute(
+                "SELECT p.channel, p.story, p.message_ts, p.recount_wanted FROM channel_posts p"
+                " LEFT JOIN channels c ON c.channel = p.channel"
+                " WHERE p.reply = 0 AND p.state = 'posted' AND p.recount_wanted > p.recount_done"
+                " AND p.recount_not_before <= ? AND c.paused_reason IS NULL"
+                " AND (p.recount_claimed_by IS NULL OR p.recount_lease_until < ?)"
+                f" ORDER BY p.recount_not_before, p.channel, p.story LIMIT 1{self._skip_locked('p')}",
+                (now, now),
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE channel_posts SET recount_claimed_by = ?, recount_lease_until = ?"
+                " WHERE channel = ? AND story = ? AND reply = 0",
+                (worker, now + lease_seconds, row["channel"], row["story"]),
+            )
+            return RecountClaim(row["channel"], row["story"], row["message_ts"], row["recount_wanted"])
+
     def retry_recount(self, channel: str, story: str, worker: str, delay: float) -> bool:
         """Give the recount back, to try again in `delay` seconds."""
         with self._writing() as db:
@@ -388,6 +416,25 @@ class SqlChannelStore:
             " ORDER BY d.channel"
         )
         return [_digest(row) for row in rows]
+
+    def claim_digest(
+        self, digest: Digest, period_end: float, worker: str, now: float, lease_seconds: float
+    ) -> DigestClaim | None:
+        """Take the digest of (`digest.last_sent`, `period_end`] unless another worker holds it or
+        sent it (then `last_sent` moved on), or it waits for a retry."""
+        with self._writing() as db:
+            row = db.execute(
+                "SELECT claimed_end FROM digests WHERE channel = ? AND last_sent = ?"
+                f" AND (claimed_by IS NULL OR lease_until < ?) AND not_before <= ?{self._skip_locked()}",
+                (digest.channel, digest.last_sent, now, now),
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE digests SET claimed_by = ?, lease_until = ?, claimed_end = ? WHERE channel = ?",
+                (worker, now + lease_seconds, period_end, digest.channel),
+            )
+            return DigestClaim(digest.channel, digest.last_sent, period_end, row["claimed_end"] is not None)
 
     def finish_digest(self, channel: str, worker: str, period_end: float) -> bool:
         """The digest up to `period_end` went out (or had nothing to say): the next period starts there."""
@@ -440,6 +487,9 @@ class SqliteChannelStore(SqlChannelStore):
 
     def _greatest(self, first: str, second: str) -> str:
         return f"MAX({first}, {second})"
+
+    def _skip_locked(self, table: str | None = None) -> str:
+        return ""
 
     def queue_post(self, channel: str, article_id: str, story: str) -> PostKind | None:
         """Queue `article_id` for `channel`: the story's top-level post, a reply in its thread, or None
@@ -496,51 +546,6 @@ class SqliteChannelStore(SqlChannelStore):
                 (row["channel"], now + pace_seconds),
             )
             return post_claim(row, lease_until)
-
-    def claim_recount(self, worker: str, lease_seconds: float) -> RecountClaim | None:
-        """Take a due recount of a story's top-level post (in a channel not paused)."""
-        now = self._clock()
-        with self.store._transaction() as db:
-            row = db.execute(f"{DUE_RECOUNT} LIMIT 1", (now, now)).fetchone()
-            if row is None:
-                return None
-            db.execute(
-                "UPDATE channel_posts SET recount_claimed_by = ?, recount_lease_until = ?"
-                " WHERE channel = ? AND story = ? AND reply = 0",
-                (worker, now + lease_seconds, row["channel"], row["story"]),
-            )
-            return RecountClaim(row["channel"], row["story"], row["message_ts"], row["recount_wanted"])
-
-    def claim_digest(
-        self, digest: Digest, period_end: float, worker: str, now: float, lease_seconds: float
-    ) -> DigestClaim | None:
-        """Take the digest of (`digest.last_sent`, `period_end`] unless another worker holds it or
-        sent it (then `last_sent` moved on), or it waits for a retry."""
-        with self.store._transaction() as db:
-            row = db.execute(
-                "SELECT claimed_end FROM digests WHERE channel = ? AND last_sent = ?"
-                " AND (claimed_by IS NULL OR lease_until < ?) AND not_before <= ?",
-                (digest.channel, digest.last_sent, now, now),
-            ).fetchone()
-            if row is None:
-                return None
-            db.execute(
-                "UPDATE digests SET claimed_by = ?, lease_until = ?, claimed_end = ? WHERE channel = ?",
-                (worker, now + lease_seconds, period_end, digest.channel),
-            )
-            recovered = row["claimed_end"] is not None
-            return DigestClaim(digest.channel, digest.last_sent, period_end, recovered)
-
-
-# The due recounts (of posts in channels not paused), oldest due first; parameters: now, now.
-DUE_RECOUNT = (
-    "SELECT p.channel, p.story, p.message_ts, p.recount_wanted FROM channel_posts p"
-    " LEFT JOIN channels c ON c.channel = p.channel"
-    " WHERE p.reply = 0 AND p.state = 'posted' AND p.recount_wanted > p.recount_done"
-    " AND p.recount_not_before <= ? AND c.paused_reason IS NULL"
-    " AND (p.recount_claimed_by IS NULL OR p.recount_lease_until < ?)"
-    " ORDER BY p.recount_not_before, p.channel, p.story"
-)
 
 
 def retry_state(unsure: bool) -> str:

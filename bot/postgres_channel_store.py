@@ -12,12 +12,8 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from bot.channel_store import (
-    DUE_RECOUNT,
-    Digest,
-    DigestClaim,
     PostClaim,
     PostKind,
-    RecountClaim,
     SqlChannelStore,
     post_claim,
 )
@@ -49,6 +45,9 @@ class PostgresChannelStore(SqlChannelStore):
 
     def _greatest(self, first: str, second: str) -> str:
         return f"GREATEST({first}, {second})"
+
+    def _skip_locked(self, table: str | None = None) -> str:
+        return f" FOR UPDATE{f' OF {table}' if table else ''} SKIP LOCKED"
 
     def queue_post(self, channel: str, article_id: str, story: str) -> PostKind | None:
         now = self._clock()
@@ -96,34 +95,3 @@ class PostgresChannelStore(SqlChannelStore):
                 {**params, "channel": row["channel"]},
             )
         return post_claim(row, now + lease_seconds)
-
-    def claim_recount(self, worker: str, lease_seconds: float) -> RecountClaim | None:
-        with self._writing() as db:
-            now = self._now(db)
-            row = db.execute(f"{DUE_RECOUNT} LIMIT 1 FOR UPDATE OF p SKIP LOCKED", (now, now)).fetchone()
-            if row is None:
-                return None
-            db.execute(
-                "UPDATE channel_posts SET recount_claimed_by = ?, recount_lease_until = ?"
-                " WHERE channel = ? AND story = ? AND reply = 0",
-                (worker, now + lease_seconds, row["channel"], row["story"]),
-            )
-        return RecountClaim(row["channel"], row["story"], row["message_ts"], row["recount_wanted"])
-
-    def claim_digest(
-        self, digest: Digest, period_end: float, worker: str, now: float, lease_seconds: float
-    ) -> DigestClaim | None:
-        with self.store._cursor() as db:
-            row = db.execute(
-                "SELECT claimed_end FROM digests WHERE channel = %(channel)s AND last_sent = %(last)s"
-                " AND (claimed_by IS NULL OR lease_until < %(now)s) AND not_before <= %(now)s"
-                " FOR UPDATE SKIP LOCKED",
-                {"channel": digest.channel, "last": digest.last_sent, "now": now},
-            ).fetchone()
-            if row is None:
-                return None
-            db.execute(
-                "UPDATE digests SET claimed_by = %s, lease_until = %s, claimed_end = %s WHERE channel = %s",
-                (worker, now + lease_seconds, period_end, digest.channel),
-            )
-        return DigestClaim(digest.channel, digest.last_sent, period_end, row["claimed_end"] is not None)
