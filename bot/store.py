@@ -606,8 +606,8 @@ class SqliteStore(SqlStore):
         yield self._connection()
 
     def _writing(self, *, articles: bool = False) -> _Transaction:
-        """A transaction; every one takes the file's write lock (`BEGIN IMMEDIATE`)."""
-        return _Transaction(self)
+        """For the shared statements: `_transaction()`, as every one takes the file's write lock."""
+        return self._transaction()
 
     def _now(self, db: sqlite3.Connection) -> float:
         """The one host's clock: the file is on it."""
