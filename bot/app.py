@@ -23,7 +23,6 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
 from bot.channel_desk import ChannelDesk
-from bot.feedback_store import feedback_store
 from bot.health import HealthRegistry, PartHealth, PeriodicCheck
 from bot.index_files import index_folder
 from bot.indexing import new_index
@@ -158,7 +157,7 @@ class RunningApp:
         return self.feed.sources if self.feed is not None else None
 
     def _questions(self) -> QuestionLog | None:
-        return feedback_store(self.feed.store) if self.feed is not None else None
+        return self.feed.store.feedback if self.feed is not None else None
 
     def _channels(self) -> ChannelWatches | None:
         news = self.feed.channel_news if self.feed is not None else None

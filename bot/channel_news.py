@@ -20,11 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import socket
-import threading
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -34,7 +30,8 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.channel_store import ChannelStore, Digest, DigestClaim, PostClaim, RecountClaim, Watch
 from bot.digests import due_digest
 from bot.slack_errors import DEFAULT_BACKOFF, PERMANENT_ERRORS, Backoff, describe
-from bot.store import ArticleStore, ChangesPruned, StoredArticle, StoreUnavailable, article_of
+from bot.store import ArticleStore, ChangesPruned, StoredArticle, article_of
+from bot.worker import Worker, worker_name
 from handlers.news_blocks import digest_message
 from handlers.notifications import (
     DIGEST_EVENT,
@@ -60,7 +57,7 @@ PACE_SECONDS = 1.0
 DIGEST_STORIES = 20
 
 
-class ChannelNews:
+class ChannelNews(Worker):
     """Matches new articles against the watches and posts them; `wake()` after an article is added."""
 
     def __init__(
@@ -80,6 +77,7 @@ class ChannelNews:
         clock: Callable[[], float] = time.time,
     ) -> None:
         """`clock` tells when digests are due (tests freeze it)."""
+        super().__init__("channel-news", "Channel posts", poll_seconds)
         self.store = store
         self.clock = clock
         self.channels = channels
@@ -87,44 +85,10 @@ class ChannelNews:
         self.client = client
         self.message_for = message_for
         self.summarizer = summarizer
-        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.worker_id = worker_id or worker_name()
         self.lease_seconds = lease_seconds
-        self.poll_seconds = poll_seconds
         self.pace_seconds = pace_seconds
         self.backoff = backoff
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle ------------------------------------------------------------------------------------
-
-    def start(self) -> ChannelNews:
-        self._thread = threading.Thread(target=self._run, name="channel-news", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def wake(self, article_id: str | None = None) -> None:
-        self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                busy = self.run_once()
-            except StoreUnavailable as error:
-                log.debug("Channel posts put off: %s", error)
-                busy = False
-            except Exception:
-                log.exception("Channel posts failed unexpectedly; trying again shortly")
-                busy = False
-            if not busy:
-                self._wake.wait(self.poll_seconds)
-                self._wake.clear()
 
     def run_once(self) -> bool:
         """Match what is new, then post one due post and make one due recount; False when there was

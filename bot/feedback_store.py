@@ -10,9 +10,11 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from bot.store import SqliteStore
+if TYPE_CHECKING:  # each store makes its feedback store (`SqliteStore.feedback`)
+    from bot.postgres_store import PostgresStore
+    from bot.store import SqliteStore
 
 REASONS = {"wrong_article": "wrong article", "wrong_language": "wrong language", "outdated": "outdated"}
 
@@ -74,9 +76,9 @@ class SqliteFeedbackStore:
 
 
 class PostgresFeedbackStore:
-    """The same tables on PostgreSQL (`store` is a bot.postgres_store.PostgresStore)."""
+    """The same tables on PostgreSQL."""
 
-    def __init__(self, store) -> None:
+    def __init__(self, store: PostgresStore) -> None:
         self.store = store
 
     def record_question(self, question: str, answered: bool) -> None:
@@ -108,11 +110,6 @@ class PostgresFeedbackStore:
                 (since, until),
             ).fetchall()
         return [(row["question"], row["vote"], row["reason"]) for row in rows]
-
-
-def feedback_store(store) -> FeedbackStore:
-    """The feedback repository on the article store's database (SQLite or PostgreSQL)."""
-    return SqliteFeedbackStore(store) if isinstance(store, SqliteStore) else PostgresFeedbackStore(store)
 
 
 def report(feedback: FeedbackStore, since: float, until: float) -> list[ReportRow]:
@@ -150,7 +147,7 @@ def run_report(settings, days: float, *, now: float | None = None) -> int:
     store = open_store(settings.database_url)
     try:
         until = time.time() if now is None else now
-        print(report_text(report(feedback_store(store), until - days * 86400, until + 1), days))
+        print(report_text(report(store.feedback, until - days * 86400, until + 1), days))
     finally:
         store.close()
     return 0

@@ -25,11 +25,7 @@ with a lease), posts, then records 'posted'. What can go wrong, and what happens
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,7 +33,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.channel_news import PACE_SECONDS, ChannelNews
-from bot.channel_store import ChannelStore, channel_store
+from bot.channel_store import ChannelStore
 from bot.feed_store import FeedStore
 from bot.index_files import index_folder, open_index
 from bot.indexing import keep_vectors_in, new_index
@@ -49,8 +45,9 @@ from bot.sources.http import Fetcher
 from bot.sources.manage import Sources
 from bot.sources.poller import FeedPoller
 from bot.sources.urls import BadUrl, normalise_url
-from bot.store import ArticleStore, Claim, StoreUnavailable, article_of, index_from_store, open_store
+from bot.store import ArticleStore, Claim, article_of, index_from_store, open_store
 from bot.watcher import FolderWatcher
+from bot.worker import Worker, worker_name
 from handlers.notifications import (
     announcement_message,
     find_announcement,
@@ -63,7 +60,7 @@ from search.persist import SavedIndex
 log = logging.getLogger(__name__)
 
 
-class Notifier:
+class Notifier(Worker):
     """Posts the store's pending announcements to `channel`; `wake()` after an article is added."""
 
     def __init__(
@@ -83,21 +80,18 @@ class Notifier:
         pace_seconds: float = PACE_SECONDS,
     ) -> None:
         """`channels` keeps the channels' posting slots; without it, announcements are not paced."""
+        super().__init__("notifier", "Announcing", poll_seconds)
         self.store = store
         self.index = index
         self.client = client
         self.channel = channel
         self.summarizer = summarizer
-        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.worker_id = worker_id or worker_name()
         self.lease_seconds = lease_seconds
-        self.poll_seconds = poll_seconds
         self.backoff = backoff
         self.related_limit = related_limit
         self.channels = channels
         self.pace_seconds = pace_seconds
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------------
 
@@ -106,34 +100,7 @@ class Notifier:
         if not self.channel:
             log.warning("NOTIFY_CHANNEL is not set: new articles are indexed but not announced")
             return self
-        self._thread = threading.Thread(target=self._run, name="notifier", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def wake(self, article_id: str | None = None) -> None:
-        """Something may be waiting in the outbox: look now rather than at the next poll."""
-        self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                busy = self.run_once()
-            except StoreUnavailable as error:
-                # Nothing is claimed while the store cannot record it (its health says why, once).
-                log.debug("Announcing put off: %s", error)
-                busy = False
-            except Exception:
-                log.exception("Announcing failed unexpectedly; trying again shortly")
-                busy = False
-            if not busy:
-                self._wake.wait(self.poll_seconds)
-                self._wake.clear()
+        return super().start()
 
     # -- one announcement -----------------------------------------------------------------------------
 
@@ -336,11 +303,12 @@ def start_news_feed(
     else:
         index_from_store(store, index)
     summarizer = Summarizer(index.analyzer)  # the index's analyzer: summaries and search see the same terms
-    channels = channel_store(store)
     notifier = Notifier(
-        store, index, client, settings.notify_channel, summarizer, channels=channels, **notifier_options
+        store, index, client, settings.notify_channel, summarizer, channels=store.channels, **notifier_options
     )
-    channel_news = ChannelNews(store, channels, index, client, notifier.message_for, summarizer, clock=clock)
+    channel_news = ChannelNews(
+        store, store.channels, index, client, notifier.message_for, summarizer, clock=clock
+    )
 
     def added(article_id: str) -> None:
         notifier.wake(article_id)

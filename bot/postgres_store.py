@@ -23,7 +23,8 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -31,25 +32,16 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from bot.feed_store import PostgresFeedStore
+from bot.feedback_store import PostgresFeedbackStore
 from bot.migrations import migrate_postgres
+from bot.postgres_channel_store import PostgresChannelStore
 from bot.store import (
-    BASELINE_KEY,
-    CHANGES_PER_READ,
     PROBE_KEY,
-    PRUNED_KEY,
-    AnnouncementState,
     ChangeKind,
     Claim,
-    Origin,
-    RecordResult,
-    StoreChanges,
-    StoredArticle,
+    SqlStore,
     StoreUnavailable,
-    check_not_pruned,
-    prune_bound,
-    split_changes,
 )
-from search import Article
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +52,7 @@ LISTEN_RETRY_SECONDS = 1.0
 DUE = "(state IN ('pending', 'unsure') AND not_before <= %(now)s) OR (state = 'posting' AND lease_until < %(now)s)"
 
 
-class PostgresStore:
+class PostgresStore(SqlStore):
     """PostgreSQL through a small connection pool; one short transaction per call."""
 
     def __init__(
@@ -93,6 +85,8 @@ class PostgresStore:
         self._conninfo = conninfo
         self._listener: ChangeListener | None = None
         self.feeds = PostgresFeedStore(self._cursor, clock, self._now)
+        self.channels = PostgresChannelStore(self)
+        self.feedback = PostgresFeedbackStore(self)
 
     # -- connections ----------------------------------------------------------------------------------
 
@@ -118,9 +112,27 @@ class PostgresStore:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", (ARTICLES_LOCK,))
             yield cursor
 
-    def _one(self, sql: str, params: dict | tuple = ()) -> dict | None:
-        with self._cursor() as cursor:
-            return cursor.execute(sql, params).fetchone()
+    @contextlib.contextmanager
+    def _shared(self, *, write_articles: bool = False) -> Iterator[QmarkCursor]:
+        """A cursor for the statements shared with the SQLite store (their `?` placeholders)."""
+        with self._cursor(write_articles=write_articles) as cursor:
+            yield QmarkCursor(cursor)
+
+    def _reading(self) -> AbstractContextManager[QmarkCursor]:
+        return self._shared()
+
+    def _writing(self, *, articles: bool = False) -> AbstractContextManager[QmarkCursor]:
+        return self._shared(write_articles=articles)
+
+    def _log_change(self, db: QmarkCursor, article_id: str, kind: ChangeKind, now: float) -> None:
+        """One row of the change log, and its NOTIFY (sent when the transaction commits)."""
+        seq = db.execute(
+            "INSERT INTO changes (article_id, kind, at) VALUES (?, ?, ?) RETURNING seq",
+            (article_id, kind, now),
+        ).fetchone()["seq"]
+        if kind != "added":  # an article leaving takes its passage embeddings with it
+            db.execute("DELETE FROM passage_vectors WHERE article_id = ?", (article_id,))
+        db.execute("SELECT pg_notify(?, ?)", (CHANNEL, str(seq)))
 
     def close(self) -> None:
         if self._listener is not None:
@@ -148,171 +160,7 @@ class PostgresStore:
             return str(error)
         return None
 
-    # -- baseline -------------------------------------------------------------------------------------
-
-    def baseline_done(self) -> bool:
-        return self._one("SELECT 1 AS done FROM meta WHERE key = %s", (BASELINE_KEY,)) is not None
-
-    def mark_baseline_done(self) -> None:
-        with self._cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",
-                (BASELINE_KEY, str(self._clock())),
-            )
-
-    # -- articles -------------------------------------------------------------------------------------
-
-    def record(
-        self, article: Article, *, announce: bool, origin: Origin = "folder", story: str | None = None
-    ) -> RecordResult:
-        """Keep `article`; with `announce`, queue its announcement when it is new (not an update).
-
-        With `story` (the first article of the story it copies), it is kept but not announced, and
-        the story's announcement is marked to name one more outlet. An article an operator took down
-        stays down ("removed").
-        """
-        now = self._clock()
-        with self._cursor(write_articles=True) as db:
-            existing = db.execute(
-                "SELECT source, removed_at, taken_down_at FROM articles WHERE id = %s", (article.id,)
-            ).fetchone()
-            if existing is not None and existing["taken_down_at"] is not None:
-                return RecordResult("removed", article.id)
-            if existing is not None and existing["removed_at"] is None:
-                return RecordResult("known", article.id)
-            previous = db.execute(
-                "SELECT id FROM articles WHERE source = %s AND removed_at IS NULL AND id != %s",
-                (article.source, article.id),
-            ).fetchone()
-            replaced_id = previous["id"] if previous else None
-            if replaced_id:
-                db.execute("UPDATE articles SET removed_at = %s WHERE id = %s", (now, replaced_id))
-                _log_change(db, replaced_id, "removed", now)
-            if existing is not None:
-                db.execute(
-                    "UPDATE articles SET source = %s, removed_at = NULL, changed_at = %s WHERE id = %s",
-                    (article.source, now, article.id),
-                )
-                _log_change(db, article.id, "added", now)
-                return RecordResult("restored", article.id, replaced_id)
-            db.execute(
-                "INSERT INTO articles (id, source, title, date, language, text, added_at, changed_at,"
-                " url, outlet, story, origin, date_source)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    article.id,
-                    article.source,
-                    article.title,
-                    article.date,
-                    article.language,
-                    article.text,
-                    now,
-                    now,
-                    article.url,
-                    article.outlet,
-                    story or article.id,
-                    origin,
-                    article.date_source,
-                ),
-            )
-            _log_change(db, article.id, "added", now)
-            if story is not None:
-                db.execute("UPDATE announcements SET story_changed = 1 WHERE article_id = %s", (story,))
-            state = "pending" if announce and not replaced_id and story is None else "skipped"
-            db.execute(
-                "INSERT INTO announcements (article_id, state, created_at) VALUES (%s, %s, %s)",
-                (article.id, state, now),
-            )
-            return RecordResult("updated" if replaced_id else "added", article.id, replaced_id)
-
-    def mark_removed(self, source: str) -> str | None:
-        """Mark the active article at `source` removed; its id, or None when there was none."""
-        now = self._clock()
-        with self._cursor(write_articles=True) as db:
-            row = db.execute(
-                "UPDATE articles SET removed_at = %s WHERE source = %s AND removed_at IS NULL RETURNING id",
-                (now, source),
-            ).fetchone()
-            if row is None:
-                return None
-            _log_change(db, row["id"], "removed", now)
-            return row["id"]
-
-    def take_down(self, article_id: str) -> bool:
-        """An operator removes the article: out of every answer, and never recorded again."""
-        now = self._clock()
-        with self._cursor(write_articles=True) as db:
-            done = db.execute(
-                "UPDATE articles SET removed_at = COALESCE(removed_at, %s), taken_down_at = %s"
-                " WHERE id = %s AND taken_down_at IS NULL",
-                (now, now, article_id),
-            ).rowcount
-            if done:
-                _log_change(db, article_id, "taken_down", now)
-            return bool(done)
-
-    def by_url(self, url: str) -> StoredArticle | None:
-        """The article at `url` (normalised), active or taken down; None when there is none."""
-        row = self._one(
-            "SELECT * FROM articles WHERE url = %s AND (removed_at IS NULL OR taken_down_at IS NOT NULL)"
-            " ORDER BY removed_at IS NOT NULL, added_at LIMIT 1",
-            (url,),
-        )
-        return StoredArticle(**row) if row else None
-
-    def story_members(self, story: str) -> list[StoredArticle]:
-        """The active articles of a story, first one first."""
-        with self._cursor() as db:
-            rows = db.execute(
-                "SELECT * FROM articles WHERE (story = %s OR id = %s) AND removed_at IS NULL"
-                " ORDER BY added_at, id",
-                (story, story),
-            ).fetchall()
-        return [StoredArticle(**row) for row in rows]
-
-    def changes_since(self, seq: int) -> StoreChanges:
-        """The articles added, removed or taken down after change `seq`, maybe by another replica
-        (see `SqliteStore.changes_since`)."""
-        with self._cursor() as db:
-            changes = db.execute(
-                "SELECT seq, article_id FROM changes WHERE seq > %s ORDER BY seq LIMIT %s",
-                (seq, CHANGES_PER_READ),
-            ).fetchall()
-            # Read after the rows (each statement sees the latest commits): see `SqliteStore`.
-            pruned = db.execute("SELECT value FROM meta WHERE key = %s", (PRUNED_KEY,)).fetchone()
-            check_not_pruned(seq, pruned and int(pruned["value"]))
-            if not changes:
-                return StoreChanges([], [], seq)
-            ids = list(dict.fromkeys(row["article_id"] for row in changes))
-            rows = db.execute("SELECT * FROM articles WHERE id = ANY(%s)", (ids,)).fetchall()
-        return split_changes([StoredArticle(**row) for row in rows], ids, changes[-1]["seq"])
-
-    def last_change(self) -> int:
-        row = self._one("SELECT COALESCE(MAX(seq), 0) AS n FROM changes")
-        return row["n"]
-
-    def prune_changes(self, keep_seconds: float, keep_rows: int) -> int:
-        """Delete the changes older than `keep_seconds` by the database's clock, keeping the newest
-        `keep_rows` (see `SqliteStore.prune_changes`). Under the articles lock: never while a change
-        is being written, nor twice at once by two replicas."""
-        with self._cursor(write_articles=True) as db:
-            oldest_kept = db.execute(
-                "SELECT seq FROM changes ORDER BY seq DESC LIMIT 1 OFFSET %s", (max(keep_rows, 1) - 1,)
-            ).fetchone()
-            first_recent = db.execute(
-                "SELECT MIN(seq) AS seq FROM changes WHERE at >= %s", (self._now(db) - keep_seconds,)
-            ).fetchone()
-            bound = prune_bound(oldest_kept and oldest_kept["seq"], first_recent["seq"])
-            if bound is None:
-                return 0
-            deleted = db.execute("DELETE FROM changes WHERE seq <= %s", (bound,)).rowcount
-            if deleted:
-                db.execute(
-                    "INSERT INTO meta (key, value) VALUES (%s, %s)"
-                    " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-                    (PRUNED_KEY, str(bound)),
-                )
-            return deleted
+    # -- changes --------------------------------------------------------------------------------------
 
     def follow_changes(self, on_change: Callable[[], None]) -> None:
         """Call `on_change` (from a listener thread) as soon as any replica commits a change."""
@@ -331,89 +179,6 @@ class PostgresStore:
                 (self._now(db),),
             ).fetchone()
         return (row["article_id"], row["message_ts"]) if row else None
-
-    def retry_story_change(self, article_id: str, delay: float) -> None:
-        """Editing the announcement failed for a while: try again after `delay` seconds."""
-        with self._cursor() as db:
-            db.execute(
-                "UPDATE announcements SET story_changed = 1, not_before = %s WHERE article_id = %s",
-                (self._now(db) + delay, article_id),
-            )
-
-    def get(self, article_id: str) -> StoredArticle | None:
-        row = self._one("SELECT * FROM articles WHERE id = %s", (article_id,))
-        return StoredArticle(**row) if row else None
-
-    def by_source(self, source: str) -> StoredArticle | None:
-        row = self._one("SELECT * FROM articles WHERE source = %s AND removed_at IS NULL", (source,))
-        return StoredArticle(**row) if row else None
-
-    def active_articles(self) -> list[StoredArticle]:
-        with self._cursor() as db:
-            rows = db.execute("SELECT * FROM articles WHERE removed_at IS NULL ORDER BY added_at, id")
-            return [StoredArticle(**row) for row in rows]
-
-    def active_sources(self) -> list[str]:
-        """The sources of the active folder articles, without their text (for the periodic rescan)."""
-        with self._cursor() as db:
-            rows = db.execute(
-                "SELECT source FROM articles WHERE removed_at IS NULL AND origin = 'folder' ORDER BY source"
-            )
-            return [row["source"] for row in rows]
-
-    def active_ids(self) -> set[str]:
-        """The ids of the active articles, without their text (to check the saved index at start)."""
-        with self._cursor() as db:
-            return {row["id"] for row in db.execute("SELECT id FROM articles WHERE removed_at IS NULL")}
-
-    def remember_file(self, source: str, size: int, mtime_ns: int, article_id: str) -> None:
-        """The file at `source`, with this size and mtime, holds `article_id`."""
-        with self._cursor() as db:
-            db.execute(
-                "INSERT INTO files (source, size, mtime_ns, article_id) VALUES (%s, %s, %s, %s)"
-                " ON CONFLICT (source) DO UPDATE SET size = EXCLUDED.size, mtime_ns = EXCLUDED.mtime_ns,"
-                " article_id = EXCLUDED.article_id",
-                (source, size, mtime_ns, article_id),
-            )
-
-    def save_vectors(self, article_id: str, model: str, vectors: Mapping[int, bytes]) -> None:
-        """Keep an active article's passage embeddings (float32 bytes by passage position) for
-        `model`, replacing those of any other model; nothing for an article no longer active."""
-        with self._cursor(write_articles=True) as db:
-            active = db.execute(
-                "SELECT 1 FROM articles WHERE id = %s AND removed_at IS NULL", (article_id,)
-            ).fetchone()
-            if not active:
-                return
-            db.execute(
-                "DELETE FROM passage_vectors WHERE article_id = %s AND model <> %s", (article_id, model)
-            )
-            db.executemany(
-                "INSERT INTO passage_vectors (article_id, position, model, vector) VALUES (%s, %s, %s, %s)"
-                " ON CONFLICT (article_id, position, model) DO UPDATE SET vector = EXCLUDED.vector",
-                [(article_id, position, model, vector) for position, vector in vectors.items()],
-            )
-
-    def vectors_for(self, article_ids: Iterable[str], model: str) -> dict[str, dict[int, bytes]]:
-        """The kept embeddings of `model` for these articles, by article and passage position."""
-        found: dict[str, dict[int, bytes]] = {}
-        with self._cursor() as db:
-            rows = db.execute(
-                "SELECT article_id, position, vector FROM passage_vectors"
-                " WHERE model = %s AND article_id = ANY(%s)",
-                (model, list(article_ids)),
-            )
-            for row in rows:
-                found.setdefault(row["article_id"], {})[row["position"]] = bytes(row["vector"])
-        return found
-
-    def recorded_file(self, source: str, size: int, mtime_ns: int) -> str | None:
-        """The article id remembered for `source` when its size and mtime are still these, else None."""
-        row = self._one(
-            "SELECT article_id FROM files WHERE source = %s AND size = %s AND mtime_ns = %s",
-            (source, size, mtime_ns),
-        )
-        return row["article_id"] if row else None
 
     # -- announcements --------------------------------------------------------------------------------
 
@@ -436,78 +201,19 @@ class PostgresStore:
         recovered = row["was"] in ("posting", "unsure")
         return Claim(row["article_id"], row["attempts"], now + lease_seconds, recovered=recovered)
 
-    def _update_claimed(self, assignments: str, params: dict) -> bool:
-        """Apply `assignments` to the announcement while `worker` holds its claim; False otherwise.
-        `%(now)s` is the database's time (see `_now`)."""
-        with self._cursor() as db:
-            params = {**params, "now": self._now(db)}
-            return bool(
-                db.execute(
-                    f"UPDATE announcements SET {assignments}"
-                    " WHERE article_id = %(article_id)s AND state = 'posting' AND claimed_by = %(worker)s",
-                    params,
-                ).rowcount
-            )
 
-    def finish_announcement(self, article_id: str, worker: str, message_ts: str) -> bool:
-        """Record the post; False when `worker` no longer holds the claim (it expired and moved on)."""
-        return self._update_claimed(
-            "state = 'posted', message_ts = %(ts)s, posted_at = %(now)s, lease_until = NULL",
-            {"article_id": article_id, "worker": worker, "ts": message_ts},
-        )
+class QmarkCursor:
+    """A cursor taking SQL written with SQLite's `?` placeholders, as psycopg's `%s`: the statements
+    both stores share are written once that way (none has a literal `?` or `%`)."""
 
-    def retry_announcement(
-        self,
-        article_id: str,
-        worker: str,
-        error: str,
-        delay: float,
-        *,
-        unsure: bool = False,
-        throttled: bool = False,
-    ) -> bool:
-        """Give the claim back, to be tried again after `delay` seconds (by any worker); `unsure`
-        when the failed try may have posted it; `throttled` is no failed attempt."""
-        return self._update_claimed(
-            "state = %(state)s, not_before = %(now)s + %(delay)s, last_error = %(error)s,"
-            " claimed_by = NULL, lease_until = NULL, attempts = attempts - %(throttled)s",
-            {
-                "article_id": article_id,
-                "worker": worker,
-                "state": "unsure" if unsure else "pending",
-                "delay": delay,
-                "error": error,
-                "throttled": int(throttled),
-            },
-        )
+    def __init__(self, cursor: psycopg.Cursor) -> None:
+        self._cursor = cursor
 
-    def fail_announcement(self, article_id: str, worker: str, error: str) -> bool:
-        """Give up on an announcement Slack will never accept (e.g. channel_not_found)."""
-        return self._update_claimed(
-            "state = 'failed', last_error = %(error)s, lease_until = NULL",
-            {"article_id": article_id, "worker": worker, "error": error},
-        )
+    def execute(self, sql: str, params: tuple = ()) -> psycopg.Cursor:
+        return self._cursor.execute(sql.replace("?", "%s"), params)
 
-    def announcement_state(self, article_id: str) -> AnnouncementState | None:
-        row = self._one("SELECT state FROM announcements WHERE article_id = %s", (article_id,))
-        return row["state"] if row else None
-
-    def counts(self) -> dict[str, int]:
-        """Announcements by state, for logs and tests."""
-        with self._cursor() as db:
-            rows = db.execute("SELECT state, COUNT(*) AS n FROM announcements GROUP BY state")
-            return {row["state"]: row["n"] for row in rows}
-
-
-def _log_change(db: psycopg.Cursor, article_id: str, kind: ChangeKind, now: float) -> None:
-    """One row of the change log, and its NOTIFY (sent when the transaction commits)."""
-    seq = db.execute(
-        "INSERT INTO changes (article_id, kind, at) VALUES (%s, %s, %s) RETURNING seq",
-        (article_id, kind, now),
-    ).fetchone()["seq"]
-    if kind != "added":  # an article leaving takes its passage embeddings with it
-        db.execute("DELETE FROM passage_vectors WHERE article_id = %s", (article_id,))
-    db.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(seq)))
+    def executemany(self, sql: str, params: Iterable[tuple]) -> None:
+        self._cursor.executemany(sql.replace("?", "%s"), params)
 
 
 class ChangeListener:

@@ -13,19 +13,23 @@ recorded without its announcement decision.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import quote
 
+from bot.channel_store import ChannelStore, SqliteChannelStore, retry_state
 from bot.feed_store import FeedStore, SqliteFeedStore
+from bot.feedback_store import FeedbackStore, SqliteFeedbackStore
 from bot.migrations import migrate_sqlite
 from search import Article, SearchIndex, parse_article
 
@@ -124,7 +128,10 @@ class Claim:
 
 class ArticleStore(Protocol):
     reopened: int  # how many times the database was found replaced and opened again (see `problem`)
-    feeds: FeedStore  # the feeds and their items, in the same database
+    # The other tables of the same database, each through its own store:
+    feeds: FeedStore  # the feeds and their items
+    channels: ChannelStore  # the channels' watches, posting slots, outbox and digests
+    feedback: FeedbackStore  # the questions asked and their votes
 
     def baseline_done(self) -> bool: ...
     def mark_baseline_done(self) -> None: ...
@@ -198,7 +205,347 @@ def open_store(database_url: str) -> ArticleStore:
     return SqliteStore(path)
 
 
-class SqliteStore:
+class SqlStore:
+    """What both SQL stores do alike: statements written once with SQLite's `?` placeholders, in
+    SQL both dialects read. A subclass gives `_reading()` and `_writing()` (a connection or cursor in
+    a transaction; `articles=True` for one that writes articles or the change log, which PostgreSQL
+    serializes with a lock), `_now(db)` (the database's time, for leases and retry delays),
+    `_log_change` and what its dialect does its own way: claims, the health probe, following changes.
+    """
+
+    _clock: Callable[[], float]
+
+    def _reading(self) -> AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    def _writing(self, *, articles: bool = False) -> AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    def _now(self, db: Any) -> float:
+        raise NotImplementedError
+
+    def _log_change(self, db: Any, article_id: str, kind: ChangeKind, now: float) -> None:
+        raise NotImplementedError
+
+    def _one(self, sql: str, params: tuple = ()) -> Any:
+        with self._reading() as db:
+            return db.execute(sql, params).fetchone()
+
+    def _all(self, sql: str, params: tuple = ()) -> list[Any]:
+        with self._reading() as db:
+            return db.execute(sql, params).fetchall()
+
+    # -- baseline -------------------------------------------------------------------------------------
+
+    def baseline_done(self) -> bool:
+        return self._one("SELECT 1 AS done FROM meta WHERE key = ?", (BASELINE_KEY,)) is not None
+
+    def mark_baseline_done(self) -> None:
+        with self._writing() as db:
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                (BASELINE_KEY, str(self._clock())),
+            )
+
+    # -- articles -------------------------------------------------------------------------------------
+
+    def record(
+        self, article: Article, *, announce: bool, origin: Origin = "folder", story: str | None = None
+    ) -> RecordResult:
+        """Keep `article`; with `announce`, queue its announcement when it is new (not an update).
+
+        With `story` (the first article of the story it copies), it is kept but not announced, and
+        the story's announcement is marked to name one more outlet. An article an operator took down
+        stays down ("removed").
+        """
+        now = self._clock()
+        with self._writing(articles=True) as db:
+            existing = db.execute(
+                "SELECT source, removed_at, taken_down_at FROM articles WHERE id = ?", (article.id,)
+            ).fetchone()
+            if existing is not None and existing["taken_down_at"] is not None:
+                return RecordResult("removed", article.id)
+            if existing is not None and existing["removed_at"] is None:
+                return RecordResult("known", article.id)
+            previous = db.execute(
+                "SELECT id FROM articles WHERE source = ? AND removed_at IS NULL AND id != ?",
+                (article.source, article.id),
+            ).fetchone()
+            replaced_id = previous["id"] if previous else None
+            if replaced_id:
+                db.execute("UPDATE articles SET removed_at = ? WHERE id = ?", (now, replaced_id))
+                self._log_change(db, replaced_id, "removed", now)
+            if existing is not None:
+                db.execute(
+                    "UPDATE articles SET source = ?, removed_at = NULL, changed_at = ? WHERE id = ?",
+                    (article.source, now, article.id),
+                )
+                self._log_change(db, article.id, "added", now)
+                return RecordResult("restored", article.id, replaced_id)
+            db.execute(
+                "INSERT INTO articles (id, source, title, date, language, text, added_at, changed_at,"
+                " url, outlet, story, origin, date_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    article.id,
+                    article.source,
+                    article.title,
+                    article.date.isoformat() if article.date else None,
+                    article.language,
+                    article.text,
+                    now,
+                    now,
+                    article.url,
+                    article.outlet,
+                    story or article.id,
+                    origin,
+                    article.date_source,
+                ),
+            )
+            self._log_change(db, article.id, "added", now)
+            if story is not None:
+                db.execute("UPDATE announcements SET story_changed = 1 WHERE article_id = ?", (story,))
+            state = "pending" if announce and not replaced_id and story is None else "skipped"
+            db.execute(
+                "INSERT INTO announcements (article_id, state, created_at) VALUES (?, ?, ?)",
+                (article.id, state, now),
+            )
+            return RecordResult("updated" if replaced_id else "added", article.id, replaced_id)
+
+    def mark_removed(self, source: str) -> str | None:
+        """Mark the active article at `source` removed; its id, or None when there was none."""
+        with self._writing(articles=True) as db:
+            row = db.execute(
+                "SELECT id FROM articles WHERE source = ? AND removed_at IS NULL", (source,)
+            ).fetchone()
+            if row is None:
+                return None
+            now = self._clock()
+            db.execute("UPDATE articles SET removed_at = ? WHERE id = ?", (now, row["id"]))
+            self._log_change(db, row["id"], "removed", now)
+            return row["id"]
+
+    def take_down(self, article_id: str) -> bool:
+        """An operator removes the article: out of every answer, and never recorded again."""
+        now = self._clock()
+        with self._writing(articles=True) as db:
+            done = db.execute(
+                "UPDATE articles SET removed_at = COALESCE(removed_at, ?), taken_down_at = ?"
+                " WHERE id = ? AND taken_down_at IS NULL",
+                (now, now, article_id),
+            ).rowcount
+            if done:
+                self._log_change(db, article_id, "taken_down", now)
+            return bool(done)
+
+    def by_url(self, url: str) -> StoredArticle | None:
+        """The article at `url` (normalised), active or taken down; None when there is none."""
+        row = self._one(
+            "SELECT * FROM articles WHERE url = ? AND (removed_at IS NULL OR taken_down_at IS NOT NULL)"
+            " ORDER BY removed_at IS NOT NULL, added_at LIMIT 1",
+            (url,),
+        )
+        return stored_article(row) if row else None
+
+    def story_members(self, story: str) -> list[StoredArticle]:
+        """The active articles of a story, first one first."""
+        rows = self._all(
+            "SELECT * FROM articles WHERE (story = ? OR id = ?) AND removed_at IS NULL ORDER BY added_at, id",
+            (story, story),
+        )
+        return [stored_article(row) for row in rows]
+
+    def changes_since(self, seq: int) -> StoreChanges:
+        """The articles added, removed or taken down after change `seq`, maybe by another process
+        (a replica, `ingest`, `remove`): lets a server's index follow them. At most
+        `CHANGES_PER_READ` changes a read: call again until `seq` stays. ChangesPruned when some
+        changes after `seq` were pruned (see `prune_changes`)."""
+        with self._reading() as db:
+            changes = db.execute(
+                "SELECT seq, article_id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+                (seq, CHANGES_PER_READ),
+            ).fetchall()
+            # The mark is read after the rows (each statement sees the latest commits): a prune in
+            # between costs a needless resync, never a gap.
+            pruned = db.execute("SELECT value FROM meta WHERE key = ?", (PRUNED_KEY,)).fetchone()
+            check_not_pruned(seq, pruned and int(pruned["value"]))
+            if not changes:
+                return StoreChanges([], [], seq)
+            ids = list(dict.fromkeys(row["article_id"] for row in changes))
+            rows = db.execute(
+                f"SELECT * FROM articles WHERE id IN ({', '.join('?' * len(ids))})", ids
+            ).fetchall()
+        return split_changes([stored_article(row) for row in rows], ids, changes[-1]["seq"])
+
+    def last_change(self) -> int:
+        return self._one("SELECT COALESCE(MAX(seq), 0) AS n FROM changes")["n"]
+
+    def prune_changes(self, keep_seconds: float, keep_rows: int) -> int:
+        """Delete the changes older than `keep_seconds` by the database's clock, keeping the newest
+        `keep_rows` (at least one: it marks where the log ends); the number deleted. The highest seq
+        deleted is kept as the pruned mark: a reader behind it is told (`ChangesPruned`) instead of
+        missing changes. As a write to the change log: never while a change is being written, nor
+        twice at once."""
+        with self._writing(articles=True) as db:
+            oldest_kept = db.execute(
+                "SELECT seq FROM changes ORDER BY seq DESC LIMIT 1 OFFSET ?", (max(keep_rows, 1) - 1,)
+            ).fetchone()
+            first_recent = db.execute(
+                "SELECT MIN(seq) AS seq FROM changes WHERE at >= ?", (self._now(db) - keep_seconds,)
+            ).fetchone()
+            bound = prune_bound(oldest_kept and oldest_kept["seq"], first_recent["seq"])
+            if bound is None:
+                return 0
+            deleted = db.execute("DELETE FROM changes WHERE seq <= ?", (bound,)).rowcount
+            if deleted:
+                db.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (PRUNED_KEY, str(bound)),
+                )
+            return deleted
+
+    def retry_story_change(self, article_id: str, delay: float) -> None:
+        """Editing the announcement failed for a while: try again after `delay` seconds."""
+        with self._writing() as db:
+            db.execute(
+                "UPDATE announcements SET story_changed = 1, not_before = ? WHERE article_id = ?",
+                (self._now(db) + delay, article_id),
+            )
+
+    def get(self, article_id: str) -> StoredArticle | None:
+        row = self._one("SELECT * FROM articles WHERE id = ?", (article_id,))
+        return stored_article(row) if row else None
+
+    def by_source(self, source: str) -> StoredArticle | None:
+        row = self._one("SELECT * FROM articles WHERE source = ? AND removed_at IS NULL", (source,))
+        return stored_article(row) if row else None
+
+    def active_articles(self) -> list[StoredArticle]:
+        rows = self._all("SELECT * FROM articles WHERE removed_at IS NULL ORDER BY added_at, id")
+        return [stored_article(row) for row in rows]
+
+    def active_sources(self) -> list[str]:
+        """The sources of the active folder articles, without their text (for the periodic rescan)."""
+        rows = self._all(
+            "SELECT source FROM articles WHERE removed_at IS NULL AND origin = 'folder' ORDER BY source"
+        )
+        return [row["source"] for row in rows]
+
+    def active_ids(self) -> set[str]:
+        """The ids of the active articles, without their text (to check the saved index at start)."""
+        return {row["id"] for row in self._all("SELECT id FROM articles WHERE removed_at IS NULL")}
+
+    def remember_file(self, source: str, size: int, mtime_ns: int, article_id: str) -> None:
+        """The file at `source`, with this size and mtime, holds `article_id`."""
+        with self._writing() as db:
+            db.execute(
+                "INSERT INTO files (source, size, mtime_ns, article_id) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (source) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,"
+                " article_id = excluded.article_id",
+                (source, size, mtime_ns, article_id),
+            )
+
+    def save_vectors(self, article_id: str, model: str, vectors: Mapping[int, bytes]) -> None:
+        """Keep an active article's passage embeddings (float32 bytes by passage position) for
+        `model`, replacing those of any other model; nothing for an article no longer active."""
+        with self._writing(articles=True) as db:
+            if not db.execute(
+                "SELECT 1 FROM articles WHERE id = ? AND removed_at IS NULL", (article_id,)
+            ).fetchone():
+                return
+            db.execute("DELETE FROM passage_vectors WHERE article_id = ? AND model <> ?", (article_id, model))
+            db.executemany(
+                "INSERT INTO passage_vectors (article_id, position, model, vector) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (article_id, position, model) DO UPDATE SET vector = excluded.vector",
+                [(article_id, position, model, vector) for position, vector in vectors.items()],
+            )
+
+    def vectors_for(self, article_ids: Iterable[str], model: str) -> dict[str, dict[int, bytes]]:
+        """The kept embeddings of `model` for these articles, by article and passage position."""
+        found: dict[str, dict[int, bytes]] = {}
+        ids = list(article_ids)
+        for start in range(0, len(ids), VECTOR_IDS_PER_READ):
+            chunk = ids[start : start + VECTOR_IDS_PER_READ]
+            rows = self._all(
+                "SELECT article_id, position, vector FROM passage_vectors"
+                f" WHERE model = ? AND article_id IN ({', '.join('?' * len(chunk))})",
+                (model, *chunk),
+            )
+            for row in rows:
+                found.setdefault(row["article_id"], {})[row["position"]] = bytes(row["vector"])
+        return found
+
+    def recorded_file(self, source: str, size: int, mtime_ns: int) -> str | None:
+        """The article id remembered for `source` when its size and mtime are still these, else None."""
+        row = self._one(
+            "SELECT article_id FROM files WHERE source = ? AND size = ? AND mtime_ns = ?",
+            (source, size, mtime_ns),
+        )
+        return row["article_id"] if row else None
+
+    # -- announcements --------------------------------------------------------------------------------
+
+    def _update_claimed(self, db: Any, assignments: str, values: tuple, article_id: str, worker: str) -> bool:
+        """Apply `assignments` (with `values`) to the announcement while `worker` holds its claim;
+        False otherwise."""
+        return bool(
+            db.execute(
+                f"UPDATE announcements SET {assignments} WHERE article_id = ? AND state = 'posting' AND claimed_by = ?",
+                (*values, article_id, worker),
+            ).rowcount
+        )
+
+    def finish_announcement(self, article_id: str, worker: str, message_ts: str) -> bool:
+        """Record the post; False when `worker` no longer holds the claim (it expired and moved on)."""
+        with self._writing() as db:
+            return self._update_claimed(
+                db,
+                "state = 'posted', message_ts = ?, posted_at = ?, lease_until = NULL",
+                (message_ts, self._now(db)),
+                article_id,
+                worker,
+            )
+
+    def retry_announcement(
+        self,
+        article_id: str,
+        worker: str,
+        error: str,
+        delay: float,
+        *,
+        unsure: bool = False,
+        throttled: bool = False,
+    ) -> bool:
+        """Give the claim back, to be tried again after `delay` seconds (by any worker); `unsure`
+        when the failed try may have posted it; `throttled` (it waited for the channel's posting slot
+        or Slack's rate limit) is no failed attempt."""
+        with self._writing() as db:
+            return self._update_claimed(
+                db,
+                "state = ?, not_before = ?, last_error = ?, claimed_by = NULL, lease_until = NULL,"
+                " attempts = attempts - ?",
+                (retry_state(unsure), self._now(db) + delay, error, int(throttled)),
+                article_id,
+                worker,
+            )
+
+    def fail_announcement(self, article_id: str, worker: str, error: str) -> bool:
+        """Give up on an announcement Slack will never accept (e.g. channel_not_found)."""
+        with self._writing() as db:
+            return self._update_claimed(
+                db, "state = 'failed', last_error = ?, lease_until = NULL", (error,), article_id, worker
+            )
+
+    def announcement_state(self, article_id: str) -> AnnouncementState | None:
+        row = self._one("SELECT state FROM announcements WHERE article_id = ?", (article_id,))
+        return row["state"] if row else None
+
+    def counts(self) -> dict[str, int]:
+        """Announcements by state, for logs and tests."""
+        rows = self._all("SELECT state, COUNT(*) AS n FROM announcements GROUP BY state")
+        return {row["state"]: row["n"] for row in rows}
+
+
+class SqliteStore(SqlStore):
     """SQLite in WAL mode; one connection per thread, short transactions, atomic claims."""
 
     def __init__(self, path: str | Path, *, clock=time.time) -> None:
@@ -212,6 +559,8 @@ class SqliteStore:
         migrate_sqlite(self._connection(), clock=clock)
         self._identity = _file_identity(self.path)
         self.feeds = SqliteFeedStore(self._connection, self._transaction, clock)
+        self.channels = SqliteChannelStore(self)
+        self.feedback = SqliteFeedbackStore(self)
 
     # -- connections ----------------------------------------------------------------------------------
 
@@ -251,6 +600,24 @@ class SqliteStore:
 
     def _transaction(self):
         return _Transaction(self)
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        yield self._connection()
+
+    def _writing(self, *, articles: bool = False) -> _Transaction:
+        """For the shared statements: `_transaction()`, as every one takes the file's write lock."""
+        return self._transaction()
+
+    def _now(self, db: sqlite3.Connection) -> float:
+        """The one host's clock: the file is on it."""
+        return self._clock()
+
+    def _log_change(self, db: sqlite3.Connection, article_id: str, kind: ChangeKind, now: float) -> None:
+        """One row of the change log; an article leaving takes its passage embeddings with it."""
+        db.execute("INSERT INTO changes (article_id, kind, at) VALUES (?, ?, ?)", (article_id, kind, now))
+        if kind != "added":
+            db.execute("DELETE FROM passage_vectors WHERE article_id = ?", (article_id,))
 
     def _drop_connection(self) -> None:
         """Close this thread's connection; the next use opens a new one."""
@@ -330,169 +697,7 @@ class SqliteStore:
             self._connections.clear()
         self._local = threading.local()
 
-    # -- baseline -------------------------------------------------------------------------------------
-
-    def baseline_done(self) -> bool:
-        row = self._connection().execute("SELECT value FROM meta WHERE key = ?", (BASELINE_KEY,)).fetchone()
-        return row is not None
-
-    def mark_baseline_done(self) -> None:
-        with self._transaction() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (BASELINE_KEY, str(self._clock()))
-            )
-
-    # -- articles -------------------------------------------------------------------------------------
-
-    def record(
-        self, article: Article, *, announce: bool, origin: Origin = "folder", story: str | None = None
-    ) -> RecordResult:
-        """Keep `article`; with `announce`, queue its announcement when it is new (not an update).
-
-        With `story` (the first article of the story it copies), it is kept but not announced, and
-        the story's announcement is marked to name one more outlet. An article an operator took down
-        stays down ("removed").
-        """
-        now = self._clock()
-        with self._transaction() as db:
-            existing = db.execute(
-                "SELECT source, removed_at, taken_down_at FROM articles WHERE id = ?", (article.id,)
-            ).fetchone()
-            if existing is not None and existing["taken_down_at"] is not None:
-                return RecordResult("removed", article.id)
-            if existing is not None and existing["removed_at"] is None:
-                return RecordResult("known", article.id)
-            previous = db.execute(
-                "SELECT id FROM articles WHERE source = ? AND removed_at IS NULL AND id != ?",
-                (article.source, article.id),
-            ).fetchone()
-            replaced_id = previous["id"] if previous else None
-            if replaced_id:
-                db.execute("UPDATE articles SET removed_at = ? WHERE id = ?", (now, replaced_id))
-                _log_change(db, replaced_id, "removed", now)
-            if existing is not None:
-                db.execute(
-                    "UPDATE articles SET source = ?, removed_at = NULL, changed_at = ? WHERE id = ?",
-                    (article.source, now, article.id),
-                )
-                _log_change(db, article.id, "added", now)
-                return RecordResult("restored", article.id, replaced_id)
-            db.execute(
-                "INSERT INTO articles (id, source, title, date, language, text, added_at, changed_at,"
-                " url, outlet, story, origin, date_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    article.id,
-                    article.source,
-                    article.title,
-                    article.date.isoformat() if article.date else None,
-                    article.language,
-                    article.text,
-                    now,
-                    now,
-                    article.url,
-                    article.outlet,
-                    story or article.id,
-                    origin,
-                    article.date_source,
-                ),
-            )
-            _log_change(db, article.id, "added", now)
-            if story is not None:
-                db.execute("UPDATE announcements SET story_changed = 1 WHERE article_id = ?", (story,))
-            state = "pending" if announce and not replaced_id and story is None else "skipped"
-            db.execute(
-                "INSERT INTO announcements (article_id, state, created_at) VALUES (?, ?, ?)",
-                (article.id, state, now),
-            )
-            return RecordResult("updated" if replaced_id else "added", article.id, replaced_id)
-
-    def mark_removed(self, source: str) -> str | None:
-        """Mark the active article at `source` removed; its id, or None when there was none."""
-        with self._transaction() as db:
-            row = db.execute(
-                "SELECT id FROM articles WHERE source = ? AND removed_at IS NULL", (source,)
-            ).fetchone()
-            if row is None:
-                return None
-            now = self._clock()
-            db.execute("UPDATE articles SET removed_at = ? WHERE id = ?", (now, row["id"]))
-            _log_change(db, row["id"], "removed", now)
-            return row["id"]
-
-    def take_down(self, article_id: str) -> bool:
-        """An operator removes the article: out of every answer, and never recorded again."""
-        now = self._clock()
-        with self._transaction() as db:
-            done = db.execute(
-                "UPDATE articles SET removed_at = COALESCE(removed_at, ?), taken_down_at = ?"
-                " WHERE id = ? AND taken_down_at IS NULL",
-                (now, now, article_id),
-            ).rowcount
-            if done:
-                _log_change(db, article_id, "taken_down", now)
-            return bool(done)
-
-    def by_url(self, url: str) -> StoredArticle | None:
-        """The article at `url` (normalised), active or taken down; None when there is none."""
-        row = (
-            self._connection()
-            .execute(
-                "SELECT * FROM articles WHERE url = ? AND (removed_at IS NULL OR taken_down_at IS NOT NULL)"
-                " ORDER BY removed_at IS NOT NULL, added_at LIMIT 1",
-                (url,),
-            )
-            .fetchone()
-        )
-        return _stored(row) if row else None
-
-    def story_members(self, story: str) -> list[StoredArticle]:
-        """The active articles of a story, first one first."""
-        rows = self._connection().execute(
-            "SELECT * FROM articles WHERE (story = ? OR id = ?) AND removed_at IS NULL ORDER BY added_at, id",
-            (story, story),
-        )
-        return [_stored(row) for row in rows]
-
-    def changes_since(self, seq: int) -> StoreChanges:
-        """The articles added, removed or taken down after change `seq`, maybe by another process
-        (a replica, `ingest`, `remove`): lets a server's index follow them. At most
-        `CHANGES_PER_READ` changes a read: call again until `seq` stays. ChangesPruned when some
-        changes after `seq` were pruned (see `prune_changes`)."""
-        db = self._connection()
-        changes = db.execute(
-            "SELECT seq, article_id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", (seq, CHANGES_PER_READ)
-        ).fetchall()
-        # The mark is read after the rows: a prune in between costs a needless resync, never a gap.
-        pruned = db.execute("SELECT value FROM meta WHERE key = ?", (PRUNED_KEY,)).fetchone()
-        check_not_pruned(seq, pruned and int(pruned["value"]))
-        if not changes:
-            return StoreChanges([], [], seq)
-        ids = list(dict.fromkeys(row["article_id"] for row in changes))
-        rows = db.execute(f"SELECT * FROM articles WHERE id IN ({', '.join('?' * len(ids))})", ids).fetchall()
-        return split_changes([_stored(row) for row in rows], ids, changes[-1]["seq"])
-
-    def last_change(self) -> int:
-        row = self._connection().execute("SELECT MAX(seq) AS n FROM changes").fetchone()
-        return row["n"] or 0
-
-    def prune_changes(self, keep_seconds: float, keep_rows: int) -> int:
-        """Delete the changes older than `keep_seconds`, keeping the newest `keep_rows` (at least one:
-        it marks where the log ends); the number deleted. The highest seq deleted is kept as the
-        pruned mark: a reader behind it is told (`ChangesPruned`) instead of missing changes."""
-        with self._transaction() as db:
-            oldest_kept = db.execute(
-                "SELECT seq FROM changes ORDER BY seq DESC LIMIT 1 OFFSET ?", (max(keep_rows, 1) - 1,)
-            ).fetchone()
-            first_recent = db.execute(
-                "SELECT MIN(seq) AS seq FROM changes WHERE at >= ?", (self._clock() - keep_seconds,)
-            ).fetchone()
-            bound = prune_bound(oldest_kept and oldest_kept["seq"], first_recent["seq"])
-            if bound is None:
-                return 0
-            deleted = db.execute("DELETE FROM changes WHERE seq <= ?", (bound,)).rowcount
-            if deleted:
-                db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (PRUNED_KEY, str(bound)))
-            return deleted
+    # -- changes --------------------------------------------------------------------------------------
 
     def follow_changes(self, on_change: Callable[[], None]) -> None:
         """Nothing tells a SQLite reader of another process's writes: the change log is polled."""
@@ -511,93 +716,6 @@ class SqliteStore:
                 "UPDATE announcements SET story_changed = 0 WHERE article_id = ?", (row["article_id"],)
             )
             return row["article_id"], row["message_ts"]
-
-    def retry_story_change(self, article_id: str, delay: float) -> None:
-        """Editing the announcement failed for a while: try again after `delay` seconds."""
-        with self._transaction() as db:
-            db.execute(
-                "UPDATE announcements SET story_changed = 1, not_before = ? WHERE article_id = ?",
-                (self._clock() + delay, article_id),
-            )
-
-    def get(self, article_id: str) -> StoredArticle | None:
-        row = self._connection().execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
-        return _stored(row) if row else None
-
-    def by_source(self, source: str) -> StoredArticle | None:
-        row = (
-            self._connection()
-            .execute("SELECT * FROM articles WHERE source = ? AND removed_at IS NULL", (source,))
-            .fetchone()
-        )
-        return _stored(row) if row else None
-
-    def active_articles(self) -> list[StoredArticle]:
-        rows = self._connection().execute(
-            "SELECT * FROM articles WHERE removed_at IS NULL ORDER BY added_at, id"
-        )
-        return [_stored(row) for row in rows]
-
-    def active_sources(self) -> list[str]:
-        """The sources of the active folder articles, without their text (for the periodic rescan)."""
-        rows = self._connection().execute(
-            "SELECT source FROM articles WHERE removed_at IS NULL AND origin = 'folder' ORDER BY source"
-        )
-        return [row["source"] for row in rows]
-
-    def active_ids(self) -> set[str]:
-        """The ids of the active articles, without their text (to check the saved index at start)."""
-        rows = self._connection().execute("SELECT id FROM articles WHERE removed_at IS NULL")
-        return {row["id"] for row in rows}
-
-    def remember_file(self, source: str, size: int, mtime_ns: int, article_id: str) -> None:
-        """The file at `source`, with this size and mtime, holds `article_id`."""
-        with self._transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO files (source, size, mtime_ns, article_id) VALUES (?, ?, ?, ?)",
-                (source, size, mtime_ns, article_id),
-            )
-
-    def save_vectors(self, article_id: str, model: str, vectors: Mapping[int, bytes]) -> None:
-        """Keep an active article's passage embeddings (float32 bytes by passage position) for
-        `model`, replacing those of any other model; nothing for an article no longer active."""
-        with self._transaction() as db:
-            if not db.execute(
-                "SELECT 1 FROM articles WHERE id = ? AND removed_at IS NULL", (article_id,)
-            ).fetchone():
-                return
-            db.execute("DELETE FROM passage_vectors WHERE article_id = ? AND model <> ?", (article_id, model))
-            db.executemany(
-                "INSERT OR REPLACE INTO passage_vectors (article_id, position, model, vector) VALUES (?, ?, ?, ?)",
-                [(article_id, position, model, vector) for position, vector in vectors.items()],
-            )
-
-    def vectors_for(self, article_ids: Iterable[str], model: str) -> dict[str, dict[int, bytes]]:
-        """The kept embeddings of `model` for these articles, by article and passage position."""
-        found: dict[str, dict[int, bytes]] = {}
-        ids = list(article_ids)
-        for start in range(0, len(ids), VECTOR_IDS_PER_READ):
-            chunk = ids[start : start + VECTOR_IDS_PER_READ]
-            rows = self._connection().execute(
-                "SELECT article_id, position, vector FROM passage_vectors"
-                f" WHERE model = ? AND article_id IN ({', '.join('?' * len(chunk))})",
-                (model, *chunk),
-            )
-            for row in rows:
-                found.setdefault(row["article_id"], {})[row["position"]] = bytes(row["vector"])
-        return found
-
-    def recorded_file(self, source: str, size: int, mtime_ns: int) -> str | None:
-        """The article id remembered for `source` when its size and mtime are still these, else None."""
-        row = (
-            self._connection()
-            .execute(
-                "SELECT article_id FROM files WHERE source = ? AND size = ? AND mtime_ns = ?",
-                (source, size, mtime_ns),
-            )
-            .fetchone()
-        )
-        return row["article_id"] if row else None
 
     # -- announcements --------------------------------------------------------------------------------
 
@@ -626,71 +744,6 @@ class SqliteStore:
                 return None
             recovered = row["state"] in ("posting", "unsure")
             return Claim(row["article_id"], row["attempts"], lease_until, recovered=recovered)
-
-    def finish_announcement(self, article_id: str, worker: str, message_ts: str) -> bool:
-        """Record the post; False when `worker` no longer holds the claim (it expired and moved on)."""
-        with self._transaction() as db:
-            return bool(
-                db.execute(
-                    "UPDATE announcements SET state = 'posted', message_ts = ?, posted_at = ?, lease_until = NULL"
-                    " WHERE article_id = ? AND state = 'posting' AND claimed_by = ?",
-                    (message_ts, self._clock(), article_id, worker),
-                ).rowcount
-            )
-
-    def retry_announcement(
-        self,
-        article_id: str,
-        worker: str,
-        error: str,
-        delay: float,
-        *,
-        unsure: bool = False,
-        throttled: bool = False,
-    ) -> bool:
-        """Give the claim back, to be tried again after `delay` seconds (by any worker); `unsure`
-        when the failed try may have posted it; `throttled` (it waited for the channel's posting slot
-        or Slack's rate limit) is no failed attempt."""
-        with self._transaction() as db:
-            return bool(
-                db.execute(
-                    "UPDATE announcements SET state = ?, not_before = ?, last_error = ?,"
-                    " claimed_by = NULL, lease_until = NULL, attempts = attempts - ?"
-                    " WHERE article_id = ? AND state = 'posting' AND claimed_by = ?",
-                    (
-                        "unsure" if unsure else "pending",
-                        self._clock() + delay,
-                        error,
-                        int(throttled),
-                        article_id,
-                        worker,
-                    ),
-                ).rowcount
-            )
-
-    def fail_announcement(self, article_id: str, worker: str, error: str) -> bool:
-        """Give up on an announcement Slack will never accept (e.g. channel_not_found)."""
-        with self._transaction() as db:
-            return bool(
-                db.execute(
-                    "UPDATE announcements SET state = 'failed', last_error = ?, lease_until = NULL"
-                    " WHERE article_id = ? AND state = 'posting' AND claimed_by = ?",
-                    (error, article_id, worker),
-                ).rowcount
-            )
-
-    def announcement_state(self, article_id: str) -> AnnouncementState | None:
-        row = (
-            self._connection()
-            .execute("SELECT state FROM announcements WHERE article_id = ?", (article_id,))
-            .fetchone()
-        )
-        return row["state"] if row else None
-
-    def counts(self) -> dict[str, int]:
-        """Announcements by state, for logs and tests."""
-        rows = self._connection().execute("SELECT state, COUNT(*) AS n FROM announcements GROUP BY state")
-        return {row["state"]: row["n"] for row in rows}
 
 
 def _use_wal(db: sqlite3.Connection, attempts: int = 50) -> None:
@@ -742,13 +795,6 @@ class _Transaction:
         return StoreUnavailable(f"the database refuses writes: {error}")
 
 
-def _log_change(db: sqlite3.Connection, article_id: str, kind: ChangeKind, now: float) -> None:
-    """One row of the change log; an article leaving takes its passage embeddings with it."""
-    db.execute("INSERT INTO changes (article_id, kind, at) VALUES (?, ?, ?)", (article_id, kind, now))
-    if kind != "added":
-        db.execute("DELETE FROM passage_vectors WHERE article_id = ?", (article_id,))
-
-
 def check_not_pruned(seq: int, pruned: int | None) -> None:
     """ChangesPruned when changes after `seq` were pruned: the pruned mark `pruned` is past it."""
     if pruned is not None and pruned > seq:
@@ -779,24 +825,12 @@ def _file_identity(path: Path) -> tuple[int, int] | None:
     return stat.st_dev, stat.st_ino
 
 
-def _stored(row: sqlite3.Row) -> StoredArticle:
-    return StoredArticle(
-        id=row["id"],
-        source=row["source"],
-        title=row["title"],
-        date=dt.date.fromisoformat(row["date"]) if row["date"] else None,
-        language=row["language"],
-        text=row["text"],
-        added_at=row["added_at"],
-        changed_at=row["changed_at"],
-        removed_at=row["removed_at"],
-        url=row["url"],
-        outlet=row["outlet"],
-        story=row["story"],
-        origin=row["origin"],
-        date_source=row["date_source"],
-        taken_down_at=row["taken_down_at"],
-    )
+def stored_article(row: Any) -> StoredArticle:
+    """The article of a row of `articles` (SQLite keeps its date as ISO text, PostgreSQL as a date)."""
+    fields = dict(row)
+    if isinstance(fields["date"], str):
+        fields["date"] = dt.date.fromisoformat(fields["date"]) if fields["date"] else None
+    return StoredArticle(**fields)
 
 
 def article_of(stored: StoredArticle) -> Article:

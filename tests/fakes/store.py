@@ -29,6 +29,8 @@ from bot.store import (
     split_changes,
 )
 from search import Article
+from tests.fakes.channel_store import MemoryChannels, MemoryChannelStore
+from tests.fakes.feedback_store import MemoryFeedbackStore
 
 
 @dataclass
@@ -56,7 +58,7 @@ class _Item:
 @dataclass
 class MemoryDatabase:
     """The shared state: articles, announcements, the change log, remembered files, the baseline
-    mark, feeds and their items."""
+    mark, feeds and their items, the channels' tables."""
 
     articles: dict[str, StoredArticle] = field(default_factory=dict)
     announcements: dict[str, _Announcement] = field(default_factory=dict)
@@ -71,6 +73,7 @@ class MemoryDatabase:
     feeds: dict[str, FeedRow] = field(default_factory=dict)
     items: dict[str, dict[str, _Item]] = field(default_factory=dict)  # by feed, by key, in arrival order
     followers: list[Callable[[], None]] = field(default_factory=list)
+    channels: MemoryChannels = field(default_factory=MemoryChannels)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def log(self, article_id: str, kind: ChangeKind, at: float) -> None:
@@ -84,6 +87,8 @@ class MemoryStore:
         self.database = database if database is not None else MemoryDatabase()
         self._clock = clock
         self.feeds = MemoryFeedStore(self.database, clock)
+        self.channels = MemoryChannelStore(self.database.channels, clock=clock)
+        self.feedback = MemoryFeedbackStore(clock=clock)
 
     reopened = 0
 

@@ -6,9 +6,8 @@ import inspect
 
 import pytest
 
-from bot.channel_store import ChannelStore, SqliteChannelStore
+from bot.channel_store import ChannelStore
 from bot.digests import parse_schedule
-from bot.postgres_channel_store import PostgresChannelStore
 from bot.postgres_store import PostgresStore
 from bot.store import SqliteStore
 from tests.fakes.channel_store import MemoryChannels, MemoryChannelStore
@@ -28,10 +27,10 @@ def opener(request, tmp_path):
         if request.param == "postgresql":
             store = PostgresStore(url, clock=clock)
             opened.append(store)
-            return PostgresChannelStore(store)
+            return store.channels
         store = SqliteStore(tmp_path / "bot.db", clock=clock)
         opened.append(store)
-        return SqliteChannelStore(store)
+        return store.channels
 
     yield open_store
     for store in opened:

@@ -6,7 +6,7 @@ import inspect
 
 import pytest
 
-from bot.feedback_store import FeedbackStore, feedback_store, report, report_text
+from bot.feedback_store import FeedbackStore, report, report_text
 from bot.postgres_store import PostgresStore
 from bot.store import SqliteStore
 from tests.fakes.feedback_store import MemoryFeedbackStore
@@ -27,7 +27,7 @@ def feedback(request, tmp_path, clock):
         store = PostgresStore(request.getfixturevalue("postgres_url"), clock=clock)
     else:
         store = SqliteStore(tmp_path / "bot.db", clock=clock)
-    yield feedback_store(store)
+    yield store.feedback
     store.close()
 
 
