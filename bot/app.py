@@ -3,8 +3,9 @@
 Starting is two steps, so that the server can listen at once whatever the store and folder hold:
 `build_app` is quick (settings checked, an empty index, the Bolt app, the health registry) and the
 server serves from it; `RunningApp.start` is the slow part (the token checked with Slack, the store
-opened, the index rebuilt, the folder caught up, then watching and announcing). Until it is done,
-`/healthz` says "loading" and questions get a private "still loading".
+opened, the index rebuilt, the folder caught up, then watching, announcing, and answering the
+questions other replicas left). Until it is done, `/healthz` says "loading" and questions get a
+private "still loading".
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
+from bot.answer_store import answer_store
+from bot.answers import Answers
 from bot.channel_desk import ChannelDesk
 from bot.health import HealthRegistry, PartHealth, PeriodicCheck
 from bot.index_files import index_folder
@@ -30,7 +33,8 @@ from bot.notifier import NewsFeed, start_news_feed
 from bot.settings import Settings, SettingsError
 from bot.startup import Stopped, check_token, connect_socket_mode, slack_health
 from bot.store import ArticleStore, StoreUnavailable, check_database_url
-from handlers import dependencies, loading, register_listeners
+from handlers import dependencies, loading, needs, register_listeners
+from handlers.answers import AnswerQueue
 from handlers.commands import NewsSources, QuestionLog
 from handlers.slack_client import build_web_client
 from handlers.watches import ChannelWatches
@@ -55,12 +59,14 @@ def create_app(
     sources: Callable[[], NewsSources | None] = lambda: None,
     channels: Callable[[], ChannelWatches | None] = lambda: None,
     questions: Callable[[], QuestionLog | None] = lambda: None,
+    answers: Callable[[], AnswerQueue | None] = lambda: None,
 ) -> App:
     """A Bolt app answering from `index` once `is_ready()`; Web API calls go to `settings.slack_api_url`.
 
-    `sources()`, `channels()` and `questions()` give the news sources (feeds, links), the channels' watches
-    and the question log once the app has started (None before); the `dependencies` middleware puts them,
-    with the index and the command's name, in each request's context for the listeners.
+    `sources()`, `channels()`, `questions()` and `answers()` give the news sources (feeds, links), the
+    channels' watches, the question log and the answer queue once the app has started (None before);
+    the `dependencies` middleware puts them, with the index and the command's name, in each request's
+    context for the listeners.
 
     Bolt does not check the token itself (`RunningApp.start` does, with retries).
     Listeners run on their own pool: requests are acknowledged as soon as the listener calls ack().
@@ -75,7 +81,14 @@ def create_app(
         before_authorize=loading.still_loading(is_ready),
     )
     app.use(
-        dependencies(index, settings.slash_command, sources=sources, channels=channels, questions=questions)
+        dependencies(
+            index,
+            settings.slash_command,
+            sources=sources,
+            channels=channels,
+            questions=questions,
+            answers=answers,
+        )
     )
     register_listeners(app, settings.slash_command)
     return app
@@ -91,6 +104,7 @@ class RunningApp:
     health: HealthRegistry
     bolt: App = field(init=False)
     feed: NewsFeed | None = None
+    answers: Answers | None = None
     ready: threading.Event = field(default_factory=threading.Event)
     _stopping: threading.Event = field(default_factory=threading.Event)
     slack_check_seconds: float = SLACK_CHECK_SECONDS
@@ -110,6 +124,7 @@ class RunningApp:
             sources=self._sources,
             channels=self._channels,
             questions=self._questions,
+            answers=lambda: self.answers,
         )
         self.health.report("slack", "loading", "checking the bot token")
         self.health.report("store", "loading", "opening the database")
@@ -134,7 +149,9 @@ class RunningApp:
         except (ValueError, OSError, sqlite3.Error, StoreUnavailable) as error:
             self.health.report("store", "broken", str(error), logged=True)
             raise SettingsError(f"DATABASE_URL cannot be used: {error}") from None
+        self.answers = Answers(answer_store(self.feed.store), self.client, self._needs).start()
         if self._stopping.is_set():
+            self.answers.stop()
             self.feed.stop()
             raise Stopped
         self._store_check = PeriodicCheck(
@@ -155,6 +172,17 @@ class RunningApp:
 
     def _sources(self) -> NewsSources | None:
         return self.feed.sources if self.feed is not None else None
+
+    def _needs(self) -> dict:
+        """What answering a question needs, as the listeners get it (for the answer queue's worker)."""
+        return needs(
+            self.index,
+            self.settings.slash_command,
+            sources=self._sources,
+            channels=self._channels,
+            questions=self._questions,
+            answers=lambda: self.answers,
+        )
 
     def _questions(self) -> QuestionLog | None:
         return self.feed.store.feedback if self.feed is not None else None
@@ -178,6 +206,8 @@ class RunningApp:
                 check.stop()
         if self._socket_mode is not None:
             self._socket_mode.close()
+        if self.answers is not None:
+            self.answers.stop()
         if self.feed is not None:
             self.feed.stop()
 

@@ -330,6 +330,42 @@ MIGRATIONS = (
 )
 
 
+def _answers(dialect: Dialect) -> tuple[str, ...]:
+    """Migration 7's statements: the answer queue, one row per question acknowledged (see
+    bot/answer_store.py): what answering it later needs, its state, and who holds its claim."""
+    real = "REAL" if dialect == "sqlite" else "DOUBLE PRECISION"
+    return (
+        f"""CREATE TABLE answers (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            text TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            thread_ts TEXT,
+            response_url TEXT,
+            asked_at {real} NOT NULL,
+            state TEXT NOT NULL,
+            claimed_by TEXT,
+            lease_until {real},
+            attempts INTEGER NOT NULL DEFAULT 1,
+            reason TEXT,
+            recorded_at {real} NOT NULL
+        )""",
+        "CREATE INDEX answers_due ON answers (lease_until) WHERE state = 'answering'",
+        "CREATE INDEX answers_recorded ON answers (recorded_at)",
+    )
+
+
+MIGRATIONS = (
+    *MIGRATIONS,
+    Migration(
+        7,
+        "the answer queue: questions acknowledged, kept until answered (or dropped), then pruned",
+        {"sqlite": _answers("sqlite"), "postgresql": _answers("postgresql")},
+    ),
+)
+
+
 VERSION_TABLE = {
     "sqlite": "CREATE TABLE IF NOT EXISTS schema_version"
     " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)",

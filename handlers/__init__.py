@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
 
 from handlers import actions, commands, home, mentions
+from handlers.answers import AnswerQueue, Question
 from handlers.commands import NewsSources, QuestionLog
 from handlers.watches import ChannelWatches
 from search import SearchIndex
@@ -24,23 +26,46 @@ def dependencies(
     sources: Callable[[], NewsSources | None],
     channels: Callable[[], ChannelWatches | None],
     questions: Callable[[], QuestionLog | None],
+    answers: Callable[[], AnswerQueue | None] = lambda: None,
 ):
-    """Bolt middleware putting what the listeners need in the context of each request.
-
-    `sources()`, `channels()` and `questions()` are asked each time: they are None until the app has
-    started (until then questions get "still loading", see loading.py). The command's name is `slash_command` there, as Bolt gives a
-    listener asking for `command` the command's payload.
-    """
+    """Bolt middleware putting what the listeners need (`needs`) in the context of each request."""
 
     def middleware(context: BoltContext, next) -> None:
-        context["index"] = index
-        context["slash_command"] = slash_command
-        context["sources"] = sources()
-        context["channels"] = channels()
-        context["questions"] = questions()
+        context.update(
+            needs(
+                index, slash_command, sources=sources, channels=channels, questions=questions, answers=answers
+            )
+        )
         next()
 
     return middleware
+
+
+def needs(
+    index: SearchIndex,
+    slash_command: str,
+    *,
+    sources: Callable[[], NewsSources | None],
+    channels: Callable[[], ChannelWatches | None],
+    questions: Callable[[], QuestionLog | None],
+    answers: Callable[[], AnswerQueue | None],
+) -> dict:
+    """What answering needs, by name: the listeners read it from their context, a worker answering
+    a recorded question later (bot/answers.py) from this dict.
+
+    `sources()`, `channels()`, `questions()` and `answers()` (this replica's hold on the answer queue,
+    see answers.py) are asked each time: they are None until the app has started (until then
+    questions get "still loading", see loading.py). The command's name is `slash_command` there, as
+    Bolt gives a listener asking for `command` the command's payload.
+    """
+    return {
+        "index": index,
+        "slash_command": slash_command,
+        "sources": sources(),
+        "channels": channels(),
+        "questions": questions(),
+        "answers": answers(),
+    }
 
 
 def register_listeners(app: App, slash_command: str) -> None:
@@ -52,3 +77,10 @@ def register_listeners(app: App, slash_command: str) -> None:
     mentions.register(app)
     actions.register(app)
     home.register(app)
+
+
+def reply_for(question: Question, context: dict, client: WebClient) -> dict:
+    """The reply to a recorded question of either kind (what a worker answering it later sends)."""
+    if question.kind == "command":
+        return commands.command_reply(question, context, client)
+    return mentions.mention_reply(question, context)

@@ -11,6 +11,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from handlers.answers import Question, answer, command_question, recording
 from handlers.blocks import (
     PAGE_SIZE,
     answer_message,
@@ -21,7 +22,6 @@ from handlers.blocks import (
     usage_message,
 )
 from handlers.news_blocks import latest_message
-from handlers.slack_client import apologize, respond_or_log
 from handlers.watches import ChannelWatches, watch_reply
 from search import Citation, QueryError, SearchIndex, clean_query
 from search.filters import Filters, parse_query
@@ -206,30 +206,33 @@ def reply_to_command(
     return reply or find_answer(index, text, questions=questions)
 
 
-def answer_command(
-    ack: Ack, body: dict, respond: Callable, client: WebClient, context: BoltContext, logger: logging.Logger
-) -> None:
-    """Acknowledge at once (Slack allows 3 s), then answer privately through the response_url."""
-    ack()
+def command_reply(question: Question, context: BoltContext | dict, client: WebClient) -> dict:
+    """The reply to a recorded command, from the dependencies in `context` (handlers.dependencies)."""
     try:
-        reply = reply_to_command(
+        return reply_to_command(
             context["index"],
-            body.get("text", ""),
+            question.text,
             context["slash_command"],
             context["sources"],
             context["channels"],
-            channel=body.get("channel_id", ""),
-            user=body.get("user_id", ""),
+            channel=question.channel,
+            user=question.user,
             timezone_of=lambda user: user_timezone(client, user),
             questions=context["questions"],
         )
     except Exception:
-        log.exception("The command %r failed", body.get("text", ""))
-        reply = problem_message(SEARCH_FAILED)
-    delivered = respond_or_log(respond, logger, reply, response_type="ephemeral")
-    if not delivered and body.get("channel_id") and body.get("user_id"):
-        apologize(client, logger, channel=body["channel_id"], user=body["user_id"])
+        log.exception("The command %r failed", question.text)
+        return problem_message(SEARCH_FAILED)
+
+
+def answer_command(ack: Ack, client: WebClient, context: BoltContext, logger: logging.Logger) -> None:
+    """Acknowledge at once (Slack allows 3 s; the question is recorded already), then answer
+    privately through the response_url."""
+    ack()
+    question = context["question"]
+    answer(question, command_reply(question, context, client), client, logger, context["queue"])
 
 
 def register(app: App, command: str) -> None:
-    app.command(command)(answer_command)
+    middleware = recording(lambda body, request, context: command_question(body, request))
+    app.command(command, middleware=[middleware])(answer_command)

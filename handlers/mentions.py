@@ -11,9 +11,10 @@ import re
 import threading
 from collections import OrderedDict
 
-from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
+from handlers.answers import Question, answer, mention_question, recording
 from handlers.blocks import usage_message
 from handlers.commands import QuestionLog, find_answer, is_help
 from handlers.slack_client import post_or_apologize
@@ -71,9 +72,19 @@ def reply_to_question(
     return find_answer(index, question, shareable=False, questions=questions)
 
 
-def answer_mention(event: dict, context: BoltContext, client: WebClient, logger: logging.Logger) -> None:
+def mention_reply(question: Question, context: BoltContext | dict) -> dict:
+    """The reply to a recorded mention, from the dependencies in `context` (handlers.dependencies)."""
+    return reply_to_question(context["index"], question.text, context["slash_command"], context["questions"])
+
+
+def answer_mention(client: WebClient, context: BoltContext, logger: logging.Logger) -> None:
     """Answer in the thread of the mention: a new thread, or the one it was posted in."""
-    reply_in_conversation(event, context, client, logger, thread_ts=event.get("thread_ts") or event["ts"])
+    question = context["question"]
+    answer(question, mention_reply(question, context), client, logger, context["queue"])
+
+
+def recorded_mention(body: dict, request: BoltRequest, context: BoltContext) -> Question:
+    return mention_question(body, question_of(body["event"].get("text", ""), context.bot_user_id))
 
 
 def reply_in_conversation(
@@ -107,5 +118,5 @@ def answer_direct_message(
 
 def register(app: App) -> None:
     app.middleware(skip_repeated_events(RecentEventIds()))
-    app.event("app_mention")(answer_mention)
+    app.event("app_mention", middleware=[recording(recorded_mention)])(answer_mention)
     app.event("message")(answer_direct_message)

@@ -8,8 +8,9 @@ health check does) and paced (30 a second: the run lasts as long as the articles
 replica is killed with SIGKILL half-way. It prints the acknowledgement latency (p50, p99), the answers
 delivered, the announcements per article (must be exactly 1), and the time from a new batch's commit
 until it is searchable on every live replica (its index's count in /healthz, read every 20 ms).
-A command in flight on the killed replica, or acknowledged by it and not yet answered, is lost: the
-figures count those apart.
+A command acknowledged by the killed replica and not yet answered is answered by another replica's
+worker once its claim in the answer queue runs out (15 s); one in flight there and not recorded yet
+is not acknowledged: the figures count those apart, and any answer sent twice.
 
     TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test \\
         .venv/bin/python tests/benchmarks/replicas_bench.py [--requests 300] [--concurrency 30] [--articles 50]
@@ -56,6 +57,7 @@ CHANNEL = "C0BENCH013"
 BATCH = 5  # articles per `ingest` run
 TIMEOUT_SECONDS = 10
 START_SECONDS = 90
+ANSWER_SECONDS = 60  # answers a killed replica left come once their claim runs out (15 s)
 ANNOUNCE_SECONDS = 200  # a replica killed while posting holds its claim for the lease (120 s)
 
 
@@ -282,13 +284,15 @@ def measure(
     killer.join()
     feeder.join()
     with contextlib.suppress(AssertionError):  # answers lost with the killed replica: counted below
-        slack.wait_for("response_url", requests - len(failures), timeout=30)
-    answers = {
+        slack.wait_for("response_url", requests - len(failures), timeout=ANSWER_SECONDS)
+    sent = Counter(
         call["path"].removeprefix("/response/bench")
         for call in slack.calls
         if call["method"] == "response_url"
-    }
+    )
+    answers = set(sent)
     answered = len(answers)
+    twice = sum(1 for count in sent.values() if count > 1)
     lost_live = [n for n, replica in acked_by.items() if replica != REPLICAS - 1 and str(n) not in answers]
     lost_killed = [n for n, replica in acked_by.items() if replica == REPLICAS - 1 and str(n) not in answers]
     announced = wait_announced(slack, articles)
@@ -306,7 +310,7 @@ def measure(
     )
     print(
         f"private answers delivered: {answered}/{requests}; acknowledged but unanswered:"
-        f" {len(lost_killed)} by the killed replica, {len(lost_live)} by the live ones"
+        f" {len(lost_killed)} by the killed replica, {len(lost_live)} by the live ones; answered twice: {twice}"
     )
     per_article = Counter(announced.values())
     print(
@@ -322,6 +326,8 @@ def measure(
         print(f"  {problem}")
     ok = (
         not lost_live
+        and not lost_killed
+        and not twice
         and not feeder_errors
         and len(announced) == articles
         and set(per_article) == {1}
@@ -329,7 +335,7 @@ def measure(
         and max(searchable) < 2.0
     )
     print(
-        "target (every command acknowledged by a live replica answered, each article announced exactly once,"
+        "target (every command acknowledged answered once, each article announced exactly once,"
         " searchable everywhere < 2 s):",
         "met" if ok else "NOT met",
     )
