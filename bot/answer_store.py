@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from typing import Literal, Protocol
 
-from bot.store import SqliteStore
 from handlers.answers import Question
 
 AnswerState = Literal["answering", "posting", "done", "dropped"]
@@ -35,7 +34,7 @@ class AnswerStore(Protocol):
 
 
 class SqliteAnswerStore:
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store) -> None:
         self.store = store
 
     def record(self, question: Question, worker: str, lease_seconds: float) -> bool:
@@ -179,11 +178,6 @@ class PostgresAnswerStore:
 
 # The server's time, unless the store's clock is a test's (then given as `now`).
 _NOW = "COALESCE(%(now)s::float8, extract(epoch FROM clock_timestamp())::float8)"
-
-
-def answer_store(store) -> AnswerStore:
-    """The answer queue on the article store's database (SQLite or PostgreSQL)."""
-    return SqliteAnswerStore(store) if isinstance(store, SqliteStore) else PostgresAnswerStore(store)
 
 
 def _values(question: Question) -> tuple:

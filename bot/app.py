@@ -23,7 +23,6 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
-from bot.answer_store import answer_store
 from bot.answers import Answers
 from bot.channel_desk import ChannelDesk
 from bot.health import HealthRegistry, PartHealth, PeriodicCheck
@@ -149,7 +148,7 @@ class RunningApp:
         except (ValueError, OSError, sqlite3.Error, StoreUnavailable) as error:
             self.health.report("store", "broken", str(error), logged=True)
             raise SettingsError(f"DATABASE_URL cannot be used: {error}") from None
-        self.answers = Answers(answer_store(self.feed.store), self.client, self._needs).start()
+        self.answers = Answers(self.feed.store.answers, self.client, self._needs).start()
         if self._stopping.is_set():
             self.answers.stop()
             self.feed.stop()

@@ -31,6 +31,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from bot.answer_store import PostgresAnswerStore
 from bot.feed_store import PostgresFeedStore
 from bot.feedback_store import PostgresFeedbackStore
 from bot.migrations import migrate_postgres
@@ -87,6 +88,7 @@ class PostgresStore(SqlStore):
         self.feeds = PostgresFeedStore(self._cursor, clock, self._now)
         self.channels = PostgresChannelStore(self)
         self.feedback = PostgresFeedbackStore(self)
+        self.answers = PostgresAnswerStore(self)
 
     # -- connections ----------------------------------------------------------------------------------
 

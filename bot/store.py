@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 from urllib.parse import quote
 
+from bot.answer_store import AnswerStore, SqliteAnswerStore
 from bot.channel_store import ChannelStore, SqliteChannelStore, retry_state
 from bot.feed_store import FeedStore, SqliteFeedStore
 from bot.feedback_store import FeedbackStore, SqliteFeedbackStore
@@ -132,6 +133,7 @@ class ArticleStore(Protocol):
     feeds: FeedStore  # the feeds and their items
     channels: ChannelStore  # the channels' watches, posting slots, outbox and digests
     feedback: FeedbackStore  # the questions asked and their votes
+    answers: AnswerStore  # the questions acknowledged, until answered
 
     def baseline_done(self) -> bool: ...
     def mark_baseline_done(self) -> None: ...
@@ -561,6 +563,7 @@ class SqliteStore(SqlStore):
         self.feeds = SqliteFeedStore(self._connection, self._transaction, clock)
         self.channels = SqliteChannelStore(self)
         self.feedback = SqliteFeedbackStore(self)
+        self.answers = SqliteAnswerStore(self)
 
     # -- connections ----------------------------------------------------------------------------------
 

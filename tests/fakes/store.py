@@ -29,6 +29,7 @@ from bot.store import (
     split_changes,
 )
 from search import Article
+from tests.fakes.answer_store import MemoryAnswers, MemoryAnswerStore
 from tests.fakes.channel_store import MemoryChannels, MemoryChannelStore
 from tests.fakes.feedback_store import MemoryFeedbackStore
 
@@ -74,6 +75,7 @@ class MemoryDatabase:
     items: dict[str, dict[str, _Item]] = field(default_factory=dict)  # by feed, by key, in arrival order
     followers: list[Callable[[], None]] = field(default_factory=list)
     channels: MemoryChannels = field(default_factory=MemoryChannels)
+    answers: MemoryAnswers = field(default_factory=MemoryAnswers)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def log(self, article_id: str, kind: ChangeKind, at: float) -> None:
@@ -89,6 +91,7 @@ class MemoryStore:
         self.feeds = MemoryFeedStore(self.database, clock)
         self.channels = MemoryChannelStore(self.database.channels, clock=clock)
         self.feedback = MemoryFeedbackStore(clock=clock)
+        self.answers = MemoryAnswerStore(self.database.answers, clock=clock)
 
     reopened = 0
 

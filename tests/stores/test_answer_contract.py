@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.answer_store import AnswerStore, PostgresAnswerStore, SqliteAnswerStore
+from bot.answer_store import AnswerStore
 from bot.postgres_store import PostgresStore
 from bot.store import SqliteStore
 from handlers.answers import Question
@@ -49,10 +49,10 @@ def opener(request, tmp_path, clock):
         if request.param == "postgresql":
             store = PostgresStore(url, clock=clock)
             opened.append(store)
-            return PostgresAnswerStore(store)
+            return store.answers
         store = SqliteStore(tmp_path / "bot.db", clock=clock)
         opened.append(store)
-        return SqliteAnswerStore(store)
+        return store.answers
 
     yield open_store
     for store in opened:

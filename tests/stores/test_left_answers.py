@@ -14,7 +14,6 @@ import time
 import pytest
 from slack_bolt import BoltRequest
 
-from bot.answer_store import answer_store
 from bot.store import open_store
 from handlers.answers import command_question, mention_question
 from tests.fakes.signing import JSON, event_body, mention_event, signed_headers, slash_command_body
@@ -40,7 +39,7 @@ def left_by_a_dead_replica(database: str, *questions) -> None:
     store = open_store(database)
     try:
         for question in questions:
-            assert answer_store(store).record(question, "dead-replica", lease_seconds=0.0)
+            assert store.answers.record(question, "dead-replica", lease_seconds=0.0)
     finally:
         store.close()
 
@@ -59,7 +58,7 @@ def test_questions_a_dead_replica_acknowledged_are_answered_once_by_another(
     left_by_a_dead_replica(database, left_command, expired, left_mention)
 
     with served_app(fake_slack, articles_dir, database) as app:
-        answers = answer_store(app.app.feed.store)
+        answers = app.app.feed.store.answers
         [answer] = fake_slack.wait_for("response_url")
         assert answer["response_type"] == "ephemeral"
         assert "Microsoft" in json.dumps(answer["blocks"])
@@ -79,7 +78,7 @@ def test_a_live_replica_records_its_question_before_the_ack_and_settles_it(
     body = slash_command_body("Microsoft partnership", fake_slack.response_url("live"))
     question = command_question(signed(body).body, signed(body))
     with served_app(fake_slack, articles_dir, database) as app:
-        answers = answer_store(app.app.feed.store)
+        answers = app.app.feed.store.answers
         status, _ = app.post(body)
         assert status == 200
         assert answers.state(question.id) in ("answering", "posting", "done")  # recorded before the ack
