@@ -256,18 +256,13 @@ class Analyzer:
     def learn(self, language: Language, known: dict[str, tuple[str, ...]]) -> None:
         """Take words with their terms (from `known_words`, of an analyser with the same rules) into the
         cache, as if analysed here, up to the cache's size."""
-        cache, sources, single = self._cache[language], self._sources[language], self._single[language]
+        cache = self._cache[language]
         with self._recording:
             for word, terms in known.items():
                 if len(cache) >= _MAX_CACHED_WORDS:
                     break
-                if word in cache or len(word) > MAX_CACHED_WORD_CHARS:
-                    continue
-                for term in terms:
-                    sources[term] = (*sources.get(term, ()), word)
-                cache[word] = terms
-                if len(terms) <= 1:
-                    single[word] = terms[0] if terms else ""
+                if word not in cache and len(word) <= MAX_CACHED_WORD_CHARS:
+                    self._record(word, terms, language)
 
     def word_terms(self, word: str, language: Language) -> tuple[str, ...]:
         """The index terms of one word of the text (none for a stop word)."""
@@ -277,18 +272,23 @@ class Analyzer:
             if len(word) > MAX_CACHED_WORD_CHARS:
                 return self._analyse_word(word, language)
             terms = self._analyse_word(word, language)
-            sources, single = self._sources[language], self._single[language]
             with self._recording:
                 if len(cache) >= _MAX_CACHED_WORDS:
                     cache.clear()
-                    sources.clear()
-                    single.clear()
-                for term in terms:
-                    sources[term] = (*sources.get(term, ()), word)
-                cache[word] = terms
-                if len(terms) <= 1:
-                    single[word] = terms[0] if terms else ""
+                    self._sources[language].clear()
+                    self._single[language].clear()
+                self._record(word, terms, language)
         return terms
+
+    def _record(self, word: str, terms: tuple[str, ...], language: Language) -> None:
+        """Cache a word's terms (the caller holds `_recording`): as a source of each term first, so that
+        a cached word is always a known source (see `Marker`)."""
+        sources = self._sources[language]
+        for term in terms:
+            sources[term] = (*sources.get(term, ()), word)
+        self._cache[language][word] = terms
+        if len(terms) <= 1:
+            self._single[language][word] = terms[0] if terms else ""
 
     def _analyse_word(self, word: str, language: Language) -> tuple[str, ...]:
         if word.isascii() and word.isalpha():

@@ -505,7 +505,7 @@ class SearchIndex:
             weights, coverage = self._plan(query)
             if coverage < self.min_coverage:
                 return []
-            plain = filters is None and query_vector is None
+            plain = not filters and query_vector is None
             docs, scores, idf = self._score(weights, diversity_depth(limit) if plain else None)
             docs, scores = self._filtered(docs, scores, filters)
             scores = scores * PRIOR_BY_KIND[np.frombuffer(self._kinds, dtype=np.uint8)[docs]]
@@ -517,12 +517,12 @@ class SearchIndex:
             ]
         snippet_weights = {term: weights[term] * idf[term] for term in idf}
         marker = self.analyzer.marker(snippet_weights)
-        return [self._hit(found, marker, snippet_weights) for found in found]
+        return [self._hit(hit, marker, snippet_weights) for hit in found]
 
     @staticmethod
-    def _hit(found: tuple[Passage, Citation, float], marker: Marker, weights: dict[str, float]) -> Hit:
+    def _hit(ranked: tuple[Passage, Citation, float], marker: Marker, weights: dict[str, float]) -> Hit:
         """A hit with its snippet: the passage's words that give the query's terms, marked."""
-        passage, citation, score = found
+        passage, citation, score = ranked
         marks = marker.marks(passage.text, citation.language)
         matched = set(chain.from_iterable(mark.terms for mark in marks))
         return construct(
@@ -701,11 +701,16 @@ class SearchIndex:
         )
         for term in lookups:
             scores += self._gains(term, docs, avgdl, base) * factors[term]
-        if self._dead:
-            alive = np.frombuffer(self._removed, dtype=np.uint8)[docs] == 0
-            docs, scores = docs[alive], scores[alive]
+        docs, scores = self._living(docs, scores)
         keep = scores > 0
         return docs[keep], scores[keep] + constant, idf
+
+    def _living(self, docs: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The passages not removed (removed ones stay in the postings until a compaction)."""
+        if not self._dead:
+            return docs, scores
+        alive = np.frombuffer(self._removed, dtype=np.uint8)[docs] == 0
+        return docs[alive], scores[alive]
 
     def _docs(self, term: str) -> np.ndarray:
         return np.frombuffer(self._postings[term].docs, dtype=np.int32)
@@ -739,10 +744,9 @@ class SearchIndex:
         if sum(map(self._df.__getitem__, terms)) < self.prune_from:
             return []  # reading them all is quicker than finding the floor
         rarest = min(terms, key=self._df.__getitem__)
-        docs, scores = self._docs(rarest), self._gains(rarest, None, avgdl, base) * factors[rarest]
-        if self._dead:
-            alive = np.frombuffer(self._removed, dtype=np.uint8)[docs] == 0
-            docs, scores = docs[alive], scores[alive]
+        docs, scores = self._living(
+            self._docs(rarest), self._gains(rarest, None, avgdl, base) * factors[rarest]
+        )
         if len(docs) < depth:
             return []
         for term in terms:
