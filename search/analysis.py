@@ -26,54 +26,19 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import chain, compress
+from itertools import chain
 from typing import NamedTuple
 
 import snowballstemmer
 
 from search.models import Language
+from search.native import find_words, mark_words
 from search.stopwords import BY_LANGUAGE
+from search.words import WORD_RE, word_patterns
 
 LANGUAGES: tuple[Language, ...] = ("en", "fr")
 ANALYZER_VERSION = 1  # bump on any change of the terms a text gives: saved indexes are then rebuilt
 _STEMMER_NAMES = {"en": "english", "fr": "french"}
-
-# A word: letters and digits, possibly joined by apostrophes or hyphens; or a lone currency sign.
-# Possessive quantifiers: the pattern never backtracks, so it is linear on any text.
-_CURRENCY_SIGN = r"[$€£]"
-_DECIMAL = r"\d++(?:[.,]\d++)++"
-_UNIT_CURRENCY = r"[^\W\d_]{1,3}[$€£]"
-_JOINED_WORD = r"\w++(?:[-‐‑'’ʼ]\w++)*+"
-WORD_RE = re.compile("|".join([_CURRENCY_SIGN, _DECIMAL, _UNIT_CURRENCY, _JOINED_WORD]))
-
-
-def _word_patterns(currency: bool, decimals: bool, ascii: bool) -> tuple[re.Pattern, re.Pattern]:
-    """WORD_RE without the branches that cannot match a text with no currency sign (no `.` or `,`):
-    the same words, found several times faster (most passages name no currency); on an ASCII text,
-    ASCII classes, the same there and a third faster. The second pattern keeps the words in `split`,
-    between the text around them: their spans are the running lengths."""
-    branches = [_CURRENCY_SIGN, _DECIMAL, _UNIT_CURRENCY, _JOINED_WORD]
-    if not currency:
-        branches.remove(_CURRENCY_SIGN)
-        branches.remove(_UNIT_CURRENCY)
-    if not decimals:
-        branches.remove(_DECIMAL)
-    pattern = "|".join(branches)
-    flags = re.ASCII if ascii else 0
-    return re.compile(pattern, flags), re.compile(f"({pattern})", flags)
-
-
-_WORD_PATTERNS = {
-    (c, d, a): _word_patterns(c, d, a) for c in (False, True) for d in (False, True) for a in (False, True)
-}
-
-
-def word_patterns(text: str) -> tuple[re.Pattern, re.Pattern]:
-    """The fastest pattern that finds exactly WORD_RE's words in `text`, and its splitting form."""
-    return _WORD_PATTERNS[
-        "$" in text or "€" in text or "£" in text, "." in text or "," in text, text.isascii()
-    ]
-
 
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "‘": "'", "‐": "-", "‑": "-"})
 _ELISION_RE = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)'(?=\w)")
@@ -195,7 +160,7 @@ class Analyzer:
 
     def terms(self, text: str, language: Language = "en") -> list[str]:
         """The index terms of a passage written in `language`, in text order."""
-        words = word_patterns(text)[0].findall(text)
+        words = find_words(text)
         single = self._single[language]
         try:  # every word seen before, each giving one term or none (most passages of a build): C loops
             return list(filter(None, map(single.__getitem__, words)))
@@ -361,27 +326,24 @@ class Marker:
 
     def marks(self, text: str, language: Language) -> list[Token]:
         """The words of `text` that give one of the wanted terms, with only those terms, in text order."""
-        parts = word_patterns(text)[1].split(text)  # text, word, text, word, ..., text
-        words = parts[1::2]
-        distinct = set(words)
         known = self._known.get(language)
         if known is None:
             known = self._known[language] = self._known_words(language)
         cache = self.analyzer._cache[language]
-        unknown = () if cache.keys() >= distinct else distinct.difference(cache)
-        for word in unknown:
+        marks, unknown = mark_words(text, known, cache)
+        if unknown and self._learn(unknown, known, language):
+            marks, _ = mark_words(text, known, cache)
+        return [Token._make(mark) for mark in marks]
+
+    def _learn(self, words: set[str], known: dict[str, tuple[str, ...]], language: Language) -> bool:
+        """Analyse words never seen; those that give a wanted term join the `known` ones (True if any)."""
+        learned = False
+        for word in words:
             terms = self.analyzer.word_terms(word, language)
             if not self.wanted.isdisjoint(terms):
                 known[word] = tuple(t for t in terms if t in self.wanted)
-        if known.keys().isdisjoint(distinct):
-            return []
-        marks, start, counted = [], 0, 0  # `start`: where parts[counted] begins
-        for i in compress(range(1, len(parts), 2), map(known.__contains__, words)):
-            start += sum(map(len, parts[counted:i]))
-            word = parts[i]
-            marks.append(Token(start, start + len(word), known[word]))
-            start, counted = start + len(word), i + 1
-        return marks
+                learned = True
+        return learned
 
     def _known_words(self, language: Language) -> dict[str, tuple[str, ...]]:
         """Each word the analyser has seen that gives a wanted term, with the wanted terms it gives.

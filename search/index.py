@@ -26,6 +26,7 @@ from search.analysis import LANGUAGES, Analyzer, Marker, QueryWord, fold_accents
 from search.filters import Filters
 from search.lexicon import Lexicon, default_lexicon
 from search.models import Article, Citation, Hit, Language, Passage, PassageKind, Span, construct
+from search.native import accumulate, near_copy, word_set
 from search.query import clean_query
 from search.scoring import BM25Plus, Scorer
 from search.semantic import FUSION_DEPTH, Embedder, VectorKeeper, reciprocal_rank_fusion
@@ -160,7 +161,7 @@ class SearchIndex:
         self._total_length = 0.0
         self._all_df: np.ndarray | None = None
         self._sums = np.zeros(0)  # per passage, zero between queries: see `_accumulate`
-        self._owner = np.zeros(0, dtype=np.int32)
+        self._seen = np.zeros(0, dtype=np.uint8)
 
     # -- contents -------------------------------------------------------------------------------------
 
@@ -763,24 +764,15 @@ class SearchIndex:
         return lookups[::-1]
 
     def _accumulate(self, docs: list[np.ndarray], scores: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Sum per passage, in dense buffers kept between queries (the caller holds the lock). Each
-        passage comes out once, found without sorting: every occurrence writes its position in
-        `_owner`, and the one whose position stayed is kept (`_top` breaks ties by passage)."""
+        """Sum per passage, in dense buffers kept between queries (the caller holds the lock); each
+        passage comes out once (`_top` breaks ties by passage, whatever the order)."""
         if len(docs) == 1:
             return docs[0].astype(np.int64), scores[0]
         if len(self._sums) < len(self._texts):
             size = max(len(self._texts), 2 * len(self._sums))
-            self._sums, self._owner = np.zeros(size), np.zeros(size, dtype=np.int32)
-        sums = self._sums
-        for d, s in zip(docs, scores, strict=True):
-            sums[d] += s  # a term's postings name each passage once
-        found = np.concatenate(docs)
-        positions = np.arange(len(found), dtype=np.int32)
-        self._owner[found] = positions
-        found = found[self._owner[found] == positions]
-        total = sums[found]
-        sums[found] = 0.0
-        return found.astype(np.int64), total
+            self._sums, self._seen = np.zeros(size), np.zeros(size, dtype=np.uint8)
+        found, total = accumulate(docs, scores, self._sums, self._seen)
+        return np.frombuffer(found, dtype=np.int64), np.frombuffer(total, dtype=np.float64)
 
     def _vocabulary_df(self) -> np.ndarray:
         """Every term's document frequency; only BM25Okapi's idf floor needs it, so it is built lazily."""
@@ -795,14 +787,14 @@ class SearchIndex:
         unless too few other articles match."""
         chosen: list[tuple[int, float]] = []
         deferred: list[tuple[int, float]] = []
-        seen: list[tuple[set[str], int]] = []
+        seen: list = []  # the word sets of the passages kept, in the form `near_copy` compares
         per_article: dict[int, int] = {}
         top = _top(scores, diversity_depth(limit), docs)
         for doc, score in zip(docs[top].tolist(), scores[top].tolist(), strict=True):
-            words = set(self._texts[doc].lower().split())
-            if self._near_copy(words, seen):
+            words = word_set(self._texts[doc].lower())
+            if near_copy(words, seen, self.near_duplicate):
                 continue
-            seen.append((words, len(words)))
+            seen.append(words)
             slot = self._doc_slots[doc]
             taken = per_article.get(slot, 0)
             if taken >= self.per_article:
@@ -814,17 +806,6 @@ class SearchIndex:
                 break
         chosen.extend(deferred[: limit - len(chosen)])
         return sorted(chosen, key=lambda pair: (-pair[1], pair[0]))
-
-    def _near_copy(self, words: set[str], seen: list[tuple[set[str], int]]) -> bool:
-        """Whether the Jaccard similarity of `words` with one of `seen` is at least `near_duplicate`.
-        Sets whose sizes differ too much cannot be that close: only the others are intersected."""
-        size, threshold = len(words), self.near_duplicate
-        for other, other_size in seen:
-            if min(size, other_size) >= threshold * max(size, other_size):
-                common = len(words & other)
-                if common >= threshold * (size + other_size - common):
-                    return True
-        return False
 
     # -- related articles -----------------------------------------------------------------------------
 

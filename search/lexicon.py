@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from search.analysis import WORD_RE, Analyzer
+from search.analysis import Analyzer
 from search.models import Language
+from search.words import WORD_RE
 
 DATA = Path(__file__).resolve().parent / "lexicons"
 FILES = ("acronyms.tsv", "lexicon.tsv")

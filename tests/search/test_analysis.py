@@ -4,7 +4,8 @@ import pytest
 import snowballstemmer
 from snowballstemmer import english_stemmer, french_stemmer
 
-from search.analysis import WORD_RE, Analyzer, detect_language, fold_accents
+from search.analysis import Analyzer, detect_language, fold_accents
+from search.words import WORD_RE
 
 analyzer = Analyzer()
 

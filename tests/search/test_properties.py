@@ -12,11 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from search import Analyzer, QueryError, Summarizer, clean_query, parse_article
-from search.analysis import WORD_RE, Token, word_patterns
+from search.analysis import Token
 from search.loader import ArticleFileError, normalise
 from search.query import MAX_QUERY_CHARS
 from search.snippets import MAX_SNIPPET_CHARS, make_snippet
 from search.summary import HEADLINE_CHARS
+from search.words import WORD_RE, word_patterns
 
 BOUNDED = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

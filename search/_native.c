@@ -1,0 +1,391 @@
+/* The per-hit text work of a query in C: finding words, marking a query's words, comparing word sets.
+ *
+ * search/native.py holds the same functions in Python, which define what these must return (the tests
+ * compare the two on generated texts) and run where this extension could not be built.
+ *
+ * Words are WORD_RE's (search/analysis.py):
+ *     [$€£] | \d++(?:[.,]\d++)++ | [^\W\d_]{1,3}[$€£] | \w++(?:[-‐‑'’ʼ]\w++)*+
+ * tried in that order at each position, with Python's Unicode classes (\w: alphanumeric or `_`,
+ * \d: decimal digit). The quantifiers are possessive, so one forward scan finds what the regex finds.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Python's classes, looked up in a table for ASCII (most characters): Python's own functions go
+ * through its Unicode database, several calls a character. */
+enum { WORD = 1, DIGIT = 2, SPACE = 4 };
+static unsigned char ascii_classes[128];
+
+static inline int is_word(Py_UCS4 c) { return c < 128 ? ascii_classes[c] & WORD : Py_UNICODE_ISALNUM(c); }
+
+static inline int is_digit(Py_UCS4 c) { return c < 128 ? ascii_classes[c] & DIGIT : Py_UNICODE_ISDECIMAL(c); }
+
+static inline int is_space(Py_UCS4 c) { return c < 128 ? ascii_classes[c] & SPACE : Py_UNICODE_ISSPACE(c); }
+
+static inline int is_letter(Py_UCS4 c) { return c != '_' && !is_digit(c) && is_word(c); }
+
+static inline int is_currency(Py_UCS4 c) { return c == '$' || c == 0x20AC || c == 0xA3; }
+
+static inline int is_joiner(Py_UCS4 c)
+{
+    return c == '-' || c == 0x2010 || c == 0x2011 || c == '\'' || c == 0x2019 || c == 0x2BC;
+}
+
+typedef struct {
+    int kind;
+    const void *data;
+    Py_ssize_t length;
+} Text;
+
+#define AT(t, i) PyUnicode_READ((t)->kind, (t)->data, (i))
+
+/* The end of a word starting at `i`, or -1 when no word starts there. */
+static Py_ssize_t word_end(const Text *t, Py_ssize_t i)
+{
+    Py_ssize_t n = t->length, j;
+    Py_UCS4 c = AT(t, i);
+    if (is_currency(c))
+        return i + 1;
+    if (is_digit(c)) { /* \d++(?:[.,]\d++)++ */
+        int groups = 0;
+        for (j = i + 1; j < n && is_digit(AT(t, j)); j++)
+            ;
+        while (j + 1 < n && (AT(t, j) == '.' || AT(t, j) == ',') && is_digit(AT(t, j + 1))) {
+            for (j += 2; j < n && is_digit(AT(t, j)); j++)
+                ;
+            groups++;
+        }
+        if (groups)
+            return j;
+    }
+    else if (is_letter(c)) { /* [^\W\d_]{1,3}[$€£]: only the longest run of letters can be followed by a sign */
+        for (j = i + 1; j < n && j < i + 3 && is_letter(AT(t, j)); j++)
+            ;
+        if (j < n && is_currency(AT(t, j)))
+            return j + 1;
+    }
+    if (!is_word(c))
+        return -1;
+    for (j = i + 1; j < n && is_word(AT(t, j)); j++)
+        ;
+    while (j + 1 < n && is_joiner(AT(t, j)) && is_word(AT(t, j + 1))) {
+        for (j += 2; j < n && is_word(AT(t, j)); j++)
+            ;
+    }
+    return j;
+}
+
+static int read_text(PyObject *text, Text *t)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "a str is needed");
+        return -1;
+    }
+    t->kind = PyUnicode_KIND(text);
+    t->data = PyUnicode_DATA(text);
+    t->length = PyUnicode_GET_LENGTH(text);
+    return 0;
+}
+
+/* find_words(text) -> list[str]: WORD_RE.findall(text). */
+static PyObject *find_words(PyObject *module, PyObject *text)
+{
+    Text t;
+    if (read_text(text, &t) < 0)
+        return NULL;
+    PyObject *words = PyList_New(0);
+    if (words == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < t.length;) {
+        Py_ssize_t end = word_end(&t, i);
+        if (end < 0) {
+            i++;
+            continue;
+        }
+        PyObject *word = PyUnicode_Substring(text, i, end);
+        if (word == NULL || PyList_Append(words, word) < 0) {
+            Py_XDECREF(word);
+            Py_DECREF(words);
+            return NULL;
+        }
+        Py_DECREF(word);
+        i = end;
+    }
+    return words;
+}
+
+/* mark_words(text, known, cache) -> (marks, unknown)
+ *
+ * marks: (start, end, known[word]) for each word of `text` that is a key of the dict `known`, in text
+ * order; unknown: the set of the other words that are not keys of the dict `cache` either. */
+static PyObject *mark_words(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyDict_Check(args[1]) || !PyDict_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "mark_words(text: str, known: dict, cache: dict)");
+        return NULL;
+    }
+    PyObject *text = args[0], *known = args[1], *cache = args[2];
+    Text t;
+    if (read_text(text, &t) < 0)
+        return NULL;
+    PyObject *marks = PyList_New(0), *unknown = PySet_New(NULL), *word = NULL;
+    if (marks == NULL || unknown == NULL)
+        goto fail;
+    for (Py_ssize_t i = 0; i < t.length;) {
+        Py_ssize_t end = word_end(&t, i);
+        if (end < 0) {
+            i++;
+            continue;
+        }
+        word = PyUnicode_Substring(text, i, end);
+        if (word == NULL)
+            goto fail;
+        PyObject *value = PyDict_GetItemWithError(known, word); /* borrowed */
+        if (value != NULL) {
+            PyObject *mark = Py_BuildValue("(nnO)", i, end, value);
+            if (mark == NULL || PyList_Append(marks, mark) < 0) {
+                Py_XDECREF(mark);
+                goto fail;
+            }
+            Py_DECREF(mark);
+        }
+        else if (PyErr_Occurred())
+            goto fail;
+        else {
+            int cached = PyDict_Contains(cache, word);
+            if (cached < 0 || (!cached && PySet_Add(unknown, word) < 0))
+                goto fail;
+        }
+        Py_CLEAR(word);
+        i = end;
+    }
+    return Py_BuildValue("(NN)", marks, unknown);
+fail:
+    Py_XDECREF(word);
+    Py_XDECREF(marks);
+    Py_XDECREF(unknown);
+    return NULL;
+}
+
+/* -- word sets -------------------------------------------------------------------------------------- */
+
+static int compare_hashes(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static inline uint64_t mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+/* word_set(text) -> bytes: the distinct words of `text.split()`, as sorted 64-bit hashes of their
+ * characters (two different words of two passages sharing a hash is a chance of about 1 in 10^15). */
+static PyObject *word_set(PyObject *module, PyObject *text)
+{
+    Text t;
+    if (read_text(text, &t) < 0)
+        return NULL;
+    uint64_t *hashes = PyMem_Malloc(sizeof(uint64_t) * (t.length / 2 + 1));
+    if (hashes == NULL)
+        return PyErr_NoMemory();
+    Py_ssize_t count = 0;
+    for (Py_ssize_t i = 0; i < t.length;) {
+        if (is_space(AT(&t, i))) {
+            i++;
+            continue;
+        }
+        uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a over the code points, then mixed */
+        for (; i < t.length && !is_space(AT(&t, i)); i++) {
+            h ^= AT(&t, i);
+            h *= 0x100000001b3ULL;
+        }
+        hashes[count++] = mix(h);
+    }
+    qsort(hashes, count, sizeof(uint64_t), compare_hashes);
+    Py_ssize_t distinct = 0;
+    for (Py_ssize_t i = 0; i < count; i++)
+        if (distinct == 0 || hashes[distinct - 1] != hashes[i])
+            hashes[distinct++] = hashes[i];
+    PyObject *result = PyBytes_FromStringAndSize((const char *)hashes, distinct * sizeof(uint64_t));
+    PyMem_Free(hashes);
+    return result;
+}
+
+/* near_copy(words, seen, threshold) -> bool: whether the Jaccard similarity of the word set `words`
+ * with one of the list `seen` is at least `threshold`. Sets whose sizes differ too much cannot be that
+ * close: only the others are intersected. */
+static PyObject *near_copy(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyBytes_Check(args[0]) || !PyList_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "near_copy(words: bytes, seen: list[bytes], threshold: float)");
+        return NULL;
+    }
+    double threshold = PyFloat_AsDouble(args[2]);
+    if (threshold == -1.0 && PyErr_Occurred())
+        return NULL;
+    const uint64_t *a = (const uint64_t *)PyBytes_AS_STRING(args[0]);
+    Py_ssize_t size = PyBytes_GET_SIZE(args[0]) / sizeof(uint64_t);
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(args[1]); k++) {
+        PyObject *other = PyList_GET_ITEM(args[1], k);
+        if (!PyBytes_Check(other)) {
+            PyErr_SetString(PyExc_TypeError, "near_copy: seen holds word sets (bytes)");
+            return NULL;
+        }
+        const uint64_t *b = (const uint64_t *)PyBytes_AS_STRING(other);
+        Py_ssize_t other_size = PyBytes_GET_SIZE(other) / sizeof(uint64_t);
+        Py_ssize_t small = size < other_size ? size : other_size;
+        Py_ssize_t large = size < other_size ? other_size : size;
+        if (small < threshold * large)
+            continue;
+        Py_ssize_t i = 0, j = 0, common = 0;
+        while (i < size && j < other_size) {
+            if (a[i] < b[j])
+                i++;
+            else if (a[i] > b[j])
+                j++;
+            else {
+                common++;
+                i++;
+                j++;
+            }
+        }
+        if (common >= threshold * (size + other_size - common))
+            Py_RETURN_TRUE;
+    }
+    Py_RETURN_FALSE;
+}
+
+/* -- scoring ------------------------------------------------------------------------------------------ */
+
+/* accumulate(docs, gains, sums, seen) -> (found, totals): each passage of the int32 arrays `docs`
+ * once, with the sum of its float64 `gains` added in the order of the arrays, as bytearrays of int64
+ * and float64. `sums` (float64) and `seen` (uint8) are zeros at least as long as the largest doc number,
+ * and are zeros again on return. */
+static PyObject *accumulate(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4 || !PyList_Check(args[0]) || !PyList_Check(args[1]) ||
+        PyList_GET_SIZE(args[0]) != PyList_GET_SIZE(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "accumulate(docs: list, gains: list of the same length, sums, seen)");
+        return NULL;
+    }
+    Py_ssize_t terms = PyList_GET_SIZE(args[0]), total = 0, found = 0;
+    Py_buffer sums = {0}, seen = {0};
+    Py_buffer *docs = PyMem_Calloc(terms ? 2 * terms : 1, sizeof(Py_buffer)), *gains = docs + terms;
+    PyObject *found_bytes = NULL, *totals_bytes = NULL;
+    Py_ssize_t held = 0; /* docs[i] and gains[i] are held for i < held */
+    if (docs == NULL)
+        return PyErr_NoMemory();
+    if (PyObject_GetBuffer(args[2], &sums, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0)
+        goto done;
+    if (PyObject_GetBuffer(args[3], &seen, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0)
+        goto done;
+    if (sums.itemsize != 8 || seen.itemsize != 1 || seen.len * 8 < sums.len) {
+        PyErr_SetString(PyExc_ValueError, "accumulate: sums are float64, seen uint8, as long as sums");
+        goto done;
+    }
+    Py_ssize_t size = sums.len / 8;
+    for (; held < terms; held++) {
+        if (PyObject_GetBuffer(PyList_GET_ITEM(args[0], held), &docs[held], PyBUF_C_CONTIGUOUS) < 0)
+            goto done;
+        if (PyObject_GetBuffer(PyList_GET_ITEM(args[1], held), &gains[held], PyBUF_C_CONTIGUOUS) < 0) {
+            PyBuffer_Release(&docs[held]);
+            goto done;
+        }
+        if (docs[held].itemsize != 4 || gains[held].itemsize != 8 || docs[held].len / 4 != gains[held].len / 8) {
+            PyBuffer_Release(&docs[held]);
+            PyBuffer_Release(&gains[held]);
+            PyErr_SetString(PyExc_ValueError, "accumulate: int32 docs, float64 gains, as many of each");
+            goto done;
+        }
+        total += docs[held].len / 4;
+    }
+    found_bytes = PyByteArray_FromStringAndSize(NULL, total * 8);
+    if (found_bytes == NULL)
+        goto done;
+    int64_t *out = (int64_t *)PyByteArray_AS_STRING(found_bytes);
+    double *sum = sums.buf;
+    unsigned char *mark = seen.buf;
+    for (Py_ssize_t k = 0; k < terms; k++) {
+        const int32_t *d = docs[k].buf;
+        const double *g = gains[k].buf;
+        for (Py_ssize_t i = 0, n = docs[k].len / 4; i < n; i++) {
+            int32_t doc = d[i];
+            if (doc < 0 || doc >= size) {
+                for (Py_ssize_t j = 0; j < found; j++) {
+                    sum[out[j]] = 0.0;
+                    mark[out[j]] = 0;
+                }
+                PyErr_SetString(PyExc_IndexError, "accumulate: a doc number beyond sums");
+                Py_CLEAR(found_bytes);
+                goto done;
+            }
+            if (!mark[doc]) {
+                mark[doc] = 1;
+                out[found++] = doc;
+            }
+            sum[doc] += g[i];
+        }
+    }
+    totals_bytes = PyByteArray_FromStringAndSize(NULL, found * 8);
+    double *totals = totals_bytes ? (double *)PyByteArray_AS_STRING(totals_bytes) : NULL;
+    for (Py_ssize_t j = 0; j < found; j++) {
+        if (totals)
+            totals[j] = sum[out[j]];
+        sum[out[j]] = 0.0;
+        mark[out[j]] = 0;
+    }
+    if (totals_bytes == NULL || PyByteArray_Resize(found_bytes, found * 8) < 0) {
+        Py_CLEAR(found_bytes);
+        Py_CLEAR(totals_bytes);
+    }
+done:
+    for (Py_ssize_t k = 0; k < held; k++) {
+        PyBuffer_Release(&docs[k]);
+        PyBuffer_Release(&gains[k]);
+    }
+    PyMem_Free(docs);
+    if (sums.obj)
+        PyBuffer_Release(&sums);
+    if (seen.obj)
+        PyBuffer_Release(&seen);
+    if (found_bytes == NULL || totals_bytes == NULL) {
+        Py_XDECREF(found_bytes);
+        Py_XDECREF(totals_bytes);
+        return NULL;
+    }
+    return Py_BuildValue("(NN)", found_bytes, totals_bytes);
+}
+
+static PyMethodDef methods[] = {
+    {"find_words", (PyCFunction)find_words, METH_O, "WORD_RE.findall(text)."},
+    {"mark_words", (PyCFunction)(void (*)(void))mark_words, METH_FASTCALL,
+     "(start, end, known[word]) for the words of text in known; the distinct words not in cache."},
+    {"word_set", (PyCFunction)word_set, METH_O, "The distinct words of text.split(), as sorted hashes."},
+    {"near_copy", (PyCFunction)(void (*)(void))near_copy, METH_FASTCALL,
+     "Whether the Jaccard similarity of words with one of seen is at least threshold."},
+    {"accumulate", (PyCFunction)(void (*)(void))accumulate, METH_FASTCALL,
+     "Each passage of docs once, with the sum of its gains (bytearrays of int64 and float64)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "search._native", "The per-hit text work of a query, in C.", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__native(void)
+{
+    for (Py_UCS4 c = 0; c < 128; c++)
+        ascii_classes[c] = (c == '_' || Py_UNICODE_ISALNUM(c) ? WORD : 0) | (Py_UNICODE_ISDECIMAL(c) ? DIGIT : 0) |
+                           (Py_UNICODE_ISSPACE(c) ? SPACE : 0);
+    return PyModule_Create(&module);
+}

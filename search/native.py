@@ -1,0 +1,80 @@
+"""The loops of a query that Python runs an object at a time, compiled from search/_native.c.
+
+They are compiled when the package was installed with a C compiler (the usual case; `COMPILED`):
+a query spent most of its time in them. Otherwise they are the `python_` functions below, which also
+say what the C functions must return (tests/search/test_native.py compares the two).
+"""
+
+from __future__ import annotations
+
+from itertools import compress
+
+import numpy as np
+
+from search.words import word_patterns
+
+
+def python_find_words(text: str) -> list[str]:
+    """WORD_RE's words of `text`, in order."""
+    return word_patterns(text)[0].findall(text)
+
+
+def python_mark_words(text: str, known: dict, cache: dict) -> tuple[list[tuple[int, int, object]], set[str]]:
+    """(start, end, known[word]) for each word of `text` that `known` has, in text order; and the
+    distinct words of `text` that neither `known` nor `cache` has."""
+    parts = word_patterns(text)[1].split(text)  # text, word, text, word, ..., text
+    words = parts[1::2]
+    distinct = set(words)
+    unknown = set() if cache.keys() >= distinct else distinct.difference(cache).difference(known)
+    if known.keys().isdisjoint(distinct):
+        return [], unknown
+    marks, start, counted = [], 0, 0  # `start`: where parts[counted] begins
+    for i in compress(range(1, len(parts), 2), map(known.__contains__, words)):
+        start += sum(map(len, parts[counted:i]))
+        word = parts[i]
+        marks.append((start, start + len(word), known[word]))
+        start, counted = start + len(word), i + 1
+    return marks, unknown
+
+
+def python_word_set(text: str) -> frozenset[str]:
+    """The distinct words of `text.split()`, in the form `python_near_copy` compares."""
+    return frozenset(text.split())
+
+
+def python_near_copy(words: frozenset[str], seen: list[frozenset[str]], threshold: float) -> bool:
+    """Whether the Jaccard similarity of `words` with one of `seen` is at least `threshold`. Sets whose
+    sizes differ too much cannot be that close: only the others are intersected."""
+    size = len(words)
+    for other in seen:
+        other_size = len(other)
+        if min(size, other_size) >= threshold * max(size, other_size):
+            common = len(words & other)
+            if common >= threshold * (size + other_size - common):
+                return True
+    return False
+
+
+def python_accumulate(
+    docs: list[np.ndarray], gains: list[np.ndarray], sums: np.ndarray, seen: np.ndarray
+) -> tuple[bytearray, bytearray]:
+    """Each passage of the int32 `docs` arrays once, with the sum of its float64 `gains` added in the
+    order of the arrays, as the bytes of int64 and float64 arrays (writable). `sums` (zeros) and `seen` (uint8 zeros) are buffers at least as long
+    as the largest doc number, and are zeros again on return."""
+    for d, g in zip(docs, gains, strict=True):
+        sums[d] += g  # a term's postings name each passage once
+    found = np.unique(np.concatenate(docs)).astype(np.int64)
+    total = sums[found]
+    sums[found] = 0.0
+    return bytearray(found.tobytes()), bytearray(total.tobytes())
+
+
+try:
+    from search._native import accumulate, find_words, mark_words, near_copy, word_set
+except ImportError:  # installed without a C compiler
+    COMPILED = False
+    find_words, mark_words = python_find_words, python_mark_words
+    word_set, near_copy = python_word_set, python_near_copy
+    accumulate = python_accumulate
+else:
+    COMPILED = True

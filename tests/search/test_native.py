@@ -1,0 +1,163 @@
+"""The compiled loops (search/_native.c) return what their Python definitions (search/native.py) return,
+on generated and hostile texts, and refuse what they cannot read without touching memory they do not own.
+
+Where the package was installed without a C compiler, the functions are the Python ones: these tests
+are then skipped, saying why, except under CI (CI=true), where the extension must have been built.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from search import SearchIndex, load_articles, native
+from search.words import WORD_RE
+from tests.search.test_properties import BOUNDED, FRAGMENTS, article_text
+
+if not native.COMPILED:
+    if os.environ.get("CI") == "true":
+        pytest.fail("CI=true but search._native was not built: is a C compiler installed?", pytrace=False)
+    pytest.skip(
+        "search._native was not built (no C compiler at install): Python runs", allow_module_level=True
+    )
+
+# Characters at the edges of WORD_RE's classes: currency signs, joiners, decimal and other digits,
+# the underscore, letters outside ASCII, a modifier letter that is both a joiner and a letter.
+EDGES = [
+    *"$€£¥-‐‑'’ʼ‘_.,0123456789٣²½ⅣaZéÉß ٴ\u00a0\u2028\t\n",
+    *["US$", "1,5", "3.14.", "bn€", "abcd$", "l'", "x-"],
+]
+edgy_text = st.lists(st.one_of(st.sampled_from(EDGES), st.sampled_from(FRAGMENTS)), max_size=120).map("".join)
+texts = st.one_of(article_text, edgy_text)
+
+
+@BOUNDED
+@given(texts)
+def test_words_are_the_patterns_words(text):
+    assert native.find_words(text) == WORD_RE.findall(text) == native.python_find_words(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "$2bn",
+        "US$5",
+        "abcd$",
+        "ab1€",
+        "€€",
+        "1.5",
+        "1.5.",
+        "1..5",
+        "2,5,3 x",
+        "٣٫٣",
+        "l’IA",
+        "x-",
+        "-x",
+        "a_b",
+    ],
+)
+def test_words_at_the_edges_of_the_patterns_classes(text):
+    assert native.find_words(text) == WORD_RE.findall(text)
+
+
+@BOUNDED
+@given(texts, st.data())
+def test_marks_and_unknown_words_are_the_pythons(text, data):
+    words = WORD_RE.findall(text)
+    chosen = st.lists(st.sampled_from(words), max_size=8) if words else st.just([])
+    known = {word: (word.lower(),) for word in data.draw(chosen)}
+    cache = dict.fromkeys([*data.draw(chosen), "unrelated"], ())
+    marks, unknown = native.mark_words(text, known, cache)
+    assert (marks, unknown) == native.python_mark_words(text, known, cache)
+    assert [text[start:end] for start, end, _ in marks] == [w for w in words if w in known]
+    assert unknown == set(words) - set(known) - set(cache)
+
+
+@BOUNDED
+@given(st.lists(texts, min_size=1, max_size=6), st.sampled_from([0.0, 0.5, 0.8, 1.0]))
+def test_near_copies_are_the_pythons(passages, threshold):
+    lowered = [p.lower() for p in passages]
+    compiled = [native.word_set(p) for p in lowered]
+    python = [native.python_word_set(p) for p in lowered]
+    assert [len(c) // 8 for c in compiled] == [len(p) for p in python]
+    for i in range(len(passages)):
+        assert native.near_copy(compiled[i], compiled[:i], threshold) == native.python_near_copy(
+            python[i], python[:i], threshold
+        )
+
+
+def test_a_near_copy_is_found_by_its_shared_words():
+    first = native.word_set("mistral raised money in paris this week from investors")
+    close = native.word_set("mistral raised money in paris this week from new investors")
+    assert native.near_copy(close, [first], 0.8)
+    assert not native.near_copy(native.word_set("le chat is a chatbot"), [first], 0.8)
+    assert not native.near_copy(close, [], 0.8)
+
+
+@BOUNDED
+@given(st.lists(st.lists(st.integers(0, 63), unique=True), min_size=1, max_size=5), st.randoms())
+def test_accumulated_scores_are_the_pythons_to_the_bit(postings, random):
+    docs = [np.array(sorted(p), dtype=np.int32) for p in postings]
+    gains = [np.array([random.uniform(-3, 3) for _ in d]) for d in docs]
+    results = []
+    for accumulate in (native.accumulate, native.python_accumulate):
+        sums, seen = np.zeros(64), np.zeros(64, dtype=np.uint8)
+        found, totals = accumulate(docs, gains, sums, seen)
+        found, totals = np.frombuffer(found, np.int64).tolist(), np.frombuffer(totals).tolist()
+        results.append(dict(zip(found, totals, strict=True)))
+        assert not sums.any() and not seen.any()  # ready for the next query
+    assert results[0] == results[1]
+    assert set(results[0]) == set(np.concatenate(docs).tolist())
+
+
+def test_accumulate_refuses_what_it_cannot_read_and_leaves_the_buffers_clean():
+    sums, seen = np.zeros(4), np.zeros(4, dtype=np.uint8)
+    first, beyond = np.array([0, 1], dtype=np.int32), np.array([2, 4], dtype=np.int32)
+    with pytest.raises(IndexError):
+        native.accumulate([first, beyond], [np.ones(2), np.ones(2)], sums, seen)
+    assert not sums.any() and not seen.any()
+    with pytest.raises(ValueError):
+        native.accumulate([first], [np.ones(3)], sums, seen)  # gains and docs differ in length
+    with pytest.raises(ValueError):
+        native.accumulate([first.astype(np.int64)], [np.ones(2)], sums, seen)
+    with pytest.raises(ValueError):
+        native.accumulate([first], [np.ones(2)], sums, np.zeros(2, dtype=np.uint8))  # seen too short
+    with pytest.raises(TypeError):
+        native.accumulate([first], [], sums, seen)
+    with pytest.raises(TypeError):
+        native.mark_words("text", {}, [])
+    with pytest.raises(TypeError):
+        native.find_words(b"bytes")
+
+
+def test_without_the_extension_search_gives_the_same_answers(tmp_path):
+    """The Python definitions stand in when search._native cannot be imported (no C compiler)."""
+    script = """
+import json, sys
+sys.modules["search._native"] = None  # what a failed build leaves: the import raises ImportError
+from search import SearchIndex, load_articles, native
+assert not native.COMPILED
+index = SearchIndex()
+index.extend(load_articles("seeds"))
+print(json.dumps([[h.citation.article_id, h.score, h.snippet.text, h.snippet.highlights]
+                  for q in ("valuation", "levée de fonds", "who founded Mistral?") for h in index.search(q, 5)]))
+"""
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr
+    index = SearchIndex()
+    index.extend(load_articles(root / "seeds"))
+    compiled = [
+        [h.citation.article_id, h.score, h.snippet.text, [list(span) for span in h.snippet.highlights]]
+        for q in ("valuation", "levée de fonds", "who founded Mistral?")
+        for h in index.search(q, 5)
+    ]
+    assert json.loads(run.stdout) == compiled and compiled
