@@ -366,6 +366,107 @@ done:
     return Py_BuildValue("(NN)", found_bytes, totals_bytes);
 }
 
+typedef struct {
+    double score;
+    int64_t tie; /* the passage, or the index: the smaller wins a tie */
+    int64_t index;
+} Ranked;
+
+/* Whether a ranks before b: the higher score, then the smaller tie. */
+static inline int before(const Ranked *a, const Ranked *b)
+{
+    return a->score > b->score || (a->score == b->score && a->tie < b->tie);
+}
+
+static int compare_ranked(const void *a, const void *b)
+{
+    return before(a, b) ? -1 : before(b, a) ? 1 : 0;
+}
+
+/* The heap's root is the last of those kept: each child ranks before its parent. */
+static void sift_down(Ranked *heap, Py_ssize_t size, Py_ssize_t i)
+{
+    for (;;) {
+        Py_ssize_t child = 2 * i + 1;
+        if (child >= size)
+            return;
+        if (child + 1 < size && before(&heap[child], &heap[child + 1]))
+            child++;
+        if (!before(&heap[i], &heap[child]))
+            return;
+        Ranked swap = heap[i];
+        heap[i] = heap[child];
+        heap[child] = swap;
+        i = child;
+    }
+}
+
+/* top(scores, docs, k) -> bytearray of int64: the indices of the k highest float64 `scores`, best
+ * first; a tie goes to the smaller of the int64 `docs` (None: the smaller index). One pass with a heap
+ * of k: O(n log k), where a partition and a sort would read the scores several times. */
+static PyObject *top(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "top(scores, docs or None, k)");
+        return NULL;
+    }
+    Py_ssize_t k = PyLong_AsSsize_t(args[2]);
+    if (k == -1 && PyErr_Occurred())
+        return NULL;
+    Py_buffer scores = {0}, docs = {0};
+    PyObject *result = NULL;
+    Ranked *heap = NULL;
+    if (PyObject_GetBuffer(args[0], &scores, PyBUF_C_CONTIGUOUS) < 0)
+        return NULL;
+    if (args[1] != Py_None && PyObject_GetBuffer(args[1], &docs, PyBUF_C_CONTIGUOUS) < 0)
+        goto done;
+    Py_ssize_t n = scores.len / 8;
+    if (scores.itemsize != 8 || (docs.obj && (docs.itemsize != 8 || docs.len != scores.len))) {
+        PyErr_SetString(PyExc_ValueError, "top: float64 scores, and as many int64 docs");
+        goto done;
+    }
+    if (k > n)
+        k = n;
+    if (k < 0)
+        k = 0;
+    heap = PyMem_Malloc(sizeof(Ranked) * (k ? k : 1));
+    if (heap == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const double *score = scores.buf;
+    const int64_t *doc = docs.buf;
+    Py_ssize_t size = 0;
+    for (Py_ssize_t i = 0; i < n && k; i++) {
+        Ranked item = {score[i], doc ? doc[i] : i, i};
+        if (size < k) { /* sift up */
+            Py_ssize_t at = size++;
+            while (at > 0 && before(&heap[(at - 1) / 2], &item)) {
+                heap[at] = heap[(at - 1) / 2];
+                at = (at - 1) / 2;
+            }
+            heap[at] = item;
+        }
+        else if (before(&item, &heap[0])) {
+            heap[0] = item;
+            sift_down(heap, size, 0);
+        }
+    }
+    qsort(heap, size, sizeof(Ranked), compare_ranked);
+    result = PyByteArray_FromStringAndSize(NULL, size * 8);
+    if (result != NULL) {
+        int64_t *out = (int64_t *)PyByteArray_AS_STRING(result);
+        for (Py_ssize_t i = 0; i < size; i++)
+            out[i] = heap[i].index;
+    }
+done:
+    PyMem_Free(heap);
+    PyBuffer_Release(&scores);
+    if (docs.obj)
+        PyBuffer_Release(&docs);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"find_words", (PyCFunction)find_words, METH_O, "WORD_RE.findall(text)."},
     {"mark_words", (PyCFunction)(void (*)(void))mark_words, METH_FASTCALL,
@@ -375,6 +476,8 @@ static PyMethodDef methods[] = {
      "Whether the Jaccard similarity of words with one of seen is at least threshold."},
     {"accumulate", (PyCFunction)(void (*)(void))accumulate, METH_FASTCALL,
      "Each passage of docs once, with the sum of its gains (bytearrays of int64 and float64)."},
+    {"top", (PyCFunction)(void (*)(void))top, METH_FASTCALL,
+     "The indices of the k highest scores, best first, ties to the smaller doc (bytearray of int64)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -26,7 +26,7 @@ from search.analysis import LANGUAGES, Analyzer, Marker, QueryWord, fold_accents
 from search.filters import Filters
 from search.lexicon import Lexicon, default_lexicon
 from search.models import Article, Citation, Hit, Language, Passage, PassageKind, Span, construct
-from search.native import accumulate, near_copy, word_set
+from search.native import accumulate, near_copy, top, word_set
 from search.query import clean_query
 from search.scoring import BM25Plus, Scorer
 from search.semantic import FUSION_DEPTH, Embedder, VectorKeeper, reciprocal_rank_fusion
@@ -842,14 +842,9 @@ def diversity_depth(limit: int) -> int:
 
 def _top(scores: np.ndarray, k: int, docs: np.ndarray | None = None) -> np.ndarray:
     """Indices of the `k` highest scores, best first (ties: earlier passage in `docs`, or earlier index)."""
-    if k <= 0 or not len(scores):
-        return np.empty(0, np.int64)
-    if k < len(scores):
-        candidates = np.argpartition(-scores, k - 1)[:k]
-    else:
-        candidates = np.arange(len(scores))
-    order = candidates if docs is None else docs[candidates]
-    return candidates[np.lexsort((order, -scores[candidates]))]
+    scores = np.ascontiguousarray(scores, dtype=np.float64)
+    docs = None if docs is None else np.ascontiguousarray(docs, dtype=np.int64)
+    return np.frombuffer(top(scores, docs, k), dtype=np.int64)
 
 
 _PAUSES = {"count": 0, "was_enabled": False}

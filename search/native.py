@@ -69,12 +69,22 @@ def python_accumulate(
     return bytearray(found.tobytes()), bytearray(total.tobytes())
 
 
+def python_top(scores: np.ndarray, docs: np.ndarray | None, k: int) -> bytearray:
+    """The indices of the `k` highest float64 `scores`, best first, as the bytes of an int64 array;
+    a tie goes to the smaller of the int64 `docs` (None: the smaller index)."""
+    if k <= 0 or not len(scores):
+        return bytearray()
+    candidates = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    order = candidates if docs is None else docs[candidates]
+    return bytearray(candidates[np.lexsort((order, -scores[candidates]))].astype(np.int64).tobytes())
+
+
 try:
-    from search._native import accumulate, find_words, mark_words, near_copy, word_set
+    from search._native import accumulate, find_words, mark_words, near_copy, top, word_set
 except ImportError:  # installed without a C compiler
     COMPILED = False
     find_words, mark_words = python_find_words, python_mark_words
     word_set, near_copy = python_word_set, python_near_copy
-    accumulate = python_accumulate
+    accumulate, top = python_accumulate, python_top
 else:
     COMPILED = True

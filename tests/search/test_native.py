@@ -116,6 +116,22 @@ def test_accumulated_scores_are_the_pythons_to_the_bit(postings, random):
     assert set(results[0]) == set(np.concatenate(docs).tolist())
 
 
+@BOUNDED
+@given(
+    st.lists(st.sampled_from([0.5, 1.0, 1.5, 2.0, -1.0]), max_size=300), st.integers(-1, 320), st.randoms()
+)
+def test_the_top_k_are_the_pythons_ties_to_the_earlier_passage(scores, k, random):
+    """Scores drawn from few values tie often: a tie goes to the smaller passage (or index)."""
+    scores = np.array(scores, dtype=np.float64)
+    docs = np.array(random.sample(range(10_000), len(scores)), dtype=np.int64)
+    for given_docs in (docs, None):
+        compiled = np.frombuffer(native.top(scores, given_docs, k), np.int64)
+        assert compiled.tolist() == np.frombuffer(native.python_top(scores, given_docs, k), np.int64).tolist()
+        assert len(compiled) == max(0, min(k, len(scores)))
+        ties = docs if given_docs is not None else np.arange(len(scores))
+        assert [(-scores[i], ties[i]) for i in compiled] == sorted((-scores[i], ties[i]) for i in compiled)
+
+
 def test_accumulate_refuses_what_it_cannot_read_and_leaves_the_buffers_clean():
     sums, seen = np.zeros(4), np.zeros(4, dtype=np.uint8)
     first, beyond = np.array([0, 1], dtype=np.int32), np.array([2, 4], dtype=np.int32)
@@ -130,6 +146,10 @@ def test_accumulate_refuses_what_it_cannot_read_and_leaves_the_buffers_clean():
         native.accumulate([first], [np.ones(2)], sums, np.zeros(2, dtype=np.uint8))  # seen too short
     with pytest.raises(TypeError):
         native.accumulate([first], [], sums, seen)
+    with pytest.raises(ValueError):
+        native.top(np.ones(3), np.arange(2), 2)  # fewer docs than scores
+    with pytest.raises(ValueError):
+        native.top(np.ones(3, dtype=np.float32), None, 2)
     with pytest.raises(TypeError):
         native.mark_words("text", {}, [])
     with pytest.raises(TypeError):
