@@ -267,44 +267,124 @@ static PyObject *near_copy(PyObject *module, PyObject *const *args, Py_ssize_t n
 
 /* -- scoring ------------------------------------------------------------------------------------------ */
 
-/* accumulate(docs, gains, sums, seen) -> (found, totals): each passage of the int32 arrays `docs`
- * once, with the sum of its float64 `gains` added in the order of the arrays, as bytearrays of int64
- * and float64. `sums` (float64) and `seen` (uint8) are zeros at least as long as the largest doc number,
- * and are zeros again on return. */
-static PyObject *accumulate(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+/* The BM25 variants of search/scoring.py, each term's weight for a term frequency in a passage of a
+ * length, with Python's operations in Python's order (the extension is built with -ffp-contract=off,
+ * so that no multiply-add is fused): the same doubles as numpy's. */
+enum { OKAPI, L, PLUS };
+
+typedef struct {
+    int variant;
+    double k1, b, delta, avgdl, base;
+} Scorer;
+
+static inline double tf_weight(const Scorer *s, double tf, double length)
 {
-    if (nargs != 4 || !PyList_Check(args[0]) || !PyList_Check(args[1]) ||
-        PyList_GET_SIZE(args[0]) != PyList_GET_SIZE(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "accumulate(docs: list, gains: list of the same length, sums, seen)");
+    double norm = 1 - s->b + s->b * length / s->avgdl;
+    switch (s->variant) {
+    case OKAPI:
+        return tf * (s->k1 + 1) / (tf + s->k1 * norm);
+    case L: {
+        double ctd = tf / norm;
+        return tf * (s->k1 + 1) * (ctd + s->delta) / (s->k1 + ctd + s->delta);
+    }
+    default:
+        return s->delta + tf * (s->k1 + 1) / (s->k1 * norm + tf);
+    }
+}
+
+static int read_double(PyObject *object, const char *name, double *value)
+{
+    PyObject *attribute = PyObject_GetAttrString(object, name);
+    if (attribute == NULL)
+        return -1;
+    *value = PyFloat_AsDouble(attribute);
+    Py_DECREF(attribute);
+    return *value == -1.0 && PyErr_Occurred() ? -1 : 0;
+}
+
+/* The scorer's variant (its `name`) and parameters; BM25Okapi has no delta. */
+static int read_scorer(PyObject *scorer, Scorer *s)
+{
+    PyObject *name = PyObject_GetAttrString(scorer, "name");
+    if (name == NULL)
+        return -1;
+    const char *text = PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : NULL;
+    s->variant = text == NULL                   ? -1
+                 : strcmp(text, "BM25Okapi") == 0 ? OKAPI
+                 : strcmp(text, "BM25L") == 0     ? L
+                 : strcmp(text, "BM25Plus") == 0  ? PLUS
+                                                  : -1;
+    Py_DECREF(name);
+    if (s->variant < 0) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "score: the scorer is BM25Okapi, BM25L or BM25Plus");
+        return -1;
+    }
+    s->delta = 0;
+    if (read_double(scorer, "k1", &s->k1) < 0 || read_double(scorer, "b", &s->b) < 0)
+        return -1;
+    return s->variant == OKAPI ? 0 : read_double(scorer, "delta", &s->delta);
+}
+
+static void clear(double *sum, unsigned char *mark, const int64_t *docs, Py_ssize_t count)
+{
+    for (Py_ssize_t j = 0; j < count; j++) {
+        sum[docs[j]] = 0.0;
+        mark[docs[j]] = 0;
+    }
+}
+
+/* score(docs, tfs, factors, lengths, scorer, avgdl, base, constant, sums, seen) -> (found, totals)
+ *
+ * For each term i, its postings: the passages `docs[i]` (int32) with the term's frequencies `tfs[i]`
+ * (uint16). Each passage found once, with the sum over its terms of (tf_weight - base) * factors[i],
+ * added in the order of the terms, then `constant`, as bytearrays of int64 and float64. `lengths` (float64) are the
+ * passages' lengths; `sums` (float64) and `seen` (uint8) are zeros as long as `lengths`, and are zeros
+ * again on return. */
+static PyObject *score(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 10 || !PyList_Check(args[0]) || !PyList_Check(args[1]) || !PyList_Check(args[2]) ||
+        PyList_GET_SIZE(args[0]) != PyList_GET_SIZE(args[1]) ||
+        PyList_GET_SIZE(args[0]) != PyList_GET_SIZE(args[2])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "score(docs, tfs, factors: lists of one length, lengths, scorer, avgdl, base, constant, sums, seen)");
         return NULL;
     }
-    Py_ssize_t terms = PyList_GET_SIZE(args[0]), total = 0, found = 0;
-    Py_buffer sums = {0}, seen = {0};
-    Py_buffer *docs = PyMem_Calloc(terms ? 2 * terms : 1, sizeof(Py_buffer)), *gains = docs + terms;
+    Scorer scorer;
+    if (read_scorer(args[4], &scorer) < 0)
+        return NULL;
+    scorer.avgdl = PyFloat_AsDouble(args[5]);
+    scorer.base = PyFloat_AsDouble(args[6]);
+    double constant = PyFloat_AsDouble(args[7]);
+    if (PyErr_Occurred())
+        return NULL;
+    Py_ssize_t terms = PyList_GET_SIZE(args[0]), total = 0, found = 0, held = 0; /* held: buffers taken */
+    Py_buffer lengths = {0}, sums = {0}, seen = {0};
+    Py_buffer *docs = PyMem_Calloc(terms ? 2 * terms : 1, sizeof(Py_buffer)), *tfs = docs + terms;
     PyObject *found_bytes = NULL, *totals_bytes = NULL;
-    Py_ssize_t held = 0; /* docs[i] and gains[i] are held for i < held */
     if (docs == NULL)
         return PyErr_NoMemory();
-    if (PyObject_GetBuffer(args[2], &sums, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0)
+    if (PyObject_GetBuffer(args[3], &lengths, PyBUF_C_CONTIGUOUS) < 0 ||
+        PyObject_GetBuffer(args[8], &sums, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0 ||
+        PyObject_GetBuffer(args[9], &seen, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0)
         goto done;
-    if (PyObject_GetBuffer(args[3], &seen, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0)
-        goto done;
-    if (sums.itemsize != 8 || seen.itemsize != 1 || seen.len * 8 < sums.len) {
-        PyErr_SetString(PyExc_ValueError, "accumulate: sums are float64, seen uint8, as long as sums");
+    if (lengths.itemsize != 8 || sums.itemsize != 8 || seen.itemsize != 1 || sums.len < lengths.len ||
+        seen.len * 8 < lengths.len) {
+        PyErr_SetString(PyExc_ValueError, "score: float64 lengths and sums, uint8 seen, as long as lengths");
         goto done;
     }
-    Py_ssize_t size = sums.len / 8;
+    Py_ssize_t size = lengths.len / 8;
     for (; held < terms; held++) {
         if (PyObject_GetBuffer(PyList_GET_ITEM(args[0], held), &docs[held], PyBUF_C_CONTIGUOUS) < 0)
             goto done;
-        if (PyObject_GetBuffer(PyList_GET_ITEM(args[1], held), &gains[held], PyBUF_C_CONTIGUOUS) < 0) {
+        if (PyObject_GetBuffer(PyList_GET_ITEM(args[1], held), &tfs[held], PyBUF_C_CONTIGUOUS) < 0) {
             PyBuffer_Release(&docs[held]);
             goto done;
         }
-        if (docs[held].itemsize != 4 || gains[held].itemsize != 8 || docs[held].len / 4 != gains[held].len / 8) {
+        if (docs[held].itemsize != 4 || tfs[held].itemsize != 2 || docs[held].len / 4 != tfs[held].len / 2) {
             PyBuffer_Release(&docs[held]);
-            PyBuffer_Release(&gains[held]);
-            PyErr_SetString(PyExc_ValueError, "accumulate: int32 docs, float64 gains, as many of each");
+            PyBuffer_Release(&tfs[held]);
+            PyErr_SetString(PyExc_ValueError, "score: int32 docs, uint16 tfs, as many of each");
             goto done;
         }
         total += docs[held].len / 4;
@@ -314,18 +394,22 @@ static PyObject *accumulate(PyObject *module, PyObject *const *args, Py_ssize_t 
         goto done;
     int64_t *out = (int64_t *)PyByteArray_AS_STRING(found_bytes);
     double *sum = sums.buf;
+    const double *length = lengths.buf;
     unsigned char *mark = seen.buf;
     for (Py_ssize_t k = 0; k < terms; k++) {
+        double factor = PyFloat_AsDouble(PyList_GET_ITEM(args[2], k));
+        if (factor == -1.0 && PyErr_Occurred()) {
+            clear(sum, mark, out, found);
+            Py_CLEAR(found_bytes);
+            goto done;
+        }
         const int32_t *d = docs[k].buf;
-        const double *g = gains[k].buf;
+        const uint16_t *f = tfs[k].buf;
         for (Py_ssize_t i = 0, n = docs[k].len / 4; i < n; i++) {
             int32_t doc = d[i];
             if (doc < 0 || doc >= size) {
-                for (Py_ssize_t j = 0; j < found; j++) {
-                    sum[out[j]] = 0.0;
-                    mark[out[j]] = 0;
-                }
-                PyErr_SetString(PyExc_IndexError, "accumulate: a doc number beyond sums");
+                clear(sum, mark, out, found);
+                PyErr_SetString(PyExc_IndexError, "score: a doc number beyond lengths");
                 Py_CLEAR(found_bytes);
                 goto done;
             }
@@ -333,17 +417,16 @@ static PyObject *accumulate(PyObject *module, PyObject *const *args, Py_ssize_t 
                 mark[doc] = 1;
                 out[found++] = doc;
             }
-            sum[doc] += g[i];
+            sum[doc] += (tf_weight(&scorer, f[i], length[doc]) - scorer.base) * factor;
         }
     }
     totals_bytes = PyByteArray_FromStringAndSize(NULL, found * 8);
-    double *totals = totals_bytes ? (double *)PyByteArray_AS_STRING(totals_bytes) : NULL;
-    for (Py_ssize_t j = 0; j < found; j++) {
-        if (totals)
-            totals[j] = sum[out[j]];
-        sum[out[j]] = 0.0;
-        mark[out[j]] = 0;
+    if (totals_bytes != NULL) {
+        double *totals = (double *)PyByteArray_AS_STRING(totals_bytes);
+        for (Py_ssize_t j = 0; j < found; j++)
+            totals[j] = sum[out[j]] + constant;
     }
+    clear(sum, mark, out, found);
     if (totals_bytes == NULL || PyByteArray_Resize(found_bytes, found * 8) < 0) {
         Py_CLEAR(found_bytes);
         Py_CLEAR(totals_bytes);
@@ -351,9 +434,11 @@ static PyObject *accumulate(PyObject *module, PyObject *const *args, Py_ssize_t 
 done:
     for (Py_ssize_t k = 0; k < held; k++) {
         PyBuffer_Release(&docs[k]);
-        PyBuffer_Release(&gains[k]);
+        PyBuffer_Release(&tfs[k]);
     }
     PyMem_Free(docs);
+    if (lengths.obj)
+        PyBuffer_Release(&lengths);
     if (sums.obj)
         PyBuffer_Release(&sums);
     if (seen.obj)
@@ -474,8 +559,8 @@ static PyMethodDef methods[] = {
     {"word_set", (PyCFunction)word_set, METH_O, "The distinct words of text.split(), as sorted hashes."},
     {"near_copy", (PyCFunction)(void (*)(void))near_copy, METH_FASTCALL,
      "Whether the Jaccard similarity of words with one of seen is at least threshold."},
-    {"accumulate", (PyCFunction)(void (*)(void))accumulate, METH_FASTCALL,
-     "Each passage of docs once, with the sum of its gains (bytearrays of int64 and float64)."},
+    {"score", (PyCFunction)(void (*)(void))score, METH_FASTCALL,
+     "Each passage of the postings once, with its BM25 score (bytearrays of int64 and float64)."},
     {"top", (PyCFunction)(void (*)(void))top, METH_FASTCALL,
      "The indices of the k highest scores, best first, ties to the smaller doc (bytearray of int64)."},
     {NULL, NULL, 0, NULL},

@@ -22,11 +22,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from search import native
 from search.analysis import LANGUAGES, Analyzer, Marker, QueryWord, fold_accents
 from search.filters import Filters
 from search.lexicon import Lexicon, default_lexicon
 from search.models import Article, Citation, Hit, Language, Passage, PassageKind, Span, construct
-from search.native import accumulate, near_copy, top, word_set
 from search.query import clean_query
 from search.scoring import BM25Plus, Scorer
 from search.semantic import FUSION_DEPTH, Embedder, VectorKeeper, reciprocal_rank_fusion
@@ -696,13 +696,16 @@ class SearchIndex:
         terms.sort(key=factors.__getitem__, reverse=True)
         lookups = self._lookups(terms, factors, constant, depth, avgdl, base) if depth else []
         scanned = terms[: len(terms) - len(lookups)]
-        docs, scores = self._accumulate(
-            [self._docs(t) for t in scanned],
-            [self._gains(t, None, avgdl, base) * factors[t] for t in scanned],
+        # With no lookups and positive factors (as a rule), every gain is positive: the constant is added
+        # as the postings are summed, and every passage found is a match.
+        whole = not lookups and min(factors.values()) > 0
+        docs, scores = self._living(
+            *self._accumulate(scanned, factors, avgdl, base, constant if whole else 0.0)
         )
+        if whole:
+            return docs, scores, idf
         for term in lookups:
             scores += self._gains(term, docs, avgdl, base) * factors[term]
-        docs, scores = self._living(docs, scores)
         keep = scores > 0
         return docs[keep], scores[keep] + constant, idf
 
@@ -763,15 +766,28 @@ class SearchIndex:
             lookups.append(term)
         return lookups[::-1]
 
-    def _accumulate(self, docs: list[np.ndarray], scores: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Sum per passage, in dense buffers kept between queries (the caller holds the lock); each
-        passage comes out once (`_top` breaks ties by passage, whatever the order)."""
-        if len(docs) == 1:
-            return docs[0].astype(np.int64), scores[0]
+    def _accumulate(
+        self, terms: list[str], factors: dict[str, float], avgdl: float, base: float, constant: float
+    ):
+        """Each passage with one of `terms` once, with the sum of their gains times their factors (in
+        the order of `terms`), plus `constant`. Summed in dense buffers kept between queries (the caller holds the lock);
+        the order of the passages is left as found (`_top` breaks ties by passage)."""
         if len(self._sums) < len(self._texts):
             size = max(len(self._texts), 2 * len(self._sums))
             self._sums, self._seen = np.zeros(size), np.zeros(size, dtype=np.uint8)
-        found, total = accumulate(docs, scores, self._sums, self._seen)
+        postings = [self._postings[t] for t in terms]
+        found, total = native.score(
+            [p.docs for p in postings],
+            [p.tfs for p in postings],
+            [factors[t] for t in terms],
+            self._lengths,
+            self.scorer,
+            avgdl,
+            base,
+            constant,
+            self._sums,
+            self._seen,
+        )
         return np.frombuffer(found, dtype=np.int64), np.frombuffer(total, dtype=np.float64)
 
     def _vocabulary_df(self) -> np.ndarray:
@@ -791,8 +807,8 @@ class SearchIndex:
         per_article: dict[int, int] = {}
         top = _top(scores, diversity_depth(limit), docs)
         for doc, score in zip(docs[top].tolist(), scores[top].tolist(), strict=True):
-            words = word_set(self._texts[doc].lower())
-            if near_copy(words, seen, self.near_duplicate):
+            words = native.word_set(self._texts[doc].lower())
+            if native.near_copy(words, seen, self.near_duplicate):
                 continue
             seen.append(words)
             slot = self._doc_slots[doc]
@@ -844,7 +860,7 @@ def _top(scores: np.ndarray, k: int, docs: np.ndarray | None = None) -> np.ndarr
     """Indices of the `k` highest scores, best first (ties: earlier passage in `docs`, or earlier index)."""
     scores = np.ascontiguousarray(scores, dtype=np.float64)
     docs = None if docs is None else np.ascontiguousarray(docs, dtype=np.int64)
-    return np.frombuffer(top(scores, docs, k), dtype=np.int64)
+    return np.frombuffer(native.top(scores, docs, k), dtype=np.int64)
 
 
 _PAUSES = {"count": 0, "was_enabled": False}

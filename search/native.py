@@ -55,16 +55,22 @@ def python_near_copy(words: frozenset[str], seen: list[frozenset[str]], threshol
     return False
 
 
-def python_accumulate(
-    docs: list[np.ndarray], gains: list[np.ndarray], sums: np.ndarray, seen: np.ndarray
+def python_score(
+    docs, tfs, factors, lengths, scorer, avgdl, base, constant, sums, seen
 ) -> tuple[bytearray, bytearray]:
-    """Each passage of the int32 `docs` arrays once, with the sum of its float64 `gains` added in the
-    order of the arrays, as the bytes of int64 and float64 arrays (writable). `sums` (zeros) and `seen` (uint8 zeros) are buffers at least as long
-    as the largest doc number, and are zeros again on return."""
-    for d, g in zip(docs, gains, strict=True):
-        sums[d] += g  # a term's postings name each passage once
-    found = np.unique(np.concatenate(docs)).astype(np.int64)
-    total = sums[found]
+    """Each passage of the postings once, with its score, as the bytes of int64 and float64 arrays.
+
+    For each term i, its postings: the passages `docs[i]` (int32) with the term's frequencies `tfs[i]`
+    (uint16); a passage's score is the sum over its terms of (`scorer.tf_weight` - `base`) times
+    `factors[i]`, added in the order of the terms, then `constant`. `lengths` (float64) are the passages' lengths;
+    `sums` (float64) and `seen` (uint8) are zeros as long as `lengths`, and are zeros again on return."""
+    lengths = np.frombuffer(lengths, dtype=np.float64)
+    postings = [np.frombuffer(d, dtype=np.int32) for d in docs]
+    for d, t, factor in zip(postings, tfs, factors, strict=True):
+        tf = np.frombuffer(t, dtype=np.uint16).astype(np.float64)
+        sums[d] += (scorer.tf_weight(tf, lengths[d], avgdl) - base) * factor  # each passage once a term
+    found = np.unique(np.concatenate([*postings, np.empty(0, np.int32)])).astype(np.int64)
+    total = sums[found] + constant
     sums[found] = 0.0
     return bytearray(found.tobytes()), bytearray(total.tobytes())
 
@@ -74,17 +80,20 @@ def python_top(scores: np.ndarray, docs: np.ndarray | None, k: int) -> bytearray
     a tie goes to the smaller of the int64 `docs` (None: the smaller index)."""
     if k <= 0 or not len(scores):
         return bytearray()
-    candidates = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    candidates = np.arange(len(scores))
+    if k < len(scores):  # the k best, and all that tie with the k-th: ties are broken below
+        candidates = np.flatnonzero(scores >= np.partition(scores, len(scores) - k)[len(scores) - k])
     order = candidates if docs is None else docs[candidates]
-    return bytearray(candidates[np.lexsort((order, -scores[candidates]))].astype(np.int64).tobytes())
+    best = candidates[np.lexsort((order, -scores[candidates]))][:k]
+    return bytearray(best.astype(np.int64).tobytes())
 
 
 try:
-    from search._native import accumulate, find_words, mark_words, near_copy, top, word_set
+    from search._native import find_words, mark_words, near_copy, score, top, word_set
 except ImportError:  # installed without a C compiler
     COMPILED = False
     find_words, mark_words = python_find_words, python_mark_words
     word_set, near_copy = python_word_set, python_near_copy
-    accumulate, top = python_accumulate, python_top
+    score, top = python_score, python_top
 else:
     COMPILED = True

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from array import array
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from search import SearchIndex, load_articles, native
+from search.scoring import VARIANTS
 from search.words import WORD_RE
 from tests.search.test_properties import BOUNDED, FRAGMENTS, article_text
 
@@ -101,19 +103,28 @@ def test_a_near_copy_is_found_by_its_shared_words():
 
 
 @BOUNDED
-@given(st.lists(st.lists(st.integers(0, 63), unique=True), min_size=1, max_size=5), st.randoms())
-def test_accumulated_scores_are_the_pythons_to_the_bit(postings, random):
-    docs = [np.array(sorted(p), dtype=np.int32) for p in postings]
-    gains = [np.array([random.uniform(-3, 3) for _ in d]) for d in docs]
+@given(
+    st.lists(st.lists(st.integers(0, 63), unique=True), min_size=1, max_size=5),
+    st.sampled_from(sorted(VARIANTS)),
+    st.randoms(),
+)
+def test_scores_are_numpys_to_the_bit(postings, variant, random):
+    """The C scores equal numpy's (the scorer's own `tf_weight`) exactly: pruning counts on it."""
+    scorer = VARIANTS[variant]
+    lengths = array("d", [random.choice([0.0, 1.0, 7.0, 60.0, 1e4]) for _ in range(64)])
+    docs = [array("i", sorted(p)) for p in postings]
+    tfs = [array("H", [random.choice([1, 2, 3, 65535]) for _ in p]) for p in postings]
+    factors = [random.uniform(-3, 3) for _ in postings]
+    avgdl, base, constant = random.uniform(0.5, 100), random.uniform(0, 1), random.uniform(0, 5)
     results = []
-    for accumulate in (native.accumulate, native.python_accumulate):
+    for score in (native.score, native.python_score):
         sums, seen = np.zeros(64), np.zeros(64, dtype=np.uint8)
-        found, totals = accumulate(docs, gains, sums, seen)
+        found, totals = score(docs, tfs, factors, lengths, scorer, avgdl, base, constant, sums, seen)
         found, totals = np.frombuffer(found, np.int64).tolist(), np.frombuffer(totals).tolist()
         results.append(dict(zip(found, totals, strict=True)))
         assert not sums.any() and not seen.any()  # ready for the next query
     assert results[0] == results[1]
-    assert set(results[0]) == set(np.concatenate(docs).tolist())
+    assert set(results[0]) == {doc for p in postings for doc in p}
 
 
 @BOUNDED
@@ -132,20 +143,26 @@ def test_the_top_k_are_the_pythons_ties_to_the_earlier_passage(scores, k, random
         assert [(-scores[i], ties[i]) for i in compiled] == sorted((-scores[i], ties[i]) for i in compiled)
 
 
-def test_accumulate_refuses_what_it_cannot_read_and_leaves_the_buffers_clean():
-    sums, seen = np.zeros(4), np.zeros(4, dtype=np.uint8)
-    first, beyond = np.array([0, 1], dtype=np.int32), np.array([2, 4], dtype=np.int32)
+def test_the_compiled_loops_refuse_what_they_cannot_read_and_leave_the_buffers_clean():
+    lengths, sums, seen = array("d", [5.0] * 4), np.zeros(4), np.zeros(4, dtype=np.uint8)
+    first, beyond, tfs = array("i", [0, 1]), array("i", [2, 4]), array("H", [1, 1])
+
+    def score(docs, tfs, seen=seen, scorer=VARIANTS["BM25Plus"]):
+        return native.score(docs, tfs, [1.0] * len(docs), lengths, scorer, 5.0, 1.0, 0.0, sums, seen)
+
     with pytest.raises(IndexError):
-        native.accumulate([first, beyond], [np.ones(2), np.ones(2)], sums, seen)
+        score([first, beyond], [tfs, tfs])
     assert not sums.any() and not seen.any()
     with pytest.raises(ValueError):
-        native.accumulate([first], [np.ones(3)], sums, seen)  # gains and docs differ in length
+        score([first], [array("H", [1, 1, 1])])  # frequencies and docs differ in length
     with pytest.raises(ValueError):
-        native.accumulate([first.astype(np.int64)], [np.ones(2)], sums, seen)
+        score([array("q", [0, 1])], [tfs])
     with pytest.raises(ValueError):
-        native.accumulate([first], [np.ones(2)], sums, np.zeros(2, dtype=np.uint8))  # seen too short
+        score([first], [tfs], seen=np.zeros(2, dtype=np.uint8))  # seen shorter than lengths
+    with pytest.raises(AttributeError):
+        score([first], [tfs], scorer=object())
     with pytest.raises(TypeError):
-        native.accumulate([first], [], sums, seen)
+        native.score([first], [], [], lengths, VARIANTS["BM25Plus"], 5.0, 1.0, 0.0, sums, seen)
     with pytest.raises(ValueError):
         native.top(np.ones(3), np.arange(2), 2)  # fewer docs than scores
     with pytest.raises(ValueError):
