@@ -90,6 +90,168 @@ static int read_text(PyObject *text, Text *t)
     return 0;
 }
 
+static inline uint64_t mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+/* A 64-bit hash of the characters text[start:end]: FNV-1a over the code points, then mixed; never 0
+ * (an empty slot of a WordHashes). Two different words share one by a chance of 1 in 2^64. */
+static inline uint64_t hash_span(const Text *t, Py_ssize_t start, Py_ssize_t end)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (Py_ssize_t i = start; i < end; i++) {
+        h ^= AT(t, i);
+        h *= 0x100000001b3ULL;
+    }
+    h = mix(h);
+    return h ? h : 1;
+}
+
+/* -- WordHashes: a set of words held as their hashes ---------------------------------------------------- */
+
+/* The analyser's word cache is a dict of hundreds of thousands of words: looking up each word of a hit
+ * there misses the processor's caches two or three times (the table, the entry, the key's characters).
+ * A WordHashes answers "was this word met?" from one probe of a table of 64-bit hashes, for words found
+ * in a text without making them into str objects. Open addressing, linear probing, at most half full. */
+typedef struct {
+    PyObject_HEAD
+    uint64_t *slots;
+    Py_ssize_t capacity; /* a power of 2 */
+    Py_ssize_t count;
+} WordHashes;
+
+static int hashes_find(const WordHashes *self, uint64_t h)
+{
+    for (Py_ssize_t i = (Py_ssize_t)(h & (self->capacity - 1));; i = (i + 1) & (self->capacity - 1)) {
+        if (self->slots[i] == h)
+            return 1;
+        if (self->slots[i] == 0)
+            return 0;
+    }
+}
+
+static void hashes_put(uint64_t *slots, Py_ssize_t capacity, uint64_t h)
+{
+    Py_ssize_t i = (Py_ssize_t)(h & (capacity - 1));
+    while (slots[i] != 0 && slots[i] != h)
+        i = (i + 1) & (capacity - 1);
+    slots[i] = h;
+}
+
+static int hashes_add(WordHashes *self, uint64_t h)
+{
+    if (hashes_find(self, h))
+        return 0;
+    if (2 * (self->count + 1) > self->capacity) {
+        Py_ssize_t capacity = 2 * self->capacity;
+        uint64_t *slots = PyMem_Calloc(capacity, sizeof(uint64_t));
+        if (slots == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < self->capacity; i++)
+            if (self->slots[i])
+                hashes_put(slots, capacity, self->slots[i]);
+        PyMem_Free(self->slots);
+        self->slots = slots;
+        self->capacity = capacity;
+    }
+    hashes_put(self->slots, self->capacity, h);
+    self->count++;
+    return 0;
+}
+
+static uint64_t hash_word(PyObject *word, int *error)
+{
+    Text t;
+    *error = read_text(word, &t) < 0;
+    return *error ? 0 : hash_span(&t, 0, t.length);
+}
+
+static int hashes_reset(WordHashes *self)
+{
+    uint64_t *slots = PyMem_Calloc(8, sizeof(uint64_t));
+    if (slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    PyMem_Free(self->slots);
+    self->slots = slots;
+    self->capacity = 8;
+    self->count = 0;
+    return 0;
+}
+
+static int hashes_init(WordHashes *self, PyObject *args, PyObject *kwargs)
+{
+    if ((kwargs != NULL && PyDict_GET_SIZE(kwargs)) || !PyArg_ParseTuple(args, ":WordHashes")) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "WordHashes() takes no arguments");
+        return -1;
+    }
+    return hashes_reset(self);
+}
+
+static void hashes_dealloc(WordHashes *self)
+{
+    PyMem_Free(self->slots);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *hashes_add_method(WordHashes *self, PyObject *word)
+{
+    int error;
+    uint64_t h = hash_word(word, &error);
+    if (error || hashes_add(self, h) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *hashes_clear_method(WordHashes *self, PyObject *unused)
+{
+    if (hashes_reset(self) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static int hashes_contains(WordHashes *self, PyObject *word)
+{
+    int error;
+    uint64_t h = hash_word(word, &error);
+    return error ? -1 : hashes_find(self, h);
+}
+
+static Py_ssize_t hashes_length(WordHashes *self) { return self->count; }
+
+static PyMethodDef hashes_methods[] = {
+    {"add", (PyCFunction)hashes_add_method, METH_O, "Add a word."},
+    {"clear", (PyCFunction)hashes_clear_method, METH_NOARGS, "Forget every word."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PySequenceMethods hashes_as_sequence = {
+    .sq_length = (lenfunc)hashes_length,
+    .sq_contains = (objobjproc)hashes_contains,
+};
+
+static PyTypeObject WordHashesType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "search._native.WordHashes",
+    .tp_doc = "A set of words held as 64-bit hashes: add, clear, `in`, len.",
+    .tp_basicsize = sizeof(WordHashes),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)hashes_init,
+    .tp_dealloc = (destructor)hashes_dealloc,
+    .tp_methods = hashes_methods,
+    .tp_as_sequence = &hashes_as_sequence,
+};
+
 /* find_words(text) -> list[str]: WORD_RE.findall(text). */
 static PyObject *find_words(PyObject *module, PyObject *text)
 {
@@ -117,17 +279,21 @@ static PyObject *find_words(PyObject *module, PyObject *text)
     return words;
 }
 
-/* mark_words(text, known, cache) -> (marks, unknown)
+/* mark_words(text, known, known_words, met) -> (marks, unknown)
  *
  * marks: (start, end, known[word]) for each word of `text` that is a key of the dict `known`, in text
- * order; unknown: the set of the other words that are not keys of the dict `cache` either. */
+ * order; unknown: the set of the other words that the WordHashes `met` does not hold. `known_words`
+ * is a WordHashes of the keys of `known`: a word is made a str only when one of the two may hold it. */
 static PyObject *mark_words(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 3 || !PyDict_Check(args[1]) || !PyDict_Check(args[2])) {
-        PyErr_SetString(PyExc_TypeError, "mark_words(text: str, known: dict, cache: dict)");
+    if (nargs != 4 || !PyDict_Check(args[1]) || !PyObject_TypeCheck(args[2], &WordHashesType) ||
+        !PyObject_TypeCheck(args[3], &WordHashesType)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "mark_words(text: str, known: dict, known_words: WordHashes, met: WordHashes)");
         return NULL;
     }
-    PyObject *text = args[0], *known = args[1], *cache = args[2];
+    PyObject *text = args[0], *known = args[1];
+    const WordHashes *known_words = (WordHashes *)args[2], *met = (WordHashes *)args[3];
     Text t;
     if (read_text(text, &t) < 0)
         return NULL;
@@ -140,10 +306,15 @@ static PyObject *mark_words(PyObject *module, PyObject *const *args, Py_ssize_t 
             i++;
             continue;
         }
-        word = PyUnicode_Substring(text, i, end);
-        if (word == NULL)
-            goto fail;
-        PyObject *value = PyDict_GetItemWithError(known, word); /* borrowed */
+        uint64_t h = hash_span(&t, i, end);
+        PyObject *value = NULL; /* borrowed */
+        if (hashes_find(known_words, h)) {
+            if ((word = PyUnicode_Substring(text, i, end)) == NULL)
+                goto fail;
+            value = PyDict_GetItemWithError(known, word);
+            if (value == NULL && PyErr_Occurred())
+                goto fail;
+        }
         if (value != NULL) {
             PyObject *mark = Py_BuildValue("(nnO)", i, end, value);
             if (mark == NULL || PyList_Append(marks, mark) < 0) {
@@ -152,11 +323,10 @@ static PyObject *mark_words(PyObject *module, PyObject *const *args, Py_ssize_t 
             }
             Py_DECREF(mark);
         }
-        else if (PyErr_Occurred())
-            goto fail;
-        else {
-            int cached = PyDict_Contains(cache, word);
-            if (cached < 0 || (!cached && PySet_Add(unknown, word) < 0))
+        else if (!hashes_find(met, h)) {
+            if (word == NULL && (word = PyUnicode_Substring(text, i, end)) == NULL)
+                goto fail;
+            if (PySet_Add(unknown, word) < 0)
                 goto fail;
         }
         Py_CLEAR(word);
@@ -178,16 +348,6 @@ static int compare_hashes(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static inline uint64_t mix(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
-}
-
 /* word_set(text) -> bytes: the distinct words of `text.split()`, as sorted 64-bit hashes of their
  * characters (two different words of two passages sharing a hash is a chance of about 1 in 10^15). */
 static PyObject *word_set(PyObject *module, PyObject *text)
@@ -204,12 +364,10 @@ static PyObject *word_set(PyObject *module, PyObject *text)
             i++;
             continue;
         }
-        uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a over the code points, then mixed */
-        for (; i < t.length && !is_space(AT(&t, i)); i++) {
-            h ^= AT(&t, i);
-            h *= 0x100000001b3ULL;
-        }
-        hashes[count++] = mix(h);
+        Py_ssize_t start = i;
+        while (i < t.length && !is_space(AT(&t, i)))
+            i++;
+        hashes[count++] = hash_span(&t, start, i);
     }
     qsort(hashes, count, sizeof(uint64_t), compare_hashes);
     Py_ssize_t distinct = 0;
@@ -555,7 +713,7 @@ done:
 static PyMethodDef methods[] = {
     {"find_words", (PyCFunction)find_words, METH_O, "WORD_RE.findall(text)."},
     {"mark_words", (PyCFunction)(void (*)(void))mark_words, METH_FASTCALL,
-     "(start, end, known[word]) for the words of text in known; the distinct words not in cache."},
+     "(start, end, known[word]) for the words of text in known; the other distinct words not met."},
     {"word_set", (PyCFunction)word_set, METH_O, "The distinct words of text.split(), as sorted hashes."},
     {"near_copy", (PyCFunction)(void (*)(void))near_copy, METH_FASTCALL,
      "Whether the Jaccard similarity of words with one of seen is at least threshold."},
@@ -575,5 +733,10 @@ PyMODINIT_FUNC PyInit__native(void)
     for (Py_UCS4 c = 0; c < 128; c++)
         ascii_classes[c] = (c == '_' || Py_UNICODE_ISALNUM(c) ? WORD : 0) | (Py_UNICODE_ISDECIMAL(c) ? DIGIT : 0) |
                            (Py_UNICODE_ISSPACE(c) ? SPACE : 0);
-    return PyModule_Create(&module);
+    if (PyType_Ready(&WordHashesType) < 0)
+        return NULL;
+    PyObject *created = PyModule_Create(&module);
+    if (created != NULL && PyModule_AddObjectRef(created, "WordHashes", (PyObject *)&WordHashesType) < 0)
+        Py_CLEAR(created);
+    return created;
 }

@@ -32,7 +32,7 @@ from typing import NamedTuple
 import snowballstemmer
 
 from search.models import Language
-from search.native import find_words, mark_words
+from search.native import WordHashes, find_words, mark_words
 from search.stopwords import BY_LANGUAGE
 from search.words import WORD_RE, word_patterns
 
@@ -153,6 +153,15 @@ class Analyzer:
         hash=False,
     )
 
+    # The cached words again, as hashes: `Marker` asks it whether each word of a hit was met before.
+    _met: dict[str, WordHashes] = field(
+        default_factory=lambda: {language: WordHashes() for language in LANGUAGES},
+        init=False,
+        repr=False,
+        compare=False,
+        hash=False,
+    )
+
     # Taken to record a new word (rare once warm), so that concurrent first analyses lose no source.
     _recording: threading.Lock = field(
         default_factory=threading.Lock, init=False, repr=False, compare=False, hash=False
@@ -242,6 +251,7 @@ class Analyzer:
                     cache.clear()
                     self._sources[language].clear()
                     self._single[language].clear()
+                    self._met[language].clear()
                 self._record(word, terms, language)
         return terms
 
@@ -252,6 +262,7 @@ class Analyzer:
         for term in terms:
             sources[term] = (*sources.get(term, ()), word)
         self._cache[language][word] = terms
+        self._met[language].add(word)
         if len(terms) <= 1:
             self._single[language][word] = terms[0] if terms else ""
 
@@ -315,44 +326,50 @@ class Marker:
     """Finds the words that give a query's terms in the texts of its hits.
 
     The words known to give one of the terms are looked up once per language (the analyser records,
-    for each term, the words it came from); a text's words are then matched by set operations, and
-    only a word the analyser has never seen is analysed (and joins the known ones if it matches).
+    for each term, the words it came from); a text's words are then matched against them, and only a
+    word the analyser has never met is analysed (and joins the known ones if it matches).
     """
 
     def __init__(self, analyzer: Analyzer, wanted: frozenset[str]) -> None:
         self.analyzer = analyzer
         self.wanted = wanted
-        self._known: dict[Language, dict[str, tuple[str, ...]]] = {}
+        self._known: dict[Language, tuple[dict[str, tuple[str, ...]], WordHashes]] = {}
 
     def marks(self, text: str, language: Language) -> list[Token]:
         """The words of `text` that give one of the wanted terms, with only those terms, in text order."""
         known = self._known.get(language)
         if known is None:
             known = self._known[language] = self._known_words(language)
-        cache = self.analyzer._cache[language]
-        marks, unknown = mark_words(text, known, cache)
+        met = self.analyzer._met[language]
+        marks, unknown = mark_words(text, *known, met)
         if unknown and self._learn(unknown, known, language):
-            marks, _ = mark_words(text, known, cache)
+            marks, _ = mark_words(text, *known, met)
         return [Token._make(mark) for mark in marks]
 
-    def _learn(self, words: set[str], known: dict[str, tuple[str, ...]], language: Language) -> bool:
-        """Analyse words never seen; those that give a wanted term join the `known` ones (True if any)."""
+    def _learn(self, words: set[str], known: tuple[dict, WordHashes], language: Language) -> bool:
+        """Analyse words never met; those that give a wanted term join the `known` ones (True if any)."""
         learned = False
         for word in words:
             terms = self.analyzer.word_terms(word, language)
             if not self.wanted.isdisjoint(terms):
-                known[word] = tuple(t for t in terms if t in self.wanted)
+                known[0][word] = tuple(t for t in terms if t in self.wanted)
+                known[1].add(word)
                 learned = True
         return learned
 
-    def _known_words(self, language: Language) -> dict[str, tuple[str, ...]]:
-        """Each word the analyser has seen that gives a wanted term, with the wanted terms it gives.
-        (A word is recorded as a source before it is cached: a cached word is never missed.)"""
+    def _known_words(self, language: Language) -> tuple[dict[str, tuple[str, ...]], WordHashes]:
+        """Each word the analyser has met that gives a wanted term, with the wanted terms it gives (and
+        the same words as hashes). A word is recorded as a source before it is cached: a cached word
+        is never missed."""
         sources = self.analyzer._sources[language]
         cache = self.analyzer._cache[language]
         words = set(chain.from_iterable(sources.get(term, ()) for term in self.wanted))
         known = {word: tuple(t for t in cache.get(word, ()) if t in self.wanted) for word in words}
-        return {word: terms for word, terms in known.items() if terms}
+        known = {word: terms for word, terms in known.items() if terms}
+        hashes = WordHashes()
+        for word in known:
+            hashes.add(word)
+        return known, hashes
 
 
 def _is_number(word: str) -> bool:

@@ -19,13 +19,16 @@ def python_find_words(text: str) -> list[str]:
     return word_patterns(text)[0].findall(text)
 
 
-def python_mark_words(text: str, known: dict, cache: dict) -> tuple[list[tuple[int, int, object]], set[str]]:
-    """(start, end, known[word]) for each word of `text` that `known` has, in text order; and the
-    distinct words of `text` that neither `known` nor `cache` has."""
+def python_mark_words(
+    text: str, known: dict, known_words: set[str], met: set[str]
+) -> tuple[list[tuple[int, int, object]], set[str]]:
+    """(start, end, known[word]) for each word of `text` that `known` has, in text order; and the other
+    distinct words of `text`, that `met` has not. (`known_words` holds the keys of `known`: the C
+    function looks there first.)"""
     parts = word_patterns(text)[1].split(text)  # text, word, text, word, ..., text
     words = parts[1::2]
     distinct = set(words)
-    unknown = set() if cache.keys() >= distinct else distinct.difference(cache).difference(known)
+    unknown = set() if met.issuperset(distinct) else distinct.difference(met).difference(known)
     if known.keys().isdisjoint(distinct):
         return [], unknown
     marks, start, counted = [], 0, 0  # `start`: where parts[counted] begins
@@ -89,11 +92,12 @@ def python_top(scores: np.ndarray, docs: np.ndarray | None, k: int) -> bytearray
 
 
 try:
-    from search._native import find_words, mark_words, near_copy, score, top, word_set
+    from search._native import WordHashes, find_words, mark_words, near_copy, score, top, word_set
 except ImportError:  # installed without a C compiler
     COMPILED = False
     find_words, mark_words = python_find_words, python_mark_words
     word_set, near_copy = python_word_set, python_near_copy
     score, top = python_score, python_top
+    WordHashes = set  # the same methods: add, clear, `in`, len
 else:
     COMPILED = True

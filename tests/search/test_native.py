@@ -68,17 +68,35 @@ def test_words_at_the_edges_of_the_patterns_classes(text):
     assert native.find_words(text) == WORD_RE.findall(text)
 
 
+def word_hashes(words) -> native.WordHashes:
+    hashes = native.WordHashes()
+    for word in words:
+        hashes.add(word)
+    return hashes
+
+
 @BOUNDED
 @given(texts, st.data())
 def test_marks_and_unknown_words_are_the_pythons(text, data):
     words = WORD_RE.findall(text)
     chosen = st.lists(st.sampled_from(words), max_size=8) if words else st.just([])
     known = {word: (word.lower(),) for word in data.draw(chosen)}
-    cache = dict.fromkeys([*data.draw(chosen), "unrelated"], ())
-    marks, unknown = native.mark_words(text, known, cache)
-    assert (marks, unknown) == native.python_mark_words(text, known, cache)
+    met = [*data.draw(chosen), "unrelated"]
+    marks, unknown = native.mark_words(text, known, word_hashes(known), word_hashes(met))
+    assert (marks, unknown) == native.python_mark_words(text, known, set(known), set(met))
     assert [text[start:end] for start, end, _ in marks] == [w for w in words if w in known]
-    assert unknown == set(words) - set(known) - set(cache)
+    assert unknown == set(words) - set(known) - set(met)
+
+
+@BOUNDED
+@given(st.lists(st.text(max_size=12), max_size=300), st.lists(st.text(max_size=12), max_size=50))
+def test_word_hashes_hold_what_was_added(added, asked):
+    hashes = word_hashes(added)
+    assert len(hashes) == len(set(added))
+    assert all(word in hashes for word in added)
+    assert all((word in hashes) == (word in added) for word in asked)
+    hashes.clear()
+    assert len(hashes) == 0 and not any(word in hashes for word in added)
 
 
 @BOUNDED
@@ -168,7 +186,9 @@ def test_the_compiled_loops_refuse_what_they_cannot_read_and_leave_the_buffers_c
     with pytest.raises(ValueError):
         native.top(np.ones(3, dtype=np.float32), None, 2)
     with pytest.raises(TypeError):
-        native.mark_words("text", {}, [])
+        native.mark_words("text", {}, set(), native.WordHashes())
+    with pytest.raises(TypeError):
+        native.WordHashes().add(b"bytes")
     with pytest.raises(TypeError):
         native.find_words(b"bytes")
 
