@@ -348,27 +348,42 @@ static int compare_hashes(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* word_set(text) -> bytes: the distinct words of `text.split()`, as sorted 64-bit hashes of their
- * characters (two different words of two passages sharing a hash is a chance of about 1 in 10^15). */
+/* word_set(text) -> bytes: the distinct words of `text.lower().split()`, as sorted 64-bit hashes of their
+ * characters (two different words of two passages sharing a hash is a chance of about 1 in 10^15). An
+ * ASCII text is lowered here, as it is hashed; any other by str.lower (full case mappings). */
 static PyObject *word_set(PyObject *module, PyObject *text)
 {
-    Text t;
-    if (read_text(text, &t) < 0)
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "a str is needed");
         return NULL;
+    }
+    int ascii = PyUnicode_IS_ASCII(text);
+    PyObject *lowered = ascii ? Py_NewRef(text) : PyObject_CallMethod(text, "lower", NULL);
+    if (lowered == NULL)
+        return NULL;
+    Text t;
+    read_text(lowered, &t);
     uint64_t *hashes = PyMem_Malloc(sizeof(uint64_t) * (t.length / 2 + 1));
-    if (hashes == NULL)
+    if (hashes == NULL) {
+        Py_DECREF(lowered);
         return PyErr_NoMemory();
+    }
     Py_ssize_t count = 0;
     for (Py_ssize_t i = 0; i < t.length;) {
         if (is_space(AT(&t, i))) {
             i++;
             continue;
         }
-        Py_ssize_t start = i;
-        while (i < t.length && !is_space(AT(&t, i)))
-            i++;
-        hashes[count++] = hash_span(&t, start, i);
+        uint64_t h = 0xcbf29ce484222325ULL; /* as hash_span, on the lowered characters */
+        for (; i < t.length && !is_space(AT(&t, i)); i++) {
+            Py_UCS4 c = AT(&t, i);
+            h ^= ascii && c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+            h *= 0x100000001b3ULL;
+        }
+        h = mix(h);
+        hashes[count++] = h ? h : 1;
     }
+    Py_DECREF(lowered);
     qsort(hashes, count, sizeof(uint64_t), compare_hashes);
     Py_ssize_t distinct = 0;
     for (Py_ssize_t i = 0; i < count; i++)
@@ -714,7 +729,7 @@ static PyMethodDef methods[] = {
     {"find_words", (PyCFunction)find_words, METH_O, "WORD_RE.findall(text)."},
     {"mark_words", (PyCFunction)(void (*)(void))mark_words, METH_FASTCALL,
      "(start, end, known[word]) for the words of text in known; the other distinct words not met."},
-    {"word_set", (PyCFunction)word_set, METH_O, "The distinct words of text.split(), as sorted hashes."},
+    {"word_set", (PyCFunction)word_set, METH_O, "The distinct words of text.lower().split(), as sorted hashes."},
     {"near_copy", (PyCFunction)(void (*)(void))near_copy, METH_FASTCALL,
      "Whether the Jaccard similarity of words with one of seen is at least threshold."},
     {"score", (PyCFunction)(void (*)(void))score, METH_FASTCALL,

@@ -807,7 +807,7 @@ class SearchIndex:
         per_article: dict[int, int] = {}
         top = _top(scores, diversity_depth(limit), docs)
         for doc, score in zip(docs[top].tolist(), scores[top].tolist(), strict=True):
-            words = native.word_set(self._texts[doc].lower())
+            words = native.word_set(self._texts[doc])
             if native.near_copy(words, seen, self.near_duplicate):
                 continue
             seen.append(words)

@@ -41,8 +41,8 @@ def python_mark_words(
 
 
 def python_word_set(text: str) -> frozenset[str]:
-    """The distinct words of `text.split()`, in the form `python_near_copy` compares."""
-    return frozenset(text.split())
+    """The distinct words of `text.lower().split()`, in the form `python_near_copy` compares."""
+    return frozenset(text.lower().split())
 
 
 def python_near_copy(words: frozenset[str], seen: list[frozenset[str]], threshold: float) -> bool:
