@@ -507,20 +507,23 @@ static void clear(double *sum, unsigned char *mark, const int64_t *docs, Py_ssiz
     }
 }
 
-/* score(docs, tfs, factors, lengths, scorer, avgdl, base, constant, sums, seen) -> (found, totals)
+/* score(docs, tfs, factors, lengths, scorer, avgdl, base, constant, kinds, priors, sums, seen)
+ *     -> (found, totals)
  *
  * For each term i, its postings: the passages `docs[i]` (int32) with the term's frequencies `tfs[i]`
  * (uint16). Each passage found once, with the sum over its terms of (tf_weight - base) * factors[i],
- * added in the order of the terms, then `constant`, as bytearrays of int64 and float64. `lengths` (float64) are the
+ * added in the order of the terms, then `constant`, times priors[kinds[passage]] (float64 and uint8;
+ * both None: times nothing), as bytearrays of int64 and float64. `lengths` (float64) are the
  * passages' lengths; `sums` (float64) and `seen` (uint8) are zeros as long as `lengths`, and are zeros
  * again on return. */
 static PyObject *score(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 10 || !PyList_Check(args[0]) || !PyList_Check(args[1]) || !PyList_Check(args[2]) ||
+    if (nargs != 12 || !PyList_Check(args[0]) || !PyList_Check(args[1]) || !PyList_Check(args[2]) ||
         PyList_GET_SIZE(args[0]) != PyList_GET_SIZE(args[1]) ||
         PyList_GET_SIZE(args[0]) != PyList_GET_SIZE(args[2])) {
         PyErr_SetString(PyExc_TypeError,
-                        "score(docs, tfs, factors: lists of one length, lengths, scorer, avgdl, base, constant, sums, seen)");
+                        "score(docs, tfs, factors: lists of one length, lengths, scorer, avgdl, base, constant, kinds, "
+                        "priors, sums, seen)");
         return NULL;
     }
     Scorer scorer;
@@ -532,14 +535,21 @@ static PyObject *score(PyObject *module, PyObject *const *args, Py_ssize_t nargs
     if (PyErr_Occurred())
         return NULL;
     Py_ssize_t terms = PyList_GET_SIZE(args[0]), total = 0, found = 0, held = 0; /* held: buffers taken */
-    Py_buffer lengths = {0}, sums = {0}, seen = {0};
+    Py_buffer lengths = {0}, sums = {0}, seen = {0}, kinds = {0}, priors = {0};
     Py_buffer *docs = PyMem_Calloc(terms ? 2 * terms : 1, sizeof(Py_buffer)), *tfs = docs + terms;
     PyObject *found_bytes = NULL, *totals_bytes = NULL;
     if (docs == NULL)
         return PyErr_NoMemory();
     if (PyObject_GetBuffer(args[3], &lengths, PyBUF_C_CONTIGUOUS) < 0 ||
-        PyObject_GetBuffer(args[8], &sums, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0 ||
-        PyObject_GetBuffer(args[9], &seen, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0)
+        PyObject_GetBuffer(args[10], &sums, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0 ||
+        PyObject_GetBuffer(args[11], &seen, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0)
+        goto done;
+    if ((args[8] == Py_None) != (args[9] == Py_None)) {
+        PyErr_SetString(PyExc_TypeError, "score: kinds and priors are both given or both None");
+        goto done;
+    }
+    if (args[8] != Py_None && (PyObject_GetBuffer(args[8], &kinds, PyBUF_C_CONTIGUOUS) < 0 ||
+                               PyObject_GetBuffer(args[9], &priors, PyBUF_C_CONTIGUOUS) < 0))
         goto done;
     if (lengths.itemsize != 8 || sums.itemsize != 8 || seen.itemsize != 1 || sums.len < lengths.len ||
         seen.len * 8 < lengths.len) {
@@ -547,6 +557,12 @@ static PyObject *score(PyObject *module, PyObject *const *args, Py_ssize_t nargs
         goto done;
     }
     Py_ssize_t size = lengths.len / 8;
+    if (kinds.obj && (kinds.itemsize != 1 || kinds.len < size || priors.itemsize != 8)) {
+        PyErr_SetString(PyExc_ValueError, "score: uint8 kinds as long as lengths, float64 priors");
+        goto done;
+    }
+    const unsigned char *kind = kinds.buf;
+    const double *prior = priors.buf;
     for (; held < terms; held++) {
         if (PyObject_GetBuffer(PyList_GET_ITEM(args[0], held), &docs[held], PyBUF_C_CONTIGUOUS) < 0)
             goto done;
@@ -596,8 +612,15 @@ static PyObject *score(PyObject *module, PyObject *const *args, Py_ssize_t nargs
     totals_bytes = PyByteArray_FromStringAndSize(NULL, found * 8);
     if (totals_bytes != NULL) {
         double *totals = (double *)PyByteArray_AS_STRING(totals_bytes);
-        for (Py_ssize_t j = 0; j < found; j++)
-            totals[j] = sum[out[j]] + constant;
+        for (Py_ssize_t j = 0; j < found; j++) {
+            double total = sum[out[j]] + constant;
+            if (kind && kind[out[j]] >= priors.len / 8) {
+                PyErr_SetString(PyExc_IndexError, "score: a kind without a prior");
+                Py_CLEAR(totals_bytes);
+                break;
+            }
+            totals[j] = kind ? total * prior[kind[out[j]]] : total;
+        }
     }
     clear(sum, mark, out, found);
     if (totals_bytes == NULL || PyByteArray_Resize(found_bytes, found * 8) < 0) {
@@ -616,6 +639,10 @@ done:
         PyBuffer_Release(&sums);
     if (seen.obj)
         PyBuffer_Release(&seen);
+    if (kinds.obj)
+        PyBuffer_Release(&kinds);
+    if (priors.obj)
+        PyBuffer_Release(&priors);
     if (found_bytes == NULL || totals_bytes == NULL) {
         Py_XDECREF(found_bytes);
         Py_XDECREF(totals_bytes);

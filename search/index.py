@@ -507,9 +507,8 @@ class SearchIndex:
             if coverage < self.min_coverage:
                 return []
             plain = not filters and query_vector is None
-            docs, scores, idf = self._score(weights, diversity_depth(limit) if plain else None)
+            docs, scores, idf = self._score(weights, diversity_depth(limit) if plain else None, weighted=True)
             docs, scores = self._filtered(docs, scores, filters)
-            scores = scores * PRIOR_BY_KIND[np.frombuffer(self._kinds, dtype=np.uint8)[docs]]
             if query_vector is not None:
                 docs, scores = self._filtered(*self._fuse(docs, scores, query_vector), filters)
             ranked = self._diverse(docs, scores, limit)
@@ -675,9 +674,10 @@ class SearchIndex:
             return [(self._passage(int(docs[i])), float(scores[i])) for i in order]
 
     def _score(
-        self, weights: dict[str, float], depth: int | None = None
+        self, weights: dict[str, float], depth: int | None = None, weighted: bool = False
     ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
-        """The passages containing at least one term, with their BM25 scores, and each term's idf.
+        """The passages containing at least one term, with their BM25 scores (`weighted`: times their
+        kind's prior), and each term's idf.
 
         With a `depth`, only the passages that can be among the `depth` best once weighted by their
         kind's prior (see `_lookups`) are sure to be there, with exact scores: the others may be left
@@ -699,15 +699,19 @@ class SearchIndex:
         # With no lookups and positive factors (as a rule), every gain is positive: the constant is added
         # as the postings are summed, and every passage found is a match.
         whole = not lookups and min(factors.values()) > 0
-        docs, scores = self._living(
-            *self._accumulate(scanned, factors, avgdl, base, constant if whole else 0.0)
+        found = self._accumulate(
+            scanned, factors, avgdl, base, constant if whole else 0.0, whole and weighted
         )
+        docs, scores = self._living(*found)
         if whole:
             return docs, scores, idf
         for term in lookups:
             scores += self._gains(term, docs, avgdl, base) * factors[term]
         keep = scores > 0
-        return docs[keep], scores[keep] + constant, idf
+        docs, scores = docs[keep], scores[keep] + constant
+        if weighted:
+            scores = scores * PRIOR_BY_KIND[np.frombuffer(self._kinds, dtype=np.uint8)[docs]]
+        return docs, scores, idf
 
     def _living(self, docs: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The passages not removed (removed ones stay in the postings until a compaction)."""
@@ -767,10 +771,16 @@ class SearchIndex:
         return lookups[::-1]
 
     def _accumulate(
-        self, terms: list[str], factors: dict[str, float], avgdl: float, base: float, constant: float
+        self,
+        terms: list[str],
+        factors: dict[str, float],
+        avgdl: float,
+        base: float,
+        constant: float,
+        weighted: bool,
     ):
         """Each passage with one of `terms` once, with the sum of their gains times their factors (in
-        the order of `terms`), plus `constant`. Summed in dense buffers kept between queries (the caller holds the lock);
+        the order of `terms`), plus `constant` (`weighted`: times the passage's prior). Summed in dense buffers kept between queries (the caller holds the lock);
         the order of the passages is left as found (`_top` breaks ties by passage)."""
         if len(self._sums) < len(self._texts):
             size = max(len(self._texts), 2 * len(self._sums))
@@ -785,6 +795,8 @@ class SearchIndex:
             avgdl,
             base,
             constant,
+            self._kinds if weighted else None,
+            PRIOR_BY_KIND if weighted else None,
             self._sums,
             self._seen,
         )

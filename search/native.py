@@ -59,13 +59,14 @@ def python_near_copy(words: frozenset[str], seen: list[frozenset[str]], threshol
 
 
 def python_score(
-    docs, tfs, factors, lengths, scorer, avgdl, base, constant, sums, seen
+    docs, tfs, factors, lengths, scorer, avgdl, base, constant, kinds, priors, sums, seen
 ) -> tuple[bytearray, bytearray]:
     """Each passage of the postings once, with its score, as the bytes of int64 and float64 arrays.
 
     For each term i, its postings: the passages `docs[i]` (int32) with the term's frequencies `tfs[i]`
     (uint16); a passage's score is the sum over its terms of (`scorer.tf_weight` - `base`) times
-    `factors[i]`, added in the order of the terms, then `constant`. `lengths` (float64) are the passages' lengths;
+    `factors[i]`, added in the order of the terms, then `constant`, times `priors[kinds[passage]]`
+    (float64 and uint8; both None: times nothing). `lengths` (float64) are the passages' lengths;
     `sums` (float64) and `seen` (uint8) are zeros as long as `lengths`, and are zeros again on return."""
     lengths = np.frombuffer(lengths, dtype=np.float64)
     postings = [np.frombuffer(d, dtype=np.int32) for d in docs]
@@ -74,6 +75,8 @@ def python_score(
         sums[d] += (scorer.tf_weight(tf, lengths[d], avgdl) - base) * factor  # each passage once a term
     found = np.unique(np.concatenate([*postings, np.empty(0, np.int32)])).astype(np.int64)
     total = sums[found] + constant
+    if kinds is not None:
+        total = total * np.asarray(priors)[np.frombuffer(kinds, dtype=np.uint8)[found]]
     sums[found] = 0.0
     return bytearray(found.tobytes()), bytearray(total.tobytes())
 

@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 MAX_QUERY_CHARS = 500
+_SPACES = re.compile(r"\s+")
 
 
 class QueryError(ValueError):
@@ -14,8 +15,10 @@ class QueryError(ValueError):
 
 def clean_query(query: str) -> str:
     """The query with control characters and runs of white space removed; QueryError if unusable."""
-    text = "".join(" " if unicodedata.category(c).startswith("C") else c for c in query or "")
-    text = re.sub(r"\s+", " ", text).strip()
+    text = query or ""
+    if not text.isprintable():  # printable: no character of the categories C* (most queries)
+        text = "".join(" " if unicodedata.category(c).startswith("C") else c for c in text)
+    text = _SPACES.sub(" ", text).strip()
     if not text:
         raise QueryError("The query is empty: type a few words, e.g. `valuation` or `who founded Mistral?`.")
     if len(text) > MAX_QUERY_CHARS:

@@ -312,7 +312,7 @@ def stages(size: int, n_queries: int) -> dict[str, float]:
     """Where our query time goes: the median of each step of `SearchIndex.search`, done step by step
     on one index built in this process (warm: every query is run once first)."""
     from search import SearchIndex
-    from search.index import PRIOR_BY_KIND, diversity_depth
+    from search.index import diversity_depth
     from search.query import clean_query
     from search.snippets import make_snippet
 
@@ -333,8 +333,7 @@ def stages(size: int, n_queries: int) -> dict[str, float]:
         weights = index.query_weights(clean_query(query))
         t = step("query analysis and weights", t)
         with index._lock:
-            docs, scores, idf = index._score(weights, diversity_depth(TOP))
-            scores = scores * PRIOR_BY_KIND[np.frombuffer(index._kinds, dtype=np.uint8)[docs]]
+            docs, scores, idf = index._score(weights, diversity_depth(TOP), weighted=True)
             t = step("scoring", t)
             ranked = index._diverse(docs, scores, TOP)
             t = step("diversity", t)

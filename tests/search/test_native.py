@@ -18,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from search import SearchIndex, load_articles, native
+from search.index import PRIOR_BY_KIND
 from search.scoring import VARIANTS
 from search.words import WORD_RE
 from tests.search.test_properties import BOUNDED, FRAGMENTS, article_text
@@ -133,10 +134,14 @@ def test_scores_are_numpys_to_the_bit(postings, variant, random):
     tfs = [array("H", [random.choice([1, 2, 3, 65535]) for _ in p]) for p in postings]
     factors = [random.uniform(-3, 3) for _ in postings]
     avgdl, base, constant = random.uniform(0.5, 100), random.uniform(0, 1), random.uniform(0, 5)
+    kinds = bytearray(random.randrange(len(PRIOR_BY_KIND)) for _ in range(64))
+    kinds, priors = (kinds, PRIOR_BY_KIND) if random.random() < 0.5 else (None, None)
     results = []
     for score in (native.score, native.python_score):
         sums, seen = np.zeros(64), np.zeros(64, dtype=np.uint8)
-        found, totals = score(docs, tfs, factors, lengths, scorer, avgdl, base, constant, sums, seen)
+        found, totals = score(
+            docs, tfs, factors, lengths, scorer, avgdl, base, constant, kinds, priors, sums, seen
+        )
         found, totals = np.frombuffer(found, np.int64).tolist(), np.frombuffer(totals).tolist()
         results.append(dict(zip(found, totals, strict=True)))
         assert not sums.any() and not seen.any()  # ready for the next query
@@ -164,8 +169,10 @@ def test_the_compiled_loops_refuse_what_they_cannot_read_and_leave_the_buffers_c
     lengths, sums, seen = array("d", [5.0] * 4), np.zeros(4), np.zeros(4, dtype=np.uint8)
     first, beyond, tfs = array("i", [0, 1]), array("i", [2, 4]), array("H", [1, 1])
 
-    def score(docs, tfs, seen=seen, scorer=VARIANTS["BM25Plus"]):
-        return native.score(docs, tfs, [1.0] * len(docs), lengths, scorer, 5.0, 1.0, 0.0, sums, seen)
+    def score(docs, tfs, seen=seen, scorer=VARIANTS["BM25Plus"], kinds=None, priors=None):
+        return native.score(
+            docs, tfs, [1.0] * len(docs), lengths, scorer, 5.0, 1.0, 0.0, kinds, priors, sums, seen
+        )
 
     with pytest.raises(IndexError):
         score([first, beyond], [tfs, tfs])
@@ -178,8 +185,15 @@ def test_the_compiled_loops_refuse_what_they_cannot_read_and_leave_the_buffers_c
         score([first], [tfs], seen=np.zeros(2, dtype=np.uint8))  # seen shorter than lengths
     with pytest.raises(AttributeError):
         score([first], [tfs], scorer=object())
+    with pytest.raises(IndexError):
+        score([first], [tfs], kinds=bytearray([0, 9, 0, 0]), priors=np.ones(2))  # a kind without a prior
+    assert not sums.any() and not seen.any()
+    with pytest.raises(ValueError):
+        score([first], [tfs], kinds=bytearray(2), priors=np.ones(2))  # fewer kinds than passages
     with pytest.raises(TypeError):
-        native.score([first], [], [], lengths, VARIANTS["BM25Plus"], 5.0, 1.0, 0.0, sums, seen)
+        score([first], [tfs], kinds=bytearray(4))
+    with pytest.raises(TypeError):
+        native.score([first], [], [], lengths, VARIANTS["BM25Plus"], 5.0, 1.0, 0.0, None, None, sums, seen)
     with pytest.raises(ValueError):
         native.top(np.ones(3), np.arange(2), 2)  # fewer docs than scores
     with pytest.raises(ValueError):
@@ -198,6 +212,7 @@ def test_without_the_extension_search_gives_the_same_answers(tmp_path):
 import json, sys
 sys.modules["search._native"] = None  # what a failed build leaves: the import raises ImportError
 from search import SearchIndex, load_articles, native
+from search.index import PRIOR_BY_KIND
 assert not native.COMPILED
 index = SearchIndex()
 index.extend(load_articles("seeds"))
