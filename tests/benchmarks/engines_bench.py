@@ -7,7 +7,8 @@
 
 Engines, all on the same synthetic corpus (`synthetic.py`: Zipf words that are their own stems, so every
 engine sees the same tokens): plain rank-bm25 (BM25Okapi, saved with pickle), bm25s, tantivy, SQLite
-FTS5, and ours (`search.persist.SavedIndex`). For each engine and size, in fresh processes:
+FTS5, and ours (`search.persist.SavedIndex`); ours-python is ours without its compiled loops
+(search._native), as installed without a C compiler. For each engine and size, in fresh processes:
 - build: from passage texts to an index in memory (ours: analysis included) and then saved to disk;
 - start: a new process opens the saved index until it can answer (ours: `SavedIndex.load`);
 - first query: right after the start (ours then analyses the words of the query and of its hits: the
@@ -37,13 +38,15 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+if "--child" in sys.argv and "ours-python" in sys.argv:  # ours without search._native: the Python loops
+    sys.modules["search._native"] = None  # type: ignore[assignment]
 
 from search.snippets import MAX_SNIPPET_CHARS  # noqa: E402
 from tests.benchmarks import synthetic  # noqa: E402
 
 VOCABULARY = 50_000
 TOP = 10
-ENGINES = ("rank-bm25", "bm25s", "tantivy", "tantivy+snippets", "fts5", "ours")
+ENGINES = ("rank-bm25", "bm25s", "tantivy", "tantivy+snippets", "fts5", "ours-python", "ours")
 # Queries before the timed ones, as in a server that has answered a few: caches filled (ours: the
 # analyser's word cache, empty after a load; `--warm-up 10` shows the effect). rank-bm25 has no cache.
 WARM_UP = 200
@@ -232,6 +235,7 @@ BUILDERS = {
     "tantivy": build_tantivy,
     "tantivy+snippets": build_tantivy,
     "fts5": build_fts5,
+    "ours-python": build_ours,
     "ours": build_ours,
 }
 OPENERS = {
@@ -240,6 +244,7 @@ OPENERS = {
     "tantivy": open_tantivy,
     "tantivy+snippets": open_tantivy_snippets,
     "fts5": open_fts5,
+    "ours-python": open_ours,
     "ours": open_ours,
 }
 
@@ -278,7 +283,7 @@ def child_open(engine: str, size: int, folder: Path, n_queries: int, warm_up: in
         latencies.append(time.perf_counter() - t)
     gc.collect()
     held = resident_bytes() - before
-    if engine == "ours":  # the passage texts are the texts: only what the index adds is counted
+    if engine.startswith("ours"):  # the passage texts are the texts: only what the index adds is counted
         held -= sum(sys.getsizeof(t) for t in open_ours.index._texts if t is not None)
     out = {
         "start_s": started,
@@ -287,7 +292,7 @@ def child_open(engine: str, size: int, folder: Path, n_queries: int, warm_up: in
         "p95_ms": float(np.percentile(latencies, 95) * 1000),
         "memory_per_passage": held / size,
     }
-    if engine == "ours" and size <= 100_000:
+    if engine.startswith("ours") and size <= 100_000:
         out["parity"] = parity(open_ours.index, texts, asked[:30])
     del texts
     return out
