@@ -752,6 +752,242 @@ done:
     return result;
 }
 
+/* -- snippets ------------------------------------------------------------------------------------------- */
+
+static PyObject *ellipsis; /* "…" */
+
+typedef struct {
+    Py_ssize_t start, end;
+    PyObject *terms; /* borrowed: a tuple of str */
+} Mark;
+
+/* The weight of the terms marked inside [start, end), each once, added in the order they first appear
+ * (marks are in text order). -1 with an exception set when a term has no weight. */
+static double coverage(const Mark *marks, Py_ssize_t count, Py_ssize_t start, Py_ssize_t end, PyObject *weights,
+                       PyObject *counted)
+{
+    double total = 0.0;
+    Py_ssize_t low = 0, high = count;
+    while (low < high) { /* the first mark starting at or after `start` */
+        Py_ssize_t middle = (low + high) / 2;
+        if (marks[middle].start < start)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    if (PySet_Clear(counted) < 0)
+        return -1.0;
+    for (Py_ssize_t i = low; i < count && marks[i].start < end; i++) {
+        if (marks[i].end > end)
+            continue;
+        for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(marks[i].terms); k++) {
+            PyObject *term = PyTuple_GET_ITEM(marks[i].terms, k);
+            int seen = PySet_Contains(counted, term);
+            if (seen < 0 || (!seen && PySet_Add(counted, term) < 0))
+                return -1.0;
+            if (seen)
+                continue;
+            PyObject *weight = PyDict_GetItemWithError(weights, term);
+            if (weight == NULL) {
+                if (!PyErr_Occurred())
+                    PyErr_SetObject(PyExc_KeyError, term);
+                return -1.0;
+            }
+            double value = PyFloat_AsDouble(weight);
+            if (value == -1.0 && PyErr_Occurred())
+                return -1.0;
+            total += value;
+        }
+    }
+    return total;
+}
+
+static int read_span(PyObject *item, Py_ssize_t *start, Py_ssize_t *end, int with_terms, PyObject **terms)
+{
+    if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != (with_terms ? 3 : 2)) {
+        PyErr_SetString(PyExc_TypeError, with_terms ? "snippet: marks are (start, end, terms) tuples"
+                                                    : "snippet: sentences are (start, end) tuples");
+        return -1;
+    }
+    *start = PyLong_AsSsize_t(PyTuple_GET_ITEM(item, 0));
+    *end = PyLong_AsSsize_t(PyTuple_GET_ITEM(item, 1));
+    if (PyErr_Occurred())
+        return -1;
+    if (with_terms) {
+        *terms = PyTuple_GET_ITEM(item, 2);
+        if (!PyTuple_Check(*terms)) {
+            PyErr_SetString(PyExc_TypeError, "snippet: a mark's terms are a tuple");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* snippet(text, sentences, marks, weights, max_chars) -> (snippet, highlights): python_snippet in
+ * search/native.py, which says what it does; both are compared on generated passages. */
+static PyObject *snippet(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5 || !PyUnicode_Check(args[0]) || !PyTuple_Check(args[1]) || !PyList_Check(args[2]) ||
+        !PyDict_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "snippet(text: str, sentences: tuple, marks: list, weights: dict, max_chars: int)");
+        return NULL;
+    }
+    PyObject *text = args[0], *sentences = args[1], *weights = args[3];
+    Py_ssize_t max_chars = PyLong_AsSsize_t(args[4]);
+    if (max_chars == -1 && PyErr_Occurred())
+        return NULL;
+    if (max_chars < 1) {
+        PyErr_SetString(PyExc_ValueError, "snippet: max_chars is at least 1");
+        return NULL;
+    }
+    Text t;
+    read_text(text, &t);
+    Py_ssize_t count = PyList_GET_SIZE(args[2]), n_sentences = PyTuple_GET_SIZE(sentences);
+    Mark *marks = PyMem_Malloc(sizeof(Mark) * (count ? count : 1));
+    PyObject *counted = PySet_New(NULL), *result = NULL, *body = NULL, *highlights = NULL;
+    double *covered = NULL;
+    if (marks == NULL || counted == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < count; i++)
+        if (read_span(PyList_GET_ITEM(args[2], i), &marks[i].start, &marks[i].end, 1, &marks[i].terms) < 0)
+            goto done;
+    Py_ssize_t start = 0, end = t.length; /* the chosen span */
+    if (n_sentences == 1 && read_span(PyTuple_GET_ITEM(sentences, 0), &start, &end, 0, NULL) < 0)
+        goto done;
+    if (n_sentences > 1) {
+        covered = PyMem_Malloc(sizeof(double) * n_sentences);
+        if (covered == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        Py_ssize_t best = 0;
+        for (Py_ssize_t i = 0; i < n_sentences; i++) {
+            Py_ssize_t s, e;
+            if (read_span(PyTuple_GET_ITEM(sentences, i), &s, &e, 0, NULL) < 0)
+                goto done;
+            covered[i] = coverage(marks, count, s, e, weights, counted);
+            if (PyErr_Occurred())
+                goto done;
+            if (covered[i] > covered[best])
+                best = i;
+        }
+        read_span(PyTuple_GET_ITEM(sentences, best), &start, &end, 0, NULL);
+        for (Py_ssize_t neighbour = best + 1, k = 0; k < 2; k++, neighbour = best - 1) {
+            if (neighbour < 0 || neighbour >= n_sentences)
+                continue;
+            Py_ssize_t s, e;
+            read_span(PyTuple_GET_ITEM(sentences, neighbour), &s, &e, 0, NULL);
+            Py_ssize_t wide_start = s < start ? s : start, wide_end = e > end ? e : end;
+            double wider = coverage(marks, count, wide_start, wide_end, weights, counted);
+            if (PyErr_Occurred())
+                goto done;
+            if (wide_end - wide_start <= max_chars && (wider > covered[best] || end - start < 80)) {
+                start = wide_start;
+                end = wide_end;
+                break;
+            }
+        }
+    }
+    /* The cut: as python's `_cut`. */
+    Py_ssize_t span_start = start, span_end = end, first_inside = -1;
+    for (Py_ssize_t i = 0; i < count && first_inside < 0; i++)
+        if (marks[i].start >= span_start && marks[i].end <= span_end)
+            first_inside = i;
+    if (end - start > max_chars) {
+        Py_ssize_t focus = first_inside >= 0 ? marks[first_inside].start : start;
+        Py_ssize_t wanted = focus - max_chars / 4 < end - max_chars ? focus - max_chars / 4 : end - max_chars;
+        start = wanted > start ? wanted : start;
+        if (start > span_start) { /* text.find(" ", start): start at a word */
+            Py_ssize_t space = -1;
+            for (Py_ssize_t i = start < 0 ? 0 : start; i < t.length && space < 0; i++)
+                if (AT(&t, i) == ' ')
+                    space = i;
+            start = space >= 0 && space < start + 30 ? space + 1 : start;
+        }
+        end = start + max_chars < end ? start + max_chars : end;
+        if (end < span_end) { /* text.rfind(" ", start, end): end at a word */
+            Py_ssize_t space = -1;
+            for (Py_ssize_t i = (end < t.length ? end : t.length) - 1; i >= (start < 0 ? 0 : start) && space < 0; i--)
+                if (AT(&t, i) == ' ')
+                    space = i;
+            end = space > start ? space : end;
+        }
+    }
+    int prefix = start > span_start, suffix = end < span_end;
+    Py_ssize_t low = start < 0 ? 0 : start > t.length ? t.length : start;
+    Py_ssize_t high = end < low ? low : end > t.length ? t.length : end;
+    Py_ssize_t body_start = low, body_end = high; /* piece.strip() */
+    while (body_start < body_end && is_space(AT(&t, body_start)))
+        body_start++;
+    while (body_end > body_start && is_space(AT(&t, body_end - 1)))
+        body_end--;
+    Py_ssize_t offset = start + (body_end > body_start ? body_start - low : 0) - prefix;
+    body = PyUnicode_Substring(text, body_start, body_end);
+    if (body == NULL)
+        goto done;
+    if (prefix) {
+        Py_SETREF(body, PyUnicode_Concat(ellipsis, body));
+        if (body == NULL)
+            goto done;
+    }
+    if (suffix) {
+        Py_SETREF(body, PyUnicode_Concat(body, ellipsis));
+        if (body == NULL)
+            goto done;
+    }
+    Text made;
+    read_text(body, &made);
+    highlights = PyList_New(0);
+    if (highlights == NULL)
+        goto done;
+    Py_ssize_t last_start = 0, last_end = 0, kept = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Py_ssize_t s = marks[i].start, e = marks[i].end;
+        if (!(s >= span_start && e <= span_end && s >= start && e <= end))
+            continue;
+        s -= offset;
+        e -= offset;
+        int blank = 1; /* not snippet[last_end:s].strip() */
+        for (Py_ssize_t j = last_end < 0 ? 0 : last_end; kept && j < s && j < made.length; j++)
+            if (!is_space(AT(&made, j)))
+                blank = 0;
+        if (kept && blank) {
+            last_end = e;
+            continue;
+        }
+        if (kept) {
+            PyObject *span = Py_BuildValue("(nn)", last_start, last_end);
+            if (span == NULL || PyList_Append(highlights, span) < 0) {
+                Py_XDECREF(span);
+                goto done;
+            }
+            Py_DECREF(span);
+        }
+        last_start = s;
+        last_end = e;
+        kept = 1;
+    }
+    if (kept) {
+        PyObject *span = Py_BuildValue("(nn)", last_start, last_end);
+        if (span == NULL || PyList_Append(highlights, span) < 0) {
+            Py_XDECREF(span);
+            goto done;
+        }
+        Py_DECREF(span);
+    }
+    result = Py_BuildValue("(ON)", body, PyList_AsTuple(highlights));
+done:
+    PyMem_Free(marks);
+    PyMem_Free(covered);
+    Py_XDECREF(counted);
+    Py_XDECREF(body);
+    Py_XDECREF(highlights);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"find_words", (PyCFunction)find_words, METH_O, "WORD_RE.findall(text)."},
     {"mark_words", (PyCFunction)(void (*)(void))mark_words, METH_FASTCALL,
@@ -763,6 +999,8 @@ static PyMethodDef methods[] = {
      "Each passage of the postings once, with its BM25 score (bytearrays of int64 and float64)."},
     {"top", (PyCFunction)(void (*)(void))top, METH_FASTCALL,
      "The indices of the k highest scores, best first, ties to the smaller doc (bytearray of int64)."},
+    {"snippet", (PyCFunction)(void (*)(void))snippet, METH_FASTCALL,
+     "The best sentence or two of a text for the marks, cut, with the marks' spans in it."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -776,6 +1014,9 @@ PyMODINIT_FUNC PyInit__native(void)
         ascii_classes[c] = (c == '_' || Py_UNICODE_ISALNUM(c) ? WORD : 0) | (Py_UNICODE_ISDECIMAL(c) ? DIGIT : 0) |
                            (Py_UNICODE_ISSPACE(c) ? SPACE : 0);
     if (PyType_Ready(&WordHashesType) < 0)
+        return NULL;
+    ellipsis = PyUnicode_FromString("\xe2\x80\xa6"); /* U+2026 in UTF-8 */
+    if (ellipsis == NULL)
         return NULL;
     PyObject *created = PyModule_Create(&module);
     if (created != NULL && PyModule_AddObjectRef(created, "WordHashes", (PyObject *)&WordHashesType) < 0)

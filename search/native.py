@@ -7,6 +7,7 @@ say what the C functions must return (tests/search/test_native.py compares the t
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from itertools import compress
 
 import numpy as np
@@ -94,13 +95,94 @@ def python_top(scores: np.ndarray, docs: np.ndarray | None, k: int) -> bytearray
     return bytearray(best.astype(np.int64).tobytes())
 
 
+ELLIPSIS = "…"
+
+
+def python_snippet(
+    text: str, sentences, marks, weights: dict[str, float], max_chars: int
+) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """The sentence of `text` (and a neighbour, when it fits and helps) that best covers the query's
+    terms, cut to `max_chars` around its first mark; with the marks in it as spans of that snippet
+    (touching ones merged, so that bold marks never touch each other).
+
+    `sentences` are (start, end) spans (none: the whole text is one); `marks` the (start, end, terms)
+    of the query's words in text order; `weights` each term's weight (idf): a sentence with the rare
+    words wins over one that repeats a common one."""
+    if max_chars < 1:
+        raise ValueError("snippet: max_chars is at least 1")
+    sentences = sentences or ((0, len(text)),)
+    spans = [(s, e) for s, e, _ in marks]
+    if len(sentences) == 1:
+        return _cut(text, sentences[0], spans, max_chars)
+    starts = [mark[0] for mark in marks]
+    coverage = [_coverage(span, marks, starts, weights) for span in sentences]
+    best = max(range(len(sentences)), key=lambda i: (coverage[i], -i))
+    start, end = sentences[best]
+    for neighbour in (best + 1, best - 1):
+        if 0 <= neighbour < len(sentences):
+            n_start, n_end = sentences[neighbour]
+            wider = (min(start, n_start), max(end, n_end))
+            gains = _coverage(wider, marks, starts, weights) > coverage[best]
+            if wider[1] - wider[0] <= max_chars and (gains or end - start < 80):
+                start, end = wider
+                break
+    return _cut(text, (start, end), spans, max_chars)
+
+
+def _coverage(span, marks, starts: list[int], weights: dict[str, float]) -> float:
+    """The weight of the terms marked inside `span`, each once, added in the order they first appear;
+    only the marks in it are read (`starts` is sorted)."""
+    counted: set[str] = set()
+    total = 0.0
+    for i in range(bisect_left(starts, span[0]), len(marks)):
+        start, end, matched = marks[i]
+        if start >= span[1]:
+            break
+        if end <= span[1]:
+            for term in matched:
+                if term not in counted:
+                    counted.add(term)
+                    total += weights[term]
+    return total
+
+
+def _cut(text: str, span, marks: list[tuple[int, int]], max_chars: int):
+    """The span of `text`, cut to `max_chars` around its first mark, with the marks made relative."""
+    start, end = span
+    inside = [(s, e) for s, e in marks if s >= start and e <= end]
+    if end - start > max_chars:
+        focus = inside[0][0] if inside else start
+        start = max(start, min(focus - max_chars // 4, end - max_chars))
+        if start > span[0]:
+            space = text.find(" ", start)  # start at a word
+            start = space + 1 if 0 <= space < start + 30 else start
+        end = min(end, start + max_chars)
+        if end < span[1]:
+            space = text.rfind(" ", start, end)  # end at a word
+            end = space if space > start else end
+    prefix = ELLIPSIS if start > span[0] else ""
+    suffix = ELLIPSIS if end < span[1] else ""
+    piece = text[start:end]
+    body = piece.strip()
+    offset = start + piece.find(body[:1]) - len(prefix)  # the spaces before the body are dropped
+    snippet = prefix + body + suffix
+    merged: list[tuple[int, int]] = []  # `$` `2` `billion` -> one span `$2 billion`
+    for s, e in inside:
+        if s >= start and e <= end:
+            if merged and not snippet[merged[-1][1] : s - offset].strip():
+                merged[-1] = (merged[-1][0], e - offset)
+            else:
+                merged.append((s - offset, e - offset))
+    return snippet, tuple(merged)
+
+
 try:
-    from search._native import WordHashes, find_words, mark_words, near_copy, score, top, word_set
+    from search._native import WordHashes, find_words, mark_words, near_copy, score, snippet, top, word_set
 except ImportError:  # installed without a C compiler
     COMPILED = False
     find_words, mark_words = python_find_words, python_mark_words
     word_set, near_copy = python_word_set, python_near_copy
-    score, top = python_score, python_top
+    score, top, snippet = python_score, python_top, python_snippet
     WordHashes = set  # the same methods: add, clear, `in`, len
 else:
     COMPILED = True

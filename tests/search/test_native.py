@@ -165,6 +165,23 @@ def test_the_top_k_are_the_pythons_ties_to_the_earlier_passage(scores, k, random
         assert [(-scores[i], ties[i]) for i in compiled] == sorted((-scores[i], ties[i]) for i in compiled)
 
 
+@BOUNDED
+@given(texts, st.data(), st.sampled_from([1, 20, 80, 320]))
+def test_snippets_are_the_pythons(text, data, max_chars):
+    """The sentence chosen, where it is cut, the ellipses and the merged highlights, as Python's."""
+    cuts = sorted(set(data.draw(st.lists(st.integers(0, len(text)), max_size=8))))
+    sentences = tuple((s, e) for s, e in zip(cuts, cuts[1:], strict=False) if s < e)
+    spans = [match.span() for match in WORD_RE.finditer(text)]
+    chosen = data.draw(st.lists(st.booleans(), min_size=len(spans), max_size=len(spans)))
+    terms = st.lists(st.sampled_from("abc"), min_size=1, max_size=2, unique=True).map(tuple)
+    marks = [(s, e, data.draw(terms)) for (s, e), keep in zip(spans, chosen, strict=True) if keep]
+    weights = {term: data.draw(st.sampled_from([0.25, 1.0, 1.5, 2.75])) for term in "abc"}
+    compiled = native.snippet(text, sentences, marks, weights, max_chars)
+    assert compiled == native.python_snippet(text, sentences, marks, weights, max_chars)
+    snippet, highlights = compiled
+    assert all(0 <= s < e <= len(snippet) for s, e in highlights)
+
+
 def test_the_compiled_loops_refuse_what_they_cannot_read_and_leave_the_buffers_clean():
     lengths, sums, seen = array("d", [5.0] * 4), np.zeros(4), np.zeros(4, dtype=np.uint8)
     first, beyond, tfs = array("i", [0, 1]), array("i", [2, 4]), array("H", [1, 1])
@@ -202,6 +219,12 @@ def test_the_compiled_loops_refuse_what_they_cannot_read_and_leave_the_buffers_c
         native.mark_words("text", {}, set(), native.WordHashes())
     with pytest.raises(TypeError):
         native.WordHashes().add(b"bytes")
+    with pytest.raises(KeyError):
+        native.snippet("a b. c d.", ((0, 4), (5, 9)), [(0, 1, ("x",))], {}, 320)  # a term without a weight
+    with pytest.raises(ValueError):
+        native.snippet("a b", (), [], {}, 0)
+    with pytest.raises(TypeError):
+        native.snippet("a b", (), [(0, 1)], {}, 320)
     with pytest.raises(TypeError):
         native.find_words(b"bytes")
 
