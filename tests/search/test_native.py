@@ -7,9 +7,11 @@ are then skipped, saying why, except under CI (CI=true), where the extension mus
 
 import json
 import os
+import re
 import subprocess
 import sys
 from array import array
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -166,20 +168,44 @@ def test_the_top_k_are_the_pythons_ties_to_the_earlier_passage(scores, k, random
 
 
 @BOUNDED
-@given(texts, st.data(), st.sampled_from([1, 20, 80, 320]))
-def test_snippets_are_the_pythons(text, data, max_chars):
+@given(texts, st.randoms(), st.sampled_from([1, 20, 80, 320]))
+def test_snippets_are_the_pythons(text, random, max_chars):
     """The sentence chosen, where it is cut, the ellipses and the merged highlights, as Python's."""
-    cuts = sorted(set(data.draw(st.lists(st.integers(0, len(text)), max_size=8))))
-    sentences = tuple((s, e) for s, e in zip(cuts, cuts[1:], strict=False) if s < e)
-    spans = [match.span() for match in WORD_RE.finditer(text)]
-    chosen = data.draw(st.lists(st.booleans(), min_size=len(spans), max_size=len(spans)))
-    terms = st.lists(st.sampled_from("abc"), min_size=1, max_size=2, unique=True).map(tuple)
-    marks = [(s, e, data.draw(terms)) for (s, e), keep in zip(spans, chosen, strict=True) if keep]
-    weights = {term: data.draw(st.sampled_from([0.25, 1.0, 1.5, 2.75])) for term in "abc"}
+    cuts = sorted({random.randint(0, len(text)) for _ in range(random.randint(0, 8))})
+    sentences = tuple((s, e) for s, e in pairwise(cuts) if s < e)
+    share = random.choice([0.1, 0.5, 1.0])  # of the words marked: few, half, all (adjacent ones merge)
+    marks = [
+        (*match.span(), tuple(random.sample("abc", random.randint(1, 2))))
+        for match in WORD_RE.finditer(text)
+        if random.random() < share
+    ]
+    weights = {term: random.choice([0.25, 1.0, 1.5, 2.75]) for term in "abc"}
     compiled = native.snippet(text, sentences, marks, weights, max_chars)
     assert compiled == native.python_snippet(text, sentences, marks, weights, max_chars)
     snippet, highlights = compiled
     assert all(0 <= s < e <= len(snippet) for s, e in highlights)
+
+
+@pytest.mark.parametrize("snippet", [native.snippet, native.python_snippet])
+def test_a_neighbour_sentence_joins_when_it_adds_terms_or_the_best_is_short(snippet):
+    long = "Mistral raised six hundred million euros in a round led by General Catalyst this June. "
+    short = "Mistral raised money. "
+    other = "The weather in Paris was mild for the season and nobody complained about it. "
+    adds = "Its valuation reached six billion. "
+    weights = {"mistral": 1.0, "valuation": 2.0}
+
+    def best(*parts: str) -> str:
+        text = "".join(parts)
+        bounds = [0]
+        for part in parts:
+            bounds.append(bounds[-1] + len(part))
+        sentences = tuple((s, e - 1) for s, e in pairwise(bounds))
+        marks = [(m.start(), m.end(), (m.group().lower(),)) for m in re.finditer(r"Mistral|valuation", text)]
+        return snippet(text, sentences, marks, weights, 320)[0]
+
+    assert best(long, other) == long.strip()  # long enough, and the neighbour adds nothing
+    assert best(short, other) == (short + other).strip()  # short: a neighbour gives it context
+    assert best(long, adds) == (long + adds).strip()  # the neighbour adds a term
 
 
 def test_the_compiled_loops_refuse_what_they_cannot_read_and_leave_the_buffers_clean():
