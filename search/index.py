@@ -41,9 +41,11 @@ TYPO_WEIGHT = 0.5  # an indexed term one edit away from an unknown query term (m
 TYPO_MIN_CHARS = 5
 # "Nothing found" below this share of the question's information (idf) that the articles know.
 DEFAULT_MIN_COVERAGE = 0.4
-# Below this many postings for a query's terms together, reading them all is quicker than pruning
-# (tests/benchmarks/engines_bench.py --pruning shows where the two cross).
+# Pruning can skip only the most common terms' postings, and pays for that with a search per passage
+# for each skipped term: it is quicker than reading every posting in C only for a query with 40,000
+# postings or more of which one term holds 90% (tests/benchmarks/engines_bench.py --pruning).
 PRUNE_FROM_POSTINGS = 40_000
+PRUNE_SHARE = 0.9
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
@@ -111,6 +113,7 @@ class SearchIndex:
         lexicon: Lexicon | None = None,
         min_coverage: float = DEFAULT_MIN_COVERAGE,
         prune_from: int = PRUNE_FROM_POSTINGS,
+        prune_share: float = PRUNE_SHARE,
         embedder: Embedder | None = None,
     ) -> None:
         """With `expand`, a query also looks up the lexicon's other words for its words (`lexicon`, by
@@ -120,7 +123,7 @@ class SearchIndex:
         embedded as they are added and search fuses BM25 with the embeddings' ranking. With a
         `keeper` too (the store: see bot/indexing.py), embeddings it keeps are taken instead of
         computed, and those computed are handed to it. A query whose terms have `prune_from` postings
-        or more is scored with max-score pruning (see `_lookups`)."""
+        or more, `prune_share` of them one term's, is scored with max-score pruning (see `_lookups`)."""
         self.analyzer = analyzer or Analyzer()
         self.expand = expand
         self.embedder = embedder
@@ -129,6 +132,7 @@ class SearchIndex:
         self.lexicon = lexicon if lexicon is not None else default_lexicon(self.analyzer)
         self.min_coverage = min_coverage
         self.prune_from = prune_from
+        self.prune_share = prune_share
         self.scorer = scorer
         self.per_article = per_article
         self.near_duplicate = near_duplicate
@@ -749,7 +753,8 @@ class SearchIndex:
         ceiling = getattr(self.scorer, "max_gain", None)
         if ceiling is None or len(terms) < 2 or min(factors.values()) < 0:
             return []
-        if sum(map(self._df.__getitem__, terms)) < self.prune_from:
+        postings = [self._df[term] for term in terms]
+        if sum(postings) < self.prune_from or max(postings) < self.prune_share * sum(postings):
             return []  # reading them all is quicker than finding the floor
         rarest = min(terms, key=self._df.__getitem__)
         docs, scores = self._living(

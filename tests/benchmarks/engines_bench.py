@@ -356,34 +356,39 @@ def stages(size: int, n_queries: int) -> dict[str, float]:
 
 def pruning(size: int, n_queries: int) -> None:
     """Scoring with and without max-score pruning (CPU time, best of 5), by the postings a query's terms
-    have together: where pruning starts to pay (`search.index.PRUNE_FROM_POSTINGS`)."""
+    have together and whether one term holds 90% of them: where pruning pays
+    (`search.index.PRUNE_FROM_POSTINGS` and `PRUNE_SHARE`)."""
     from search import SearchIndex
     from search.index import diversity_depth
 
-    index = SearchIndex(**OURS)
+    index = SearchIndex(**OURS, prune_share=0)
     index.extend(synthetic.article(f"p{i}", [text.split()]) for i, text in enumerate(corpus(size)))
     rows = []
     for words in queries(size, n_queries):
         weights = index.query_weights(" ".join(words))
-        terms = [t for t in weights if t in index._df]
-        if len(terms) < 2:
+        postings = [index._df[t] for t in weights if t in index._df]
+        if len(postings) < 2:
             continue
         index.prune_from = 0
         pruned = min(_cpu(index._score, weights, diversity_depth(TOP)) for _ in range(5))
-        full = min(_cpu(index._score, weights) for _ in range(5))
-        rows.append((sum(index._df[t] for t in terms), pruned, full))
+        index.prune_from = sum(postings) + 1
+        full = min(_cpu(index._score, weights, diversity_depth(TOP)) for _ in range(5))
+        rows.append((sum(postings), max(postings) >= 0.9 * sum(postings), pruned, full))
     table = np.array(rows)
     print(
         f"Scoring with and without pruning, {size:,} passages, queries of 2 or more words (CPU, best of 5):"
     )
     for low, high in ((0, 10_000), (10_000, 40_000), (40_000, 100_000), (100_000, None)):
-        rows_in = (table[:, 0] >= low) & (table[:, 0] < (high or np.inf))
-        if rows_in.any():
-            pruned, full = np.median(table[rows_in, 1]) * 1e6, np.median(table[rows_in, 2]) * 1e6
-            span = f"{low:,}-{high:,}" if high else f"{low:,}+"
-            print(
-                f"  postings {span:>15}: {rows_in.sum():>4} queries, pruned {pruned:7.0f} us, full {full:7.0f} us"
-            )
+        for dominated in (True, False):
+            rows_in = (table[:, 0] >= low) & (table[:, 0] < (high or np.inf)) & (table[:, 1] == dominated)
+            if rows_in.any():
+                pruned, full = np.median(table[rows_in, 2]) * 1e6, np.median(table[rows_in, 3]) * 1e6
+                span = f"{low:,}-{high:,}" if high else f"{low:,}+"
+                share = "one term >= 90%" if dominated else "no term 90%"
+                print(
+                    f"  postings {span:>15}, {share:<15}: {rows_in.sum():>4} queries, "
+                    f"pruned {pruned:7.0f} us, full {full:7.0f} us"
+                )
 
 
 def _cpu(function, *args) -> float:

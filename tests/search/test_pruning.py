@@ -10,7 +10,7 @@ import pytest
 import rank_bm25
 
 from search import SearchIndex
-from search.index import PRIOR_BY_KIND, diversity_depth
+from search.index import PRIOR_BY_KIND, PRUNE_SHARE, diversity_depth
 from search.models import Article, Passage
 from search.scoring import VARIANTS
 from tests.benchmarks import synthetic
@@ -21,7 +21,7 @@ VOCAB = synthetic.vocabulary(400)
 def corpus(seed: int, size: int = 1200) -> tuple[SearchIndex, list[list[str]]]:
     rng = np.random.default_rng(seed)
     texts = synthetic.passages(size, VOCAB, seed=seed, mean_tokens=20)
-    index = SearchIndex(expand=False, min_coverage=0, prune_from=0)
+    index = SearchIndex(expand=False, min_coverage=0, prune_from=0, prune_share=0)
     for i, words in enumerate(texts):
         kind = "caption" if rng.random() < 0.2 else "body"
         passage = Passage(article_id=f"a{i}", position=0, text=" ".join(words), kind=kind)
@@ -71,9 +71,33 @@ def test_search_with_pruning_scores_as_rank_bm25_times_the_prior():
 def test_bm25l_has_no_bound_and_is_never_pruned():
     """BM25L's weight grows with tf without limit: no term can be skipped."""
     assert not hasattr(VARIANTS["BM25L"], "max_gain")
-    index = SearchIndex(scorer=VARIANTS["BM25L"], expand=False, min_coverage=0, prune_from=0)
+    index = SearchIndex(scorer=VARIANTS["BM25L"], expand=False, min_coverage=0, prune_from=0, prune_share=0)
     for i, words in enumerate(synthetic.passages(300, VOCAB, seed=4, mean_tokens=20)):
         index.add(synthetic.article(f"a{i}", [words]))
     for words in synthetic.queries(30, VOCAB, seed=9, skip_top=0):
         weights = index.query_weights(" ".join(words))
         assert len(index._score(weights, diversity_depth(10))[0]) == len(index._score(weights)[0])
+
+
+def test_only_a_query_with_one_dominant_term_is_pruned():
+    """Pruning skips only the common terms' postings: by default it is tried only when one term holds
+    `PRUNE_SHARE` of the query's postings (two equally common terms: both are read in full)."""
+    texts = [
+        ["common", "filler"] + (["rare"] if i % 20 == 0 else []) + (["zebra"] if i % 2 else [])
+        for i in range(2000)
+    ]
+    index = SearchIndex(expand=False, min_coverage=0, prune_from=0)
+    for i, words in enumerate(texts):
+        passage = Passage(article_id=f"a{i}", position=0, text=" ".join(words), kind="body")
+        index.add(Article(id=f"a{i}", title="t", source=f"a{i}.txt", text=passage.text, passages=(passage,)))
+
+    def candidates(query: str, share: float) -> int:
+        index.prune_share = share
+        return len(index._score(index.query_weights(query), diversity_depth(10))[0])
+
+    full = len(index._score(index.query_weights("rare common"))[0])
+    assert candidates("rare common", PRUNE_SHARE) < full  # common holds 95% of the postings
+    assert candidates("zebra common", PRUNE_SHARE) == len(
+        index._score(index.query_weights("zebra common"))[0]
+    )
+    assert candidates("zebra common", 0) < len(index._score(index.query_weights("zebra common"))[0])
