@@ -823,6 +823,14 @@ static int read_span(PyObject *item, Py_ssize_t *start, Py_ssize_t *end, int wit
     return 0;
 }
 
+static int append_span(PyObject *list, Py_ssize_t start, Py_ssize_t end)
+{
+    PyObject *span = Py_BuildValue("(nn)", start, end);
+    int failed = span == NULL || PyList_Append(list, span) < 0;
+    Py_XDECREF(span);
+    return failed ? -1 : 0;
+}
+
 /* snippet(text, sentences, marks, weights, max_chars) -> (snippet, highlights): python_snippet in
  * search/native.py, which says what it does; both are compared on generated passages. */
 static PyObject *snippet(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
@@ -958,26 +966,14 @@ static PyObject *snippet(PyObject *module, PyObject *const *args, Py_ssize_t nar
             last_end = e;
             continue;
         }
-        if (kept) {
-            PyObject *span = Py_BuildValue("(nn)", last_start, last_end);
-            if (span == NULL || PyList_Append(highlights, span) < 0) {
-                Py_XDECREF(span);
-                goto done;
-            }
-            Py_DECREF(span);
-        }
+        if (kept && append_span(highlights, last_start, last_end) < 0)
+            goto done;
         last_start = s;
         last_end = e;
         kept = 1;
     }
-    if (kept) {
-        PyObject *span = Py_BuildValue("(nn)", last_start, last_end);
-        if (span == NULL || PyList_Append(highlights, span) < 0) {
-            Py_XDECREF(span);
-            goto done;
-        }
-        Py_DECREF(span);
-    }
+    if (kept && append_span(highlights, last_start, last_end) < 0)
+        goto done;
     result = Py_BuildValue("(ON)", body, PyList_AsTuple(highlights));
 done:
     PyMem_Free(marks);
