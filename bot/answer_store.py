@@ -33,7 +33,25 @@ class AnswerStore(Protocol):
     def prune(self, keep_seconds: float) -> int: ...
 
 
-class SqliteAnswerStore:
+class AnswerMoves:
+    """A row's moves after its claim, once for every store (each gives `_move`: the row leaves one of
+    the states `was` for `state` only while `worker` holds it)."""
+
+    def _move(self, question_id: str, worker: str, was: tuple[str, ...], state: str, reason=None) -> bool:
+        raise NotImplementedError
+
+    def start_posting(self, question_id: str, worker: str) -> bool:
+        """True when `worker` still holds the question (no one else can answer it from now on)."""
+        return self._move(question_id, worker, ("answering",), "posting")
+
+    def finish(self, question_id: str, worker: str) -> bool:
+        return self._move(question_id, worker, ("posting",), "done")
+
+    def drop(self, question_id: str, worker: str, reason: str) -> bool:
+        return self._move(question_id, worker, ("answering", "posting"), "dropped", reason)
+
+
+class SqliteAnswerStore(AnswerMoves):
     def __init__(self, store) -> None:
         self.store = store
 
@@ -76,16 +94,6 @@ class SqliteAnswerStore:
                 ).rowcount
             )
 
-    def start_posting(self, question_id: str, worker: str) -> bool:
-        """True when `worker` still holds the question (no one else can answer it from now on)."""
-        return self._move(question_id, worker, ("answering",), "posting")
-
-    def finish(self, question_id: str, worker: str) -> bool:
-        return self._move(question_id, worker, ("posting",), "done")
-
-    def drop(self, question_id: str, worker: str, reason: str) -> bool:
-        return self._move(question_id, worker, ("answering", "posting"), "dropped", reason)
-
     def state(self, question_id: str) -> AnswerState | None:
         row = (
             self.store._connection()
@@ -103,7 +111,7 @@ class SqliteAnswerStore:
             ).rowcount
 
 
-class PostgresAnswerStore:
+class PostgresAnswerStore(AnswerMoves):
     """The same table on PostgreSQL (`store` is a bot.postgres_store.PostgresStore).
 
     Each call is one statement: the time is the server's (`clock_timestamp()`) in the statement
@@ -155,15 +163,6 @@ class PostgresAnswerStore:
                 {"state": state, "reason": reason, "id": question_id, "worker": worker, "was": list(was)},
             )[0]
         )
-
-    def start_posting(self, question_id: str, worker: str) -> bool:
-        return self._move(question_id, worker, ("answering",), "posting")
-
-    def finish(self, question_id: str, worker: str) -> bool:
-        return self._move(question_id, worker, ("posting",), "done")
-
-    def drop(self, question_id: str, worker: str, reason: str) -> bool:
-        return self._move(question_id, worker, ("answering", "posting"), "dropped", reason)
 
     def state(self, question_id: str) -> AnswerState | None:
         row = self.store._one("SELECT state FROM answers WHERE id = %s", (question_id,))

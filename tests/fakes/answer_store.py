@@ -10,7 +10,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from bot.answer_store import AnswerState
+from bot.answer_store import AnswerMoves, AnswerState
 from handlers.answers import Question
 
 
@@ -30,7 +30,7 @@ class MemoryAnswers:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class MemoryAnswerStore:
+class MemoryAnswerStore(AnswerMoves):
     def __init__(self, database: MemoryAnswers | None = None, *, clock=time.time) -> None:
         self.database = database or MemoryAnswers()
         self._clock = clock
@@ -62,15 +62,6 @@ class MemoryAnswerStore:
                 return False
             row.state, row.lease_until, row.reason = state, None, reason or row.reason
             return True
-
-    def start_posting(self, question_id: str, worker: str) -> bool:
-        return self._move(question_id, worker, ("answering",), "posting")
-
-    def finish(self, question_id: str, worker: str) -> bool:
-        return self._move(question_id, worker, ("posting",), "done")
-
-    def drop(self, question_id: str, worker: str, reason: str) -> bool:
-        return self._move(question_id, worker, ("answering", "posting"), "dropped", reason)
 
     def state(self, question_id: str) -> AnswerState | None:
         row = self.database.rows.get(question_id)
