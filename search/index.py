@@ -724,20 +724,13 @@ class SearchIndex:
         alive = np.frombuffer(self._removed, dtype=np.uint8)[docs] == 0
         return docs[alive], scores[alive]
 
-    def _docs(self, term: str) -> np.ndarray:
-        return np.frombuffer(self._postings[term].docs, dtype=np.int32)
-
-    def _gains(self, term: str, docs: np.ndarray | None, avgdl: float, base: float) -> np.ndarray:
-        """What `term` adds to each passage's score (before its weight and idf): for every passage of
-        its postings, or for the given `docs` (0 for those without it)."""
+    def _gains(self, term: str, docs: np.ndarray, avgdl: float, base: float) -> np.ndarray:
+        """What `term` adds to the score of each of `docs` (before its weight and idf; 0 for a passage
+        without it), found by searching its postings: `native.score`'s gains, for a few passages."""
         postings = self._postings[term]
-        tfs = np.frombuffer(postings.tfs, dtype=np.uint16)
-        own = self._docs(term)
-        if docs is None:
-            docs = own
-        else:
-            at = np.minimum(np.searchsorted(own, docs), len(own) - 1)
-            tfs = np.where(own[at] == docs, tfs[at], 0)
+        own = np.frombuffer(postings.docs, dtype=np.int32)
+        at = np.minimum(np.searchsorted(own, docs), len(own) - 1)
+        tfs = np.where(own[at] == docs, np.frombuffer(postings.tfs, dtype=np.uint16)[at], 0)
         lengths = np.frombuffer(self._lengths, dtype=np.float64)[docs]
         return self.scorer.tf_weight(tfs.astype(np.float64), lengths, avgdl) - base
 
@@ -757,9 +750,7 @@ class SearchIndex:
         if sum(postings) < self.prune_from or max(postings) < self.prune_share * sum(postings):
             return []  # reading them all is quicker than finding the floor
         rarest = min(terms, key=self._df.__getitem__)
-        docs, scores = self._living(
-            self._docs(rarest), self._gains(rarest, None, avgdl, base) * factors[rarest]
-        )
+        docs, scores = self._living(*self._accumulate([rarest], factors, avgdl, base, 0.0, False))
         if len(docs) < depth:
             return []
         for term in terms:
@@ -785,8 +776,9 @@ class SearchIndex:
         weighted: bool,
     ):
         """Each passage with one of `terms` once, with the sum of their gains times their factors (in
-        the order of `terms`), plus `constant` (`weighted`: times the passage's prior). Summed in dense buffers kept between queries (the caller holds the lock);
-        the order of the passages is left as found (`_top` breaks ties by passage)."""
+        the order of `terms`), plus `constant` (`weighted`: times the passage's prior). Summed in dense
+        buffers kept between queries (the caller holds the lock); the passages come in the order found
+        (`_top` breaks ties by passage)."""
         if len(self._sums) < len(self._texts):
             size = max(len(self._texts), 2 * len(self._sums))
             self._sums, self._seen = np.zeros(size), np.zeros(size, dtype=np.uint8)

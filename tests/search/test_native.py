@@ -265,8 +265,9 @@ from search.index import PRIOR_BY_KIND
 assert not native.COMPILED
 index = SearchIndex()
 index.extend(load_articles("seeds"))
-print(json.dumps([[h.citation.article_id, h.score, h.snippet.text, h.snippet.highlights]
-                  for q in ("valuation", "levée de fonds", "who founded Mistral?") for h in index.search(q, 5)]))
+questions = ("valuation", "levée de fonds", "who founded Mistral?")
+hits = [h for q in questions for h in index.search(q, 5)]
+print(json.dumps([[h.citation.article_id, h.score, h.snippet.text, h.snippet.highlights] for h in hits]))
 """
     root = Path(__file__).resolve().parents[2]
     run = subprocess.run(
