@@ -5,7 +5,8 @@ the passages again.)
 Two files in one folder (the caller chooses it; the bot puts it beside its store):
 - `snapshot.bin`: the whole index in columns (article fields, passage texts, kinds, sentence spans,
   lengths, postings, and the analyser's word cache: the words met so far with their terms, so that
-  after a start the words of hits are not analysed again), written at once to a temporary file and renamed over the old one. A JSON header
+  after a start the words of hits are not analysed again), written at once to a temporary file and
+  renamed over the old one. A JSON header
   carries the version (`FORMAT_VERSION` and the analyser's `ANALYZER_VERSION` and settings), a
   generation number, where each column lies, and a CRC-32 of the columns.
 - `journal.bin`: the articles added (with their analysed terms) and removed since that snapshot, one
