@@ -23,8 +23,8 @@ from handlers.blocks import (
 )
 from handlers.news_blocks import latest_message
 from handlers.watches import ChannelWatches, watch_reply
-from search import Citation, QueryError, SearchIndex, clean_query
-from search.filters import Filters, parse_query
+from search import QueryError, SearchIndex
+from search.asking import ask
 
 log = logging.getLogger(__name__)
 SEARCH_FAILED = "Sorry, the search failed on my side; the error is logged. Please try again or rephrase."
@@ -35,22 +35,13 @@ def is_help(text: str) -> bool:
     return text.strip().lower() in HELP_WORDS
 
 
-_MARKUP_RE = re.compile(r"<[^<>]*>")
-
-
-def search_words(query: str) -> str:
-    """The query without Slack's markup: a mention (`<@U123>`, `<!channel>`) or a link (`<url|label>`) is
-    not a word of the question, and must not count as an unknown one in the "nothing found" test."""
-    return " ".join(_MARKUP_RE.sub(" ", query).split())
-
-
 class NewsSources(Protocol):
     """What the command can do with news sources (implemented in bot/sources/manage.py)."""
 
     def add_link(self, url: str, *, public_only: bool) -> tuple[bool, str]: ...
     def add_feed(self, url: str, *, origin: str) -> tuple[bool, str]: ...
     def remove_feed(self, url: str) -> tuple[bool, str]: ...
-    def feeds_text(self) -> str: ...
+    def feeds_text(self, how_to_add: str) -> str: ...
 
 
 # Slack may send a link as <https://...> or <https://...|label>.
@@ -69,7 +60,7 @@ def source_reply(sources: NewsSources, text: str, command: str) -> dict | None:
     if match := _ADD_RE.match(text):
         ok, said = sources.add_link(match.group(1), public_only=True)
     elif _FEEDS_RE.match(text):
-        return news_message(sources.feeds_text())
+        return news_message(sources.feeds_text(f"{command} feed add URL"))
     elif match := _FEED_RE.match(text):
         action, url = match.group(1).lower(), match.group(2)
         if action == "add":
@@ -103,36 +94,28 @@ def find_answer(
     shared_by: str | None = None,
     questions: QuestionLog | None = None,
 ) -> dict:
-    """The message answering `text` from result `offset + 1`: results, a way forward, or the query's problem.
+    """The message answering `text` from result `offset + 1`: results, the newest articles (`latest`,
+    or filters alone), a way forward, or the query's problem.
 
-    A first page is recorded in `questions`, with whether anything was found."""
+    A first page of results is recorded in `questions`, with whether anything was found."""
     try:
-        query = clean_query(text)
-        parsed = parse_query(search_words(query))
+        found = ask(index, text, limit=PAGE_SIZE, offset=offset)
     except QueryError as error:
         return problem_message(str(error))
-    words = parsed.words
-    if not words and parsed.filters and not offset:
-        return latest_message(index_latest(index, "", parsed.filters), query)
-    if not words:
-        if questions is not None and not offset:
-            record_question(questions, query, False)
-        return no_more_results_message(query) if offset else no_results_message(query)
-    try:
-        hits = index.search(words, limit=offset + PAGE_SIZE + 1, filters=parsed.filters or None)
     except Exception:
-        log.exception("Search failed for %r", query)
+        log.exception("Search failed for %r", text)
         return problem_message(SEARCH_FAILED)
-    page = hits[offset : offset + PAGE_SIZE]
+    if found.latest is not None:
+        return latest_message(found.latest, found.query)
     if questions is not None and not offset:
-        record_question(questions, query, bool(page))
-    if not page:
-        return no_more_results_message(query) if offset else no_results_message(query)
+        record_question(questions, found.query, bool(found.hits))
+    if not found.hits:
+        return no_more_results_message(found.query) if offset else no_results_message(found.query)
     return answer_message(
-        query,
-        page,
+        found.query,
+        found.hits,
         offset=offset,
-        has_more=len(hits) > offset + PAGE_SIZE,
+        has_more=found.more,
         shareable=shareable,
         shared_by=shared_by,
     )
@@ -144,31 +127,6 @@ def record_question(questions: QuestionLog, query: str, answered: bool) -> None:
         questions.record_question(query, answered)
     except Exception:
         log.exception("Could not record the question %r", query)
-
-
-LATEST_SIZE = 10
-LATEST_POOL = 50
-_LATEST_RE = re.compile(r"^(?:latest|newest)(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
-
-
-def index_latest(index: SearchIndex, words: str, filters: Filters) -> list[Citation]:
-    """The newest articles: among the best matches of `words` when given, else among all; filtered."""
-    if not words:
-        return [article.citation for article in index.newest(LATEST_SIZE, filters or None)]
-    hits = index.search(words, limit=LATEST_POOL, filters=filters or None)
-    citations = list({hit.citation.article_id: hit.citation for hit in hits}.values())
-    citations.sort(key=lambda c: (c.date is None, -(c.date.toordinal() if c.date else 0)))
-    return citations[:LATEST_SIZE]
-
-
-def latest_answer(index: SearchIndex, text: str) -> dict:
-    """`latest [WORDS]`: the newest articles, matching WORDS and filters when given."""
-    try:
-        query = clean_query(text) if text.strip() else ""
-        parsed = parse_query(search_words(query))
-    except QueryError as error:
-        return problem_message(str(error))
-    return latest_message(index_latest(index, parsed.words, parsed.filters), query)
 
 
 def user_timezone(client: WebClient, user: str) -> str | None:
@@ -201,8 +159,6 @@ def reply_to_command(
         reply = watch_reply(
             channels, text, channel=channel, user=user, command=command, timezone_of=timezone_of
         )
-    if reply is None and (latest := _LATEST_RE.match(text.strip())):
-        reply = latest_answer(index, latest.group(1) or "")
     return reply or find_answer(index, text, questions=questions)
 
 

@@ -43,7 +43,7 @@ def publish_home(client: WebClient, user: str, context: BoltContext, logger: log
     sources: NewsSources | None = context["sources"]
     stories = [article.citation for article in context["index"].newest(HOME_STORIES)]
     followed = channels_news(channels, user_channels(client, user, logger)) if channels is not None else []
-    feeds = sources.feeds_text() if sources is not None else ""
+    feeds = sources.feeds_text(f"{context['slash_command']} feed add URL") if sources is not None else ""
     view = home_view(stories, feeds, followed, context["slash_command"])
     try:
         client.views_publish(user_id=user, view=view)

@@ -563,13 +563,28 @@ class SearchIndex:
                 if filters.accepts_article(language=c.language, date=c.date, outlet=c.outlet or c.source)
             ]
         newest: list[Article] = []
-        for citation in sorted(citations, key=_newest_first):
+        for citation in self.newest_first(citations):
             article = self.get(citation.article_id)
             if article is not None and (not filters or filters.accepts_text(article.text)):
                 newest.append(article)
                 if len(newest) == limit:
                     break
         return newest
+
+    def newest_first(self, citations: Iterable[Citation]) -> list[Citation]:
+        """`citations` by date, newest first (undated last); of one day, the one indexed last first.
+
+        Articles are indexed in the order they were first seen (a rebuild follows the store's order),
+        so the later slot is the later arrival.
+        """
+        with self._lock:
+            slots = self._slots
+
+            def key(citation: Citation) -> tuple:
+                date = citation.date.toordinal() if citation.date else 0
+                return (citation.date is None, -date, -slots.get(citation.article_id, -1))
+
+            return sorted(citations, key=key)
 
     def _fuse(self, docs: np.ndarray, scores: np.ndarray, query_vector: np.ndarray):
         """BM25's ranking and the embeddings' ranking, fused by reciprocal rank; the fused score ranks."""
@@ -906,12 +921,3 @@ def batched(items: Iterable, size: int) -> Iterable[list]:
             chunk = []
     if chunk:
         yield chunk
-
-
-def _newest_first(citation: Citation) -> tuple:
-    return (
-        citation.date is None,
-        -(citation.date.toordinal() if citation.date else 0),
-        citation.title,
-        citation.article_id,
-    )

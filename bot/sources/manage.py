@@ -114,10 +114,11 @@ class Sources:
             again = " It is in the FEEDS setting: remove it there too, or it comes back at the next start."
         return True, f"Removed the feed {url}: it is no longer polled (its articles stay).{again}"
 
-    def feeds_text(self) -> str:
+    def feeds_text(self, how_to_add: str) -> str:
+        """The feeds and their state; without feeds, how to add one (`how_to_add`: the command)."""
         feeds = self.feeds.all()
         if not feeds:
-            return "No feeds yet. Add one with `feed add URL`."
+            return f"No feeds yet. Add one with `{how_to_add}`."
         lines = []
         for feed in feeds[:MAX_LISTED_FEEDS]:
             state = f"failing ({feed.failures} times: {feed.last_error})" if feed.failures else "ok"

@@ -1,0 +1,68 @@
+"""From a question's text to what answers it: search hits, or the newest articles.
+
+One way for every surface (Slack's command and mentions, `python -m bot search`), so that filters
+(`lang:fr`, `source:`, `after:`, `"a phrase"`) and `latest` mean the same everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from search.filters import Filters, parse_query
+from search.index import SearchIndex
+from search.models import Citation, Hit
+from search.query import clean_query
+
+LATEST_SIZE = 10
+LATEST_POOL = 50  # `latest WORDS`: the newest among this many best matches
+_LATEST_RE = re.compile(r"^(?:latest|newest)(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
+_MARKUP_RE = re.compile(r"<[^<>]*>")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """`hits` for a search (a page of them, `more` when another page exists); `latest` (newest first)
+    for `latest [WORDS]` or a query of filters alone; neither when nothing matches."""
+
+    query: str
+    hits: list[Hit] = field(default_factory=list)
+    latest: list[Citation] | None = None
+    more: bool = False
+
+
+def search_words(query: str) -> str:
+    """The query without chat markup: a mention (`<@U123>`, `<!channel>`) or a link (`<url|label>`) is
+    not a word of the question, and must not count as an unknown one in the "nothing found" test."""
+    return " ".join(_MARKUP_RE.sub(" ", query).split())
+
+
+def is_latest(text: str) -> bool:
+    return _LATEST_RE.match(text.strip()) is not None
+
+
+def ask(index: SearchIndex, text: str, *, limit: int, offset: int = 0) -> Answer:
+    """The answer to `text` from result `offset + 1`; QueryError for a query that cannot be read."""
+    latest = _LATEST_RE.match(text.strip())
+    if latest:
+        rest = latest.group(1) or ""
+        query = clean_query(rest) if rest.strip() else ""
+        parsed = parse_query(search_words(query))
+        return Answer(query, latest=newest(index, parsed.words, parsed.filters))
+    query = clean_query(text)
+    parsed = parse_query(search_words(query))
+    if not parsed.words:
+        if parsed.filters and not offset:
+            return Answer(query, latest=newest(index, "", parsed.filters))
+        return Answer(query)
+    hits = index.search(parsed.words, limit=offset + limit + 1, filters=parsed.filters or None)
+    return Answer(query, hits[offset : offset + limit], more=len(hits) > offset + limit)
+
+
+def newest(index: SearchIndex, words: str, filters: Filters) -> list[Citation]:
+    """The newest articles: among the best matches of `words` when given, else among all; filtered."""
+    if not words:
+        return [article.citation for article in index.newest(LATEST_SIZE, filters or None)]
+    hits = index.search(words, limit=LATEST_POOL, filters=filters or None)
+    citations = list({hit.citation.article_id: hit.citation for hit in hits}.values())
+    return index.newest_first(citations)[:LATEST_SIZE]
