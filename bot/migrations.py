@@ -365,6 +365,23 @@ MIGRATIONS = (
     ),
 )
 
+# The starting library (never announced, no copy of another story) is undated where its text gives no
+# date: the day it was first seen is when the desk started, not when it was published.
+_UNDATE_LIBRARY = (
+    "UPDATE articles SET date = NULL, date_source = NULL WHERE date_source = 'first_seen'"
+    " AND origin = 'folder' AND story IS NULL"
+    " AND id IN (SELECT article_id FROM announcements WHERE state = 'skipped')"
+)
+
+MIGRATIONS = (
+    *MIGRATIONS,
+    Migration(
+        8,
+        "the starting library's articles without a date in their text are undated, not first seen",
+        {"sqlite": (_UNDATE_LIBRARY,), "postgresql": (_UNDATE_LIBRARY,)},
+    ),
+)
+
 
 VERSION_TABLE = {
     "sqlite": "CREATE TABLE IF NOT EXISTS schema_version"

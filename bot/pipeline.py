@@ -108,8 +108,6 @@ class Pipeline:
             update["title"] = raw.title
         if article.date is not None:
             update["date_source"] = raw.date_source or "text"
-        else:
-            update.update(date=self.today(), date_source="first_seen")
         return article.model_copy(update=update)
 
     def ingest(self, raw: RawArticle, *, announce: bool | None = None) -> Recorded:
@@ -117,9 +115,10 @@ class Pipeline:
 
     def record(self, article: Article, *, origin: Origin, announce: bool | None = None) -> Recorded:
         """Store and index `article` unless known; announce it when new, not a copy, and `announce`
-        (by default: once the app has made its first start on this store)."""
-        if article.date is None:
-            article = article.model_copy(update={"date": self.today(), "date_source": "first_seen"})
+        (by default: once the app has made its first start on this store).
+
+        An undated article that is news (announced) is dated the day it was first seen; one of the
+        starting library stays undated: its day of arrival says nothing of when it was published."""
         with self._lock:
             if article.url:
                 known = self.store.by_url(article.url)
@@ -127,6 +126,8 @@ class Pipeline:
                     return Recorded("removed" if known.taken_down_at else "known", article, known)
             story = self._story_of(article)
             announce = self.store.baseline_done() if announce is None else announce
+            if article.date is None and announce:
+                article = article.model_copy(update={"date": self.today(), "date_source": "first_seen"})
             result = self.store.record(
                 article, announce=announce, origin=origin, story=story.story_id if story else None
             )

@@ -111,10 +111,13 @@ def test_another_process_s_changes_reach_the_index(store, tmp_path):
     cli_store.close()
 
 
-def test_an_article_without_a_date_gets_the_day_it_was_first_seen(pipeline):
+def test_news_without_a_date_gets_the_day_it_was_first_seen_the_library_stays_undated(pipeline):
     text = "Mistral AI hires\n\n" + "Mistral AI hired a new head of research in Paris this week. " * 5
-    recorded = pipeline.ingest(RawArticle(text, "a.txt", "folder"))
+    recorded = pipeline.ingest(RawArticle(text, "a.txt", "folder"), announce=True)
     assert (recorded.article.date, recorded.article.date_source) == (TODAY, "first_seen")
+    library = pipeline.ingest(RawArticle(text.replace("Paris", "Lyon"), "c.txt", "folder"), announce=False)
+    assert (library.article.date, library.article.date_source) == (None, None)
+    assert pipeline.store.get(library.article.id).date is None
     dated = pipeline.ingest(RawArticle("date 2025-01-02\n" + text, "b.txt", "folder"))
     assert (dated.article.date, dated.article.date_source) == (dt.date(2025, 1, 2), "text")
 

@@ -121,7 +121,9 @@ def test_search_json_cites_web_articles_with_url_and_outlet(web, env):
     assert f"The Tech Ledger: {web.url('/ledger/2025/02/le-chat-downloads.html')}" in text
 
 
-def test_search_shows_the_first_seen_date_of_undated_seeds(env):
+def test_search_says_undated_for_the_library_and_first_seen_for_news(env):
+    """A seed without a date line stays undated once a server has started on it (the start is not its
+    publication); an undated article arriving later is news, dated the day it was first seen."""
     folder = env["ARTICLES_DIR"]
     note = "Mistral note\n\n" + "Mistral AI published a short note about its Mensch plans. " * 5
     with open(f"{folder}/note.txt", "w", encoding="utf-8") as file:
@@ -130,5 +132,11 @@ def test_search_shows_the_first_seen_date_of_undated_seeds(env):
     store = SqliteStore(env["DATABASE_URL"].removeprefix("sqlite:///"))
     index = SearchIndex()
     start_ingest(store, index, Ingestor(store, index, folder))
+    assert "Mistral note (undated)" in run_bot("search", "Mensch plans", env=env).stdout
+    later = "Mistral memo\n\n" + "Mistral AI sent a memo about its Lample hires. " * 5
+    with open(f"{folder}/memo.txt", "w", encoding="utf-8") as file:
+        file.write(later)
+    start_ingest(store, index, Ingestor(store, index, folder))
     store.close()
-    assert "(first seen 20" in run_bot("search", "Mensch plans", env=env).stdout
+    assert "Mistral memo (first seen 20" in run_bot("search", "Lample hires", env=env).stdout
+    assert "Mistral note (undated)" in run_bot("search", "Mensch plans", env=env).stdout
