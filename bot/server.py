@@ -123,7 +123,15 @@ def serve(settings: Settings) -> None:
     except SettingsError as error:
         _cannot_start(error)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    server = listen(app, settings)
+    try:
+        server = listen(app, settings)
+    except OSError as error:
+        _cannot_start(
+            SettingsError(
+                f"PORT {settings.port} cannot be listened on ({error.strerror or error}): "
+                "stop the program using it, or set PORT to a free port."
+            )
+        )
     try:
         app.start()
         if settings.socket_mode:

@@ -136,16 +136,36 @@ def load_settings(require_slack: bool = True, **overrides: object) -> Settings:
 
 
 def check_slack_credentials(settings: Settings) -> None:
-    """SettingsError unless the Slack tokens the chosen mode (HTTP or Socket Mode) needs are set."""
+    """SettingsError unless the Slack tokens the chosen mode (HTTP or Socket Mode) needs are set, and
+    none is still a placeholder (`.env.example`'s `xoxb-your-bot-token`): such a start would only ask
+    Slack again and again."""
+    token_help = "copy the Bot User OAuth Token (xoxb-...) of the app."
     if not settings.slack_bot_token:
+        raise SettingsError(f"SLACK_BOT_TOKEN is not set: {token_help}")
+    if is_placeholder(settings.slack_bot_token):
+        raise SettingsError(f"SLACK_BOT_TOKEN is still a placeholder: {token_help}")
+    if settings.slack_app_token is not None and is_placeholder(settings.slack_app_token):
         raise SettingsError(
-            "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) of the app."
+            "SLACK_APP_TOKEN is still a placeholder: copy the app-level token (xapp-...) from the app's "
+            "Basic Information page, or leave it empty for HTTP mode."
         )
-    if not settings.socket_mode and not settings.slack_signing_secret:
-        raise SettingsError(
-            "SLACK_SIGNING_SECRET is not set: copy the app's Signing Secret, "
-            "or set SLACK_APP_TOKEN (xapp-...) to use Socket Mode."
-        )
+    if settings.socket_mode:
+        return
+    secret_help = "copy the app's Signing Secret, or set SLACK_APP_TOKEN (xapp-...) to use Socket Mode."
+    if not settings.slack_signing_secret:
+        raise SettingsError(f"SLACK_SIGNING_SECRET is not set: {secret_help}")
+    if is_placeholder(settings.slack_signing_secret):
+        raise SettingsError(f"SLACK_SIGNING_SECRET is still a placeholder: {secret_help}")
+
+
+_PLACEHOLDER_MARKS = ("your-", "your_", "...", "<", ">", "changeme", "placeholder")
+
+
+def is_placeholder(value: str) -> bool:
+    """A value written to be replaced (`xoxb-your-bot-token`, `xoxb-...`, `<secret>`): Slack's tokens and
+    secrets are letters, digits and dashes, never these."""
+    lowered = value.lower()
+    return any(mark in lowered for mark in _PLACEHOLDER_MARKS)
 
 
 def _describe(error: ValidationError) -> str:

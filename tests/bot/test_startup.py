@@ -135,7 +135,7 @@ def run_serve(env: dict, tmp_path: Path) -> subprocess.CompletedProcess:
 def test_a_token_slack_refuses_stops_the_start_with_one_line(fake_slack, articles_dir, tmp_path, mode, error):
     fake_slack.fail_next("auth.test", status=200, error=error)
     env = {
-        "SLACK_BOT_TOKEN": "xoxb-your-bot-token",
+        "SLACK_BOT_TOKEN": "xoxb-1-a-mistyped-token",
         "SLACK_API_URL": fake_slack.url,
         "ARTICLES_DIR": str(articles_dir),
     }
@@ -204,7 +204,7 @@ def test_an_app_token_slack_refuses_stops_the_start_with_one_line(fake_slack, ar
     fake_slack.fail_next("apps.connections.open", status=200, error="invalid_auth")
     env = {
         "SLACK_BOT_TOKEN": "xoxb-test-token",
-        "SLACK_APP_TOKEN": "xapp-your-app-token",
+        "SLACK_APP_TOKEN": "xapp-1-A0MISTYPED-token",
         "SLACK_API_URL": fake_slack.url,
         "ARTICLES_DIR": str(articles_dir),
     }
