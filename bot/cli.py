@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import signal
 import sys
 from pathlib import Path
 
-from search import Article, QueryError, clean_query, load_articles
-from search.models import Hit
+from search import Article, Citation, QueryError, load_articles
+from search.asking import Answer, ask
 
 BOLD, RESET = "\033[1m", "\033[0m"
+MAX_REPORT_DAYS = 3650
 
 
 def program_name(argv0: str | None = None) -> str:
@@ -60,7 +64,9 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report", help="print the questions with no answer or a 👎 in a period, the most frequent first"
     )
-    report.add_argument("--days", type=float, default=7.0, help="the period: the last N days (default 7)")
+    report.add_argument(
+        "--days", type=report_days, default=7.0, help="the period: the last N days (default 7)"
+    )
 
     manifest = commands.add_parser("manifest", help="print the Slack app manifest")
     manifest.add_argument(
@@ -80,8 +86,37 @@ def main(argv: list[str] | None = None) -> int:
         configure_logging(settings.log_level)
         return run(args, settings)
     except (SettingsError, StoreUnavailable) as error:
-        print(f"Cannot start: {error}", file=sys.stderr)
+        print(f"{failure_prefix(args.command)}: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        return stdout_closed()
+
+
+def failure_prefix(command: str) -> str:
+    """`Cannot start` for the server; the command's own name for the others (`python -m bot search`)."""
+    return "Cannot start" if command == "serve" else f"{program_name()} {command}"
+
+
+def stdout_closed() -> int:
+    """The reader of our output went away (`... | head`): stop quietly, as Unix tools do.
+
+    Python would report the pipe again when it flushes stdout at exit, so stdout goes to devnull."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 128 + signal.SIGPIPE
+
+
+def report_days(text: str) -> float:
+    """`report --days N`: a number of days above 0 and at most ten years."""
+    try:
+        days = float(text)
+    except ValueError:
+        days = math.nan
+    if not 0 < days <= MAX_REPORT_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of days above 0 and at most {MAX_REPORT_DAYS}, e.g. 7"
+        )
+    return days
 
 
 def run(args: argparse.Namespace, settings) -> int:
@@ -104,7 +139,7 @@ def run(args: argparse.Namespace, settings) -> int:
         if args.action != "list" and not args.urls:
             print(f"feeds {args.action} needs at least one URL.", file=sys.stderr)
             return 2
-        return run_feeds(settings, args.action, args.urls)
+        return run_feeds(settings, args.action, args.urls, how_to_add=f"{program_name()} feeds add URL")
     if args.command == "export":
         from bot.source_commands import run_export
 
@@ -141,11 +176,7 @@ def articles_folder(explicit: Path | None, configured: str) -> Path:
 
 
 def run_search(args: argparse.Namespace, folder: Path, settings) -> int:
-    try:
-        query = clean_query(" ".join(args.query))
-    except QueryError as error:
-        print(error, file=sys.stderr)
-        return 2
+    """The answer Slack gives to the same text (filters, `latest`), printed."""
     if not 1 <= args.limit <= 50:
         print("--limit must be between 1 and 50.", file=sys.stderr)
         return 2
@@ -155,11 +186,15 @@ def run_search(args: argparse.Namespace, folder: Path, settings) -> int:
     articles = load_articles(folder)
     for article in with_stored_articles(articles, settings) if args.articles is None else articles:
         index.add(article)
-    hits = index.search(query, limit=args.limit)
+    try:
+        found = ask(index, " ".join(args.query), limit=args.limit)
+    except QueryError as error:
+        print(error, file=sys.stderr)
+        return 2
     if args.json:
-        print(json.dumps(hits_json(query, hits), ensure_ascii=False, indent=2))
+        print(json.dumps(answer_json(found), ensure_ascii=False, indent=2))
     else:
-        print(render_hits_text(query, hits, color=sys.stdout.isatty()))
+        print(render_answer_text(found, color=sys.stdout.isatty()))
     return 0
 
 
@@ -186,46 +221,66 @@ def with_stored_articles(articles: list[Article], settings) -> list[Article]:
     return dated + [article_of(s) for s in stored.values() if s.origin != "folder" and s.id not in folder_ids]
 
 
-def hits_json(query: str, hits: list[Hit]) -> dict:
+def answer_json(found: Answer) -> dict:
+    if found.latest is not None:
+        return {"query": found.query, "latest": [citation_json(c) for c in found.latest]}
     return {
-        "query": query,
+        "query": found.query,
         "hits": [
             {
                 "rank": rank,
                 "score": round(hit.score, 4),
-                "article_id": hit.citation.article_id,
-                "title": hit.citation.title,
-                "date": hit.citation.date.isoformat() if hit.citation.date else None,
-                "source": hit.citation.source,
-                "url": hit.citation.url,
-                "outlet": hit.citation.outlet,
+                **citation_json(hit.citation),
                 "passage": hit.passage.text,
                 "snippet": hit.snippet.marked("**", "**"),
             }
-            for rank, hit in enumerate(hits, start=1)
+            for rank, hit in enumerate(found.hits, start=1)
         ],
     }
 
 
-def render_hits_text(query: str, hits: list[Hit], color: bool = False) -> str:
-    if not hits:
-        return f'Nothing found for "{query}". Try other words, a name, or fewer words.'
+def citation_json(citation: Citation) -> dict:
+    return {
+        "article_id": citation.article_id,
+        "title": citation.title,
+        "date": citation.date.isoformat() if citation.date else None,
+        "source": citation.source,
+        "url": citation.url,
+        "outlet": citation.outlet,
+    }
+
+
+def render_answer_text(found: Answer, color: bool = False) -> str:
+    if found.latest is not None:
+        return render_latest_text(found.query, found.latest)
+    if not found.hits:
+        return f'Nothing found for "{found.query}". Try other words, a name, or fewer words.'
     before, after = (BOLD, RESET) if color else ("**", "**")
-    lines = [f'Results for "{query}":', ""]
-    for rank, hit in enumerate(hits, start=1):
-        citation = hit.citation
-        date = citation.date.isoformat() if citation.date else "undated"
-        if citation.date_source == "first_seen":
-            date = f"first seen {date}"
+    lines = [f'Results for "{found.query}":', ""]
+    for rank, hit in enumerate(found.hits, start=1):
         lines.append(f"{rank}. {hit.snippet.marked(before, after)}")
-        if citation.url:
-            lines.append(
-                f"   [{rank}] {citation.title} ({date}), {citation.outlet or citation.source}: {citation.url}"
-            )
-        else:
-            lines.append(f"   [{rank}] {citation.title} ({date}), {citation.source}")
+        lines.append(f"   [{rank}] {citation_line(hit.citation)}")
         lines.append("")
     return "\n".join(lines).rstrip()
+
+
+def render_latest_text(query: str, citations: list[Citation]) -> str:
+    if not citations:
+        return f'No article matches "{query}" yet.' if query else "No article yet."
+    heading = f'Latest on "{query}", newest first:' if query else "Latest news, newest first:"
+    lines = [heading, ""]
+    lines += [f"{rank}. {citation_line(c)}" for rank, c in enumerate(citations, start=1)]
+    return "\n".join(lines)
+
+
+def citation_line(citation: Citation) -> str:
+    """Title (date), outlet: link; or title (date), file for a folder article."""
+    date = citation.date.isoformat() if citation.date else "undated"
+    if citation.date_source == "first_seen":
+        date = f"first seen {date}"
+    if citation.url:
+        return f"{citation.title} ({date}), {citation.outlet or citation.source}: {citation.url}"
+    return f"{citation.title} ({date}), {citation.source}"
 
 
 def run_summarize(args: argparse.Namespace) -> int:

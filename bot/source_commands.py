@@ -21,6 +21,7 @@ from bot.sources.manage import Sources, describe
 from bot.sources.urls import BadUrl, normalise_url
 from bot.store import ArticleStore, StoredArticle, open_store
 from search import SearchIndex
+from search.loader import article_paths
 
 
 @contextmanager
@@ -48,19 +49,31 @@ def run_ingest(settings: Settings, targets: Sequence[str], out=None) -> int:
                 ok, said = sources.add_link(target, public_only=False)
                 print(f"{target}: {said}", file=out)
                 failed |= not ok and not said.startswith("Already known")
-            else:
-                report = ingest_one(sources.pipeline, Path(target))
+                continue
+            paths = folder_files(Path(target))
+            if paths is not None and not paths:
+                print(f"{target}: a folder without article files (.txt or .md)", file=out)
+                failed = True
+            for path in paths if paths is not None else [Path(target)]:
+                report = ingest_one(sources.pipeline, path)
                 print(report.line(), file=out)
                 failed |= report.outcome in ("skipped", "removed")
     return 1 if failed else 0
 
 
-def run_feeds(settings: Settings, action: str, urls: Sequence[str], out=None) -> int:
-    """`feeds list | add URL... | remove URL...`."""
+def folder_files(path: Path) -> list[Path] | None:
+    """The article files of a folder given to `ingest`, in name order; None when `path` is no folder."""
+    return sorted(article_paths(path)) if path.is_dir() else None
+
+
+def run_feeds(
+    settings: Settings, action: str, urls: Sequence[str], out=None, *, how_to_add: str = "feeds add URL"
+) -> int:
+    """`feeds list | add URL... | remove URL...`; `how_to_add`: the command that adds a feed."""
     out = out or sys.stdout
     with opened_sources(settings) as sources:
         if action == "list":
-            print(sources.feeds_text(), file=out)
+            print(sources.feeds_text(how_to_add), file=out)
             return 0
         status = 0
         for url in urls:

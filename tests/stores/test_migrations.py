@@ -228,7 +228,7 @@ def test_an_app_older_than_its_database_refuses_to_start_with_one_line(tmp_path)
     )
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        f"Cannot start: the database's schema is version 99, newer than this app's {latest_version()}:"
+        f"python -m bot ingest: the database's schema is version 99, newer than this app's {latest_version()}:"
         " run the newer version of the app (or point DATABASE_URL at another database)."
     ]
     assert result.stdout == ""

@@ -98,7 +98,7 @@ def test_the_cli_says_in_one_line_that_the_database_is_unreachable(tmp_path):
     )
     assert result.returncode == 2
     [line] = result.stderr.splitlines()
-    assert line.startswith("Cannot start: PostgreSQL at 127.0.0.1:") and "unreachable" in line
+    assert line.startswith("python -m bot ingest: PostgreSQL at 127.0.0.1:") and "unreachable" in line
     assert "secret" not in line
 
 
