@@ -35,3 +35,15 @@ def index(articles_dir: Path) -> SearchIndex:
     for article in load_articles(articles_dir):
         search_index.add(article)
     return search_index
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """One line per reason a test was skipped, with how many it skipped (pytest's `-rs` gives a line
+    per test when a fixture skips them, e.g. every PostgreSQL test without TEST_DATABASE_URL)."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, count in reasons.items():
+        terminalreporter.write_line(f"SKIPPED {count} {'test' if count == 1 else 'tests'}: {reason}")
