@@ -3,6 +3,7 @@ together, and an app older than the database."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import subprocess
 import sys
@@ -305,3 +306,38 @@ def test_processes_starting_together_on_an_empty_postgres_schema_migrate_it_once
 
 def test_migrations_are_numbered_one_after_another():
     assert [m.version for m in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
+
+
+def test_the_starting_library_loses_its_first_seen_dates_news_keeps_them(tmp_path):
+    """Migration 8: a seed without a date line, given the day of the first start, is undated again;
+    news (announced) and copies of a story keep the day they were first seen."""
+    path = tmp_path / "bot.db"
+    with sqlite3.connect(path, isolation_level=None) as db:
+        migrate_sqlite(db, [m for m in MIGRATIONS if m.version < 8])
+        rows = [
+            ("seed", "folder", None, "skipped"),
+            ("news", "folder", None, "posted"),
+            ("copy", "feed", "news", "skipped"),
+            ("dated", "folder", None, "skipped"),
+        ]
+        for article_id, origin, story, state in rows:
+            source = "text" if article_id == "dated" else "first_seen"
+            db.execute(
+                "INSERT INTO articles (id, source, title, date, language, text, added_at, changed_at,"
+                " origin, story, date_source) VALUES (?, ?, ?, '2026-12-06', 'en', 'x', 0, 0, ?, ?, ?)",
+                (article_id, f"{article_id}.txt", article_id, origin, story, source),
+            )
+            db.execute(
+                "INSERT INTO announcements (article_id, state, created_at) VALUES (?, ?, 0)",
+                (article_id, state),
+            )
+    store = SqliteStore(path)
+    dates = {a: (store.get(a).date, store.get(a).date_source) for a in ("seed", "news", "copy", "dated")}
+    store.close()
+    first_seen = (dt.date(2026, 12, 6), "first_seen")
+    assert dates == {
+        "seed": (None, None),
+        "news": first_seen,
+        "copy": first_seen,
+        "dated": (dt.date(2026, 12, 6), "text"),
+    }
