@@ -10,6 +10,7 @@ from tests.bot.test_serving_watches import ask
 from tests.fakes.signing import mention_event
 from tests.fakes.slack_api import BOT_USER_ID
 from tests.handlers.block_checks import assert_no_broadcast, assert_valid_message
+from tests.polling import wait_until
 from tests.served import served_app
 
 FRENCH_SEED = "Soutenu par Microsoft, le français Mistral lance une IA conversationnelle"
@@ -79,3 +80,15 @@ def test_a_mention_applies_filters(served):
     [reply] = served.slack.wait_for("chat.postMessage")
     citations = [b for b in reply["blocks"] if b["type"] == "context"]
     assert citations and all(FRENCH_SEED in json.dumps(c, ensure_ascii=False) for c in citations)
+
+
+def test_latest_of_one_day_puts_the_last_arrival_first(served, articles_dir):
+    """Six articles of the same day dropped one after another: `latest` lists the last one first (their
+    titles' alphabetical order is the opposite)."""
+    titles = [f"{letter} Mistral AI opens an office in city {letter}" for letter in "UVWXYZ"]
+    for number, title in enumerate(titles):
+        body = f"Mistral AI said on Tuesday it opened an office in city {title[0]}, its {number + 2}th site."
+        (articles_dir / f"office-{number}.txt").write_text(f"date 2030-05-06\n{title}\n\n{body}\n", "utf-8")
+        wait_until(lambda count=number + 6: served.app.index.article_count == count, timeout=30)
+    lines = ask(served, "latest")["text"].splitlines()[1:7]
+    assert [line.split(". ", 1)[1].removesuffix(" (2030-05-06)") for line in lines] == titles[::-1]
