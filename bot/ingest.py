@@ -1,8 +1,9 @@
 """Ingesting article files: from the folder into the store and the search index, one file at a time.
 
-Every bad file (empty, binary, mis-encoded beyond repair, too large, a symlink out of the folder, a
-temporary or hidden file, a file in a hidden folder, a file whose parse takes longer than the budget) is
-skipped with one log line; the same unchanged file is not logged, nor read, again.
+Every bad file (empty, binary, mis-encoded beyond repair, too large, too long or of too many passages
+for a news article (search/loader.py's limits), a symlink out of the folder, a temporary or hidden
+file, a file in a hidden folder, a file whose parse takes longer than the budget) is skipped with one
+log line; the same unchanged file is not logged, nor read, again.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from bot.parsing import PARSE_SECONDS, Parse, ParseWorker, parse_file
 from bot.pipeline import Pipeline, RawArticle, Recorded
 from bot.settings import Settings
 from bot.store import ArticleStore, open_store
-from search import Article, SearchIndex, parse_article
+from search import Article, SearchIndex
 from search.loader import (
     MAX_ARTICLE_BYTES,
     ArticleFileError,
     article_paths,
     in_hidden_folder,
     is_article_name,
+    parse_limited,
     read_article_text,
 )
 
@@ -259,7 +261,7 @@ def ingest_one(pipeline: Pipeline, path: Path, max_bytes: int = MAX_ARTICLE_BYTE
         return IngestReport(name, "skipped", reason=reason)
     try:
         text = read_article_text(path)
-        article_id = parse_article(text, name).id
+        article_id = parse_limited(text, name).id
     except (ArticleFileError, OSError) as error:
         return IngestReport(name, "skipped", reason=str(error))
     known = pipeline.store.get(article_id)
