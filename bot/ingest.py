@@ -224,13 +224,22 @@ def start_ingest(store: ArticleStore, index: SearchIndex, ingestor: Ingestor) ->
     """At start: what changed in the folder while stopped is recorded (and announced, once).
 
     On the very first start (no baseline yet), the folder's articles are recorded without being
-    announced: they are the starting library, not news.
+    announced: they are the starting library, not news. A store that came back empty is no first
+    start: the articles the saved index lists are recorded without announcement, the others are
+    announced (see `Pipeline.take_loss`); those of its articles the store did not get back leave it.
     """
     first_start = not store.baseline_done()
+    lost = ingestor.pipeline.take_loss()
     reports = ingestor.scan()
+    if lost:
+        for article_id in index.article_ids() - store.active_ids():
+            index.remove(article_id)
+        announced = sum(r.outcome == "added" and r.announced for r in reports)
+        log.info("After the store was lost: %d articles announced, the others recorded again", announced)
+    elif first_start:
+        log.info("First start: %d articles recorded without announcement", len(reports))
     if first_start:
         store.mark_baseline_done()
-        log.info("First start: %d articles recorded without announcement", len(reports))
     return reports
 
 
