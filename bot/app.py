@@ -214,7 +214,9 @@ class RunningApp:
         store = self.feed.store
         health = store_health(store)
         if health.status == "ok" and (self._store_was_broken or store.reopened != self._store_reopened):
-            # What could not be recorded meanwhile, or went into a file since lost, is read again.
+            # What could not be recorded meanwhile, or went into a file since lost, is read again
+            # (announced only when the app did not know it, if the file put back is an empty store).
+            self.feed.ingestor.pipeline.take_loss()
             self.feed.ingestor.forget()
             self.feed.watcher.rescan_soon()
         self._store_was_broken = health.status == "broken"

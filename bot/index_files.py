@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 
 from bot.store import POSTGRES_SCHEMES, ArticleStore, article_of, sqlite_path
+from search import SearchIndex
 from search.persist import IndexFileError, NoSavedIndex, SavedIndex
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,12 @@ def rebuild(index: SavedIndex, store: ArticleStore) -> None:
 
 
 def repair(index: SavedIndex, store: ArticleStore) -> None:
-    """Bring a loaded index in line with the store: add what it lacks, drop what the store removed."""
+    """Bring a loaded index in line with the store: add what it lacks, drop what the store removed.
+
+    A store that came back empty is not followed: the index lists what the app knew (see
+    `came_back_empty`); the start's scan of the folder records those articles again."""
+    if came_back_empty(store, index):
+        return
     wanted, held = store.active_ids(), index.article_ids()
     removed = held - wanted
     for article_id in removed:
@@ -75,3 +81,9 @@ def repair(index: SavedIndex, store: ArticleStore) -> None:
         log.info(
             "Search index repaired from the store: %d articles added, %d removed", len(missing), len(removed)
         )
+
+
+def came_back_empty(store: ArticleStore, index: SearchIndex) -> bool:
+    """The store holds no article and the app never started on it, yet the index lists articles: the
+    store was lost (its file deleted, or replaced by an empty one) while the app knew them."""
+    return bool(index.article_count) and not store.baseline_done() and not store.active_ids()

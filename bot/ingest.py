@@ -1,8 +1,9 @@
 """Ingesting article files: from the folder into the store and the search index, one file at a time.
 
-Every bad file (empty, binary, mis-encoded beyond repair, too large, a symlink out of the folder, a
-temporary or hidden file, a file in a hidden folder, a file whose parse takes longer than the budget) is
-skipped with one log line; the same unchanged file is not logged, nor read, again.
+Every bad file (empty, binary, mis-encoded beyond repair, too large, too long or of too many passages
+for a news article (search/loader.py's limits), a symlink out of the folder, a temporary or hidden
+file, a file in a hidden folder, a file whose parse takes longer than the budget) is skipped with one
+log line; the same unchanged file is not logged, nor read, again.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from bot.parsing import PARSE_SECONDS, Parse, ParseWorker, parse_file
 from bot.pipeline import Pipeline, RawArticle, Recorded
 from bot.settings import Settings
 from bot.store import ArticleStore, open_store
-from search import Article, SearchIndex, parse_article
+from search import Article, SearchIndex
 from search.loader import (
     MAX_ARTICLE_BYTES,
     ArticleFileError,
     article_paths,
     in_hidden_folder,
     is_article_name,
+    parse_limited,
     read_article_text,
 )
 
@@ -222,13 +224,22 @@ def start_ingest(store: ArticleStore, index: SearchIndex, ingestor: Ingestor) ->
     """At start: what changed in the folder while stopped is recorded (and announced, once).
 
     On the very first start (no baseline yet), the folder's articles are recorded without being
-    announced: they are the starting library, not news.
+    announced: they are the starting library, not news. A store that came back empty is no first
+    start: the articles the saved index lists are recorded without announcement, the others are
+    announced (see `Pipeline.take_loss`); those of its articles the store did not get back leave it.
     """
     first_start = not store.baseline_done()
+    lost = ingestor.pipeline.take_loss()
     reports = ingestor.scan()
+    if lost:
+        for article_id in index.article_ids() - store.active_ids():
+            index.remove(article_id)
+        announced = sum(r.outcome == "added" and r.announced for r in reports)
+        log.info("After the store was lost: %d articles announced, the others recorded again", announced)
+    elif first_start:
+        log.info("First start: %d articles recorded without announcement", len(reports))
     if first_start:
         store.mark_baseline_done()
-        log.info("First start: %d articles recorded without announcement", len(reports))
     return reports
 
 
@@ -259,7 +270,7 @@ def ingest_one(pipeline: Pipeline, path: Path, max_bytes: int = MAX_ARTICLE_BYTE
         return IngestReport(name, "skipped", reason=reason)
     try:
         text = read_article_text(path)
-        article_id = parse_article(text, name).id
+        article_id = parse_limited(text, name).id
     except (ArticleFileError, OSError) as error:
         return IngestReport(name, "skipped", reason=str(error))
     known = pipeline.store.get(article_id)

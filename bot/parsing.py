@@ -16,20 +16,21 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from search import Article, parse_article
-from search.loader import ArticleFileError, read_article_text
+from search import Article
+from search.loader import ArticleFileError, parse_limited, read_article_text
 
 log = logging.getLogger(__name__)
 
-PARSE_SECONDS = 10.0  # a 2 MB file of 100,000 paragraphs takes about 3 s on a busy machine
+PARSE_SECONDS = 10.0  # an article at search/loader.py's limits is read in a tenth of a second
 START_SECONDS = 60.0  # a child that cannot start in this time is a broken machine, not a slow file
 
 Parse = Callable[[Path, str], Article]
 
 
 def parse_file(path: Path, source: str) -> Article:
-    """The article in the file at `path`; ArticleFileError or OSError when it cannot be one."""
-    return parse_article(read_article_text(path), source)
+    """The article in the file at `path`; ArticleFileError or OSError when it cannot be one (too big
+    to be a news article included)."""
+    return parse_limited(read_article_text(path), source)
 
 
 def _context() -> multiprocessing.context.BaseContext:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.index_files import came_back_empty
 from bot.store import (
     CHANGES_KEEP_ROWS,
     CHANGES_KEEP_SECONDS,
@@ -92,6 +93,8 @@ class Pipeline:
         self.today = today
         self._lock = threading.Lock()
         self._mark = 0  # the last change of the store's change log the index has followed
+        # After the store came back empty: the ids the app knew, never announced again (see `take_loss`).
+        self.known_before_loss: frozenset[str] | None = None
         self._next_prune = 0.0  # when `prune_changes` prunes next (time.monotonic)
 
     def load_duplicates(self, since: int | None = None) -> None:
@@ -125,11 +128,15 @@ class Pipeline:
                 if known is not None:
                     return Recorded("removed" if known.taken_down_at else "known", article, known)
             story = self._story_of(article)
-            announce = self.store.baseline_done() if announce is None else announce
+            announce = self._announces(article) if announce is None else announce
             if article.date is None and announce:
                 article = article.model_copy(update={"date": self.today(), "date_source": "first_seen"})
             result = self.store.record(
-                article, announce=announce, origin=origin, story=story.story_id if story else None
+                article,
+                announce=announce,
+                origin=origin,
+                story=story.story_id if story else None,
+                unsure=self.known_before_loss is not None,
             )
             if result.outcome in ("known", "removed"):
                 return Recorded(result.outcome, article, self.store.get(article.id))
@@ -150,6 +157,28 @@ class Pipeline:
         if story is not None:
             return Recorded("copy", article, story)
         return Recorded(result.outcome, article, announced=announce and result.outcome == "added")
+
+    def _announces(self, article: Article) -> bool:
+        """A new article is news once the app has made its first start on this store; after the store
+        came back empty, unless the app knew it before."""
+        if self.known_before_loss is not None:
+            return article.id not in self.known_before_loss
+        return self.store.baseline_done()
+
+    def take_loss(self) -> bool:
+        """When the store came back empty while the index still lists what the app knew (deleted, or
+        replaced by an empty file): those articles are never announced again (they were announced, or
+        the library), and each one recorded from now on that the app did not know is announced once,
+        after a look at the channel's history. True when the store came back empty."""
+        if not came_back_empty(self.store, self.index):
+            return False
+        self.known_before_loss = frozenset(self.index.article_ids())
+        log.warning(
+            "The store is empty but the index lists %d articles: the store was lost; they are not "
+            "announced again, the articles that arrived meanwhile are",
+            len(self.known_before_loss),
+        )
+        return True
 
     def _story_of(self, article: Article) -> StoredArticle | None:
         """The first article of the known story `article` copies; never a version of the same file."""

@@ -138,7 +138,13 @@ class ArticleStore(Protocol):
     def baseline_done(self) -> bool: ...
     def mark_baseline_done(self) -> None: ...
     def record(
-        self, article: Article, *, announce: bool, origin: Origin = "folder", story: str | None = None
+        self,
+        article: Article,
+        *,
+        announce: bool,
+        origin: Origin = "folder",
+        story: str | None = None,
+        unsure: bool = False,
     ) -> RecordResult: ...
     def mark_removed(self, source: str) -> str | None: ...
     def take_down(self, article_id: str) -> bool: ...
@@ -252,9 +258,16 @@ class SqlStore:
     # -- articles -------------------------------------------------------------------------------------
 
     def record(
-        self, article: Article, *, announce: bool, origin: Origin = "folder", story: str | None = None
+        self,
+        article: Article,
+        *,
+        announce: bool,
+        origin: Origin = "folder",
+        story: str | None = None,
+        unsure: bool = False,
     ) -> RecordResult:
-        """Keep `article`; with `announce`, queue its announcement when it is new (not an update).
+        """Keep `article`; with `announce`, queue its announcement when it is new (not an update):
+        'unsure' with `unsure` (it may have been posted: the channel's history is read first).
 
         With `story` (the first article of the story it copies), it is kept but not announced, and
         the story's announcement is marked to name one more outlet. An article an operator took down
@@ -306,7 +319,8 @@ class SqlStore:
             self._log_change(db, article.id, "added", now)
             if story is not None:
                 db.execute("UPDATE announcements SET story_changed = 1 WHERE article_id = ?", (story,))
-            state = "pending" if announce and not replaced_id and story is None else "skipped"
+            queued = "unsure" if unsure else "pending"
+            state = queued if announce and not replaced_id and story is None else "skipped"
             db.execute(
                 "INSERT INTO announcements (article_id, state, created_at) VALUES (?, ?, ?)",
                 (article.id, state, now),
@@ -576,6 +590,8 @@ class SqliteStore(SqlStore):
                     self._connections.remove(db)
             db = None
         if db is None:
+            if hasattr(self, "_identity") and _file_identity(self.path) != self._identity:
+                raise StoreUnavailable(self._file_problem() or f"the database file {self.path} changed")
             db = self._connect(create=not hasattr(self, "_identity"))
             try:
                 db.row_factory = sqlite3.Row
@@ -670,10 +686,17 @@ class SqliteStore(SqlStore):
             raise StoreUnavailable(reason)
 
     def _reopen(self) -> bool:
-        """Open the database now at the path (a backup put back); False when it is not a store of ours."""
+        """Open the database now at the path (a backup put back); False when it is not a store of ours.
+
+        An empty file, or one that is no database, is told from its first bytes, and the connections
+        to the old file are kept: they go on reading (writes are refused while the path leads elsewhere).
+        """
+        if not _holds_a_database(self.path):
+            return False
         with self._connections_lock:
-            # The old connections are closed first: the last one out checkpoints into the old file and
-            # removes its -wal file, which must never be applied to the file put back.
+            # The old connections are closed first, their -wal file emptied into the old file: it must
+            # never be applied to the file put back (SQLite leaves the -wal of a deleted file behind).
+            _empty_wal(self._connections)
             for old in self._connections:
                 old.close()
             self._connections.clear()
@@ -818,6 +841,23 @@ def split_changes(articles: list[StoredArticle], ids: list[str], seq: int) -> St
     by_id = {article.id: article for article in articles}
     active = [by_id[i] for i in ids if i in by_id and by_id[i].removed_at is None]
     return StoreChanges(active, [i for i in ids if i in by_id and by_id[i].removed_at is not None], seq)
+
+
+def _empty_wal(connections: list[sqlite3.Connection]) -> None:
+    """Checkpoint the -wal file into the database the connections have open, and truncate it."""
+    if connections:
+        with contextlib.suppress(sqlite3.Error):
+            connections[0].execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _holds_a_database(path: Path) -> bool:
+    """Whether the file at `path` begins as an SQLite database does; read without SQLite, which would
+    apply the old file's -wal file to it."""
+    try:
+        with path.open("rb") as file:
+            return file.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 def _file_identity(path: Path) -> tuple[int, int] | None:

@@ -36,7 +36,12 @@ log = logging.getLogger(__name__)
 ARTICLE_SUFFIXES = (".txt", ".md")
 TEMP_SUFFIXES = (".swp", ".swx", ".part", ".tmp", ".crdownload", ".partial")
 LOADER_VERSION = 1  # bump on any change of the passages a text gives: saved indexes are then rebuilt
-MAX_ARTICLE_BYTES = 5 * 1024 * 1024
+MAX_ARTICLE_BYTES = 5 * 1024 * 1024  # a larger file is refused without being read
+# Too big to be a news article (a long read is about 60,000 characters in 150 passages): a dump, a log
+# or a book. It is refused before the costly steps (indexing, near-copies, the summary), which take
+# seconds on a 2 MB file of 100,000 paragraphs and would hold up the files after it.
+MAX_ARTICLE_CHARS = 100_000
+MAX_PASSAGES = 1_000
 MAX_PASSAGE_CHARS = 700  # longer paragraphs are split at sentence boundaries, lists between items
 TITLE_CHARS = 100
 REPEAT_WINDOW = 3  # a paragraph repeated inside one of the 3 paragraphs before or after it is dropped
@@ -109,10 +114,25 @@ def load_article(path: str | Path, source: str | None = None) -> Article | None:
     """The article in `path`, or None after one log line naming the file and the reason."""
     path = Path(path)
     try:
-        return parse_article(read_article_text(path), source or path.name)
+        return parse_limited(read_article_text(path), source or path.name)
     except (ArticleFileError, OSError) as error:
         log.warning("Skipped %s: %s", path, error)
         return None
+
+
+def parse_limited(text: str, source: str) -> Article:
+    """`parse_article` for a text that must be one news article: ArticleFileError when it is longer
+    than MAX_ARTICLE_CHARS (told before it is parsed) or gives more than MAX_PASSAGES passages."""
+    if len(text) > MAX_ARTICLE_CHARS:
+        raise ArticleFileError(
+            f"too long for a news article ({len(text):,} characters; the limit is {MAX_ARTICLE_CHARS:,})"
+        )
+    article = parse_article(text, source)
+    if len(article.passages) > MAX_PASSAGES:
+        raise ArticleFileError(
+            f"too many passages for a news article ({len(article.passages):,}; the limit is {MAX_PASSAGES:,})"
+        )
+    return article
 
 
 def read_article_text(path: Path) -> str:

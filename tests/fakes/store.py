@@ -109,7 +109,13 @@ class MemoryStore:
         self.database.baseline_done = True
 
     def record(
-        self, article: Article, *, announce: bool, origin: Origin = "folder", story: str | None = None
+        self,
+        article: Article,
+        *,
+        announce: bool,
+        origin: Origin = "folder",
+        story: str | None = None,
+        unsure: bool = False,
     ) -> RecordResult:
         now = self._clock()
         db = self.database
@@ -148,7 +154,8 @@ class MemoryStore:
             )
             if story is not None and story in db.announcements:
                 db.announcements[story].story_changed = True
-            state = "pending" if announce and not replaced_id and story is None else "skipped"
+            queued = "unsure" if unsure else "pending"
+            state = queued if announce and not replaced_id and story is None else "skipped"
             db.announcements[article.id] = _Announcement(state, created_at=now)
             self._changed()
             return RecordResult("updated" if replaced_id else "added", article.id, replaced_id)

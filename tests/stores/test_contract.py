@@ -213,6 +213,17 @@ def test_an_unsure_post_is_retried_as_recovered(backend):
     assert (again.article_id, again.attempts, again.recovered) == (claim.article_id, 1, True)
 
 
+def test_an_article_recorded_unsure_is_claimed_as_recovered_and_a_copy_is_not_queued(store):
+    article = parse_article(NEWS, "a.txt")
+    store.record(article, announce=True, unsure=True)
+    assert store.announcement_state(article.id) == "unsure"
+    claim = store.claim_announcement("w1", lease_seconds=60)
+    assert (claim.article_id, claim.attempts, claim.recovered) == (article.id, 0, True)
+    copy = parse_article(NEWS + " Reported again.", "b.txt")
+    store.record(copy, announce=True, unsure=True, story=article.id)
+    assert store.announcement_state(copy.id) == "skipped"
+
+
 def test_a_failed_announcement_is_never_claimed_again(backend):
     clock = Clock()
     store = backend.open(clock)
