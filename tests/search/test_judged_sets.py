@@ -82,3 +82,13 @@ def test_the_story_pairs_name_existing_articles_and_never_cross_the_split():
     assert len(keys) == len(set(keys)), "a pair is listed twice"
     kinds = Counter(p["kind"] for p in pairs)
     assert kinds["cross_same"] >= 40 and kinds["cross_distinct"] >= 200
+    assert kinds["copy"] + kinds["rewrite"] >= 100 and kinds["template_distinct"] >= 100
+
+
+def test_pairs_within_a_language_are_so_and_cross_pairs_are_not():
+    folder = JUDGED / "stories" / "articles"
+    language = {path.name: load_article(path).language for path in folder.glob("*.txt")}
+    for path in sorted((JUDGED / "stories").glob("*pairs.tsv")):
+        for pair in rows(path):
+            across = pair["kind"].startswith("cross_")
+            assert (language[pair["a"]] != language[pair["b"]]) == across, pair
