@@ -12,6 +12,7 @@ from bot.sources.http import HTML_TYPES, Fetcher, FetchError
 from bot.sources.pages import MIN_ARTICLE_WORDS, extract_page
 from bot.sources.urls import outlet_of
 from bot.store import Origin
+from search.loader import MAX_ARTICLE_CHARS
 
 
 class NoArticle(Exception):
@@ -32,25 +33,39 @@ def fetch_article(
         page, reason = None, str(error)
     if page is not None:
         date = page.date or (item.published if item else None)
-        return RawArticle(
-            page.text,
-            page.url,
-            origin,
-            url=page.url,
-            title=page.title or (item.title if item else None),
-            outlet=page.outlet or outlet_of(page.url),
-            date=date,
-            date_source="page" if page.date else ("feed" if date else None),
+        return news_sized(
+            RawArticle(
+                page.text,
+                page.url,
+                origin,
+                url=page.url,
+                title=page.title or (item.title if item else None),
+                outlet=page.outlet or outlet_of(page.url),
+                date=date,
+                date_source="page" if page.date else ("feed" if date else None),
+            )
         )
     if item is not None and item.url and len(item.content.split()) >= MIN_ARTICLE_WORDS:
-        return RawArticle(
-            item.content,
-            item.url,
-            origin,
-            url=item.url,
-            title=item.title or None,
-            outlet=outlet_of(item.url),
-            date=item.published,
-            date_source="feed" if item.published else None,
+        return news_sized(
+            RawArticle(
+                item.content,
+                item.url,
+                origin,
+                url=item.url,
+                title=item.title or None,
+                outlet=outlet_of(item.url),
+                date=item.published,
+                date_source="feed" if item.published else None,
+            )
         )
     raise NoArticle(reason)
+
+
+def news_sized(raw: RawArticle) -> RawArticle:
+    """`raw`, unless its text is too long to be a news article (as for a file: search.loader's limit)."""
+    size = len(raw.text)
+    if size > MAX_ARTICLE_CHARS:
+        raise NoArticle(
+            f"too long for a news article ({size:,} characters; the limit is {MAX_ARTICLE_CHARS:,})"
+        )
+    return raw

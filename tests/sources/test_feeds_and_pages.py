@@ -113,3 +113,19 @@ def test_bad_urls_are_refused():
     for url in ("javascript:alert(1)", "example.com/x", "http://", "http://x:99999/"):
         with pytest.raises(BadUrl):
             normalise_url(url)
+
+
+def test_a_page_too_long_for_a_news_article_is_no_article(web, fetcher):
+    from bot.sources.links import NoArticle, fetch_article
+    from search.loader import MAX_ARTICLE_CHARS
+
+    paragraphs = "".join(
+        f"<p>Mistral AI paragraph {n} says something about its models and its partners.</p>"
+        for n in range(MAX_ARTICLE_CHARS // 60)
+    )
+    web.put(
+        "/huge/article.html",
+        f"<html><head><title>Huge</title></head><body><article>{paragraphs}</article></body></html>",
+    )
+    with pytest.raises(NoArticle, match="too long for a news article"):
+        fetch_article(fetcher, web.url("/huge/article.html"), origin="link", public_only=False)
