@@ -554,9 +554,9 @@ class SqliteStore(SqlStore):
         self.path = Path(path)
         self._clock = clock
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: list[_Connection] = []
         self._connections_lock = threading.Lock()
-        self._generation = 0  # bumped by a reopen: each thread then opens a new connection
+        self._closed = False
         self.reopened = 0  # how many times a file put back at the path was opened
         migrate_sqlite(self._connection(), clock=clock)
         self._identity = _file_identity(self.path)
@@ -567,36 +567,47 @@ class SqliteStore(SqlStore):
 
     # -- connections ----------------------------------------------------------------------------------
 
-    def _connection(self) -> sqlite3.Connection:
+    def _connection(self) -> _Connection:
+        """This thread's connection; a new one when it has none, or its own was closed by a reopen."""
         db = getattr(self._local, "db", None)
-        if db is not None and self._local.generation != self._generation:
-            with self._connections_lock:
-                if db in self._connections:
-                    db.close()
-                    self._connections.remove(db)
-            db = None
-        if db is None:
-            db = self._connect(create=not hasattr(self, "_identity"))
-            try:
-                db.row_factory = sqlite3.Row
-                db.execute("PRAGMA busy_timeout=30000")
-                _use_wal(db)
-                db.execute("PRAGMA synchronous=NORMAL")
-            except sqlite3.Error as error:  # e.g. "disk I/O error" when the file was just deleted
-                db.close()
-                raise StoreUnavailable(f"cannot open the database file {self.path}: {error}") from None
+        if db is None or db.closed:
+            db = self._open_connection()
             self._local.db = db
-            self._local.generation = self._generation
-            with self._connections_lock:
-                self._connections.append(db)
         return db
+
+    def _open_connection(self) -> _Connection:
+        self._refuse_if_closed()
+        db = self._connect(create=not hasattr(self, "_identity"))
+        try:
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA busy_timeout=30000")
+            _use_wal(db)
+            db.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.Error as error:  # e.g. "disk I/O error" when the file was just deleted
+            db.close()
+            raise StoreUnavailable(f"cannot open the database file {self.path}: {error}") from None
+        with self._connections_lock:
+            if self._closed:
+                db.close()
+            self._refuse_if_closed()
+            self._connections.append(db)
+        return db
+
+    def _refuse_if_closed(self) -> None:
+        if self._closed:
+            raise StoreUnavailable(f"the store of {self.path} was closed (the app is stopping)")
 
     def _connect(self, *, create: bool) -> sqlite3.Connection:
         """A connection to the file; after the first, never one that creates a file gone missing."""
         target = f"file:{quote(str(self.path.absolute()))}" + ("" if create else "?mode=rw")
         try:
             return sqlite3.connect(
-                target, uri=True, timeout=30, isolation_level=None, check_same_thread=False
+                target,
+                uri=True,
+                timeout=30,
+                isolation_level=None,
+                check_same_thread=False,
+                factory=_Connection,
             )
         except sqlite3.Error as error:
             raise StoreUnavailable(f"cannot open the database file {self.path}: {error}") from None
@@ -677,7 +688,6 @@ class SqliteStore(SqlStore):
             for old in self._connections:
                 old.close()
             self._connections.clear()
-            self._generation += 1
         try:
             db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
             try:
@@ -694,7 +704,10 @@ class SqliteStore(SqlStore):
         return True
 
     def close(self) -> None:
+        """Close every thread's connection, each once the statement it runs (if any) is done; from
+        then on, the store refuses any use with StoreUnavailable."""
         with self._connections_lock:
+            self._closed = True
             for db in self._connections:
                 db.close()
             self._connections.clear()
@@ -760,6 +773,60 @@ def _use_wal(db: sqlite3.Connection, attempts: int = 50) -> None:
             if "locked" not in str(error) or attempt == attempts - 1:
                 raise
             time.sleep(0.1)
+
+
+class _Connection(sqlite3.Connection):
+    """A connection another thread may close (`SqliteStore.close`, a reopen) while its own thread
+    uses it: each call into SQLite, and `close`, holds the connection's lock, so a statement never
+    runs on a connection closed under it (sqlite3 would crash the process); a call after the close
+    raises StoreUnavailable."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.in_use = threading.RLock()
+        self.closed = False
+
+    def run(self, call: Callable[..., Any], *args: Any) -> Any:
+        """`call(*args)`, unless the connection was closed."""
+        with self.in_use:
+            if self.closed:
+                raise StoreUnavailable("the database connection was closed (the store closed or reopened)")
+            return call(*args)
+
+    def cursor(self, factory=None) -> _Cursor:
+        return self.run(super().cursor, factory or _Cursor)
+
+    def execute(self, sql: str, parameters=()) -> _Cursor:
+        return self.cursor().execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters) -> _Cursor:
+        return self.cursor().executemany(sql, parameters)
+
+    def close(self) -> None:
+        with self.in_use:
+            self.closed = True
+            super().close()
+
+
+class _Cursor(sqlite3.Cursor):
+    """A cursor whose statements, fetches and steps run through its connection's `run`."""
+
+    connection: _Connection
+
+    def execute(self, sql: str, parameters=()) -> _Cursor:
+        return self.connection.run(super().execute, sql, parameters)
+
+    def executemany(self, sql: str, parameters) -> _Cursor:
+        return self.connection.run(super().executemany, sql, parameters)
+
+    def fetchone(self) -> Any:
+        return self.connection.run(super().fetchone)
+
+    def fetchall(self) -> list[Any]:
+        return self.connection.run(super().fetchall)
+
+    def __next__(self) -> Any:
+        return self.connection.run(super().__next__)
 
 
 class _Transaction:
