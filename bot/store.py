@@ -32,6 +32,7 @@ from bot.channel_store import ChannelStore, SqliteChannelStore, retry_state
 from bot.feed_store import FeedStore, SqliteFeedStore
 from bot.feedback_store import FeedbackStore, SqliteFeedbackStore
 from bot.migrations import migrate_sqlite
+from bot.sqlite_connection import Connection
 from search import Article, SearchIndex, parse_article
 
 log = logging.getLogger(__name__)
@@ -554,7 +555,7 @@ class SqliteStore(SqlStore):
         self.path = Path(path)
         self._clock = clock
         self._local = threading.local()
-        self._connections: list[_Connection] = []
+        self._connections: list[Connection] = []
         self._connections_lock = threading.Lock()
         self._closed = False
         self.reopened = 0  # how many times a file put back at the path was opened
@@ -567,7 +568,7 @@ class SqliteStore(SqlStore):
 
     # -- connections ----------------------------------------------------------------------------------
 
-    def _connection(self) -> _Connection:
+    def _connection(self) -> Connection:
         """This thread's connection; a new one when it has none, or its own was closed by a reopen."""
         db = getattr(self._local, "db", None)
         if db is None or db.closed:
@@ -575,7 +576,7 @@ class SqliteStore(SqlStore):
             self._local.db = db
         return db
 
-    def _open_connection(self) -> _Connection:
+    def _open_connection(self) -> Connection:
         self._refuse_if_closed()
         db = self._connect(create=not hasattr(self, "_identity"))
         try:
@@ -597,7 +598,7 @@ class SqliteStore(SqlStore):
         if self._closed:
             raise StoreUnavailable(f"the store of {self.path} was closed (the app is stopping)")
 
-    def _connect(self, *, create: bool) -> sqlite3.Connection:
+    def _connect(self, *, create: bool) -> Connection:
         """A connection to the file; after the first, never one that creates a file gone missing."""
         target = f"file:{quote(str(self.path.absolute()))}" + ("" if create else "?mode=rw")
         try:
@@ -607,7 +608,7 @@ class SqliteStore(SqlStore):
                 timeout=30,
                 isolation_level=None,
                 check_same_thread=False,
-                factory=_Connection,
+                factory=Connection,
             )
         except sqlite3.Error as error:
             raise StoreUnavailable(f"cannot open the database file {self.path}: {error}") from None
@@ -773,60 +774,6 @@ def _use_wal(db: sqlite3.Connection, attempts: int = 50) -> None:
             if "locked" not in str(error) or attempt == attempts - 1:
                 raise
             time.sleep(0.1)
-
-
-class _Connection(sqlite3.Connection):
-    """A connection another thread may close (`SqliteStore.close`, a reopen) while its own thread
-    uses it: each call into SQLite, and `close`, holds the connection's lock, so a statement never
-    runs on a connection closed under it (sqlite3 would crash the process); a call after the close
-    raises StoreUnavailable."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.in_use = threading.RLock()
-        self.closed = False
-
-    def run(self, call: Callable[..., Any], *args: Any) -> Any:
-        """`call(*args)`, unless the connection was closed."""
-        with self.in_use:
-            if self.closed:
-                raise StoreUnavailable("the database connection was closed (the store closed or reopened)")
-            return call(*args)
-
-    def cursor(self, factory=None) -> _Cursor:
-        return self.run(super().cursor, factory or _Cursor)
-
-    def execute(self, sql: str, parameters=()) -> _Cursor:
-        return self.cursor().execute(sql, parameters)
-
-    def executemany(self, sql: str, parameters) -> _Cursor:
-        return self.cursor().executemany(sql, parameters)
-
-    def close(self) -> None:
-        with self.in_use:
-            self.closed = True
-            super().close()
-
-
-class _Cursor(sqlite3.Cursor):
-    """A cursor whose statements, fetches and steps run through its connection's `run`."""
-
-    connection: _Connection
-
-    def execute(self, sql: str, parameters=()) -> _Cursor:
-        return self.connection.run(super().execute, sql, parameters)
-
-    def executemany(self, sql: str, parameters) -> _Cursor:
-        return self.connection.run(super().executemany, sql, parameters)
-
-    def fetchone(self) -> Any:
-        return self.connection.run(super().fetchone)
-
-    def fetchall(self) -> list[Any]:
-        return self.connection.run(super().fetchall)
-
-    def __next__(self) -> Any:
-        return self.connection.run(super().__next__)
 
 
 class _Transaction:
