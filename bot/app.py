@@ -206,21 +206,24 @@ class RunningApp:
         The HTTP server is stopped first (bot.server.serve); Socket Mode's connection is closed here.
         """
         self._stopping.set()
-        if self._socket_mode is not None:
-            self._socket_mode.close()
         stop_all(self._stops())
         if self.feed is not None:
             self.feed.store.close()
 
     def _stops(self) -> dict[str, Callable[[], None]]:
         """Each running part's stop, by name (see `stop_all`)."""
-        listeners = self.bolt.listener_runner.listener_executor
-        stops = {"listeners": lambda: listeners.shutdown(wait=True)}
+        stops = {"listeners": self._stop_listeners}
         parts = {"slack check": self._slack_check, "store check": self._store_check, "answers": self.answers}
         stops.update({name: part.stop for name, part in parts.items() if part is not None})
         if self.feed is not None:
             stops.update(self.feed.stops())
         return stops
+
+    def _stop_listeners(self) -> None:
+        """No more events from Socket Mode (when connected), then the listeners under way finished."""
+        if self._socket_mode is not None:
+            self._socket_mode.close()
+        self.bolt.listener_runner.listener_executor.shutdown(wait=True)
 
     def _check_store(self) -> PartHealth:
         store = self.feed.store
