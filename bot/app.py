@@ -32,6 +32,7 @@ from bot.notifier import NewsFeed, start_news_feed
 from bot.settings import Settings, SettingsError
 from bot.startup import Stopped, check_token, connect_socket_mode, slack_health
 from bot.store import ArticleStore, StoreUnavailable, check_database_url
+from bot.worker import stop_all
 from handlers import dependencies, loading, needs, register_listeners
 from handlers.answers import AnswerQueue
 from handlers.commands import NewsSources, QuestionLog
@@ -199,16 +200,30 @@ class RunningApp:
             return PartHealth("ok", "unknown while the store is unavailable (see store)")
 
     def stop(self) -> None:
+        """Stop taking work, wait for what is under way (the listeners answering, the workers; for
+        STOP_SECONDS at most), and only then close the store.
+
+        The HTTP server is stopped first (bot.server.serve); Socket Mode's connection is closed here.
+        """
         self._stopping.set()
-        for check in (self._slack_check, self._store_check):
-            if check is not None:
-                check.stop()
+        stop_all(self._stops())
+        if self.feed is not None:
+            self.feed.store.close()
+
+    def _stops(self) -> dict[str, Callable[[], None]]:
+        """Each running part's stop, by name (see `stop_all`)."""
+        stops = {"listeners": self._stop_listeners}
+        parts = {"slack check": self._slack_check, "store check": self._store_check, "answers": self.answers}
+        stops.update({name: part.stop for name, part in parts.items() if part is not None})
+        if self.feed is not None:
+            stops.update(self.feed.stops())
+        return stops
+
+    def _stop_listeners(self) -> None:
+        """No more events from Socket Mode (when connected), then the listeners under way finished."""
         if self._socket_mode is not None:
             self._socket_mode.close()
-        if self.answers is not None:
-            self.answers.stop()
-        if self.feed is not None:
-            self.feed.stop()
+        self.bolt.listener_runner.listener_executor.shutdown(wait=True)
 
     def _check_store(self) -> PartHealth:
         store = self.feed.store

@@ -47,7 +47,7 @@ from bot.sources.poller import FeedPoller
 from bot.sources.urls import BadUrl, normalise_url
 from bot.store import ArticleStore, Claim, article_of, index_from_store, open_store
 from bot.watcher import FolderWatcher
-from bot.worker import Worker, worker_name
+from bot.worker import Worker, stop_all, worker_name
 from handlers.notifications import (
     announcement_message,
     find_announcement,
@@ -270,13 +270,18 @@ class NewsFeed:
     poller: FeedPoller | None = None
     channel_news: ChannelNews | None = None
 
-    def stop(self) -> None:
+    def stops(self) -> dict[str, Callable[[], None]]:
+        """Each running part's stop, by name: it stops taking work and waits for what it has under way."""
+        stops = {"watcher": self.watcher.stop, "notifier": self.notifier.stop}
         if self.poller is not None:
-            self.poller.stop()
-        self.watcher.stop()
-        self.notifier.stop()
+            stops["poller"] = self.poller.stop
         if self.channel_news is not None:
-            self.channel_news.stop()
+            stops["channel news"] = self.channel_news.stop
+        return stops
+
+    def stop(self) -> None:
+        """Stop every part (`stop_all`), then close the store."""
+        stop_all(self.stops())
         self.store.close()
 
 

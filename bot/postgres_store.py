@@ -84,6 +84,7 @@ class PostgresStore(SqlStore):
             open=True,
         )
         self._conninfo = conninfo
+        self._closed = False
         self._listener: ChangeListener | None = None
         self.feeds = PostgresFeedStore(self._cursor, clock, self._now)
         self.channels = PostgresChannelStore(self)
@@ -94,7 +95,11 @@ class PostgresStore(SqlStore):
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[psycopg.Connection]:
-        """A pooled connection in a transaction: committed at the end, rolled back on error."""
+        """A pooled connection in a transaction: committed at the end, rolled back on error.
+
+        After `close`, StoreUnavailable; a connection taken before is closed once given back."""
+        if self._closed:
+            raise StoreUnavailable(f"the store on {self._where} was closed (the app is stopping)")
         try:
             with self._pool.connection() as db:
                 yield db
@@ -137,6 +142,7 @@ class PostgresStore(SqlStore):
         db.execute("SELECT pg_notify(?, ?)", (CHANNEL, str(seq)))
 
     def close(self) -> None:
+        self._closed = True
         if self._listener is not None:
             self._listener.stop()
         self._pool.close()

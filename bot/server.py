@@ -20,6 +20,7 @@ from bot.health import HealthRegistry
 from bot.settings import Settings, SettingsError, check_slack_credentials
 from bot.startup import Stopped
 from bot.store import StoreUnavailable
+from bot.worker import STOP_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -99,16 +100,37 @@ def create_http_server(
 def stop_http_server(server) -> None:
     """Stop a server whose `run()` loop is in another thread, without pulling sockets from under it.
 
-    The loop itself closes every socket (through waitress's trigger), so it ends cleanly; then the
-    worker threads finish the requests under way.
+    Its listening socket is closed first (no new connection), then the worker threads finish the
+    requests under way (STOP_SECONDS at most; those still queued are not served: Slack sends them
+    again), their responses are sent, and the loop closes every socket itself (through waitress's
+    trigger), so it ends cleanly.
     """
     socket_map = server._map  # waitress's private socket map: the loop runs while it is not empty
     try:
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(socket_map))
+        server.trigger.pull_trigger(lambda: wasyncore.dispatcher.close(server))
     except OSError as error:  # the trigger is gone (the loop already ended): close what is left here
         log.warning("Stopping the HTTP server directly: %s", error)
         wasyncore.close_all(socket_map)
-    server.task_dispatcher.shutdown(cancel_pending=False)
+        return
+    tasks = server.task_dispatcher
+    tasks.shutdown(cancel_pending=False, timeout=STOP_SECONDS)
+    server.trigger.pull_trigger(
+        lambda: _close_channels(socket_map, server.trigger, keep_trigger=bool(tasks.threads))
+    )
+
+
+def _close_channels(socket_map: dict, trigger, *, keep_trigger: bool) -> None:
+    """In the loop's thread: send what the channels still hold, and close them, and the trigger
+    unless a request still under way needs it (a pull on its closed pipe would write into whatever
+    file took its number)."""
+    for channel in list(socket_map.values()):
+        if channel is trigger:
+            continue
+        if channel.writable():
+            channel.handle_write()
+        channel.close()
+    if not keep_trigger:
+        trigger.close()
 
 
 def serve(settings: Settings) -> None:
@@ -164,5 +186,7 @@ def _cannot_start(error: SettingsError | StoreUnavailable):
 
 
 def _exit_on_sigterm(signum, frame) -> None:
-    """A platform stopping the process (SIGTERM) gets the same clean stop as Ctrl-C."""
+    """A platform stopping the process (SIGTERM) gets the same clean stop as Ctrl-C; a second
+    SIGTERM meanwhile does not cut that stop short."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt

@@ -32,6 +32,7 @@ from bot.channel_store import ChannelStore, SqliteChannelStore, retry_state
 from bot.feed_store import FeedStore, SqliteFeedStore
 from bot.feedback_store import FeedbackStore, SqliteFeedbackStore
 from bot.migrations import migrate_sqlite
+from bot.sqlite_connection import Connection
 from search import Article, SearchIndex, parse_article
 
 log = logging.getLogger(__name__)
@@ -568,9 +569,9 @@ class SqliteStore(SqlStore):
         self.path = Path(path)
         self._clock = clock
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: list[Connection] = []
         self._connections_lock = threading.Lock()
-        self._generation = 0  # bumped by a reopen: each thread then opens a new connection
+        self._closed = False
         self.reopened = 0  # how many times a file put back at the path was opened
         migrate_sqlite(self._connection(), clock=clock)
         self._identity = _file_identity(self.path)
@@ -581,38 +582,49 @@ class SqliteStore(SqlStore):
 
     # -- connections ----------------------------------------------------------------------------------
 
-    def _connection(self) -> sqlite3.Connection:
+    def _connection(self) -> Connection:
+        """This thread's connection; a new one when it has none, or its own was closed by a reopen."""
         db = getattr(self._local, "db", None)
-        if db is not None and self._local.generation != self._generation:
-            with self._connections_lock:
-                if db in self._connections:
-                    db.close()
-                    self._connections.remove(db)
-            db = None
-        if db is None:
-            if hasattr(self, "_identity") and _file_identity(self.path) != self._identity:
-                raise StoreUnavailable(self._file_problem() or f"the database file {self.path} changed")
-            db = self._connect(create=not hasattr(self, "_identity"))
-            try:
-                db.row_factory = sqlite3.Row
-                db.execute("PRAGMA busy_timeout=30000")
-                _use_wal(db)
-                db.execute("PRAGMA synchronous=NORMAL")
-            except sqlite3.Error as error:  # e.g. "disk I/O error" when the file was just deleted
-                db.close()
-                raise StoreUnavailable(f"cannot open the database file {self.path}: {error}") from None
+        if db is None or db.closed:
+            db = self._open_connection()
             self._local.db = db
-            self._local.generation = self._generation
-            with self._connections_lock:
-                self._connections.append(db)
         return db
 
-    def _connect(self, *, create: bool) -> sqlite3.Connection:
+    def _open_connection(self) -> Connection:
+        self._refuse_if_closed()
+        if hasattr(self, "_identity") and _file_identity(self.path) != self._identity:
+            raise StoreUnavailable(self._file_problem() or f"the database file {self.path} changed")
+        db = self._connect(create=not hasattr(self, "_identity"))
+        try:
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA busy_timeout=30000")
+            _use_wal(db)
+            db.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.Error as error:  # e.g. "disk I/O error" when the file was just deleted
+            db.close()
+            raise StoreUnavailable(f"cannot open the database file {self.path}: {error}") from None
+        with self._connections_lock:
+            if self._closed:
+                db.close()
+            self._refuse_if_closed()
+            self._connections.append(db)
+        return db
+
+    def _refuse_if_closed(self) -> None:
+        if self._closed:
+            raise StoreUnavailable(f"the store of {self.path} was closed (the app is stopping)")
+
+    def _connect(self, *, create: bool) -> Connection:
         """A connection to the file; after the first, never one that creates a file gone missing."""
         target = f"file:{quote(str(self.path.absolute()))}" + ("" if create else "?mode=rw")
         try:
             return sqlite3.connect(
-                target, uri=True, timeout=30, isolation_level=None, check_same_thread=False
+                target,
+                uri=True,
+                timeout=30,
+                isolation_level=None,
+                check_same_thread=False,
+                factory=Connection,
             )
         except sqlite3.Error as error:
             raise StoreUnavailable(f"cannot open the database file {self.path}: {error}") from None
@@ -700,7 +712,6 @@ class SqliteStore(SqlStore):
             for old in self._connections:
                 old.close()
             self._connections.clear()
-            self._generation += 1
         try:
             db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
             try:
@@ -717,7 +728,10 @@ class SqliteStore(SqlStore):
         return True
 
     def close(self) -> None:
+        """Close every thread's connection, each once the statement it runs (if any) is done; from
+        then on, the store refuses any use with StoreUnavailable."""
         with self._connections_lock:
+            self._closed = True
             for db in self._connections:
                 db.close()
             self._connections.clear()

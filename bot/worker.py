@@ -11,12 +11,18 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
+from collections.abc import Callable, Mapping
 from typing import Self
 
 from bot.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
+
+# How long a stop waits for the work under way (listeners answering, workers posting) before the
+# store is closed under what is still running.
+STOP_SECONDS = 5.0
 
 
 class Worker:
@@ -67,3 +73,23 @@ class Worker:
 def worker_name() -> str:
     """This process's name in the claims it takes: host, pid and a random part."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def stop_all(stops: Mapping[str, Callable[[], None]], seconds: float = STOP_SECONDS) -> None:
+    """Run every stop at once, each in its own thread, and wait `seconds` at most for them all.
+
+    One still running then is logged and left to finish by itself: what it does with the store
+    after the caller closes it fails with StoreUnavailable.
+    """
+    threads = {
+        name: threading.Thread(target=stop, name=f"stop-{name}", daemon=True) for name, stop in stops.items()
+    }
+    for thread in threads.values():
+        thread.start()
+    deadline = time.monotonic() + seconds
+    for thread in threads.values():
+        thread.join(max(0.0, deadline - time.monotonic()))
+    if running := [name for name, thread in threads.items() if thread.is_alive()]:
+        log.warning(
+            "Stopping: %s still running after %g s; stopping all the same", ", ".join(running), seconds
+        )

@@ -256,6 +256,7 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                     failure["status"], {"ok": False, "error": failure["error"]}, failure["retry_after"]
                 )
             elif method == RESPONSE_URL_METHOD:
+                time.sleep(fake._delay_for(method))
                 self._send(200, {"ok": True})
             else:
                 call["response"] = fake._answer(method, params)
