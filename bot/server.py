@@ -106,17 +106,23 @@ def stop_http_server(server) -> None:
     trigger), so it ends cleanly.
     """
     socket_map = server._map  # waitress's private socket map: the loop runs while it is not empty
-    try:
-        server.trigger.pull_trigger(lambda: wasyncore.dispatcher.close(server))
-    except OSError as error:  # the trigger is gone (the loop already ended): close what is left here
-        log.warning("Stopping the HTTP server directly: %s", error)
-        wasyncore.close_all(socket_map)
+    if not _in_loop(server, lambda: wasyncore.dispatcher.close(server)):
         return
     tasks = server.task_dispatcher
     tasks.shutdown(cancel_pending=False, timeout=STOP_SECONDS)
-    server.trigger.pull_trigger(
-        lambda: _close_channels(socket_map, server.trigger, keep_trigger=bool(tasks.threads))
-    )
+    _in_loop(server, lambda: _close_channels(socket_map, server.trigger, keep_trigger=bool(tasks.threads)))
+
+
+def _in_loop(server, action: Callable[[], None]) -> bool:
+    """Run `action` in the server loop's thread; False when the loop had already ended (its trigger is
+    gone), in which case every socket left is closed here."""
+    try:
+        server.trigger.pull_trigger(action)
+    except OSError as error:
+        log.warning("Stopping the HTTP server directly: %s", error)
+        wasyncore.close_all(server._map)
+        return False
+    return True
 
 
 def _close_channels(socket_map: dict, trigger, *, keep_trigger: bool) -> None:
