@@ -74,11 +74,13 @@ def rebuild(index: SavedIndex, store: ArticleStore) -> None:
         )
 
 
-def save_index(index: SavedIndex) -> None:
-    """Write the index as one snapshot (its journal emptied): a start replays a journal's articles
-    one by one, ten times slower than it reads them from a snapshot."""
+def save_all(index: SavedIndex, store: ArticleStore, duplicates: NearDuplicates) -> None:
+    """Write the index as one snapshot (its journal emptied) and the near-copy signatures of the
+    store's active articles: after a first start, which read the whole folder. A start replays a
+    journal ten times slower than it reads a snapshot, and signs the texts it lacks signatures for."""
     try:
         index.save()
+        write_near_copies(index.folder, duplicates, store.active_ids())
     except OSError as error:
         log.error("The search index could not be saved in %s (%s)", index.folder, error)
 

@@ -35,7 +35,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.channel_news import PACE_SECONDS, ChannelNews
 from bot.channel_store import ChannelStore
 from bot.feed_store import FeedStore
-from bot.index_files import index_folder, open_index, save_index
+from bot.index_files import index_folder, open_index, save_all
 from bot.indexing import keep_vectors_in, new_index
 from bot.ingest import Ingestor, start_ingest
 from bot.parsing import Parse, parse_file
@@ -335,7 +335,7 @@ def start_news_feed(
     first_start = not store.baseline_done()
     reports = start_ingest(store, index, ingestor, progress)
     if saved and first_start:
-        save_index(index)  # the whole folder is in the journal: the next start reads one snapshot
+        save_all(index, store, pipeline.duplicates)
     read = sum(report.outcome != "known" for report in reports)
     progress.ended("folder", f"{len(reports)} files, {read} of them read")
     log.info("Index ready: %d articles (%d passages)", index.article_count, index.passage_count)
