@@ -276,5 +276,5 @@ def test_after_a_first_start_the_saved_index_is_one_snapshot(tmp_path):
     shutil.copytree(SEEDS, folder)
     settings = folder_settings(tmp_path, folder)
     start_news_feed(settings, WebClient(token="xoxb-test", base_url=settings.slack_api_url)).stop()
-    magic, header, records = (index_folder(settings.database_url) / JOURNAL).read_bytes().split(b"\n", 2)
+    _magic, header, records = (index_folder(settings.database_url) / JOURNAL).read_bytes().split(b"\n", 2)
     assert json.loads(header)["generation"] and records == b"", "the next start replays no article"

@@ -56,5 +56,7 @@ def test_the_folder_catch_up_is_logged_every_few_seconds(articles_dir, tmp_path,
         store.close()
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Catching up")]
     assert lines and len(lines) < 5, "one line every 2.5 s, not one a file"
-    assert all(re.fullmatch(r"Catching up with the articles folder: [1-4] of 5 files", line) for line in lines)
+    assert all(
+        re.fullmatch(r"Catching up with the articles folder: [1-4] of 5 files", line) for line in lines
+    )
     assert (progress.files_done, progress.files_total) == (5, 5)
