@@ -29,8 +29,10 @@ from bot.health import HealthRegistry, PartHealth, PeriodicCheck
 from bot.index_files import index_folder
 from bot.indexing import new_index
 from bot.notifier import NewsFeed, start_news_feed
+from bot.parsing import Parse, parse_file
 from bot.settings import Settings, SettingsError
 from bot.startup import Stopped, check_token, connect_socket_mode, slack_health
+from bot.startup_progress import StartProgress
 from bot.store import ArticleStore, StoreUnavailable, check_database_url
 from bot.worker import stop_all
 from handlers import dependencies, loading, needs, register_listeners
@@ -109,6 +111,8 @@ class RunningApp:
     _stopping: threading.Event = field(default_factory=threading.Event)
     slack_check_seconds: float = SLACK_CHECK_SECONDS
     clock: Callable[[], float] = time.time  # when digests are due (tests freeze it)
+    progress: StartProgress = field(default_factory=StartProgress)
+    parse: Parse = parse_file  # what the folder's files are parsed with (tests slow it down)
     _store_check: PeriodicCheck | None = None
     _slack_check: PeriodicCheck | None = None
     _store_was_broken: bool = False
@@ -139,13 +143,22 @@ class RunningApp:
         SettingsError when Slack refuses the token or the store cannot be opened; Stopped when
         `stop()` is called meanwhile.
         """
+        self.progress.begin()
         checker = token_checking_client(self.client)
         check_token(checker, self.health, stop=self._stopping)
+        self.progress.ended("token")
         self._slack_check = PeriodicCheck(
             self.health, "slack", lambda: slack_health(checker), every=self.slack_check_seconds
         ).start(check_now=False)
         try:
-            self.feed = start_news_feed(self.settings, self.client, index=self.index, clock=self.clock)
+            self.feed = start_news_feed(
+                self.settings,
+                self.client,
+                index=self.index,
+                clock=self.clock,
+                progress=self.progress,
+                parse=self.parse,
+            )
         except (ValueError, OSError, sqlite3.Error, StoreUnavailable) as error:
             self.health.report("store", "broken", str(error), logged=True)
             raise SettingsError(f"DATABASE_URL cannot be used: {error}") from None
@@ -159,6 +172,7 @@ class RunningApp:
         ).start()
         self.health.watch("watcher", self._watcher_health)
         self.health.watch("feeds", self._feeds_health)
+        self.progress.ended("ready")
         self.ready.set()
 
     def connect_socket_mode(self) -> None:
@@ -242,7 +256,9 @@ class RunningApp:
         counts = {"articles": self.index.article_count, "passages": self.index.passage_count}
         if not self.ready.is_set():
             return PartHealth(
-                "loading", "building the index and catching up with the articles folder", counts
+                "loading",
+                "building the index and catching up with the articles folder",
+                {**counts, **self.progress.details()},
             )
         return PartHealth("ok", details=counts)
 

@@ -35,9 +35,10 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.channel_news import PACE_SECONDS, ChannelNews
 from bot.channel_store import ChannelStore
 from bot.feed_store import FeedStore
-from bot.index_files import index_folder, open_index
+from bot.index_files import index_folder, open_index, save_all
 from bot.indexing import keep_vectors_in, new_index
 from bot.ingest import Ingestor, start_ingest
+from bot.parsing import Parse, parse_file
 from bot.pipeline import Pipeline
 from bot.settings import Settings
 from bot.slack_errors import DEFAULT_BACKOFF, PERMANENT_ERRORS, Backoff, describe
@@ -45,6 +46,7 @@ from bot.sources.http import Fetcher
 from bot.sources.manage import Sources
 from bot.sources.poller import FeedPoller
 from bot.sources.urls import BadUrl, normalise_url
+from bot.startup_progress import StartProgress
 from bot.store import ArticleStore, Claim, article_of, index_from_store, open_store
 from bot.watcher import FolderWatcher
 from bot.worker import Worker, stop_all, worker_name
@@ -291,19 +293,27 @@ def start_news_feed(
     *,
     index: SearchIndex | None = None,
     clock: Callable[[], float] = time.time,
+    progress: StartProgress | None = None,
+    parse: Parse = parse_file,
     **notifier_options,
 ) -> NewsFeed:
     """Open the store and its saved index (or rebuild a plain `index` from the store), catch up with
     the folder, then watch and announce.
 
     The index (`index`, filled here, or a new one) is the one the Slack handlers must answer from.
+
+    `progress` hears of each phase's end (store, index, folder) and of the folder's files; `parse`
+    is what the folder's files are parsed with (see `Ingestor`).
     """
+    progress = progress or StartProgress()
     store = open_store(settings.database_url)
     since = store.last_change()  # read before the index: a change made meanwhile is replayed by `sync`
+    progress.ended("store")
     folder = index_folder(settings.database_url)
     index = index if index is not None else new_index(settings, folder)
     keep_vectors_in(index, store)
-    if isinstance(index, SavedIndex):
+    saved = isinstance(index, SavedIndex)
+    if saved:
         open_index(store, index.folder, index)
     else:
         index_from_store(store, index)
@@ -320,9 +330,19 @@ def start_news_feed(
         channel_news.wake(article_id)
 
     pipeline = Pipeline(store, index, on_added=added)
-    pipeline.load_duplicates(since)
-    ingestor = Ingestor(store, index, settings.articles_dir, on_added=added, pipeline=pipeline)
-    start_ingest(store, index, ingestor)
+    texts = pipeline.load_duplicates(since, saved_in=index.folder if saved else None)
+    progress.ended(
+        "index",
+        f"{index.article_count} articles, {index.passage_count} passages;"
+        f" {texts} texts read for the near-copy signatures",
+    )
+    ingestor = Ingestor(store, index, settings.articles_dir, on_added=added, pipeline=pipeline, parse=parse)
+    first_start = not store.baseline_done()
+    reports = start_ingest(store, index, ingestor, progress)
+    if saved and first_start:
+        save_all(index, store, pipeline.duplicates)
+    read = sum(report.outcome != "known" for report in reports)
+    progress.ended("folder", f"{len(reports)} files, {read} of them read")
     log.info("Index ready: %d articles (%d passages)", index.article_count, index.passage_count)
     watcher = FolderWatcher(ingestor).start()
     notifier.start()

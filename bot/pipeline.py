@@ -13,9 +13,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
-from bot.index_files import came_back_empty
+from bot.index_files import came_back_empty, open_near_copies
 from bot.store import (
     CHANGES_KEEP_ROWS,
     CHANGES_KEEP_SECONDS,
@@ -97,12 +98,19 @@ class Pipeline:
         self.known_before_loss: frozenset[str] | None = None
         self._next_prune = 0.0  # when `prune_changes` prunes next (time.monotonic)
 
-    def load_duplicates(self, since: int | None = None) -> None:
+    def load_duplicates(self, since: int | None = None, *, saved_in: Path | None = None) -> int:
         """Know every active article's text, and follow the store from change `since` on (see
-        `sync`; by default from now): the mark read before the index was, so nothing falls between."""
+        `sync`; by default from now): the mark read before the index was, so nothing falls between.
+
+        With `saved_in` (the saved index's folder), the signatures saved there are read and only the
+        texts they lack (see bot/index_files.py). How many texts were read."""
         self._mark = self.store.last_change() if since is None else since
-        for stored in self.store.active_articles():
+        if saved_in is not None:
+            return open_near_copies(self.store, saved_in, self.duplicates)
+        active = self.store.active_articles()
+        for stored in active:
             self.duplicates.add(stored.id, stored.text)
+        return len(active)
 
     def compose(self, raw: RawArticle) -> Article:
         article = parse_article(raw.article_text(), raw.source)

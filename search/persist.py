@@ -472,6 +472,7 @@ class _Journal:
             return 0
         cursor = len(_JOURNAL_MAGIC) + len(expected) + 1
         applied = 0
+        added: list[ArticleRecord] = []  # inserted together (one sort of their postings), in order
         while cursor < len(data):
             entry = _entry_at(data, cursor)
             if entry is None:
@@ -485,10 +486,13 @@ class _Journal:
                 break
             (operation, value), cursor = entry
             if operation == "add":
-                index.insert_records([value])
+                added.append(value)
             else:
+                index.insert_records(added)
+                added.clear()
                 index.remove(value)
             applied += 1
+        index.insert_records(added)
         self.size = cursor
         return applied
 

@@ -14,6 +14,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from bot.app import build_app
+from bot.parsing import Parse, parse_file
 from bot.server import build_wsgi_app, create_http_server, stop_http_server
 from bot.settings import Settings
 from bot.startup import Stopped
@@ -86,6 +87,7 @@ def served_app(
     feed_poll_seconds: float = 1.0,
     fetch_allow_hosts: str = "",
     clock: Callable[[], float] = time.time,
+    parse: Parse = parse_file,
 ) -> Iterator[RunningApp]:
     """`serve()`'s app on a free loopback port, stopped (server, watcher, notifier, store) on exit.
 
@@ -107,6 +109,7 @@ def served_app(
         fetch_allow_hosts=fetch_allow_hosts,
     )
     app = build_app(settings, clock=clock)
+    app.parse = parse
     server = create_http_server(
         build_wsgi_app(app.bolt, app.health, signing_secret=SIGNING_SECRET),
         host="127.0.0.1",

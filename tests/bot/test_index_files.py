@@ -3,20 +3,24 @@
 Parsing is counted by wrapping the real parser (the call goes through): no code of ours is replaced.
 """
 
+import json
 import logging
 import shutil
+import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 from slack_sdk import WebClient
 
 import bot.store
-from bot.index_files import index_folder, open_index
+import search.dedupe
+from bot.index_files import NEAR_COPIES, index_folder, open_index
 from bot.notifier import start_news_feed
 from bot.settings import load_settings
 from bot.store import SqliteStore
 from search import load_articles
-from search.persist import SNAPSHOT
+from search.persist import JOURNAL, SNAPSHOT
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 QUERIES = ["valuation", "Mistral partnership Microsoft", "Arthur Mensch"]
@@ -172,3 +176,105 @@ def test_an_index_of_another_version_is_rebuilt_once(tmp_path, store, parses, mo
     parses["count"] = 0
     open_index(store, tmp_path / "index")
     assert parses["count"] == 0, "rebuilt once, then opened"
+
+
+@pytest.fixture
+def signed(monkeypatch):
+    """How many texts were shingled for a near-copy signature (the real function is called)."""
+    calls = {"count": 0}
+    real = search.dedupe.signature
+
+    def counting(text):
+        calls["count"] += 1
+        return real(text)
+
+    monkeypatch.setattr(search.dedupe, "signature", counting)
+    return calls
+
+
+@pytest.fixture
+def statements(monkeypatch):
+    """The SQL statements run on SQLite from this thread (each connection traced, nothing replaced)."""
+    seen: list[str] = []
+    real = sqlite3.connect
+    caller = threading.get_ident()
+
+    def traced(*args, **kwargs):
+        db = real(*args, **kwargs)
+        db.set_trace_callback(lambda sql: seen.append(sql) if threading.get_ident() == caller else None)
+        return db
+
+    monkeypatch.setattr(sqlite3, "connect", traced)
+    return seen
+
+
+def folder_settings(tmp_path, folder):
+    return load_settings(
+        require_slack=False,
+        slack_bot_token="xoxb-test",
+        slack_api_url="http://127.0.0.1:9/api/",
+        articles_dir=str(folder),
+        database_url=f"sqlite:///{tmp_path / 'data' / 'bot.db'}",
+    )
+
+
+def restart_statements(settings, statements) -> list[str]:
+    client = WebClient(token="xoxb-test", base_url=settings.slack_api_url)
+    start_news_feed(settings, client).stop()
+    statements.clear()
+    feed = start_news_feed(settings, client)
+    feed.stop()
+    return list(statements)
+
+
+def test_a_restart_asks_the_store_as_often_whatever_the_number_of_files(tmp_path, statements, signed):
+    folder = tmp_path / "articles"
+    shutil.copytree(SEEDS, folder)
+    settings = folder_settings(tmp_path, folder)
+    few = restart_statements(settings, statements)
+    for seed in sorted(SEEDS.glob("*.txt")):
+        text = seed.read_text(encoding="utf-8")
+        (folder / f"again-{seed.name}").write_text(text + "\n\nOne more paragraph of this copy.\n")
+    restart_statements(settings, statements)
+    signed["count"] = 0
+    many = restart_statements(settings, statements)
+    assert len(many) == len(few), "no query per file, nor per article"
+    assert [s for s in many if "FROM files" in s] == ["SELECT source, size, mtime_ns, article_id FROM files"]
+    assert not [s for s in many if s.startswith("SELECT * FROM articles")], "no article's text is read"
+    assert signed["count"] == 0, "the near-copy signatures are read from the index folder"
+
+
+def test_near_copies_are_found_after_a_restart_and_damaged_signatures_are_computed_again(
+    tmp_path, signed, caplog
+):
+    folder = tmp_path / "articles"
+    shutil.copytree(SEEDS, folder)
+    settings = folder_settings(tmp_path, folder)
+    client = WebClient(token="xoxb-test", base_url=settings.slack_api_url)
+    start_news_feed(settings, client).stop()
+    saved = index_folder(settings.database_url) / NEAR_COPIES
+    copy = folder / "copy.txt"
+    for damage in (None, b"MNB-NEAR-COPIES\n{not json"):
+        if damage is not None:
+            saved.write_bytes(damage)
+        signed["count"] = 0
+        feed = start_news_feed(settings, client)
+        try:
+            assert signed["count"] == (5 if damage else 0)
+            seed = sorted(SEEDS.glob("*.txt"))[1]
+            copy.write_text(seed.read_text(encoding="utf-8") + "\n\nA line only the copy has.\n")
+            assert feed.ingestor.ingest(copy).outcome == "copy"
+            feed.ingestor.remove(copy)
+            copy.unlink()
+        finally:
+            feed.stop()
+    assert [r.getMessage() for r in caplog.records if "near-copy signatures again" in r.getMessage()]
+
+
+def test_after_a_first_start_the_saved_index_is_one_snapshot(tmp_path):
+    folder = tmp_path / "articles"
+    shutil.copytree(SEEDS, folder)
+    settings = folder_settings(tmp_path, folder)
+    start_news_feed(settings, WebClient(token="xoxb-test", base_url=settings.slack_api_url)).stop()
+    _magic, header, records = (index_folder(settings.database_url) / JOURNAL).read_bytes().split(b"\n", 2)
+    assert json.loads(header)["generation"] and records == b"", "the next start replays no article"

@@ -297,6 +297,10 @@ class MemoryStore:
         remembered = self.database.files.get(source)
         return remembered[2] if remembered and remembered[:2] == (size, mtime_ns) else None
 
+    def recorded_files(self) -> dict[str, tuple[int, int, str]]:
+        with self.database.lock:
+            return dict(self.database.files)
+
     def claim_announcement(self, worker: str, lease_seconds: float) -> Claim | None:
         now = self._clock()
         with self.database.lock:

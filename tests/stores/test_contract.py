@@ -126,6 +126,14 @@ def test_a_file_is_remembered_while_its_size_and_mtime_stay(store):
     assert store.recorded_file("a.txt", 120, 5_000_000_000_000_000_000) is None
 
 
+def test_every_remembered_file_is_read_at_once(store):
+    assert store.recorded_files() == {}
+    store.remember_file("a.txt", 120, 5_000_000_000_000_000_000, "id-1")
+    store.remember_file("b/c.md", 7, 8, "id-2")
+    store.remember_file("a.txt", 121, 9, "id-3")
+    assert store.recorded_files() == {"a.txt": (121, 9, "id-3"), "b/c.md": (7, 8, "id-2")}
+
+
 def test_index_is_rebuilt_from_the_store_after_a_restart(backend):
     first = backend.open()
     article = parse_article(NEWS, "a.txt")
