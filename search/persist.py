@@ -54,7 +54,9 @@ from search.scoring import Scorer
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3  # 3: the analyser's word cache is saved
+FORMAT_VERSION = (
+    4  # 3: the analyser's word cache is saved; 4: rebuilt once, for the store's undated library (migration 8)
+)
 SNAPSHOT = "snapshot.bin"
 JOURNAL = "journal.bin"
 _SNAPSHOT_MAGIC = b"MNB-INDEX-SNAPSHOT\n"
