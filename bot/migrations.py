@@ -365,6 +365,17 @@ MIGRATIONS = (
     ),
 )
 
+# Who holds a feed's lease (bot/feed_store.py): a clean stop gives back its own, never another's.
+_FEED_CLAIMER = ("ALTER TABLE feeds ADD COLUMN claimed_by TEXT",)
+
+MIGRATIONS = (
+    *MIGRATIONS,
+    Migration(
+        8,
+        "who holds a feed's lease, so a clean stop gives back its own",
+        {"sqlite": _FEED_CLAIMER, "postgresql": _FEED_CLAIMER},
+    ),
+)
 
 VERSION_TABLE = {
     "sqlite": "CREATE TABLE IF NOT EXISTS schema_version"
