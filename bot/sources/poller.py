@@ -6,6 +6,8 @@ A poll fetches the feed (304: nothing to do), records the items it has not seen,
 `max_items` items and sets the older ones aside: a feed of 10,000 items is not 10,000 fetches.
 Errors (network, 5xx, timeouts, bad XML) push the next poll back exponentially; a feed failing
 `report_after` times in a row is logged once as failing, and shown in `health()` (for /healthz).
+The next poll of a feed is `poll_seconds` after its poll ended (its items fetched and ingested), or
+its backoff after a failure, however long the poll took.
 Several replicas share the feeds: each due feed is claimed for `lease_seconds` (`FeedStore.claim_due`),
 so one replica polls it, and a feed this poller is still polling is not claimed again; a clean
 `stop()` gives back the feeds claimed and not finished (due now, for the next start or another
@@ -145,7 +147,7 @@ class FeedPoller:
     # -- one poll -------------------------------------------------------------------------------------
 
     def poll(self, feed: FeedRow) -> int:
-        """Poll `feed` once; the number of items ingested."""
+        """Poll `feed` once; the number of items ingested. The next poll is set at the end, from then."""
         try:
             response = self.fetcher.fetch(
                 feed.url,
@@ -164,16 +166,18 @@ class FeedPoller:
             return 0
         if parsed is not None:
             self._remember_items(feed, parsed)
-        title = parsed.title if parsed is not None else None
+        ingested = self._ingest_waiting(feed)
+        if self._stop.is_set():
+            return ingested  # cut short: `stop` gives the feed back, due now, for what still waits
         if self.feeds.polled(
             feed.url,
             etag=response.etag,
             last_modified=response.last_modified,
             delay=self.poll_seconds,
-            title=title,
+            title=parsed.title if parsed is not None else None,
         ):
             log.info("Feed %s works again", feed.url)
-        return self._ingest_waiting(feed)
+        return ingested
 
     def _remember_items(self, feed: FeedRow, parsed: Feed) -> None:
         known = self.feeds.known_keys(feed.url)
