@@ -10,19 +10,22 @@ else its GUID) so that a feed re-listing old items, or changing their GUIDs, bri
 Items not yet ingested keep their link, title and text, so they are retried without the feed.
 
 With several replicas a feed is polled by one at a time: `claim_due` takes the due feeds by moving
-their `next_poll_at` past a lease in one UPDATE (PostgreSQL: rows another replica is claiming are
-skipped); the poll's end (`polled`, `failed`) sets the real next time. A replica that dies while
-polling leaves the lease to run out, and another takes the feed then. Callers give durations (a
-lease, a delay), never a time: "now" is the database's (PostgreSQL: the server's clock; SQLite: the
-clock of the one host the file is on), so replicas with skewed clocks neither poll a feed twice nor
-hold one back.
+their `next_poll_at` past a lease and naming the claimer in `claimed_by`, in one UPDATE (PostgreSQL:
+rows another replica is claiming are skipped); feeds the caller is still polling are left alone. The
+poll's end (`polled`, `failed`) sets the real next time and ends the claim. A replica stopping
+cleanly gives back the claims it has not finished (`give_back`: due now), and only its own; one that
+dies while polling leaves the lease to run out, and another takes the feed then. Callers give
+durations (a lease, a delay), never a time: "now" is the database's (PostgreSQL: the server's
+clock; SQLite: the clock of the one host the file is on), so replicas with skewed clocks neither
+poll a feed twice nor hold one back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -46,6 +49,7 @@ class FeedRow:
     failing_since: float | None = None
     last_error: str | None = None
     last_ok_at: float | None = None
+    claimed_by: str | None = None  # the process polling it, until its poll ends or it gives it back
 
     @property
     def public_only(self) -> bool:
@@ -58,7 +62,8 @@ class FeedStore(Protocol):
     def remove(self, url: str) -> bool: ...
     def get(self, url: str) -> FeedRow | None: ...
     def all(self) -> list[FeedRow]: ...
-    def claim_due(self, lease_seconds: float) -> list[FeedRow]: ...
+    def claim_due(self, owner: str, lease_seconds: float, busy: Collection[str] = ()) -> list[FeedRow]: ...
+    def give_back(self, owner: str) -> int: ...
     def polled(
         self, url: str, *, etag: str | None, last_modified: str | None, delay: float, title: str | None
     ) -> bool: ...
@@ -134,48 +139,58 @@ class SqliteFeedStore:
         rows = self._connection().execute("SELECT * FROM feeds ORDER BY added_at, url")
         return [FeedRow(**dict(row)) for row in rows]
 
-    def claim_due(self, lease_seconds: float) -> list[FeedRow]:
-        """The feeds due now, each taken for `lease_seconds` (no other process polls it). Now is the
-        store's clock: the one host's the file is on (as for announcement leases)."""
+    def claim_due(self, owner: str, lease_seconds: float, busy: Collection[str] = ()) -> list[FeedRow]:
+        """The feeds due now but those in `busy` (the caller is still polling them), each taken by
+        `owner` for `lease_seconds` (no other process polls it). Now is the store's clock: the one
+        host's the file is on (as for announcement leases)."""
         now = self._clock()
-        if (
-            not self._connection()
-            .execute("SELECT 1 FROM feeds WHERE next_poll_at <= ? LIMIT 1", (now,))
-            .fetchone()
-        ):
+        due = "next_poll_at <= ? AND url NOT IN (SELECT value FROM json_each(?))"
+        params = (now, json.dumps(sorted(busy)))
+        if not self._connection().execute(f"SELECT 1 FROM feeds WHERE {due} LIMIT 1", params).fetchone():
             return []  # the usual case, every tick: no write lock taken
         with self._transaction() as db:
             rows = db.execute(
-                "SELECT * FROM feeds WHERE next_poll_at <= ? ORDER BY next_poll_at, url", (now,)
+                f"SELECT * FROM feeds WHERE {due} ORDER BY next_poll_at, url", params
             ).fetchall()
             db.execute(
-                "UPDATE feeds SET next_poll_at = ? WHERE next_poll_at <= ?", (now + lease_seconds, now)
+                f"UPDATE feeds SET next_poll_at = ?, claimed_by = ? WHERE {due}",
+                (now + lease_seconds, owner, *params),
             )
         return [FeedRow(**dict(row)) for row in rows]
+
+    def give_back(self, owner: str) -> int:
+        """The feeds `owner` claimed and has not finished polling, due now (a clean stop); how many.
+        A feed another process took since (`owner`'s lease ran out) stays with it."""
+        with self._transaction() as db:
+            return db.execute(
+                "UPDATE feeds SET next_poll_at = ?, claimed_by = NULL WHERE claimed_by = ?",
+                (self._clock(), owner),
+            ).rowcount
 
     def polled(
         self, url: str, *, etag: str | None, last_modified: str | None, delay: float, title: str | None
     ) -> bool:
-        """A good poll, the next one in `delay` seconds; True when the feed had been failing (it
-        works again)."""
+        """A good poll ended (its claim with it), the next one in `delay` seconds; True when the feed
+        had been failing (it works again)."""
         now = self._clock()
         with self._transaction() as db:
             row = db.execute("SELECT failures FROM feeds WHERE url = ?", (url,)).fetchone()
             db.execute(
-                "UPDATE feeds SET etag = ?, last_modified = ?, next_poll_at = ?, failures = 0,"
-                " failing_since = NULL, last_error = NULL, last_ok_at = ?, title = COALESCE(?, title)"
-                " WHERE url = ?",
+                "UPDATE feeds SET etag = ?, last_modified = ?, next_poll_at = ?, claimed_by = NULL,"
+                " failures = 0, failing_since = NULL, last_error = NULL, last_ok_at = ?,"
+                " title = COALESCE(?, title) WHERE url = ?",
                 (etag, last_modified, now + delay, now, title, url),
             )
             return bool(row and row["failures"])
 
     def failed(self, url: str, error: str, delay: float) -> int:
-        """A failed poll, the next try in `delay` seconds; the number of failures in a row."""
+        """A failed poll ended (its claim with it), the next try in `delay` seconds; the number of
+        failures in a row."""
         now = self._clock()
         with self._transaction() as db:
             db.execute(
                 "UPDATE feeds SET failures = failures + 1, failing_since = COALESCE(failing_since, ?),"
-                " last_error = ?, next_poll_at = ? WHERE url = ?",
+                " last_error = ?, next_poll_at = ?, claimed_by = NULL WHERE url = ?",
                 (now, error, now + delay, url),
             )
             row = db.execute("SELECT failures FROM feeds WHERE url = ?", (url,)).fetchone()
@@ -268,40 +283,52 @@ class PostgresFeedStore:
             rows = db.execute("SELECT * FROM feeds ORDER BY added_at, url").fetchall()
         return [FeedRow(**row) for row in rows]
 
-    def claim_due(self, lease_seconds: float) -> list[FeedRow]:
-        """The feeds due now by the server's clock, each taken for `lease_seconds`; feeds another
-        replica is taking right now are skipped, not waited for. Replicas with skewed clocks agree."""
+    def claim_due(self, owner: str, lease_seconds: float, busy: Collection[str] = ()) -> list[FeedRow]:
+        """The feeds due now by the server's clock but those in `busy`, each taken by `owner` for
+        `lease_seconds`; feeds another replica is taking right now are skipped, not waited for.
+        Replicas with skewed clocks agree."""
         with self._cursor() as db:
             now = self._now(db)
             rows = db.execute(
-                "WITH due AS (SELECT url FROM feeds WHERE next_poll_at <= %(now)s FOR UPDATE SKIP LOCKED)"
-                " UPDATE feeds AS f SET next_poll_at = %(until)s FROM due WHERE f.url = due.url RETURNING f.*",
-                {"now": now, "until": now + lease_seconds},
+                "WITH due AS (SELECT url FROM feeds WHERE next_poll_at <= %(now)s"
+                " AND url <> ALL(%(busy)s::text[]) FOR UPDATE SKIP LOCKED)"
+                " UPDATE feeds AS f SET next_poll_at = %(until)s, claimed_by = %(owner)s"
+                " FROM due WHERE f.url = due.url RETURNING f.*",
+                {"now": now, "until": now + lease_seconds, "owner": owner, "busy": sorted(busy)},
             ).fetchall()
         return sorted((FeedRow(**row) for row in rows), key=lambda feed: (feed.added_at, feed.url))
+
+    def give_back(self, owner: str) -> int:
+        """The feeds `owner` claimed and has not finished polling, due now by the server's clock (a
+        clean stop); how many. A feed another replica took since stays with it."""
+        with self._cursor() as db:
+            return db.execute(
+                "UPDATE feeds SET next_poll_at = %s, claimed_by = NULL WHERE claimed_by = %s",
+                (self._now(db), owner),
+            ).rowcount
 
     def polled(
         self, url: str, *, etag: str | None, last_modified: str | None, delay: float, title: str | None
     ) -> bool:
-        """A good poll, the next one in `delay` seconds by the server's clock; True when the feed had
-        been failing (it works again)."""
+        """A good poll ended (its claim with it), the next one in `delay` seconds by the server's
+        clock; True when the feed had been failing (it works again)."""
         with self._cursor() as db:
             row = db.execute("SELECT failures FROM feeds WHERE url = %s FOR UPDATE", (url,)).fetchone()
             db.execute(
-                "UPDATE feeds SET etag = %s, last_modified = %s, next_poll_at = %s, failures = 0,"
-                " failing_since = NULL, last_error = NULL, last_ok_at = %s, title = COALESCE(%s, title)"
-                " WHERE url = %s",
+                "UPDATE feeds SET etag = %s, last_modified = %s, next_poll_at = %s, claimed_by = NULL,"
+                " failures = 0, failing_since = NULL, last_error = NULL, last_ok_at = %s,"
+                " title = COALESCE(%s, title) WHERE url = %s",
                 (etag, last_modified, self._now(db) + delay, self._clock(), title, url),
             )
             return bool(row and row["failures"])
 
     def failed(self, url: str, error: str, delay: float) -> int:
-        """A failed poll, the next try in `delay` seconds by the server's clock; the number of
-        failures in a row."""
+        """A failed poll ended (its claim with it), the next try in `delay` seconds by the server's
+        clock; the number of failures in a row."""
         with self._cursor() as db:
             row = db.execute(
                 "UPDATE feeds SET failures = failures + 1, failing_since = COALESCE(failing_since, %s),"
-                " last_error = %s, next_poll_at = %s WHERE url = %s RETURNING failures",
+                " last_error = %s, next_poll_at = %s, claimed_by = NULL WHERE url = %s RETURNING failures",
                 (self._clock(), error, self._now(db) + delay, url),
             ).fetchone()
             return row["failures"] if row else 0

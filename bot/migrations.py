@@ -372,6 +372,8 @@ _UNDATE_LIBRARY = (
     " AND origin = 'folder' AND story IS NULL"
     " AND id IN (SELECT article_id FROM announcements WHERE state = 'skipped')"
 )
+# Who holds a feed's lease (bot/feed_store.py): a clean stop gives back its own, never another's.
+_FEED_CLAIMER = ("ALTER TABLE feeds ADD COLUMN claimed_by TEXT",)
 
 MIGRATIONS = (
     *MIGRATIONS,
@@ -379,6 +381,15 @@ MIGRATIONS = (
         8,
         "the starting library's articles without a date in their text are undated, not first seen",
         {"sqlite": (_UNDATE_LIBRARY,), "postgresql": (_UNDATE_LIBRARY,)},
+    ),
+)
+
+MIGRATIONS = (
+    *MIGRATIONS,
+    Migration(
+        9,
+        "who holds a feed's lease, so a clean stop gives back its own",
+        {"sqlite": _FEED_CLAIMER, "postgresql": _FEED_CLAIMER},
     ),
 )
 

@@ -6,8 +6,12 @@ A poll fetches the feed (304: nothing to do), records the items it has not seen,
 `max_items` items and sets the older ones aside: a feed of 10,000 items is not 10,000 fetches.
 Errors (network, 5xx, timeouts, bad XML) push the next poll back exponentially; a feed failing
 `report_after` times in a row is logged once as failing, and shown in `health()` (for /healthz).
+The next poll of a feed is `poll_seconds` after its poll ended (its items fetched and ingested), or
+its backoff after a failure, however long the poll took.
 Several replicas share the feeds: each due feed is claimed for `lease_seconds` (`FeedStore.claim_due`),
-so one replica polls it; if that replica dies, another takes the feed once the lease has run out.
+so one replica polls it, and a feed this poller is still polling is not claimed again; a clean
+`stop()` gives back the feeds claimed and not finished (due now, for the next start or another
+replica); if a replica dies, another takes its feeds once their lease has run out.
 Leases and next polls are given as durations: the store measures them on the database's clock.
 The same loop keeps the index in line with the store and prunes the change log (`Pipeline`).
 """
@@ -25,6 +29,7 @@ from bot.sources.feeds import Feed, FeedError, parse_feed
 from bot.sources.http import FEED_TYPES, MAX_IN_FLIGHT, Fetcher, FetchError
 from bot.sources.links import NoArticle, fetch_article
 from bot.store import StoreUnavailable
+from bot.worker import worker_name
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +62,7 @@ class FeedPoller:
         self.max_items = max_items
         self.report_after = report_after
         self.lease_seconds = lease_seconds
+        self.owner = worker_name()  # this poller's name in the feeds it claims
         self._busy: set[str] = set()
         self._busy_lock = threading.Lock()
         self._wake = threading.Event()
@@ -79,6 +85,19 @@ class FeedPoller:
             self._thread.join(timeout=5)
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+        self._give_back()
+
+    def _give_back(self) -> None:
+        """The feeds claimed and not finished (queued, or their poll cut short) are due again now."""
+        try:
+            given = self.feeds.give_back(self.owner)
+        except StoreUnavailable as error:
+            log.warning(
+                "Feeds not given back (their lease runs out in %.0f s): %s", self.lease_seconds, error
+            )
+            return
+        if given:
+            log.info("Gave back %d feeds not finished polling", given)
 
     def wake(self) -> None:
         self._wake.set()
@@ -88,7 +107,7 @@ class FeedPoller:
             try:
                 self.pipeline.sync()
                 self.pipeline.prune_changes()
-                for feed in self.feeds.claim_due(self.lease_seconds):
+                for feed in self.feeds.claim_due(self.owner, self.lease_seconds, self._polling()):
                     self._submit(feed)
             except StoreUnavailable as error:
                 # Claiming writes: a broken store is reported once by its health check, not every tick.
@@ -97,6 +116,10 @@ class FeedPoller:
                 log.exception("Feed polling failed unexpectedly; trying again shortly")
             self._wake.wait(TICK_SECONDS)
             self._wake.clear()
+
+    def _polling(self) -> set[str]:
+        with self._busy_lock:
+            return set(self._busy)
 
     def _submit(self, feed: FeedRow) -> None:
         with self._busy_lock:
@@ -124,7 +147,7 @@ class FeedPoller:
     # -- one poll -------------------------------------------------------------------------------------
 
     def poll(self, feed: FeedRow) -> int:
-        """Poll `feed` once; the number of items ingested."""
+        """Poll `feed` once; the number of items ingested. The next poll is set at the end, from then."""
         try:
             response = self.fetcher.fetch(
                 feed.url,
@@ -143,16 +166,18 @@ class FeedPoller:
             return 0
         if parsed is not None:
             self._remember_items(feed, parsed)
-        title = parsed.title if parsed is not None else None
+        ingested = self._ingest_waiting(feed)
+        if self._stop.is_set():
+            return ingested  # cut short: `stop` gives the feed back, due now, for what still waits
         if self.feeds.polled(
             feed.url,
             etag=response.etag,
             last_modified=response.last_modified,
             delay=self.poll_seconds,
-            title=title,
+            title=parsed.title if parsed is not None else None,
         ):
             log.info("Feed %s works again", feed.url)
-        return self._ingest_waiting(feed)
+        return ingested
 
     def _remember_items(self, feed: FeedRow, parsed: Feed) -> None:
         known = self.feeds.known_keys(feed.url)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from bot.feed_store import FeedOrigin, FeedRow, ItemState
@@ -400,16 +400,28 @@ class MemoryFeedStore:
             feed = self.database.feeds[url] = dataclasses.replace(feed, **changes)
         return feed
 
-    def claim_due(self, lease_seconds: float) -> list[FeedRow]:
+    def claim_due(self, owner: str, lease_seconds: float, busy: Collection[str] = ()) -> list[FeedRow]:
         now = self._clock()
         with self.database.lock:
             due = sorted(
-                (feed for feed in self.database.feeds.values() if feed.next_poll_at <= now),
+                (
+                    feed
+                    for feed in self.database.feeds.values()
+                    if feed.next_poll_at <= now and feed.url not in busy
+                ),
                 key=lambda feed: (feed.next_poll_at, feed.url),
             )
             for feed in due:
-                self._update(feed.url, next_poll_at=now + lease_seconds)
+                self._update(feed.url, next_poll_at=now + lease_seconds, claimed_by=owner)
             return due
+
+    def give_back(self, owner: str) -> int:
+        now = self._clock()
+        with self.database.lock:
+            mine = [feed.url for feed in self.database.feeds.values() if feed.claimed_by == owner]
+            for url in mine:
+                self._update(url, next_poll_at=now, claimed_by=None)
+            return len(mine)
 
     def polled(
         self, url: str, *, etag: str | None, last_modified: str | None, delay: float, title: str | None
@@ -424,6 +436,7 @@ class MemoryFeedStore:
                 etag=etag,
                 last_modified=last_modified,
                 next_poll_at=now + delay,
+                claimed_by=None,
                 failures=0,
                 failing_since=None,
                 last_error=None,
@@ -444,6 +457,7 @@ class MemoryFeedStore:
                 failing_since=feed.failing_since or now,
                 last_error=error,
                 next_poll_at=now + delay,
+                claimed_by=None,
             ).failures
 
     def poll_soon(self, url: str) -> None:

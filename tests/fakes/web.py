@@ -4,7 +4,8 @@ It serves tests/fixtures/web/site (pages of five outlets and a feed in each form
 replaced by its own URL, answers conditional GETs with 304 (ETag and Last-Modified), and serves the
 hostile cases a news reader meets: a 10,000-item feed, 50 MB of HTML, binary content behind .html,
 a redirect loop, a page that never finishes, a non-UTF-8 page. Tests can replace or add a file
-(`put`), make a path fail for a while (`fail`), and read every request it received (`requests`).
+(`put`), make a path fail for a while (`fail`) or answer slowly (`slow`), and read every request it
+received (`requests`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class FakeWeb:
         self.requests: list[dict] = []
         self._files: dict[str, tuple[bytes, str]] = {}
         self._failures: dict[str, deque[int]] = defaultdict(deque)
+        self._delays: dict[str, float] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -81,6 +83,11 @@ class FakeWeb:
         """The next `times` requests for `path` get `status`."""
         with self._lock:
             self._failures[path].extend([status] * times)
+
+    def slow(self, path: str, seconds: float) -> None:
+        """Answer `path` `seconds` after each request from now on (a page that takes its time)."""
+        with self._lock:
+            self._delays[path] = seconds
 
     def requested(self, path: str) -> list[dict]:
         """The requests received for `path` (query ignored), in order."""
@@ -135,6 +142,8 @@ def _handler_for(web: FakeWeb) -> type[BaseHTTPRequestHandler]:
             with web._lock:
                 web.requests.append({"path": path, "headers": dict(self.headers), "at": time.monotonic()})
                 status = web._failures[path].popleft() if web._failures.get(path) else None
+                delay = web._delays.get(path, 0.0)
+            web._stopping.wait(delay)
             if status is not None:
                 return self._send(status, b"<html><body>Service unavailable</body></html>", "text/html")
             quirk = QUIRKS.get(path)

@@ -531,16 +531,16 @@ def test_a_due_feed_is_claimed_by_one_store_until_its_lease_runs_out(backend):
     clock = Clock()
     first, second = backend.open(clock).feeds, backend.open(clock).feeds
     first.add("https://a.example/feed", "cli")
-    assert [f.url for f in first.claim_due(lease_seconds=60)] == ["https://a.example/feed"]
-    assert second.claim_due(lease_seconds=60) == []
+    assert [f.url for f in first.claim_due("first", lease_seconds=60)] == ["https://a.example/feed"]
+    assert second.claim_due("second", lease_seconds=60) == []
     clock.now += 61  # the replica polling it died: its lease ran out
-    assert [f.url for f in second.claim_due(lease_seconds=60)] == ["https://a.example/feed"]
+    assert [f.url for f in second.claim_due("second", lease_seconds=60)] == ["https://a.example/feed"]
     assert not second.polled("https://a.example/feed", etag='"1"', last_modified=None, delay=600, title="A")
     clock.now += 599
-    assert first.claim_due(lease_seconds=60) == []
+    assert first.claim_due("first", lease_seconds=60) == []
     assert first.get("https://a.example/feed").etag == '"1"'
     first.poll_soon("https://a.example/feed")
-    assert [f.title for f in first.claim_due(lease_seconds=60)] == ["A"]
+    assert [f.title for f in first.claim_due("first", lease_seconds=60)] == ["A"]
 
 
 def test_a_feed_claim_is_measured_on_the_databases_time_not_the_callers(backend):
@@ -550,16 +550,19 @@ def test_a_feed_claim_is_measured_on_the_databases_time_not_the_callers(backend)
     first, second = backend.open(database_time).feeds, backend.open(database_time).feeds
     assert "now" not in inspect.signature(type(first).claim_due).parameters
     first.add("https://a.example/feed", "cli")
-    [feed] = first.claim_due(lease_seconds=60)
+    [feed] = first.claim_due("first", lease_seconds=60)
     assert first.get(feed.url).next_poll_at == database_time.now + 60
-    assert second.claim_due(lease_seconds=60) == [] and first.claim_due(lease_seconds=60) == []
+    assert (
+        second.claim_due("second", lease_seconds=60) == []
+        and first.claim_due("first", lease_seconds=60) == []
+    )
     first.failed(feed.url, "HTTP 503", delay=30)
     assert first.get(feed.url).next_poll_at == database_time.now + 30
     database_time.now += 29
-    assert second.claim_due(lease_seconds=60) == []
+    assert second.claim_due("second", lease_seconds=60) == []
     database_time.now += 1
-    assert [f.url for f in second.claim_due(lease_seconds=60)] == [feed.url]
-    assert first.claim_due(lease_seconds=60) == []
+    assert [f.url for f in second.claim_due("second", lease_seconds=60)] == [feed.url]
+    assert first.claim_due("first", lease_seconds=60) == []
 
 
 def test_many_stores_claiming_a_due_feed_at_once_take_it_once(backend):
@@ -571,7 +574,7 @@ def test_many_stores_claiming_a_due_feed_at_once_take_it_once(backend):
 
     def claim(store):
         start.wait()
-        taken.extend(f.url for f in store.feeds.claim_due(lease_seconds=60))
+        taken.extend(f.url for f in store.feeds.claim_due(str(id(store)), lease_seconds=60))
 
     threads = [threading.Thread(target=claim, args=(store,)) for store in stores]
     for thread in threads:
