@@ -54,9 +54,8 @@ from search.scoring import Scorer
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = (
-    4  # 3: the analyser's word cache is saved; 4: rebuilt once, for the store's undated library (migration 8)
-)
+# 3: the analyser's word cache is saved; 4: rebuilt once for the store's undated library (migration 8).
+FORMAT_VERSION = 4
 SNAPSHOT = "snapshot.bin"
 JOURNAL = "journal.bin"
 _SNAPSHOT_MAGIC = b"MNB-INDEX-SNAPSHOT\n"
