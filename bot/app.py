@@ -23,22 +23,24 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
-from bot.answers import Answers
-from bot.channel_desk import ChannelDesk
-from bot.health import HealthRegistry, PartHealth, PeriodicCheck
-from bot.index_files import index_folder
-from bot.indexing import new_index
-from bot.notifier import NewsFeed, start_news_feed
-from bot.parsing import Parse, parse_file
+from bot.news.parsing import Parse, parse_file
+from bot.news.saved_index import index_folder
+from bot.news.search_index import new_index
+from bot.news.watches import ChannelDesk
+from bot.posting.announcements import NewsFeed, start_news_feed
+from bot.posting.answerer import Answers
+from bot.posting.worker import stop_all
+from bot.server.health import HealthRegistry, PartHealth, PeriodicCheck
+from bot.server.progress import StartProgress
+from bot.server.startup import Stopped, check_token, connect_socket_mode, slack_health
 from bot.settings import Settings, SettingsError
-from bot.startup import Stopped, check_token, connect_socket_mode, slack_health
-from bot.startup_progress import StartProgress
-from bot.store import ArticleStore, StoreUnavailable, check_database_url
-from bot.worker import stop_all
-from handlers import dependencies, loading, needs, register_listeners
-from handlers.answers import AnswerQueue
-from handlers.commands import NewsSources, QuestionLog
-from handlers.slack_client import build_web_client
+from bot.stores.articles import ArticleStore, StoreUnavailable, check_database_url
+from handlers import loading
+from handlers.context import dependencies, needs
+from handlers.listeners import register_listeners
+from handlers.listeners.commands import NewsSources, QuestionLog
+from handlers.questions import AnswerQueue
+from handlers.replies import build_web_client
 from handlers.watches import ChannelWatches
 from search import SearchIndex
 
@@ -217,7 +219,7 @@ class RunningApp:
         """Stop taking work, wait for what is under way (the listeners answering, the workers; for
         STOP_SECONDS at most), and only then close the store.
 
-        The HTTP server is stopped first (bot.server.serve); Socket Mode's connection is closed here.
+        The HTTP server is stopped first (bot.server.http.serve); Socket Mode's connection is closed here.
         """
         self._stopping.set()
         stop_all(self._stops())
@@ -279,7 +281,7 @@ def socket_mode_health(handler: SocketModeHandler) -> PartHealth:
 def token_checking_client(client: WebClient) -> WebClient:
     """`client`'s token and URL, without retries or logs of its own: check_token retries, and logs
     one line per attempt."""
-    quiet = logging.getLogger("bot.startup.client")
+    quiet = logging.getLogger("bot.server.startup.client")
     quiet.setLevel(logging.CRITICAL)
     return WebClient(
         token=client.token, base_url=client.base_url, timeout=10, retry_handlers=[], logger=quiet

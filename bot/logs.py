@@ -44,7 +44,7 @@ def fold(text: str) -> str:
 
 
 def exception_summary(error: BaseException) -> str:
-    """`TimeoutError: timed out at bot/notifier.py:160`: what went wrong, and where."""
+    """`TimeoutError: timed out at bot/posting/announcements.py:160`: what went wrong, and where."""
     frames = traceback.extract_tb(error.__traceback__)
     where = f" at {frames[-1].filename.rsplit('site-packages/', 1)[-1]}:{frames[-1].lineno}" if frames else ""
     return f"{type(error).__name__}: {error}{where}"

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from slack_bolt import BoltResponse
 from slack_sdk import WebClient
 
-from handlers.blocks import loading_message
-from handlers.mentions import is_direct_message_from_a_person
-from handlers.slack_client import DELIVERY_ERRORS, respond_or_log
+from handlers.blocks.common import loading_message
+from handlers.listeners.events import is_direct_message_from_a_person
+from handlers.replies import DELIVERY_ERRORS, respond_or_log
 
 
 def still_loading(is_ready: Callable[[], bool]):

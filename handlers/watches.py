@@ -7,8 +7,8 @@ import re
 from collections.abc import Callable
 from typing import Protocol
 
-from handlers.blocks import news_message, problem_message
-from handlers.watch_blocks import watch_added_message, watch_removed_message, watches_message
+from handlers.blocks.common import news_message, problem_message
+from handlers.blocks.watches import watch_added_message, watch_removed_message, watches_message
 from search import QueryError, clean_query
 from search.filters import FILTER_HELP, parse_query
 
@@ -21,7 +21,7 @@ _MARKUP_RE = re.compile(r"<[^<>]*>")
 
 
 class ChannelWatches(Protocol):
-    """What the commands do with a channel's watches and digest (bot/channel_desk.py implements it).
+    """What the commands do with a channel's watches and digest (bot/news/watches.py implements it).
 
     `set_digest` reads `words` as a schedule in `timezone` and says when the next digest comes;
     ValueError saying what is accepted when it cannot read them."""

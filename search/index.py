@@ -43,7 +43,7 @@ TYPO_MIN_CHARS = 5
 DEFAULT_MIN_COVERAGE = 0.4
 # Pruning can skip only the most common terms' postings, and pays for that with a search per passage
 # for each skipped term: it is quicker than reading every posting in C only for a query with 40,000
-# postings or more of which one term holds 90% (tests/benchmarks/engines_bench.py --pruning).
+# postings or more of which one term holds 90% (benchmarks/engines_bench.py --pruning).
 PRUNE_FROM_POSTINGS = 40_000
 PRUNE_SHARE = 0.9
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -121,7 +121,7 @@ class SearchIndex:
         name's stem in the other language; without, it is BM25 on the user's own words alone.
         `min_coverage` is the gate of `coverage` (0 turns it off); with an `embedder`, passages are
         embedded as they are added and search fuses BM25 with the embeddings' ranking. With a
-        `keeper` too (the store: see bot/indexing.py), embeddings it keeps are taken instead of
+        `keeper` too (the store: see bot/news/search_index.py), embeddings it keeps are taken instead of
         computed, and those computed are handed to it. A query whose terms have `prune_from` postings
         or more, `prune_share` of them one term's, is scored with max-score pruning (see `_lookups`)."""
         self.analyzer = analyzer or Analyzer()

@@ -49,7 +49,7 @@ HEADLINE_CHARS = 280
 class Weights:
     """How much each feature counts; 0 switches it off (the benchmark's ablation does exactly that).
 
-    Found by `python -m tests.benchmarks.summary_bench --tune` on the dev part and the seeds; `reactions`
+    Found by `python -m benchmarks.summary_bench --tune` on the dev part and the seeds; `reactions`
     was then raised from 0.6 to 1.0 (no change on dev) so a reaction loses to the fact after it.
     """
 
@@ -132,7 +132,7 @@ class Sentence:
 
 class Summarizer:
     """Summaries whose sentences are compared by their terms: `analyzer` is the one the index uses
-    (bot/notifier.py hands it `index.analyzer`), so both see the same words."""
+    (bot/posting/announcements.py hands it `index.analyzer`), so both see the same words."""
 
     def __init__(self, analyzer: Analyzer) -> None:
         self.analyzer = analyzer

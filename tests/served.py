@@ -14,10 +14,10 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from bot.app import build_app
-from bot.parsing import Parse, parse_file
-from bot.server import build_wsgi_app, create_http_server, stop_http_server
+from bot.news.parsing import Parse, parse_file
+from bot.server.http import build_wsgi_app, create_http_server, stop_http_server
+from bot.server.startup import Stopped
 from bot.settings import Settings
-from bot.startup import Stopped
 from tests.fakes import FakeSlack
 from tests.fakes.signing import JSON, block_actions_body, event_body, signed_headers, slash_command_body
 

@@ -10,8 +10,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from bot.answer_store import AnswerMoves, AnswerState
-from handlers.answers import Question
+from bot.stores.answer_queue import AnswerMoves, AnswerState, Question
 
 
 @dataclass

@@ -9,8 +9,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from bot.channel_store import Digest, DigestClaim, PostClaim, PostKind, PostState, RecountClaim, Watch
-from bot.digests import Schedule
+from bot.news.digests import Schedule
+from bot.stores.channels import Digest, DigestClaim, PostClaim, PostKind, PostState, RecountClaim, Watch
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bot.feedback_store import normal_question
+from bot.stores.feedback import normal_question
 
 
 class MemoryFeedbackStore:

@@ -13,9 +13,8 @@ import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from bot.feed_store import FeedOrigin, FeedRow, ItemState
-from bot.sources.feeds import FeedItem
-from bot.store import (
+from bot.news.sources.feeds import FeedItem
+from bot.stores.articles import (
     CHANGES_PER_READ,
     AnnouncementState,
     ChangeKind,
@@ -28,6 +27,7 @@ from bot.store import (
     prune_bound,
     split_changes,
 )
+from bot.stores.feeds import FeedOrigin, FeedRow, ItemState
 from search import Article
 from tests.fakes.answer_store import MemoryAnswers, MemoryAnswerStore
 from tests.fakes.channel_store import MemoryChannels, MemoryChannelStore

@@ -6,7 +6,7 @@ import json
 
 from slack_sdk.models.blocks import Block
 
-from handlers.blocks import (
+from handlers.blocks.common import (
     MAX_BLOCKS,
     MAX_BUTTON_TEXT_CHARS,
     MAX_BUTTON_VALUE_CHARS,

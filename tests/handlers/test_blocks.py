@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from handlers.blocks import (
+from handlers.blocks.common import (
     ELLIPSIS,
     MAX_BUTTON_VALUE_CHARS,
     MAX_FALLBACK_CHARS,

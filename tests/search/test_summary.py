@@ -3,10 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from search import Analyzer, Article, Passage, Summarizer, parse_article
-from search.sentences import sentence_spans
-from search.summary import MAX_CANDIDATES, WEIGHTS
-from tests.benchmarks.summary_bench import (
+from benchmarks.summary_bench import (
     SYSTEMS,
     averages,
     evaluate,
@@ -19,6 +16,9 @@ from tests.benchmarks.summary_bench import (
     table,
     tokens,
 )
+from search import Analyzer, Article, Passage, Summarizer, parse_article
+from search.sentences import sentence_spans
+from search.summary import MAX_CANDIDATES, WEIGHTS
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 SUMMARIZER = Summarizer(Analyzer())

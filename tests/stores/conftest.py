@@ -18,8 +18,8 @@ from urllib.parse import quote
 import psycopg
 import pytest
 
-from bot.postgres_store import PostgresStore
-from bot.store import ArticleStore, SqliteStore
+from bot.stores.articles import ArticleStore, SqliteStore
+from bot.stores.postgres import PostgresStore
 from tests.fakes.store import MemoryDatabase, MemoryStore
 
 BACKENDS = ("memory", "sqlite", "postgresql")

@@ -7,10 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.answer_store import AnswerStore
-from bot.postgres_store import PostgresStore
-from bot.store import SqliteStore
-from handlers.answers import Question
+from bot.stores.answer_queue import AnswerStore, Question
+from bot.stores.articles import SqliteStore
+from bot.stores.postgres import PostgresStore
 from tests.fakes.answer_store import MemoryAnswers, MemoryAnswerStore
 from tests.stores.test_contract import Clock
 

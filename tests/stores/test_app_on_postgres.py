@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import psycopg
 
-from tests.bot.test_serving_news import CHANNEL, NEWS, announcements, command_until_found
+from tests.e2e.test_serving_news import CHANNEL, NEWS, announcements, command_until_found
 from tests.polling import wait_until
 from tests.served import served_app
 

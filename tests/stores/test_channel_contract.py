@@ -6,10 +6,10 @@ import inspect
 
 import pytest
 
-from bot.channel_store import ChannelStore
-from bot.digests import parse_schedule
-from bot.postgres_store import PostgresStore
-from bot.store import SqliteStore
+from bot.news.digests import parse_schedule
+from bot.stores.articles import SqliteStore
+from bot.stores.channels import ChannelStore
+from bot.stores.postgres import PostgresStore
 from tests.fakes.channel_store import MemoryChannels, MemoryChannelStore
 from tests.stores.test_contract import Clock
 

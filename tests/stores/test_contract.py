@@ -7,10 +7,10 @@ import threading
 
 import pytest
 
-from bot.feed_store import FeedStore
-from bot.pipeline import Pipeline
-from bot.sources.feeds import FeedItem
-from bot.store import CHANGES_PER_READ, ArticleStore, ChangesPruned, StoreChanges, index_from_store
+from bot.news.pipeline import Pipeline
+from bot.news.sources.feeds import FeedItem
+from bot.stores.articles import CHANGES_PER_READ, ArticleStore, ChangesPruned, StoreChanges, index_from_store
+from bot.stores.feeds import FeedStore
 from search import SearchIndex, parse_article
 from tests.polling import wait_until
 

@@ -12,10 +12,10 @@ from contextlib import contextmanager
 
 import pytest
 
-from bot.pipeline import Pipeline
-from bot.sources.http import Fetcher
-from bot.sources.poller import FeedPoller
-from bot.store import ArticleStore
+from bot.news.pipeline import Pipeline
+from bot.news.sources.http import Fetcher
+from bot.news.sources.poller import FeedPoller
+from bot.stores.articles import ArticleStore
 from search import SearchIndex
 from tests.fakes import FakeWeb
 from tests.polling import wait_until

@@ -6,9 +6,9 @@ import inspect
 
 import pytest
 
-from bot.feedback_store import FeedbackStore, report, report_text
-from bot.postgres_store import PostgresStore
-from bot.store import SqliteStore
+from bot.stores.articles import SqliteStore
+from bot.stores.feedback import FeedbackStore, report, report_text
+from bot.stores.postgres import PostgresStore
 from tests.fakes.feedback_store import MemoryFeedbackStore
 from tests.stores.test_contract import Clock
 

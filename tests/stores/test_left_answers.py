@@ -14,8 +14,8 @@ import time
 import pytest
 from slack_bolt import BoltRequest
 
-from bot.store import open_store
-from handlers.answers import command_question, mention_question
+from bot.stores.articles import open_store
+from handlers.questions import command_question, mention_question
 from tests.fakes.signing import JSON, event_body, mention_event, signed_headers, slash_command_body
 from tests.polling import wait_until
 from tests.served import SIGNING_SECRET, served_app

@@ -14,7 +14,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from bot.migrations import (
+from bot.server.http import serve
+from bot.settings import Settings
+from bot.stores.articles import SqliteStore
+from bot.stores.migrations import (
     MIGRATIONS,
     Migration,
     SchemaTooNew,
@@ -22,17 +25,14 @@ from bot.migrations import (
     migrate_postgres,
     migrate_sqlite,
 )
-from bot.postgres_store import PostgresStore
-from bot.server import serve
-from bot.settings import Settings
-from bot.store import SqliteStore
+from bot.stores.postgres import PostgresStore
 from search import parse_article
-from tests.bot.test_app import free_port
+from tests.app.test_app import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 NEWS = "date 2024-03-01\nMistral AI opens an office in Singapore\n\nMistral AI said on Friday it will hire 40 engineers in Singapore."
 
-# The schema as bot/store.py created it before migrations existed (commit 6575596), unchanged.
+# The schema as bot/stores/articles.py created it before migrations existed (commit 6575596), unchanged.
 LEGACY_SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY,
@@ -265,7 +265,7 @@ def test_serve_refuses_a_database_newer_than_the_app_with_one_line(
 STARTER = """
 import sys, time
 from pathlib import Path
-from bot.store import open_store
+from bot.stores.articles import open_store
 go = Path(sys.argv[2])
 print("ready", flush=True)
 while not go.exists():

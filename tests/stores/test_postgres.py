@@ -12,8 +12,8 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from bot.postgres_store import PostgresStore
-from bot.store import StoreUnavailable, open_store
+from bot.stores.articles import StoreUnavailable, open_store
+from bot.stores.postgres import PostgresStore
 from search import parse_article
 from tests.polling import wait_until
 from tests.stores.tcp_proxy import TcpProxy

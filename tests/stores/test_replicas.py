@@ -11,8 +11,8 @@ from contextlib import ExitStack
 import pytest
 
 from search import parse_article
-from tests.bot.test_cli import run_bot
-from tests.bot.test_serving_news import CHANNEL, NEWS, announcements
+from tests.cli.test_cli import run_bot
+from tests.e2e.test_serving_news import CHANNEL, NEWS, announcements
 from tests.fakes import FakeWeb
 from tests.polling import wait_until
 from tests.served import RunningApp, served_app

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import SqliteStore, StoreUnavailable, open_store
-from handlers.answers import Question
-from tests.bot.test_app import free_port, wait_until_serving
+from bot.stores.answer_queue import Question
+from bot.stores.articles import SqliteStore, StoreUnavailable, open_store
+from tests.app.test_app import free_port, wait_until_serving
 from tests.hang import finishes
 from tests.served import SIGNING_SECRET, RunningApp
 from tests.stopping import ANSWER_DELAY_SECONDS, QUESTIONS, ask, unsettled

@@ -1,0 +1,131 @@
+"""This replica's share of the answer queue: its listeners' hold on it, and the worker that answers
+questions other replicas acknowledged and never answered (handlers/questions.py says how; the table's
+rules are in bot/stores/answer_queue.py).
+
+The worker claims a question whose lease ran out (its replica died, or hangs), and answers it as the
+listener would have. A slash command's response_url takes answers for 30 minutes after Slack sent
+the command: one too old to be answered in time is dropped, with a log line, rather than answered
+late (a mention is answered in its thread whenever). Now and then, it prunes old settled rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+
+from slack_sdk import WebClient
+
+from bot.stores.answer_queue import AnswerStore, Question
+from bot.stores.articles import StoreUnavailable
+from handlers.listeners import reply_for
+from handlers.questions import answer
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 15.0
+RESPONSE_URL_SECONDS = 30 * 60 - 60  # Slack's 30 minutes, less a minute for the answer to get there
+KEEP_SECONDS = 86400.0  # settled rows are kept a day
+PRUNE_EVERY_SECONDS = 3600.0
+
+
+class Answers:
+    """The answer queue as this replica's listeners and worker use it (`handlers.questions.AnswerQueue`)."""
+
+    def __init__(
+        self,
+        store: AnswerStore,
+        client: WebClient,
+        needs: Callable[[], dict],
+        *,
+        worker_id: str | None = None,
+        lease_seconds: float = LEASE_SECONDS,
+        poll_seconds: float = 1.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """`needs()` is what answering needs (handlers.context.needs); `clock` tells a response_url's age."""
+        self.store = store
+        self.client = client
+        self.needs = needs
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
+        self.clock = clock
+        self._next_prune = 0.0  # time.monotonic
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- the listeners' side --------------------------------------------------------------------------
+
+    def record(self, question: Question) -> bool:
+        return self.store.record(question, self.worker_id, self.lease_seconds)
+
+    def start_posting(self, question_id: str) -> bool:
+        return self.store.start_posting(question_id, self.worker_id)
+
+    def finish(self, question_id: str) -> bool:
+        return self.store.finish(question_id, self.worker_id)
+
+    def drop(self, question_id: str, reason: str) -> bool:
+        return self.store.drop(question_id, self.worker_id, reason)
+
+    # -- the worker -----------------------------------------------------------------------------------
+
+    def start(self) -> Answers:
+        self._thread = threading.Thread(target=self._run, name="answers", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.run_once()
+                self._prune()
+            except StoreUnavailable as error:
+                log.debug("Answering left questions put off: %s", error)
+                busy = False
+            except Exception:
+                log.exception("Answering a left question failed unexpectedly; trying again shortly")
+                busy = False
+            if not busy:
+                self._stop.wait(self.poll_seconds)
+
+    def run_once(self) -> bool:
+        """Claim and answer one question whose lease ran out; False when there is none."""
+        question = self.store.claim(self.worker_id, self.lease_seconds)
+        if question is None:
+            return False
+        age = self.clock() - question.asked_at
+        if question.kind == "command" and age > RESPONSE_URL_SECONDS:
+            self.drop(question.id, "the response_url expired")
+            log.warning(
+                "Dropped question %s (%r): asked %.0f s ago, its response_url no longer takes answers",
+                question.id,
+                question.text,
+                age,
+            )
+            return True
+        logger = log.getChild("worker")
+        if answer(question, reply_for(question, self.needs(), self.client), self.client, logger, self):
+            log.info(
+                "Answered question %s, %.0f s after it was asked, for a replica that did not",
+                question.id,
+                age,
+            )
+        return True
+
+    def _prune(self) -> None:
+        if time.monotonic() < self._next_prune:
+            return
+        self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+        if pruned := self.store.prune(KEEP_SECONDS):
+            log.info("Pruned %d settled questions from the answer queue", pruned)

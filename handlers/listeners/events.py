@@ -1,0 +1,123 @@
+"""Events: an @mention is answered in its thread, a direct message in the conversation.
+
+Slack retries an event it thinks was not received (X-Slack-Retry-Num); `skip_repeated_events` makes
+sure each event_id gets one reply.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections import OrderedDict
+
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_sdk import WebClient
+
+from bot.stores.answer_queue import Question
+from handlers.blocks.common import usage_message
+from handlers.listeners.commands import QuestionLog, find_answer, is_help
+from handlers.questions import answer, mention_question, recording
+from handlers.replies import post_or_apologize
+from search import SearchIndex
+
+_ANY_LEADING_MENTION_RE = re.compile(r"^\s*<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
+
+
+class RecentEventIds:
+    """The last `size` event ids seen; thread-safe, as requests are served by many threads."""
+
+    def __init__(self, size: int = 1000) -> None:
+        self.size = size
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def first_time(self, event_id: str) -> bool:
+        """True the first time `event_id` is seen (and remember it); False for a repeat."""
+        with self._lock:
+            if event_id in self._ids:
+                return False
+            self._ids[event_id] = None
+            if len(self._ids) > self.size:
+                self._ids.popitem(last=False)
+            return True
+
+
+def skip_repeated_events(recent: RecentEventIds):
+    """Bolt middleware: acknowledge an event already handled (a retry) without handling it again."""
+
+    def middleware(body: dict, next, logger: logging.Logger) -> BoltResponse | None:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not recent.first_time(event_id):
+            logger.info("Event %s already handled; acknowledging the retry only", event_id)
+            return BoltResponse(status=200, body="")
+        return next()
+
+    return middleware
+
+
+def question_of(text: str, bot_user_id: str | None) -> str:
+    """The question in a message, without the mentions of the bot."""
+    if bot_user_id:
+        text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
+    else:
+        text = _ANY_LEADING_MENTION_RE.sub(" ", text)
+    return " ".join(text.split())
+
+
+def reply_to_question(
+    index: SearchIndex, question: str, command: str, questions: QuestionLog | None = None
+) -> dict:
+    if is_help(question):
+        return usage_message(command)
+    return find_answer(index, question, shareable=False, questions=questions)
+
+
+def mention_reply(question: Question, context: BoltContext | dict) -> dict:
+    """The reply to a recorded mention, from the dependencies in `context` (handlers.context.dependencies)."""
+    return reply_to_question(context["index"], question.text, context["slash_command"], context["questions"])
+
+
+def answer_mention(client: WebClient, context: BoltContext, logger: logging.Logger) -> None:
+    """Answer in the thread of the mention: a new thread, or the one it was posted in."""
+    question = context["question"]
+    answer(question, mention_reply(question, context), client, logger, context["queue"])
+
+
+def recorded_mention(body: dict, request: BoltRequest, context: BoltContext) -> Question:
+    return mention_question(body, question_of(body["event"].get("text", ""), context.bot_user_id))
+
+
+def reply_in_conversation(
+    event: dict, context: BoltContext, client: WebClient, logger: logging.Logger, *, thread_ts: str | None
+) -> None:
+    """Answer the question in `event` where it was asked, or apologise to its author."""
+    question = question_of(event.get("text", ""), context.bot_user_id)
+    reply = reply_to_question(context["index"], question, context["slash_command"], context["questions"])
+    post_or_apologize(
+        client, logger, channel=event["channel"], user=event.get("user"), message=reply, thread_ts=thread_ts
+    )
+
+
+def is_direct_message_from_a_person(event: dict, bot_user_id: str | None) -> bool:
+    return (
+        event.get("channel_type") == "im"
+        and not event.get("subtype")
+        and not event.get("bot_id")
+        and bool(event.get("user"))
+        and event.get("user") != bot_user_id
+    )
+
+
+def answer_direct_message(
+    event: dict, context: BoltContext, client: WebClient, logger: logging.Logger
+) -> None:
+    if not is_direct_message_from_a_person(event, context.bot_user_id):
+        return
+    reply_in_conversation(event, context, client, logger, thread_ts=event.get("thread_ts"))
+
+
+def register(app: App) -> None:
+    app.middleware(skip_repeated_events(RecentEventIds()))
+    app.event("app_mention", middleware=[recording(recorded_mention)])(answer_mention)
+    app.event("message")(answer_direct_message)
