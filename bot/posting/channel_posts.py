@@ -24,7 +24,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 
 from slack_sdk import WebClient
 
@@ -53,44 +53,37 @@ UNEDITABLE = frozenset({"message_not_found", "cant_update_message", "edit_window
 DIGEST_STORIES = 20
 
 
+@dataclass(eq=False)
 class ChannelNews(Outbox):
-    """Matches new articles against the watches and posts them; `wake()` after an article is added."""
+    """Matches new articles against the watches and posts them; `wake()` after an article is added.
 
-    def __init__(
-        self,
-        store: ArticleStore,
-        channels: ChannelStore,
-        index: SearchIndex,
-        client: WebClient,
-        message_for: Callable[[Article], dict],
-        summarizer: Summarizer,
-        *,
-        worker_id: str | None = None,
-        lease_seconds: float = 120.0,
-        poll_seconds: float = 1.0,
-        pace_seconds: float = PACE_SECONDS,
-        backoff: Backoff = DEFAULT_BACKOFF,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        """`clock` tells when digests are due (tests freeze it)."""
-        self.store = store
-        self.clock = clock
-        self.channels = channels
-        self.index = index
-        self.client = client
-        self.message_for = message_for
-        self.summarizer = summarizer
-        self.worker_id = worker_id or worker_name()
-        self.lease_seconds = lease_seconds
+    `clock` tells when digests are due (tests freeze it).
+    """
+
+    store: ArticleStore
+    channels: ChannelStore
+    index: SearchIndex
+    client: WebClient
+    message_for: Callable[[Article], dict]
+    summarizer: Summarizer
+    _: KW_ONLY
+    worker_id: str = field(default_factory=worker_name)
+    lease_seconds: float = 120.0
+    poll_seconds: float = 1.0
+    pace_seconds: float = PACE_SECONDS
+    backoff: Backoff = DEFAULT_BACKOFF
+    clock: Callable[[], float] = time.time
+
+    def __post_init__(self) -> None:
         self.digests = Digests(self)
         kinds = [ChannelPosts(self), Recounts(self)]
         super().__init__(
             "channel-news",
             "Channel posts",
             kinds,
-            poll_seconds=poll_seconds,
-            pace_seconds=pace_seconds,
-            backoff=backoff,
+            poll_seconds=self.poll_seconds,
+            pace_seconds=self.pace_seconds,
+            backoff=self.backoff,
         )
 
     def run_once(self) -> bool:

@@ -69,7 +69,7 @@ def notifier_for(store, index, slack, **options):
     return Notifier(store, index, client, CHANNEL, Summarizer(index.analyzer), **options)
 
 
-def test_the_news_feed_summarises_with_the_analyzer_of_its_index(tmp_path, slack):
+def test_the_news_desk_summarises_with_the_analyzer_of_its_index(tmp_path, slack):
     (tmp_path / "articles").mkdir()
     settings = load_settings(
         require_slack=False,
