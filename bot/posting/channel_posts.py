@@ -223,8 +223,7 @@ class ChannelPosts(PostKind[PostClaim]):
 
     def refused(self, claim: PostClaim, refusal: Refusal) -> None:
         if refusal.channel_gone:
-            self.news.channels.pause(claim.channel, refusal.code)
-            log.error("Slack refused a post in %s (%s): its watches are paused", claim.channel, refusal.code)
+            self.news.channels.pause(claim.channel, refusal.code)  # its watches and digest wait for it
 
     def attempts(self, claim: PostClaim) -> int:
         return claim.attempts

@@ -62,6 +62,8 @@ class PostKind(Generic[C]):
         return False
 
     def recovered(self, claim: C) -> bool:
+        """Whether the row may have been posted already (an earlier claim ran out, or was unsure);
+        edits are made again safely, so their claims have no `recovered`."""
         return getattr(claim, "recovered", False)
 
     def find(self, claim: C) -> str | None:
