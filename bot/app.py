@@ -221,14 +221,14 @@ class RunningApp:
         return self.news.store.feedback if self.news is not None else None
 
     def _channels(self) -> ChannelWatches | None:
-        posts = self.news.channel_news if self.news is not None else None
-        return ChannelDesk(posts.channels, posts.clock) if posts is not None else None
+        if self.news is None:
+            return None
+        return ChannelDesk(self.news.channel_news.channels, self.news.channel_news.clock)
 
     def _feeds_health(self) -> PartHealth:
         """Feeds that keep failing are listed, but the app is not broken for a site that is down."""
-        poller = self.news.poller
         try:
-            return PartHealth("ok", details=poller.health() if poller is not None else {})
+            return PartHealth("ok", details=self.news.poller.health())
         except StoreUnavailable:
             return PartHealth("ok", "unknown while the store is unavailable (see store)")
 
@@ -351,18 +351,19 @@ class NewsDesk:
     ingestor: Ingestor
     watcher: FolderWatcher
     notifier: Notifier
-    sources: Sources | None = None
-    poller: FeedPoller | None = None
-    channel_news: ChannelNews | None = None
+    channel_news: ChannelNews
+    poller: FeedPoller
+    sources: Sources
 
     def stops(self) -> dict[str, Callable[[], None]]:
         """Each running part's stop, by name: it stops taking work and waits for what it has under way."""
-        stops = {"watcher": self.watcher.stop, "notifier": self.notifier.stop}
-        if self.poller is not None:
-            stops["poller"] = self.poller.stop
-        if self.channel_news is not None:
-            stops["channel news"] = self.channel_news.stop
-        return stops
+        parts = {
+            "watcher": self.watcher,
+            "notifier": self.notifier,
+            "poller": self.poller,
+            "channel news": self.channel_news,
+        }
+        return {name: part.stop for name, part in parts.items()}
 
     def stop(self) -> None:
         """Stop every part (`stop_all`), then close the store."""
@@ -436,7 +437,7 @@ def start_news_desk(
     poller = FeedPoller(feeds, fetcher, pipeline, poll_seconds=settings.feed_poll_seconds).start()
     sources = Sources(feeds, fetcher, pipeline, on_feed_added=poller.wake, health=poller.health)
     store.follow_changes(poller.wake)  # another replica's change: the poller's `sync` follows it now
-    return NewsDesk(store, index, ingestor, watcher, notifier, sources, poller, channel_news)
+    return NewsDesk(store, index, ingestor, watcher, notifier, channel_news, poller, sources)
 
 
 def add_setting_feeds(feeds: FeedStore, urls: list[str]) -> None:
