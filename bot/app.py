@@ -34,7 +34,8 @@ from bot.server.health import HealthRegistry, PartHealth, PeriodicCheck
 from bot.server.progress import StartProgress
 from bot.server.startup import Stopped, check_token, connect_socket_mode, slack_health
 from bot.settings import Settings, SettingsError
-from bot.stores.articles import ArticleStore, StoreUnavailable, check_database_url
+from bot.stores.store import Store, check_database_url
+from bot.stores.types import StoreUnavailable
 from handlers import loading
 from handlers.context import dependencies, needs
 from handlers.listeners import register_listeners
@@ -288,11 +289,11 @@ def token_checking_client(client: WebClient) -> WebClient:
     )
 
 
-def store_health(store: ArticleStore) -> PartHealth:
+def store_health(store: Store) -> PartHealth:
     problem = store.problem()
     if problem:
         return PartHealth("broken", problem)
-    return PartHealth("ok", details={"announcements": store.counts()})
+    return PartHealth("ok", details={"announcements": store.announcements.counts()})
 
 
 def build_app(

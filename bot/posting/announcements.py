@@ -53,9 +53,9 @@ from bot.posting.slack_posts import (
 from bot.posting.worker import Worker, stop_all, worker_name
 from bot.server.progress import StartProgress
 from bot.settings import Settings
-from bot.stores.articles import ArticleStore, Claim, article_of, index_from_store, open_store
-from bot.stores.channels import ChannelStore
-from bot.stores.feeds import FeedStore
+from bot.stores.articles import article_of, index_from_store
+from bot.stores.store import Store, open_store
+from bot.stores.types import Channels, Claim, Feeds
 from search import Article, SearchIndex, Summarizer
 from search.persist import SavedIndex
 
@@ -67,7 +67,7 @@ class Notifier(Worker):
 
     def __init__(
         self,
-        store: ArticleStore,
+        store: Store,
         index: SearchIndex,
         client: WebClient,
         channel: str | None,
@@ -78,7 +78,7 @@ class Notifier(Worker):
         poll_seconds: float = 1.0,
         backoff: Backoff = DEFAULT_BACKOFF,
         related_limit: int = 3,
-        channels: ChannelStore | None = None,
+        channels: Channels | None = None,
         pace_seconds: float = PACE_SECONDS,
     ) -> None:
         """`channels` keeps the channels' posting slots; without it, announcements are not paced."""
@@ -110,12 +110,12 @@ class Notifier(Worker):
         """Claim and post one due announcement, or name new outlets on a posted one; False when idle."""
         if not self.channel:
             return False
-        claim = self.store.claim_announcement(self.worker_id, self.lease_seconds)
+        claim = self.store.announcements.claim(self.worker_id, self.lease_seconds)
         if claim is None:
             return self._update_story()
-        stored = self.store.get(claim.article_id)
+        stored = self.store.articles.get(claim.article_id)
         if stored is None or stored.removed_at is not None:
-            self.store.fail_announcement(claim.article_id, self.worker_id, "removed before it was announced")
+            self.store.announcements.fail(claim.article_id, self.worker_id, "removed before it was announced")
             log.info("Not announcing %s: it was removed before it could be", claim.article_id)
             return True
         if claim.recovered and self._already_posted(claim):
@@ -135,25 +135,25 @@ class Notifier(Worker):
         )
 
     def _story_of(self, article_id: str) -> str | None:
-        stored = self.store.get(article_id)
+        stored = self.store.articles.get(article_id)
         return stored.story_id if stored else None
 
     def also_reported(self, article: Article) -> list[str]:
         """The other outlets that published the story `article` was the first of."""
         names = [
             member.outlet or member.source
-            for member in self.store.story_members(article.id)
+            for member in self.store.articles.story_members(article.id)
             if member.id != article.id
         ]
         return [name for name in dict.fromkeys(names) if name != article.outlet]
 
     def _update_story(self) -> bool:
         """A posted announcement whose story gained an outlet is edited to name it; False when none."""
-        change = self.store.claim_story_change()
+        change = self.store.announcements.claim_story_change()
         if change is None:
             return False
         article_id, ts = change
-        stored = self.store.get(article_id)
+        stored = self.store.articles.get(article_id)
         if stored is None or stored.removed_at is not None or not ts:
             return True
         article = self.index.get(article_id) or article_of(stored)
@@ -177,14 +177,14 @@ class Notifier(Worker):
                 error.response.headers.get("retry-after", error.response.headers.get("Retry-After", 1))
             )
         delay = self.backoff.delay(1, retry_after)
-        self.store.retry_story_change(article_id, delay)
+        self.store.announcements.retry_story_change(article_id, delay)
         log.warning(
             "Could not name the other outlets on %s (%s); retrying in %.0f s", article_id, reason, delay
         )
 
     def _post(self, claim: Claim, article: Article) -> None:
         if self.channels is not None and not self.channels.take_slot(self.channel, self.pace_seconds):
-            self.store.retry_announcement(
+            self.store.announcements.retry(
                 claim.article_id,
                 self.worker_id,
                 "waiting for a posting slot",
@@ -200,7 +200,7 @@ class Notifier(Worker):
         except (SlackClientError, OSError) as error:
             self._retry(claim, describe(error), unsure=True)
             return
-        if self.store.finish_announcement(claim.article_id, self.worker_id, ts):
+        if self.store.announcements.finish(claim.article_id, self.worker_id, ts):
             log.info("Announced %s (%s) in %s", article.title, article.id, self.channel)
         else:
             log.warning("Announced %s, but another worker had taken the announcement over", article.id)
@@ -208,7 +208,7 @@ class Notifier(Worker):
     def _refused(self, claim: Claim, error: SlackApiError) -> None:
         code = str(error.response.get("error", "")) if error.response is not None else ""
         if code in PERMANENT_ERRORS:
-            self.store.fail_announcement(claim.article_id, self.worker_id, code)
+            self.store.announcements.fail(claim.article_id, self.worker_id, code)
             log.error("Slack refused the announcement of %s in %s: %s", claim.article_id, self.channel, code)
             return
         retry_after = None
@@ -224,13 +224,13 @@ class Notifier(Worker):
         self, claim: Claim, reason: str, retry_after: float | None = None, *, unsure: bool = False
     ) -> None:
         if claim.attempts + 1 >= self.backoff.max_attempts:
-            self.store.fail_announcement(claim.article_id, self.worker_id, reason)
+            self.store.announcements.fail(claim.article_id, self.worker_id, reason)
             log.error(
                 "Gave up announcing %s after %d attempts: %s", claim.article_id, claim.attempts + 1, reason
             )
             return
         delay = self.backoff.delay(claim.attempts, retry_after)
-        self.store.retry_announcement(claim.article_id, self.worker_id, reason, delay, unsure=unsure)
+        self.store.announcements.retry(claim.article_id, self.worker_id, reason, delay, unsure=unsure)
         log.warning("Announcing %s failed (%s); retrying in %.0f s", claim.article_id, reason, delay)
 
     def _already_posted(self, claim: Claim) -> bool:
@@ -254,7 +254,7 @@ class Notifier(Worker):
             return True
         if ts is None:
             return False
-        self.store.finish_announcement(claim.article_id, self.worker_id, ts)
+        self.store.announcements.finish(claim.article_id, self.worker_id, ts)
         log.info("Announcement of %s was already posted before a restart", claim.article_id)
         return True
 
@@ -263,7 +263,7 @@ class Notifier(Worker):
 class NewsFeed:
     """The running parts that keep the index fresh and announce new articles."""
 
-    store: ArticleStore
+    store: Store
     index: SearchIndex
     ingestor: Ingestor
     watcher: FolderWatcher
@@ -307,7 +307,9 @@ def start_news_feed(
     """
     progress = progress or StartProgress()
     store = open_store(settings.database_url)
-    since = store.last_change()  # read before the index: a change made meanwhile is replayed by `sync`
+    since = (
+        store.articles.last_change()
+    )  # read before the index: a change made meanwhile is replayed by `sync`
     progress.ended("store")
     folder = index_folder(settings.database_url)
     index = index if index is not None else new_index(settings, folder)
@@ -316,7 +318,7 @@ def start_news_feed(
     if saved:
         open_index(store, index.folder, index)
     else:
-        index_from_store(store, index)
+        index_from_store(store.articles, index)
     summarizer = Summarizer(index.analyzer)  # the index's analyzer: summaries and search see the same terms
     notifier = Notifier(
         store, index, client, settings.notify_channel, summarizer, channels=store.channels, **notifier_options
@@ -337,7 +339,7 @@ def start_news_feed(
         f" {texts} texts read for the near-copy signatures",
     )
     ingestor = Ingestor(store, index, settings.articles_dir, on_added=added, pipeline=pipeline, parse=parse)
-    first_start = not store.baseline_done()
+    first_start = not store.articles.baseline_done()
     reports = start_ingest(store, index, ingestor, progress)
     if saved and first_start:
         save_all(index, store, pipeline.duplicates)
@@ -352,11 +354,11 @@ def start_news_feed(
     fetcher = Fetcher(allowed_hosts=settings.allowed_hosts)
     poller = FeedPoller(feeds, fetcher, pipeline, poll_seconds=settings.feed_poll_seconds).start()
     sources = Sources(feeds, fetcher, pipeline, on_feed_added=poller.wake, health=poller.health)
-    store.follow_changes(poller.wake)  # another replica's change: the poller's `sync` follows it now
+    store.articles.follow_changes(poller.wake)  # another replica's change: the poller's `sync` follows it now
     return NewsFeed(store, index, ingestor, watcher, notifier, sources, poller, channel_news)
 
 
-def add_setting_feeds(feeds: FeedStore, urls: list[str]) -> None:
+def add_setting_feeds(feeds: Feeds, urls: list[str]) -> None:
     """The feeds of the FEEDS setting join the stored ones (a URL spelt twice is one feed)."""
     for url in urls:
         try:

@@ -20,8 +20,8 @@ from collections.abc import Callable
 
 from slack_sdk import WebClient
 
-from bot.stores.answer_queue import AnswerStore, Question
-from bot.stores.articles import StoreUnavailable
+from bot.stores.types import Answers as AnswerRows
+from bot.stores.types import Question, StoreUnavailable
 from handlers.listeners import reply_for
 from handlers.questions import answer
 
@@ -38,7 +38,7 @@ class Answers:
 
     def __init__(
         self,
-        store: AnswerStore,
+        store: AnswerRows,
         client: WebClient,
         needs: Callable[[], dict],
         *,

@@ -39,8 +39,18 @@ from bot.posting.slack_posts import (
     update_announcement,
 )
 from bot.posting.worker import Worker, worker_name
-from bot.stores.articles import ArticleStore, ChangesPruned, StoredArticle, article_of
-from bot.stores.channels import ChannelStore, Digest, DigestClaim, PostClaim, RecountClaim, Watch
+from bot.stores.articles import article_of
+from bot.stores.store import Store
+from bot.stores.types import (
+    ChangesPruned,
+    Channels,
+    Digest,
+    DigestClaim,
+    PostClaim,
+    RecountClaim,
+    StoredArticle,
+    Watch,
+)
 from handlers.blocks.news import digest_message
 from search import Article, QueryError, SearchIndex, Summarizer
 from search.filters import ParsedQuery, parse_query
@@ -62,8 +72,8 @@ class ChannelNews(Worker):
 
     def __init__(
         self,
-        store: ArticleStore,
-        channels: ChannelStore,
+        store: Store,
+        channels: Channels,
         index: SearchIndex,
         client: WebClient,
         message_for: Callable[[Article], dict],
@@ -105,10 +115,10 @@ class ChannelNews(Worker):
         """Queue the articles added since the cursor for the channels they belong in; False when none."""
         cursor = self.channels.cursor()
         if cursor is None:
-            self.channels.set_cursor(self.store.last_change())
+            self.channels.set_cursor(self.store.articles.last_change())
             return False
         try:
-            changes = self.store.changes_since(cursor)
+            changes = self.store.articles.changes_since(cursor)
         except ChangesPruned as error:
             # Every replica was down for longer than the change log keeps: what was added meanwhile
             # is old news by now, skipped, but said.
@@ -128,7 +138,7 @@ class ChannelNews(Worker):
         """A new article or a new article of a known story (not a file's new version, nor the baseline)."""
         if stored.taken_down_at is not None or stored.removed_at is not None:
             return False
-        return stored.story_id != stored.id or self.store.announcement_state(stored.id) != "skipped"
+        return stored.story_id != stored.id or self.store.announcements.state(stored.id) != "skipped"
 
     def _queue(self, stored: StoredArticle, watches: list[tuple[Watch, ParsedQuery]]) -> None:
         article = self.index.get(stored.id) or article_of(stored)
@@ -155,7 +165,7 @@ class ChannelNews(Worker):
         claim = self.channels.claim_post(self.worker_id, self.lease_seconds, self.pace_seconds)
         if claim is None:
             return False
-        stored = self.store.get(claim.article_id)
+        stored = self.store.articles.get(claim.article_id)
         if stored is None or stored.removed_at is not None or stored.taken_down_at is not None:
             self.channels.fail_post(
                 claim.channel, claim.article_id, self.worker_id, "removed before it was posted"
@@ -185,7 +195,7 @@ class ChannelNews(Worker):
         claim = self.channels.claim_recount(self.worker_id, self.lease_seconds)
         if claim is None:
             return False
-        head = self.store.get(claim.story)
+        head = self.store.articles.get(claim.story)
         if head is None or head.removed_at is not None:
             self.channels.finish_recount(claim.channel, claim.story, self.worker_id, claim.wanted)
             return True
@@ -321,7 +331,7 @@ class ChannelNews(Worker):
         """The stories of articles added in (start, end], most reported first; only those matching one
         of the channel's watches when it has some."""
         groups: dict[str, list[StoredArticle]] = defaultdict(list)
-        for stored in self.store.active_articles():
+        for stored in self.store.articles.active_articles():
             if start < stored.added_at <= end and stored.taken_down_at is None:
                 groups[stored.story_id].append(stored)
         queries = [q for w in self.channels.watches(channel) if (q := _query(w))]
@@ -330,9 +340,9 @@ class ChannelNews(Worker):
             articles = [self.index.get(m.id) or article_of(m) for m in members]
             if queries and not any(matches(self.index, q, a) for q in queries for a in articles):
                 continue
-            head = self.store.get(story)
+            head = self.store.articles.get(story)
             first = (self.index.get(story) or article_of(head)) if head is not None else articles[0]
-            everyone = self.store.story_members(story) or members
+            everyone = self.store.articles.story_members(story) or members
             outlets = list(dict.fromkeys(m.outlet or m.source for m in everyone))
             stories.append((first, outlets, max(m.added_at for m in members)))
         stories.sort(key=lambda entry: (-len(entry[1]), -entry[2], entry[0].id))

@@ -1,4 +1,4 @@
-"""The answer queue contract: every `AnswerStore` (in-memory fake, SQLite, PostgreSQL) passes these."""
+"""The answer queue contract: every `Answers` (in-memory fake, SQLite, PostgreSQL) passes these."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.stores.answer_queue import AnswerStore, Question
-from bot.stores.articles import SqliteStore
-from bot.stores.postgres import PostgresStore
+from bot.stores.store import open_postgres, open_sqlite
+from bot.stores.types import Answers, Question
 from tests.fakes.answer_store import MemoryAnswers, MemoryAnswerStore
 from tests.stores.test_contract import Clock
 
@@ -42,14 +41,14 @@ def opener(request, tmp_path, clock):
     database = MemoryAnswers()
     url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else ""
 
-    def open_store() -> AnswerStore:
+    def open_store() -> Answers:
         if request.param == "memory":
             return MemoryAnswerStore(database, clock=clock)
         if request.param == "postgresql":
-            store = PostgresStore(url, clock=clock)
+            store = open_postgres(url, clock=clock)
             opened.append(store)
             return store.answers
-        store = SqliteStore(tmp_path / "bot.db", clock=clock)
+        store = open_sqlite(tmp_path / "bot.db", clock=clock)
         opened.append(store)
         return store.answers
 
@@ -64,10 +63,8 @@ def answers(opener):
 
 
 def test_has_every_method_of_the_protocol(answers):
-    for name in (n for n in vars(AnswerStore) if not n.startswith("_")):
-        assert inspect.signature(getattr(type(answers), name)) == inspect.signature(
-            getattr(AnswerStore, name)
-        )
+    for name in (n for n in vars(Answers) if not n.startswith("_")):
+        assert inspect.signature(getattr(type(answers), name)) == inspect.signature(getattr(Answers, name))
 
 
 def test_a_question_is_recorded_once_claimed_by_its_recorder(answers):

@@ -6,9 +6,9 @@ import inspect
 
 import pytest
 
-from bot.stores.articles import SqliteStore
-from bot.stores.feedback import FeedbackStore, report, report_text
-from bot.stores.postgres import PostgresStore
+from bot.stores.report import report, report_text
+from bot.stores.store import open_postgres, open_sqlite
+from bot.stores.types import Feedback
 from tests.fakes.feedback_store import MemoryFeedbackStore
 from tests.stores.test_contract import Clock
 
@@ -24,18 +24,16 @@ def feedback(request, tmp_path, clock):
         yield MemoryFeedbackStore(clock=clock)
         return
     if request.param == "postgresql":
-        store = PostgresStore(request.getfixturevalue("postgres_url"), clock=clock)
+        store = open_postgres(request.getfixturevalue("postgres_url"), clock=clock)
     else:
-        store = SqliteStore(tmp_path / "bot.db", clock=clock)
+        store = open_sqlite(tmp_path / "bot.db", clock=clock)
     yield store.feedback
     store.close()
 
 
 def test_has_every_method_of_the_protocol(feedback):
-    for name in (n for n in vars(FeedbackStore) if not n.startswith("_")):
-        assert inspect.signature(getattr(type(feedback), name)) == inspect.signature(
-            getattr(FeedbackStore, name)
-        )
+    for name in (n for n in vars(Feedback) if not n.startswith("_")):
+        assert inspect.signature(getattr(type(feedback), name)) == inspect.signature(getattr(Feedback, name))
 
 
 def test_the_report_lists_unanswered_and_downvoted_questions_most_frequent_first(feedback, clock):

@@ -1,0 +1,94 @@
+"""The one leased claim every kind of queued work uses: announcements, story edits, channel posts,
+recounts, digests, answers and feeds.
+
+A claim takes the oldest due rows of a table for a worker until a lease runs out, in the caller's
+transaction: one SELECT of the due rows (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so replicas claiming
+at once take different rows and never wait on each other; SQLite: its write lock serializes
+claims), then one UPDATE per row naming the holder and the lease's end. "Now" is the database's
+(`Database.now_sql`), so replicas with skewed clocks agree on when a lease ran out. A worker moves
+its row on (finish, retry, give back) only while it holds it: `update_held` says whether it did.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.stores.types import Database
+
+
+@dataclass(frozen=True)
+class Lease:
+    """One kind of claim: rows of `table` keyed by `key` (within `scope`), held by the worker named
+    in the column `holder` until the time in the column `until`."""
+
+    table: str
+    key: tuple[str, ...]
+    holder: str | None = "claimed_by"  # None: taken once, by the change `take` makes (story edits)
+    until: str | None = "lease_until"
+    scope: str = ""  # a condition every row of this kind meets (e.g. "reply = 0")
+
+    def claim(
+        self,
+        database: Database,
+        db: Any,
+        *,
+        worker: str | None,
+        lease_seconds: float,
+        due: str,
+        order: str,
+        params: tuple = (),
+        take: str = "",
+        take_params: tuple = (),
+        select: str = "*",
+        joins: str = "",
+        alias: str = "",
+        limit: int | None = 1,
+        lock: str | None = None,
+        now: float | None = None,
+    ) -> list[tuple[Any, float | None]]:
+        """Take the rows meeting `due` (SQL over `{now}`, the database's time, and `params`), oldest by
+        `order`, at most `limit`: each with `take` applied (SQL assignments, with `take_params`) and
+        held by `worker` for `lease_seconds`; `now` when the caller's time measures them (digests).
+        The rows as they were, each with its lease's end."""
+        now_sql = database.now_sql(db) if now is None else repr(now)
+        rows = db.execute(
+            f"SELECT {select} FROM {self.table} {alias} {joins} WHERE {due.format(now=now_sql)}"
+            f" ORDER BY {order}{f' LIMIT {limit}' if limit else ''}"
+            f"{database.skip_locked(lock or alias or self.table)}",
+            params,
+        ).fetchall()
+        assignments = [take] if take else []
+        values: tuple = take_params
+        if self.holder is not None and self.until is not None:
+            assignments.insert(0, f"{self.holder} = ?, {self.until} = {now_sql} + ?")
+            values = (worker, lease_seconds, *take_params)
+        # The lease's end as the database wrote it; "0" for a kind taken once (no lease).
+        returning = self.until or "0"
+        taken = []
+        for row in rows:
+            held = db.execute(
+                f"UPDATE {self.table} SET {', '.join(assignments)} WHERE {self._where()}"
+                f" RETURNING {returning} AS lease_until",
+                (*values, *(row[column] for column in self.key)),
+            ).fetchall()  # to the end: SQLite finishes an UPDATE ... RETURNING only then
+            taken.append((row, held[0]["lease_until"]))
+        return taken
+
+    def update_held(
+        self, db: Any, key: tuple, worker: str, assignments: str, values: tuple = (), *, held: str = ""
+    ) -> bool:
+        """Apply `assignments` (with `values`) to the row `key` while `worker` holds it (and it meets
+        `held`); False when it no longer does (its lease ran out and another worker took it)."""
+        return bool(
+            db.execute(
+                f"UPDATE {self.table} SET {assignments} WHERE {self._where()} AND {self.holder} = ?"
+                f"{f' AND {held}' if held else ''}",
+                (*values, *key, worker),
+            ).rowcount
+        )
+
+    def _where(self) -> str:
+        return " AND ".join(
+            [*(f"{column} = ?" for column in self.key), *([self.scope] if self.scope else [])]
+        )
