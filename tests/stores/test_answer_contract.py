@@ -7,9 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.stores.store import open_postgres, open_sqlite
 from bot.stores.types import Answers, Question
-from tests.fakes.answer_store import MemoryAnswers, MemoryAnswerStore
 from tests.stores.test_contract import Clock
 
 LEASE = 15.0
@@ -34,27 +32,10 @@ def clock():
     return Clock()
 
 
-@pytest.fixture(params=("memory", "sqlite", "postgresql"))
-def opener(request, tmp_path, clock):
+@pytest.fixture
+def opener(backend, clock):
     """Opens an answer store on one shared database, as another replica would."""
-    opened = []
-    database = MemoryAnswers()
-    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else ""
-
-    def open_store() -> Answers:
-        if request.param == "memory":
-            return MemoryAnswerStore(database, clock=clock)
-        if request.param == "postgresql":
-            store = open_postgres(url, clock=clock)
-            opened.append(store)
-            return store.answers
-        store = open_sqlite(tmp_path / "bot.db", clock=clock)
-        opened.append(store)
-        return store.answers
-
-    yield open_store
-    for store in opened:
-        store.close()
+    return lambda: backend.open(clock).answers
 
 
 @pytest.fixture

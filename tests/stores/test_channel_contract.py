@@ -7,33 +7,14 @@ import inspect
 import pytest
 
 from bot.news.digests import parse_schedule
-from bot.stores.store import open_postgres, open_sqlite
 from bot.stores.types import Channels
-from tests.fakes.channel_store import MemoryChannels, MemoryChannelStore
 from tests.stores.test_contract import Clock
 
 
-@pytest.fixture(params=("memory", "sqlite", "postgresql"))
-def opener(request, tmp_path):
+@pytest.fixture
+def opener(backend):
     """Opens a channel store on one shared database, as another process would."""
-    opened = []
-    database = MemoryChannels()
-    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else ""
-
-    def open_store(clock):
-        if request.param == "memory":
-            return MemoryChannelStore(database, clock=clock)
-        if request.param == "postgresql":
-            store = open_postgres(url, clock=clock)
-            opened.append(store)
-            return store.channels
-        store = open_sqlite(tmp_path / "bot.db", clock=clock)
-        opened.append(store)
-        return store.channels
-
-    yield open_store
-    for store in opened:
-        store.close()
+    return lambda clock: backend.open(clock).channels
 
 
 @pytest.fixture

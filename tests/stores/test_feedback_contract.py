@@ -7,9 +7,7 @@ import inspect
 import pytest
 
 from bot.stores.report import report, report_text
-from bot.stores.store import open_postgres, open_sqlite
 from bot.stores.types import Feedback
-from tests.fakes.feedback_store import MemoryFeedbackStore
 from tests.stores.test_contract import Clock
 
 
@@ -18,17 +16,9 @@ def clock():
     return Clock()
 
 
-@pytest.fixture(params=("memory", "sqlite", "postgresql"))
-def feedback(request, tmp_path, clock):
-    if request.param == "memory":
-        yield MemoryFeedbackStore(clock=clock)
-        return
-    if request.param == "postgresql":
-        store = open_postgres(request.getfixturevalue("postgres_url"), clock=clock)
-    else:
-        store = open_sqlite(tmp_path / "bot.db", clock=clock)
-    yield store.feedback
-    store.close()
+@pytest.fixture
+def feedback(backend, clock):
+    return backend.open(clock).feedback
 
 
 def test_has_every_method_of_the_protocol(feedback):
