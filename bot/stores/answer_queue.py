@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.stores.claims import Lease
+from bot.stores.claims import Lease, database_now, with_now
 from bot.stores.types import AnswerState, Database, Question
 
 ANSWER = Lease("answers", ("id",))
@@ -28,20 +28,22 @@ _COLUMNS = "id, kind, text, user_id, channel, thread_ts, response_url, asked_at"
 @dataclass(frozen=True)
 class SqlAnswers:
     """The answers table on either database (bot/stores/types.py: `Answers`). The database's time is
-    written into the statements (`now_sql`), so recording costs one round trip."""
+    written into the statements (`with_now`), so recording costs one round trip."""
 
     database: Database
 
     def record(self, question: Question, worker: str, lease_seconds: float) -> bool:
         """Record `question`, claimed by `worker`; False when it was recorded already."""
         with self.database.transaction() as db:
-            now = self.database.now_sql(db)
             return bool(
                 db.execute(
-                    f"INSERT INTO answers ({_COLUMNS}, state, claimed_by, lease_until, recorded_at)"
-                    f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'answering', ?, {now} + ?, {now})"
-                    " ON CONFLICT (id) DO NOTHING",
-                    (*_values(question), worker, lease_seconds),
+                    *with_now(
+                        f"INSERT INTO answers ({_COLUMNS}, state, claimed_by, lease_until, recorded_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'answering', ?, {now} + ?, {now})"
+                        " ON CONFLICT (id) DO NOTHING",
+                        (*_values(question), worker, lease_seconds),
+                        database_now(self.database, db),
+                    )
                 ).rowcount
             )
 
@@ -91,8 +93,11 @@ class SqlAnswers:
         """Delete the rows past 'answering' recorded more than `keep_seconds` ago; how many."""
         with self.database.transaction() as db:
             return db.execute(
-                f"DELETE FROM answers WHERE state <> 'answering' AND recorded_at < {self.database.now_sql(db)} - ?",
-                (keep_seconds,),
+                *with_now(
+                    "DELETE FROM answers WHERE state <> 'answering' AND recorded_at < {now} - ?",
+                    (keep_seconds,),
+                    database_now(self.database, db),
+                )
             ).rowcount
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.news.digests import Schedule
-from bot.stores.claims import Lease
+from bot.stores.claims import Lease, database_now, with_now
 from bot.stores.types import (
     Database,
     Digest,
@@ -94,7 +94,7 @@ class SqlChannels:
                 db,
                 worker=worker,
                 lease_seconds=lease_seconds,
-                due=f"{POST_DUE} AND c.paused_reason IS NULL AND c.next_post_at <= {{now}}"
+                due=POST_DUE + " AND c.paused_reason IS NULL AND c.next_post_at <= {now}"
                 " AND (p.reply = 0 OR t.state = 'posted')",
                 order="p.created_at, p.reply, p.article_id",
                 select="p.*, t.message_ts AS thread_ts",
@@ -108,8 +108,11 @@ class SqlChannels:
                 return None
             row, lease_until = taken[0]
             db.execute(
-                f"UPDATE channels SET next_post_at = {self.database.now_sql(db)} + ? WHERE channel = ?",
-                (pace_seconds, row["channel"]),
+                *with_now(
+                    "UPDATE channels SET next_post_at = {now} + ? WHERE channel = ?",
+                    (pace_seconds, row["channel"]),
+                    database_now(self.database, db),
+                )
             )
         return post_claim(row, lease_until)
 

@@ -5,7 +5,7 @@ A claim takes the oldest due rows of a table for a worker until a lease runs out
 transaction: one SELECT of the due rows (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so replicas claiming
 at once take different rows and never wait on each other; SQLite: its write lock serializes
 claims), then one UPDATE per row naming the holder and the lease's end. "Now" is the database's
-(`Database.now_sql`), so replicas with skewed clocks agree on when a lease ran out. A worker moves
+(`database_now`), so replicas with skewed clocks agree on when a lease ran out. A worker moves
 its row on (finish, retry, give back) only while it holds it: `update_held` says whether it did.
 """
 
@@ -51,26 +51,29 @@ class Lease:
         `order`, at most `limit`: each with `take` applied (SQL assignments, with `take_params`) and
         held by `worker` for `lease_seconds`; `now` when the caller's time measures them (digests).
         The rows as they were, each with its lease's end."""
-        now_sql = database.now_sql(db) if now is None else repr(now)
+        now_is = database_now(database, db) if now is None else now
         rows = db.execute(
-            f"SELECT {select} FROM {self.table} {alias} {joins} WHERE {due.format(now=now_sql)}"
-            f" ORDER BY {order}{f' LIMIT {limit}' if limit else ''}"
-            f"{database.skip_locked(lock or alias or self.table)}",
-            params,
+            *with_now(
+                f"SELECT {select} FROM {self.table} {alias} {joins} WHERE {due} ORDER BY {order}"
+                f"{f' LIMIT {limit}' if limit else ''}{database.skip_locked(lock or alias or self.table)}",
+                params,
+                now_is,
+            )
         ).fetchall()
         assignments = [take] if take else []
         values: tuple = take_params
         if self.holder is not None and self.until is not None:
-            assignments.insert(0, f"{self.holder} = ?, {self.until} = {now_sql} + ?")
+            assignments.insert(0, f"{self.holder} = ?, {self.until} = {{now}} + ?")
             values = (worker, lease_seconds, *take_params)
         # The lease's end as the database wrote it; "0" for a kind taken once (no lease).
-        returning = self.until or "0"
+        update = (
+            f"UPDATE {self.table} SET {', '.join(assignments)} WHERE {self._where()}"
+            f" RETURNING {self.until or '0'} AS lease_until"
+        )
         taken = []
         for row in rows:
             held = db.execute(
-                f"UPDATE {self.table} SET {', '.join(assignments)} WHERE {self._where()}"
-                f" RETURNING {returning} AS lease_until",
-                (*values, *(row[column] for column in self.key)),
+                *with_now(update, (*values, *(row[column] for column in self.key)), now_is)
             ).fetchall()  # to the end: SQLite finishes an UPDATE ... RETURNING only then
             taken.append((row, held[0]["lease_until"]))
         return taken
@@ -92,3 +95,23 @@ class Lease:
         return " AND ".join(
             [*(f"{column} = ?" for column in self.key), *([self.scope] if self.scope else [])]
         )
+
+
+def database_now(database: Database, db: Any) -> str | float:
+    """The database's time for a statement: its own SQL where it has one (PostgreSQL's server
+    clock, read in the statement itself), else the value of `now`."""
+    return database.now_sql or database.now(db)
+
+
+def with_now(sql: str, params: tuple, now: str | float) -> tuple[str, tuple]:
+    """`sql` and `params` with each `{now}` in `sql` the time `now`: SQL written in, or a value bound
+    in its place. The statement's text stays the same from call to call, so it is prepared once."""
+    if isinstance(now, str):
+        return sql.replace("{now}", now), params
+    parts = sql.split("{now}")
+    bound: list = []
+    for part in parts[:-1]:
+        taken = part.count("?")
+        bound += [*params[:taken], now]
+        params = params[taken:]
+    return "?".join(parts), (*bound, *params)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.news.sources.feeds import FeedItem
-from bot.stores.claims import Lease
+from bot.stores.claims import Lease, database_now, with_now
 from bot.stores.types import Database, FeedOrigin, FeedRow, ItemState
 
 FEED = Lease("feeds", ("url",), until="next_poll_at")
@@ -102,7 +102,9 @@ class SqlFeeds:
         due = "next_poll_at <= {now}" + (f" AND url NOT IN ({', '.join('?' * len(busy))})" if busy else "")
         with self.database.reading() as db:
             if not db.execute(
-                f"SELECT 1 FROM feeds WHERE {due.format(now=self.database.now_sql(db))} LIMIT 1", busy
+                *with_now(
+                    f"SELECT 1 FROM feeds WHERE {due} LIMIT 1", tuple(busy), database_now(self.database, db)
+                )
             ).fetchone():
                 return []  # the usual case, every tick: no write lock taken
         with self.database.transaction() as db:

@@ -122,8 +122,10 @@ class PostgresDatabase:
             return self.clock()
         return db.execute(f"SELECT {SERVER_NOW} AS now").fetchone()["now"]
 
-    def now_sql(self, db: Any) -> str:
-        return SERVER_NOW if self._db_clock else repr(self.clock())
+    @property
+    def now_sql(self) -> str | None:
+        """The server's clock, read in the statement itself (unless a test moves the clock)."""
+        return SERVER_NOW if self._db_clock else None
 
     def skip_locked(self, of: str) -> str:
         return f" FOR UPDATE OF {of} SKIP LOCKED"

@@ -34,6 +34,7 @@ class SqliteDatabase:
     """SQLite in WAL mode; one connection per thread, short transactions."""
 
     arrival = "rowid"  # the column ordering rows by their arrival (feed items)
+    now_sql = None  # "now" is bound as a value: the clock of the one host the file is on
 
     def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path)
@@ -107,9 +108,6 @@ class SqliteDatabase:
     def now(self, db: Any) -> float:
         """The one host's clock: the file is on it."""
         return self.clock()
-
-    def now_sql(self, db: Any) -> str:
-        return repr(self.clock())
 
     def skip_locked(self, of: str) -> str:
         """Nothing: a transaction locks the whole database."""

@@ -363,11 +363,11 @@ class Database(Protocol):
     clock: Callable[[], float]  # the process's time: when a row was added
     reopened: int  # how many times the database was found replaced and opened again
     arrival: str  # the column ordering a table's rows by their arrival (SQLite's rowid)
+    now_sql: str | None  # its time as SQL where it has its own clock (bot/stores/claims.py: with_now)
 
     def reading(self) -> AbstractContextManager[Any]: ...
     def transaction(self, *, articles: bool = False) -> AbstractContextManager[Any]: ...
     def now(self, db: Any) -> float: ...  # the database's time: leases, retry delays, slots
-    def now_sql(self, db: Any) -> str: ...  # the same, as SQL (in a claim's statements)
     def skip_locked(self, of: str) -> str: ...  # the end of a claim's SELECT (rows of `of`)
     def for_update(self) -> str: ...  # the end of a SELECT locking its rows until the commit
     def greatest(self, first: str, second: str) -> str: ...
