@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from bot.stores.claims import Lease
 from bot.stores.types import AnnouncementState, Claim, Database, retry_state
 
-ANNOUNCEMENT = Lease("announcements", ("article_id",))
+ANNOUNCEMENT = Lease("announcements", ("article_id",), held="state = 'posting'")
 STORY_EDIT = Lease("announcements", ("article_id",), holder=None, until=None)
 DUE = (
     "(state IN ('pending', 'unsure') AND not_before <= {now}) OR (state = 'posting' AND lease_until < {now})"
@@ -50,7 +50,6 @@ class SqlAnnouncements:
                 worker,
                 "state = 'posted', message_ts = ?, posted_at = ?, lease_until = NULL",
                 (message_ts, self.database.now(db)),
-                held="state = 'posting'",
             )
 
     def retry(
@@ -74,7 +73,6 @@ class SqlAnnouncements:
                 "state = ?, not_before = ?, last_error = ?, claimed_by = NULL, lease_until = NULL,"
                 " attempts = attempts - ?",
                 (retry_state(unsure), self.database.now(db) + delay, error, int(throttled)),
-                held="state = 'posting'",
             )
 
     def fail(self, article_id: str, worker: str, error: str) -> bool:
@@ -86,7 +84,6 @@ class SqlAnnouncements:
                 worker,
                 "state = 'failed', last_error = ?, lease_until = NULL",
                 (error,),
-                held="state = 'posting'",
             )
 
     def state(self, article_id: str) -> AnnouncementState | None:

@@ -21,7 +21,10 @@ from typing import Any
 from bot.stores.claims import Lease, database_now, with_now
 from bot.stores.types import AnswerState, Database, Question
 
-ANSWER = Lease("answers", ("id",))
+# A question held by a worker, as it is answered and then posted (bot/posting/answerer.py).
+ANSWERING = Lease("answers", ("id",), held="state = 'answering'")
+POSTING = Lease("answers", ("id",), held="state = 'posting'")
+UNANSWERED = Lease("answers", ("id",), held="state IN ('answering', 'posting')")
 _COLUMNS = "id, kind, text, user_id, channel, thread_ts, response_url, asked_at"
 
 
@@ -50,7 +53,7 @@ class SqlAnswers:
     def claim(self, worker: str, lease_seconds: float) -> Question | None:
         """Take the question whose lease ran out first, if any."""
         with self.database.transaction() as db:
-            taken = ANSWER.claim(
+            taken = ANSWERING.claim(
                 self.database,
                 db,
                 worker=worker,
@@ -62,27 +65,26 @@ class SqlAnswers:
             )
         return _question(taken[0][0]) if taken else None
 
-    def _move(self, question_id: str, worker: str, was: tuple[str, ...], state: str, reason=None) -> bool:
-        """The row leaves one of the states `was` for `state`, only while `worker` holds it."""
+    def _move(self, lease: Lease, question_id: str, worker: str, state: str, reason=None) -> bool:
+        """The row moves on to `state` only while `worker` holds it, in a state `lease` holds."""
         with self.database.transaction() as db:
-            return ANSWER.update_held(
+            return lease.update_held(
                 db,
                 (question_id,),
                 worker,
                 "state = ?, reason = COALESCE(?, reason), lease_until = NULL",
                 (state, reason),
-                held=f"state IN ({', '.join(repr(name) for name in was)})",
             )
 
     def start_posting(self, question_id: str, worker: str) -> bool:
         """True when `worker` still holds the question (no one else can answer it from now on)."""
-        return self._move(question_id, worker, ("answering",), "posting")
+        return self._move(ANSWERING, question_id, worker, "posting")
 
     def finish(self, question_id: str, worker: str) -> bool:
-        return self._move(question_id, worker, ("posting",), "done")
+        return self._move(POSTING, question_id, worker, "done")
 
     def drop(self, question_id: str, worker: str, reason: str) -> bool:
-        return self._move(question_id, worker, ("answering", "posting"), "dropped", reason)
+        return self._move(UNANSWERED, question_id, worker, "dropped", reason)
 
     def state(self, question_id: str) -> AnswerState | None:
         with self.database.reading() as db:

@@ -41,7 +41,7 @@ from bot.stores.types import (
 )
 
 CURSOR_KEY = "watch_cursor"
-POST = Lease("channel_posts", ("channel", "article_id"))
+POST = Lease("channel_posts", ("channel", "article_id"), held="state = 'posting'")
 RECOUNT = Lease(
     "channel_posts",
     ("channel", "story"),
@@ -277,7 +277,6 @@ class SqlChannels:
                 worker,
                 "state = 'posted', message_ts = ?, posted_at = ?, lease_until = NULL",
                 (message_ts, self.database.now(db)),
-                held="state = 'posting'",
             )
             if finished:
                 db.execute(
@@ -312,7 +311,6 @@ class SqlChannels:
                 "state = ?, not_before = ?, last_error = ?, claimed_by = NULL, lease_until = NULL,"
                 " attempts = attempts - ?",
                 (retry_state(unsure), until, error, int(throttled)),
-                held="state = 'posting'",
             )
 
     def fail_post(self, channel: str, article_id: str, worker: str, error: str) -> bool:
@@ -323,7 +321,6 @@ class SqlChannels:
                 worker,
                 "state = 'failed', last_error = ?, lease_until = NULL",
                 (error,),
-                held="state = 'posting'",
             )
 
     def post_state(self, channel: str, article_id: str) -> PostState | None:

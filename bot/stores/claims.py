@@ -27,6 +27,7 @@ class Lease:
     holder: str | None = "claimed_by"  # None: taken once, by the change `take` makes (story edits)
     until: str | None = "lease_until"
     scope: str = ""  # a condition every row of this kind meets (e.g. "reply = 0")
+    held: str = ""  # a condition a row meets while held, besides naming its holder
 
     def claim(
         self,
@@ -78,15 +79,13 @@ class Lease:
             taken.append((row, held[0]["lease_until"]))
         return taken
 
-    def update_held(
-        self, db: Any, key: tuple, worker: str, assignments: str, values: tuple = (), *, held: str = ""
-    ) -> bool:
-        """Apply `assignments` (with `values`) to the row `key` while `worker` holds it (and it meets
-        `held`); False when it no longer does (its lease ran out and another worker took it)."""
+    def update_held(self, db: Any, key: tuple, worker: str, assignments: str, values: tuple = ()) -> bool:
+        """Apply `assignments` (with `values`) to the row `key` while `worker` holds it; False when
+        it no longer does (its lease ran out and another worker took it)."""
         return bool(
             db.execute(
                 f"UPDATE {self.table} SET {assignments} WHERE {self._where()} AND {self.holder} = ?"
-                f"{f' AND {held}' if held else ''}",
+                f"{f' AND {self.held}' if self.held else ''}",
                 (*values, *key, worker),
             ).rowcount
         )
