@@ -9,10 +9,25 @@ from dataclasses import dataclass
 from bot.stores.claims import Lease
 from bot.stores.types import AnnouncementState, Claim, Database, retry_state
 
-ANNOUNCEMENT = Lease("announcements", ("article_id",), held="state = 'posting'")
-STORY_EDIT = Lease("announcements", ("article_id",), holder=None, until=None)
-DUE = (
-    "(state IN ('pending', 'unsure') AND not_before <= {now}) OR (state = 'posting' AND lease_until < {now})"
+ANNOUNCEMENT = Lease(
+    "announcements",
+    ("article_id",),
+    due="((state IN ('pending', 'unsure') AND not_before <= {now})"
+    " OR (state = 'posting' AND lease_until < {now}))",
+    order="created_at, article_id",
+    held="state = 'posting'",
+    take="state = 'posting', attempts = attempts + 1",
+    select="article_id, attempts, state",
+)
+STORY_EDIT = Lease(
+    "announcements",
+    ("article_id",),
+    due="story_changed = 1 AND state = 'posted' AND not_before <= {now}",
+    order="article_id",
+    holder=None,
+    until=None,
+    take="story_changed = 0",
+    select="article_id, message_ts",
 )
 
 
@@ -25,16 +40,7 @@ class SqlAnnouncements:
     def claim(self, worker: str, lease_seconds: float) -> Claim | None:
         """Take the oldest due announcement (pending or unsure, or posting with an expired lease)."""
         with self.database.transaction() as db:
-            taken = ANNOUNCEMENT.claim(
-                self.database,
-                db,
-                worker=worker,
-                lease_seconds=lease_seconds,
-                due=DUE,
-                order="created_at, article_id",
-                select="article_id, attempts, state",
-                take="state = 'posting', attempts = attempts + 1",
-            )
+            taken = ANNOUNCEMENT.claim(self.database, db, worker, lease_seconds)
         if not taken:
             return None
         row, lease_until = taken[0]
@@ -77,14 +83,13 @@ class SqlAnnouncements:
 
     def fail(self, article_id: str, worker: str, error: str) -> bool:
         """Give up on an announcement Slack will never accept (e.g. channel_not_found)."""
-        with self.database.transaction() as db:
-            return ANNOUNCEMENT.update_held(
-                db,
-                (article_id,),
-                worker,
-                "state = 'failed', last_error = ?, lease_until = NULL",
-                (error,),
-            )
+        return ANNOUNCEMENT.move(
+            self.database,
+            (article_id,),
+            worker,
+            "state = 'failed', last_error = ?, lease_until = NULL",
+            (error,),
+        )
 
     def state(self, article_id: str) -> AnnouncementState | None:
         with self.database.reading() as db:
@@ -102,16 +107,7 @@ class SqlAnnouncements:
     def claim_story_change(self) -> tuple[str, str] | None:
         """A posted announcement whose story gained an outlet: (article id, message ts); taken once."""
         with self.database.transaction() as db:
-            taken = STORY_EDIT.claim(
-                self.database,
-                db,
-                worker=None,
-                lease_seconds=0,
-                due="story_changed = 1 AND state = 'posted' AND not_before <= {now}",
-                order="article_id",
-                select="article_id, message_ts",
-                take="story_changed = 0",
-            )
+            taken = STORY_EDIT.claim(self.database, db, None, 0)
         return (taken[0][0]["article_id"], taken[0][0]["message_ts"]) if taken else None
 
     def retry_story_change(self, article_id: str, delay: float) -> None:

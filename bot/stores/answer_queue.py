@@ -15,17 +15,25 @@ Leases and pruning use the store's clock: PostgreSQL's server clock for replicas
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.stores.claims import Lease, database_now, with_now
 from bot.stores.types import AnswerState, Database, Question
 
-# A question held by a worker, as it is answered and then posted (bot/posting/answerer.py).
-ANSWERING = Lease("answers", ("id",), held="state = 'answering'")
-POSTING = Lease("answers", ("id",), held="state = 'posting'")
-UNANSWERED = Lease("answers", ("id",), held="state IN ('answering', 'posting')")
 _COLUMNS = "id, kind, text, user_id, channel, thread_ts, response_url, asked_at"
+# A question held by a worker, as it is answered and then posted (bot/posting/answerer.py).
+ANSWERING = Lease(
+    "answers",
+    ("id",),
+    due="state = 'answering' AND lease_until < {now}",
+    order="lease_until",
+    held="state = 'answering'",
+    take="attempts = attempts + 1",
+    select=_COLUMNS,
+)
+POSTING = replace(ANSWERING, held="state = 'posting'")
+UNANSWERED = replace(ANSWERING, held="state IN ('answering', 'posting')")
 
 
 @dataclass(frozen=True)
@@ -53,28 +61,13 @@ class SqlAnswers:
     def claim(self, worker: str, lease_seconds: float) -> Question | None:
         """Take the question whose lease ran out first, if any."""
         with self.database.transaction() as db:
-            taken = ANSWERING.claim(
-                self.database,
-                db,
-                worker=worker,
-                lease_seconds=lease_seconds,
-                due="state = 'answering' AND lease_until < {now}",
-                order="lease_until",
-                select=_COLUMNS,
-                take="attempts = attempts + 1",
-            )
+            taken = ANSWERING.claim(self.database, db, worker, lease_seconds)
         return _question(taken[0][0]) if taken else None
 
     def _move(self, lease: Lease, question_id: str, worker: str, state: str, reason=None) -> bool:
         """The row moves on to `state` only while `worker` holds it, in a state `lease` holds."""
-        with self.database.transaction() as db:
-            return lease.update_held(
-                db,
-                (question_id,),
-                worker,
-                "state = ?, reason = COALESCE(?, reason), lease_until = NULL",
-                (state, reason),
-            )
+        assignments = "state = ?, reason = COALESCE(?, reason), lease_until = NULL"
+        return lease.move(self.database, (question_id,), worker, assignments, (state, reason))
 
     def start_posting(self, question_id: str, worker: str) -> bool:
         """True when `worker` still holds the question (no one else can answer it from now on)."""

@@ -41,18 +41,44 @@ from bot.stores.types import (
 )
 
 CURSOR_KEY = "watch_cursor"
-POST = Lease("channel_posts", ("channel", "article_id"), held="state = 'posting'")
+# The oldest due post of a channel whose posting slot is free: the channel's row is locked with it, so
+# two processes never take two posts of one channel in the same slot.
+POST = Lease(
+    "channel_posts",
+    ("channel", "article_id"),
+    due="((p.state IN ('pending', 'unsure') AND p.not_before <= {now})"
+    " OR (p.state = 'posting' AND p.lease_until < {now}))"
+    " AND c.paused_reason IS NULL AND c.next_post_at <= {now} AND (p.reply = 0 OR t.state = 'posted')",
+    order="p.created_at, p.reply, p.article_id",
+    held="state = 'posting'",
+    take="state = 'posting', attempts = attempts + 1",
+    select="p.*, t.message_ts AS thread_ts",
+    alias="p",
+    joins="JOIN channels c ON c.channel = p.channel"
+    " LEFT JOIN channel_posts t ON t.channel = p.channel AND t.story = p.story AND t.reply = 0",
+    lock="c, p",
+)
 RECOUNT = Lease(
     "channel_posts",
     ("channel", "story"),
+    due="p.reply = 0 AND p.state = 'posted' AND p.recount_wanted > p.recount_done"
+    " AND p.recount_not_before <= {now} AND c.paused_reason IS NULL"
+    " AND (p.recount_claimed_by IS NULL OR p.recount_lease_until < {now})",
+    order="p.recount_not_before, p.channel, p.story",
     holder="recount_claimed_by",
     until="recount_lease_until",
     scope="reply = 0",
+    select="p.channel, p.story, p.message_ts, p.recount_wanted",
+    alias="p",
+    joins="LEFT JOIN channels c ON c.channel = p.channel",
 )
-DIGEST = Lease("digests", ("channel",))
-POST_DUE = (
-    "((p.state IN ('pending', 'unsure') AND p.not_before <= {now})"
-    " OR (p.state = 'posting' AND p.lease_until < {now}))"
+DIGEST = Lease(
+    "digests",
+    ("channel",),
+    due="channel = ? AND last_sent = ? AND (claimed_by IS NULL OR lease_until < {now}) AND not_before <= {now}",
+    order="channel",
+    take="claimed_end = ?",
+    select="channel, claimed_end",
 )
 
 
@@ -89,21 +115,7 @@ class SqlChannels:
         The channel's row is locked with the post: two processes never take two posts of one channel
         in the same slot."""
         with self.database.transaction() as db:
-            taken = POST.claim(
-                self.database,
-                db,
-                worker=worker,
-                lease_seconds=lease_seconds,
-                due=POST_DUE + " AND c.paused_reason IS NULL AND c.next_post_at <= {now}"
-                " AND (p.reply = 0 OR t.state = 'posted')",
-                order="p.created_at, p.reply, p.article_id",
-                select="p.*, t.message_ts AS thread_ts",
-                alias="p",
-                joins="JOIN channels c ON c.channel = p.channel"
-                " LEFT JOIN channel_posts t ON t.channel = p.channel AND t.story = p.story AND t.reply = 0",
-                lock="c, p",
-                take="state = 'posting', attempts = attempts + 1",
-            )
+            taken = POST.claim(self.database, db, worker, lease_seconds)
             if not taken:
                 return None
             row, lease_until = taken[0]
@@ -119,19 +131,7 @@ class SqlChannels:
     def claim_recount(self, worker: str, lease_seconds: float) -> RecountClaim | None:
         """Take a due recount of a story's top-level post (in a channel not paused)."""
         with self.database.transaction() as db:
-            taken = RECOUNT.claim(
-                self.database,
-                db,
-                worker=worker,
-                lease_seconds=lease_seconds,
-                due="p.reply = 0 AND p.state = 'posted' AND p.recount_wanted > p.recount_done"
-                " AND p.recount_not_before <= {now} AND c.paused_reason IS NULL"
-                " AND (p.recount_claimed_by IS NULL OR p.recount_lease_until < {now})",
-                order="p.recount_not_before, p.channel, p.story",
-                select="p.channel, p.story, p.message_ts, p.recount_wanted",
-                alias="p",
-                joins="LEFT JOIN channels c ON c.channel = p.channel",
-            )
+            taken = RECOUNT.claim(self.database, db, worker, lease_seconds)
         if not taken:
             return None
         row = taken[0][0]
@@ -146,16 +146,11 @@ class SqlChannels:
             taken = DIGEST.claim(
                 self.database,
                 db,
-                worker=worker,
-                lease_seconds=lease_seconds,
-                now=now,
-                due="channel = ? AND last_sent = ? AND (claimed_by IS NULL OR lease_until < {now})"
-                " AND not_before <= {now}",
+                worker,
+                lease_seconds,
                 params=(digest.channel, digest.last_sent),
-                order="channel",
-                select="channel, claimed_end",
-                take="claimed_end = ?",
                 take_params=(period_end,),
+                now=now,
             )
         if not taken:
             return None
@@ -314,14 +309,8 @@ class SqlChannels:
             )
 
     def fail_post(self, channel: str, article_id: str, worker: str, error: str) -> bool:
-        with self.database.transaction() as db:
-            return POST.update_held(
-                db,
-                (channel, article_id),
-                worker,
-                "state = 'failed', last_error = ?, lease_until = NULL",
-                (error,),
-            )
+        assignments = "state = 'failed', last_error = ?, lease_until = NULL"
+        return POST.move(self.database, (channel, article_id), worker, assignments, (error,))
 
     def post_state(self, channel: str, article_id: str) -> PostState | None:
         rows = self._rows(
@@ -398,26 +387,18 @@ class SqlChannels:
 
     def finish_digest(self, channel: str, worker: str, period_end: float) -> bool:
         """The digest up to `period_end` went out (or had nothing to say): the next period starts there."""
-        with self.database.transaction() as db:
-            return DIGEST.update_held(
-                db,
-                (channel,),
-                worker,
-                "last_sent = ?, claimed_by = NULL, lease_until = NULL, claimed_end = NULL, not_before = 0",
-                (period_end,),
-            )
+        assignments = (
+            "last_sent = ?, claimed_by = NULL, lease_until = NULL, claimed_end = NULL, not_before = 0"
+        )
+        return DIGEST.move(self.database, (channel,), worker, assignments, (period_end,))
 
     def release_digest(self, channel: str, worker: str, not_before: float, *, unsure: bool) -> bool:
         """Give the claim back, to try again from `not_before`; `unsure` when it may have been posted."""
-        with self.database.transaction() as db:
-            return DIGEST.update_held(
-                db,
-                (channel,),
-                worker,
-                "claimed_by = NULL, lease_until = NULL, not_before = ?,"
-                " claimed_end = CASE WHEN ? THEN claimed_end ELSE NULL END",
-                (not_before, unsure),
-            )
+        assignments = (
+            "claimed_by = NULL, lease_until = NULL, not_before = ?,"
+            " claimed_end = CASE WHEN ? THEN claimed_end ELSE NULL END"
+        )
+        return DIGEST.move(self.database, (channel,), worker, assignments, (not_before, unsure))
 
 
 def post_claim(row: Any, lease_until: float) -> PostClaim:

@@ -19,49 +19,54 @@ from bot.stores.types import Database
 
 @dataclass(frozen=True)
 class Lease:
-    """One kind of claim: rows of `table` keyed by `key` (within `scope`), held by the worker named
-    in the column `holder` until the time in the column `until`."""
+    """One kind of claim: the rows of `table` meeting `due` (SQL over `{now}`, the database's time),
+    oldest by `order`, keyed by `key` (within `scope`), held by the worker named in the column
+    `holder` until the time in the column `until`; `take` (SQL assignments) is applied to each.
+    `select` (from `table` as `alias`, with `joins`) is what the caller learns of each row, as it was;
+    `lock` names the rows PostgreSQL locks (`alias` or `table` by default)."""
 
     table: str
     key: tuple[str, ...]
+    due: str
+    order: str
     holder: str | None = "claimed_by"  # None: taken once, by the change `take` makes (story edits)
     until: str | None = "lease_until"
     scope: str = ""  # a condition every row of this kind meets (e.g. "reply = 0")
     held: str = ""  # a condition a row meets while held, besides naming its holder
+    take: str = ""
+    select: str = "*"
+    alias: str = ""
+    joins: str = ""
+    lock: str = ""
+    limit: int | None = 1
 
     def claim(
         self,
         database: Database,
         db: Any,
-        *,
         worker: str | None,
         lease_seconds: float,
-        due: str,
-        order: str,
+        *,
         params: tuple = (),
-        take: str = "",
         take_params: tuple = (),
-        select: str = "*",
-        joins: str = "",
-        alias: str = "",
-        limit: int | None = 1,
-        lock: str | None = None,
+        where: str = "",
         now: float | None = None,
-    ) -> list[tuple[Any, float | None]]:
-        """Take the rows meeting `due` (SQL over `{now}`, the database's time, and `params`), oldest by
-        `order`, at most `limit`: each with `take` applied (SQL assignments, with `take_params`) and
-        held by `worker` for `lease_seconds`; `now` when the caller's time measures them (digests).
-        The rows as they were, each with its lease's end."""
+    ) -> list[tuple[Any, float]]:
+        """Take the due rows (also meeting `where`; `params` for both) for `worker` for `lease_seconds`,
+        in the caller's transaction `db`; `now` when the caller's time measures them (digests). The rows
+        as they were, each with its lease's end."""
         now_is = database_now(database, db) if now is None else now
+        due = f"{self.due} AND {where}" if where else self.due
         rows = db.execute(
             *with_now(
-                f"SELECT {select} FROM {self.table} {alias} {joins} WHERE {due} ORDER BY {order}"
-                f"{f' LIMIT {limit}' if limit else ''}{database.skip_locked(lock or alias or self.table)}",
+                f"SELECT {self.select} FROM {self.table} {self.alias} {self.joins} WHERE {due}"
+                f" ORDER BY {self.order}{f' LIMIT {self.limit}' if self.limit else ''}"
+                f"{database.skip_locked(self.lock or self.alias or self.table)}",
                 params,
                 now_is,
             )
         ).fetchall()
-        assignments = [take] if take else []
+        assignments = [self.take] if self.take else []
         values: tuple = take_params
         if self.holder is not None and self.until is not None:
             assignments.insert(0, f"{self.holder} = ?, {self.until} = {{now}} + ?")
@@ -80,8 +85,9 @@ class Lease:
         return taken
 
     def update_held(self, db: Any, key: tuple, worker: str, assignments: str, values: tuple = ()) -> bool:
-        """Apply `assignments` (with `values`) to the row `key` while `worker` holds it; False when
-        it no longer does (its lease ran out and another worker took it)."""
+        """Apply `assignments` (with `values`) to the row `key` while `worker` holds it, in the
+        caller's transaction `db`; False when it no longer does (its lease ran out and another
+        worker took it)."""
         return bool(
             db.execute(
                 f"UPDATE {self.table} SET {assignments} WHERE {self._where()} AND {self.holder} = ?"
@@ -89,6 +95,11 @@ class Lease:
                 (*values, *key, worker),
             ).rowcount
         )
+
+    def move(self, database: Database, key: tuple, worker: str, assignments: str, values: tuple = ()) -> bool:
+        """`update_held` in a transaction of its own."""
+        with database.transaction() as db:
+            return self.update_held(db, key, worker, assignments, values)
 
     def _where(self) -> str:
         return " AND ".join(

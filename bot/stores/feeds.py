@@ -31,7 +31,15 @@ from bot.news.sources.feeds import FeedItem
 from bot.stores.claims import Lease, database_now, with_now
 from bot.stores.types import Database, FeedOrigin, FeedRow, ItemState
 
-FEED = Lease("feeds", ("url",), until="next_poll_at")
+# Every due feed (but those the caller is still polling), its lease in its next poll's time.
+FEED = Lease(
+    "feeds",
+    ("url",),
+    due="next_poll_at <= {now}",
+    order="next_poll_at, url",
+    until="next_poll_at",
+    limit=None,
+)
 
 
 def item_row(feed_url: str, item: FeedItem, state: ItemState, now: float) -> tuple:
@@ -98,26 +106,15 @@ class SqlFeeds:
         """The feeds due now but those in `busy` (the caller is still polling them), each taken by
         `owner` for `lease_seconds` (no other process polls it), as they were before. Now is the
         database's: replicas with skewed clocks agree."""
-        busy = sorted(busy)
-        due = "next_poll_at <= {now}" + (f" AND url NOT IN ({', '.join('?' * len(busy))})" if busy else "")
+        busy = tuple(sorted(busy))
+        where = f"url NOT IN ({', '.join('?' * len(busy))})" if busy else ""
         with self.database.reading() as db:
-            if not db.execute(
-                *with_now(
-                    f"SELECT 1 FROM feeds WHERE {due} LIMIT 1", tuple(busy), database_now(self.database, db)
-                )
-            ).fetchone():
+            due = f"{FEED.due} AND {where}" if where else FEED.due
+            now = database_now(self.database, db)
+            if not db.execute(*with_now(f"SELECT 1 FROM feeds WHERE {due} LIMIT 1", busy, now)).fetchone():
                 return []  # the usual case, every tick: no write lock taken
         with self.database.transaction() as db:
-            taken = FEED.claim(
-                self.database,
-                db,
-                worker=owner,
-                lease_seconds=lease_seconds,
-                due=due,
-                params=tuple(busy),
-                order="next_poll_at, url",
-                limit=None,
-            )
+            taken = FEED.claim(self.database, db, owner, lease_seconds, params=busy, where=where)
         return [FeedRow(**dict(row)) for row, _ in taken]
 
     def give_back(self, owner: str) -> int:
