@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.news.search_index import StoredVectors  # noqa: E402
-from bot.stores.articles import SqliteStore  # noqa: E402
+from bot.stores.store import open_sqlite  # noqa: E402
 from search.analysis import Analyzer  # noqa: E402
 from search.lexicon import Lexicon  # noqa: E402
 from tests.search.judged import evaluate, judged_articles, judged_index  # noqa: E402
@@ -72,11 +72,11 @@ def stored_vectors_cost(articles, dimensions: int = 384) -> None:
     """A start with kept vectors: one read of every article's passage vectors from a SQLite store."""
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as folder:
-        store = SqliteStore(Path(folder) / "bench.db")
+        store = open_sqlite(Path(folder) / "bench.db")
         keeper = StoredVectors(store, "bench")
         passages = 0
         for article in articles:
-            store.record(article, announce=False)
+            store.articles.record(article, announce=False)
             positions = [i for i, p in enumerate(article.passages) if p.kind != "heading"]
             keeper.keep(article.id, {i: rng.random(dimensions, dtype=np.float32) for i in positions})
             passages += len(positions)

@@ -36,7 +36,7 @@ from bot.news.pipeline import Pipeline, RawArticle  # noqa: E402
 from bot.news.sources.http import Fetcher  # noqa: E402
 from bot.news.sources.links import fetch_article  # noqa: E402
 from bot.news.sources.pages import extract_page  # noqa: E402
-from bot.stores.articles import SqliteStore  # noqa: E402
+from bot.stores.store import open_sqlite  # noqa: E402
 from search import SearchIndex  # noqa: E402
 from tests.fakes import FakeSlack, FakeWeb  # noqa: E402
 from tests.fakes.web import ARTICLES, SITE  # noqa: E402
@@ -133,8 +133,8 @@ def throughput(pages: int) -> None:
     with FakeWeb() as web, tempfile.TemporaryDirectory() as folder:
         urls = synthetic_pages(web, pages)
         fetcher = Fetcher()
-        store = SqliteStore(Path(folder) / "bench.db")
-        store.mark_baseline_done()
+        store = open_sqlite(Path(folder) / "bench.db")
+        store.articles.mark_baseline_done()
         pipeline = Pipeline(store, SearchIndex())
         started = time.perf_counter()
         outcomes = Counter(
@@ -144,8 +144,8 @@ def throughput(pages: int) -> None:
         ours = time.perf_counter() - started
         store.close()
 
-        plain_store = SqliteStore(Path(folder) / "plain.db")
-        plain_store.mark_baseline_done()
+        plain_store = open_sqlite(Path(folder) / "plain.db")
+        plain_store.articles.mark_baseline_done()
         plain = Pipeline(plain_store, SearchIndex())
         started = time.perf_counter()
         for url in urls:

@@ -27,10 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
-from bot.stores.articles import SqliteStore  # noqa: E402
-from bot.stores.postgres import PostgresStore  # noqa: E402
+from bot.stores.store import open_postgres, open_sqlite  # noqa: E402
 from search import parse_article  # noqa: E402
-from tests.fakes.store import MemoryDatabase, MemoryStore  # noqa: E402
+from tests.fakes.store import MemoryDatabase, memory_store  # noqa: E402
 from tests.stores.conftest import with_search_path  # noqa: E402
 
 REPLICAS = 2
@@ -52,19 +51,19 @@ def run(name: str, open_store, batch: list) -> dict:
     stores = [open_store() for _ in range(REPLICAS)]
     start = time.perf_counter()
     for article in batch:
-        stores[0].record(article, announce=True)
+        stores[0].articles.record(article, announce=True)
     record_seconds = time.perf_counter() - start
 
     start = time.perf_counter()
-    assert len(stores[1].active_articles()) == len(batch)
+    assert len(stores[1].articles.active_articles()) == len(batch)
     read_seconds = time.perf_counter() - start
 
     taken: list[str] = []
 
     def work(store, worker):
-        while claim := store.claim_announcement(worker, lease_seconds=60):
+        while claim := store.announcements.claim(worker, lease_seconds=60):
             taken.append(claim.article_id)
-            store.finish_announcement(claim.article_id, worker, "1.1")
+            store.announcements.finish(claim.article_id, worker, "1.1")
 
     threads = [
         threading.Thread(target=work, args=(store, f"r{r}t{t}"))
@@ -77,7 +76,7 @@ def run(name: str, open_store, batch: list) -> dict:
     for thread in threads:
         thread.join()
     claim_seconds = time.perf_counter() - start
-    assert stores[0].counts() == {"posted": len(batch)}
+    assert stores[0].announcements.counts() == {"posted": len(batch)}
     for store in stores:
         store.close()
     return {
@@ -96,10 +95,10 @@ def main() -> None:
     batch = articles(args.articles)
     rows = []
     memory = MemoryDatabase()
-    rows.append(run("in-memory fake", lambda: MemoryStore(memory), batch))
+    rows.append(run("in-memory fake", lambda: memory_store(memory), batch))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.db"
-        rows.append(run("SQLite (WAL)", lambda: SqliteStore(path), batch))
+        rows.append(run("SQLite (WAL)", lambda: open_sqlite(path), batch))
     server = os.environ.get("TEST_DATABASE_URL")
     if server:
         schema = f"bench_{uuid.uuid4().hex[:12]}"
@@ -107,7 +106,7 @@ def main() -> None:
             db.execute(f"CREATE SCHEMA {schema}")
         try:
             url = with_search_path(server, schema)
-            rows.append(run("PostgreSQL", lambda: PostgresStore(url), batch))
+            rows.append(run("PostgreSQL", lambda: open_postgres(url), batch))
         finally:
             with psycopg.connect(server, autocommit=True) as db:
                 db.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -44,14 +44,9 @@ from bot.server.health import HealthRegistry, PartHealth, PeriodicCheck
 from bot.server.progress import StartProgress
 from bot.server.startup import Stopped, check_token, connect_socket_mode, slack_health
 from bot.settings import Settings, SettingsError
-from bot.stores.articles import (
-    ArticleStore,
-    StoreUnavailable,
-    check_database_url,
-    index_from_store,
-    open_store,
-)
-from bot.stores.feeds import FeedStore
+from bot.stores.articles import index_from_store
+from bot.stores.store import Store, check_database_url, open_store
+from bot.stores.types import Feeds, StoreUnavailable
 from handlers import loading
 from handlers.context import dependencies, needs
 from handlers.listeners import register_listeners
@@ -305,11 +300,11 @@ def token_checking_client(client: WebClient) -> WebClient:
     )
 
 
-def store_health(store: ArticleStore) -> PartHealth:
+def store_health(store: Store) -> PartHealth:
     problem = store.problem()
     if problem:
         return PartHealth("broken", problem)
-    return PartHealth("ok", details={"announcements": store.counts()})
+    return PartHealth("ok", details={"announcements": store.announcements.counts()})
 
 
 def build_app(
@@ -346,7 +341,7 @@ class NewsDesk:
     folder's ingestor and watcher, the two outboxes (announcements, channel posts), the feeds' poller
     and the news sources."""
 
-    store: ArticleStore
+    store: Store
     index: SearchIndex
     ingestor: Ingestor
     watcher: FolderWatcher
@@ -391,7 +386,9 @@ def start_news_desk(
     """
     progress = progress or StartProgress()
     store = open_store(settings.database_url)
-    since = store.last_change()  # read before the index: a change made meanwhile is replayed by `sync`
+    since = (
+        store.articles.last_change()
+    )  # read before the index: a change made meanwhile is replayed by `sync`
     progress.ended("store")
     folder = index_folder(settings.database_url)
     index = index if index is not None else new_index(settings, folder)
@@ -400,7 +397,7 @@ def start_news_desk(
     if saved:
         open_index(store, index.folder, index)
     else:
-        index_from_store(store, index)
+        index_from_store(store.articles, index)
     summarizer = Summarizer(index.analyzer)  # the index's analyzer: summaries and search see the same terms
     notifier = Notifier(
         store, index, client, settings.notify_channel, summarizer, channels=store.channels, **notifier_options
@@ -421,7 +418,7 @@ def start_news_desk(
         f" {texts} texts read for the near-copy signatures",
     )
     ingestor = Ingestor(store, index, settings.articles_dir, on_added=added, pipeline=pipeline, parse=parse)
-    first_start = not store.baseline_done()
+    first_start = not store.articles.baseline_done()
     reports = start_ingest(store, index, ingestor, progress)
     if saved and first_start:
         save_all(index, store, pipeline.duplicates)
@@ -436,11 +433,11 @@ def start_news_desk(
     fetcher = Fetcher(allowed_hosts=settings.allowed_hosts)
     poller = FeedPoller(feeds, fetcher, pipeline, poll_seconds=settings.feed_poll_seconds).start()
     sources = Sources(feeds, fetcher, pipeline, on_feed_added=poller.wake, health=poller.health)
-    store.follow_changes(poller.wake)  # another replica's change: the poller's `sync` follows it now
+    store.articles.follow_changes(poller.wake)  # another replica's change: the poller's `sync` follows it now
     return NewsDesk(store, index, ingestor, watcher, notifier, channel_news, poller, sources)
 
 
-def add_setting_feeds(feeds: FeedStore, urls: list[str]) -> None:
+def add_setting_feeds(feeds: Feeds, urls: list[str]) -> None:
     """The feeds of the FEEDS setting join the stored ones (a URL spelt twice is one feed)."""
     for url in urls:
         try:

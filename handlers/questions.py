@@ -23,7 +23,7 @@ from slack_bolt import BoltContext, BoltRequest, BoltResponse
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
-from bot.stores.answer_queue import Question
+from bot.stores.types import Question
 from handlers.replies import apologize, post_or_apologize, respond_or_log
 
 

@@ -23,7 +23,7 @@ import threading
 from pathlib import Path
 from urllib.parse import parse_qs
 
-from bot.stores.articles import open_store
+from bot.stores.store import open_store
 from tests.fakes import FakeSlack
 from tests.fakes.signing import slash_command_body
 from tests.served import served_app

@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from bot.logs import configure_logging
     from bot.settings import SettingsError, load_settings
-    from bot.stores.articles import StoreUnavailable
+    from bot.stores.types import StoreUnavailable
 
     try:
         settings = load_settings(require_slack=args.command == "serve")
@@ -145,7 +145,7 @@ def run(args: argparse.Namespace, settings) -> int:
 
         return run_export(settings)
     if args.command == "report":
-        from bot.stores.feedback import run_report
+        from bot.stores.report import run_report
 
         return run_report(settings, args.days)
     if args.command == "remove":
@@ -201,14 +201,15 @@ def run_search(args: argparse.Namespace, folder: Path, settings) -> int:
 def with_stored_articles(articles: list[Article], settings) -> list[Article]:
     """When the store exists: the folder's articles with the dates it gave them (first seen), and the
     articles it holds beyond the folder (links, feeds, added files)."""
-    from bot.stores.articles import POSTGRES_SCHEMES, article_of, open_store, sqlite_path
+    from bot.stores.articles import article_of
+    from bot.stores.store import POSTGRES_SCHEMES, open_store, sqlite_path
 
     url = settings.database_url
     if not url.startswith(POSTGRES_SCHEMES) and not sqlite_path(url).is_file():
         return articles
     store = open_store(url)
     try:
-        stored = {a.id: a for a in store.active_articles()}
+        stored = {a.id: a for a in store.articles.active_articles()}
     finally:
         store.close()
     dated = [

@@ -19,7 +19,8 @@ from bot.news.sources.http import Fetcher
 from bot.news.sources.manage import Sources, describe
 from bot.news.sources.urls import BadUrl, normalise_url
 from bot.settings import Settings
-from bot.stores.articles import ArticleStore, StoredArticle, open_store
+from bot.stores.store import Store, open_store
+from bot.stores.types import StoredArticle
 from search import SearchIndex
 from search.loader import article_paths
 
@@ -103,20 +104,20 @@ def run_export(settings: Settings, out=None) -> int:
     out = out or sys.stdout
     store = open_store(settings.database_url)
     try:
-        for stored in store.active_articles():
+        for stored in store.articles.active_articles():
             print(json.dumps(export_record(stored), ensure_ascii=False), file=out)
     finally:
         store.close()
     return 0
 
 
-def find_article(store: ArticleStore, target: str) -> StoredArticle | None:
+def find_article(store: Store, target: str) -> StoredArticle | None:
     if is_url(target):
         try:
-            return store.by_url(normalise_url(target))
+            return store.articles.by_url(normalise_url(target))
         except BadUrl:
             return None
-    return store.get(target.strip())
+    return store.articles.get(target.strip())
 
 
 def run_remove(settings: Settings, targets: Sequence[str], out=None) -> int:

@@ -20,7 +20,7 @@ from bot.news.parsing import PARSE_SECONDS, Parse, ParseWorker, parse_file
 from bot.news.pipeline import Pipeline, RawArticle, Recorded
 from bot.server.progress import StartProgress
 from bot.settings import Settings
-from bot.stores.articles import ArticleStore, open_store
+from bot.stores.store import Store, open_store
 from search import Article, SearchIndex
 from search.loader import (
     MAX_ARTICLE_BYTES,
@@ -80,7 +80,7 @@ class Ingestor:
 
     def __init__(
         self,
-        store: ArticleStore,
+        store: Store,
         index: SearchIndex,
         folder: str | Path,
         *,
@@ -127,7 +127,7 @@ class Ingestor:
         if report is None:
             report = self._ingest_file(path, source)
             if signature is not None and report.article_id is not None:
-                self.store.remember_file(source, *signature, report.article_id)
+                self.store.articles.remember_file(source, *signature, report.article_id)
         if report.outcome == "skipped":
             log.warning("Skipped %s: %s", path, report.reason)
         elif report.outcome != "known":
@@ -144,7 +144,7 @@ class Ingestor:
         """
         if signature is None:
             return None
-        article_id = self.store.recorded_file(source, *signature)
+        article_id = self.store.articles.recorded_file(source, *signature)
         if article_id is None or article_id not in self.index:
             return None
         return IngestReport(source, "known", article_id)
@@ -175,7 +175,7 @@ class Ingestor:
         """A file is gone: its article leaves the index and is marked removed; its id, or None."""
         source = self.source_of(path)
         self._seen.pop(source, None)
-        article_id = self.store.mark_removed(source)
+        article_id = self.store.articles.mark_removed(source)
         if article_id:
             self.index.remove(article_id)
             log.info("Removed %s (%s): the file is gone", source, article_id)
@@ -191,10 +191,10 @@ class Ingestor:
         folder (recorded by a version that read them: a file in `.Trash` is a deleted one). Given
         the sources of the folder's article files just `listed`, every other one."""
         if listed is not None:
-            return [source for source in self.store.active_sources() if source not in listed]
+            return [source for source in self.store.articles.active_sources() if source not in listed]
         return [
             source
-            for source in self.store.active_sources()
+            for source in self.store.articles.active_sources()
             if not (self.folder / source).exists() or in_hidden_folder(self.folder / source, self.folder)
         ]
 
@@ -207,7 +207,7 @@ class Ingestor:
         progress = progress or StartProgress()
         paths = self.article_files()
         progress.folder_listed(len(paths))
-        recorded = self.store.recorded_files()
+        recorded = self.store.articles.recorded_files()
         prefix = f"{self.folder}{os.sep}"
         reports, listed = [], set()
         for path in paths:
@@ -255,7 +255,7 @@ def file_refusal(path: Path, *, max_bytes: int, folder: Path | None = None) -> s
 
 
 def start_ingest(
-    store: ArticleStore, index: SearchIndex, ingestor: Ingestor, progress: StartProgress | None = None
+    store: Store, index: SearchIndex, ingestor: Ingestor, progress: StartProgress | None = None
 ) -> list[IngestReport]:
     """At start: what changed in the folder while stopped is recorded (and announced, once).
 
@@ -264,18 +264,18 @@ def start_ingest(
     start: the articles the saved index lists are recorded without announcement, the others are
     announced (see `Pipeline.take_loss`); those of its articles the store did not get back leave it.
     """
-    first_start = not store.baseline_done()
+    first_start = not store.articles.baseline_done()
     lost = ingestor.pipeline.take_loss()
     reports = ingestor.scan(progress)
     if lost:
-        for article_id in index.article_ids() - store.active_ids():
+        for article_id in index.article_ids() - store.articles.active_ids():
             index.remove(article_id)
         announced = sum(r.outcome == "added" and r.announced for r in reports)
         log.info("After the store was lost: %d articles announced, the others recorded again", announced)
     elif first_start:
         log.info("First start: %d articles recorded without announcement", len(reports))
     if first_start:
-        store.mark_baseline_done()
+        store.articles.mark_baseline_done()
     return reports
 
 
@@ -290,10 +290,10 @@ def report_of(recorded: Recorded, source: str) -> IngestReport:
 FILE_SOURCE_PREFIX = "file:"
 
 
-def file_source(store: ArticleStore, path: Path, article_id: str) -> str:
+def file_source(store: Store, path: Path, article_id: str) -> str:
     """`file:NAME` for a file added with `ingest FILE`; with the article id when the name is taken."""
     source = FILE_SOURCE_PREFIX + path.name
-    if store.by_source(source) is None:
+    if store.articles.by_source(source) is None:
         return source
     return f"{FILE_SOURCE_PREFIX}{path.stem}-{article_id[:8]}{path.suffix}"
 
@@ -309,14 +309,14 @@ def ingest_one(pipeline: Pipeline, path: Path, max_bytes: int = MAX_ARTICLE_BYTE
         article_id = parse_limited(text, name).id
     except (ArticleFileError, OSError) as error:
         return IngestReport(name, "skipped", reason=str(error))
-    known = pipeline.store.get(article_id)
+    known = pipeline.store.articles.get(article_id)
     if known is not None and known.removed_at is None:
         return IngestReport(known.source, "known", article_id)
     source = file_source(pipeline.store, path, article_id)
     return report_of(pipeline.ingest(RawArticle(text, source, "file")), source)
 
 
-def ingest_paths(store: ArticleStore, paths: Iterable[Path]) -> list[IngestReport]:
+def ingest_paths(store: Store, paths: Iterable[Path]) -> list[IngestReport]:
     """Record each file in the store, whether a server runs or not (a running one picks them up)."""
     pipeline = Pipeline(store, SearchIndex())
     pipeline.load_duplicates()

@@ -17,15 +17,15 @@ from pathlib import Path
 from typing import Literal
 
 from bot.news.saved_index import came_back_empty, open_near_copies
-from bot.stores.articles import (
+from bot.stores.articles import article_of
+from bot.stores.store import Store
+from bot.stores.types import (
     CHANGES_KEEP_ROWS,
     CHANGES_KEEP_SECONDS,
-    ArticleStore,
     ChangesPruned,
     Origin,
     RecordOutcome,
     StoredArticle,
-    article_of,
 )
 from search import Article, SearchIndex, parse_article
 from search.dedupe import NearDuplicates
@@ -80,7 +80,7 @@ class Pipeline:
 
     def __init__(
         self,
-        store: ArticleStore,
+        store: Store,
         index: SearchIndex,
         *,
         duplicates: NearDuplicates | None = None,
@@ -104,10 +104,10 @@ class Pipeline:
 
         With `saved_in` (the saved index's folder), the signatures saved there are read and only the
         texts they lack (see bot/news/saved_index.py). How many texts were read."""
-        self._mark = self.store.last_change() if since is None else since
+        self._mark = self.store.articles.last_change() if since is None else since
         if saved_in is not None:
             return open_near_copies(self.store, saved_in, self.duplicates)
-        active = self.store.active_articles()
+        active = self.store.articles.active_articles()
         for stored in active:
             self.duplicates.add(stored.id, stored.text)
         return len(active)
@@ -132,14 +132,14 @@ class Pipeline:
         starting library stays undated: its day of arrival says nothing of when it was published."""
         with self._lock:
             if article.url:
-                known = self.store.by_url(article.url)
+                known = self.store.articles.by_url(article.url)
                 if known is not None:
                     return Recorded("removed" if known.taken_down_at else "known", article, known)
             story = self._story_of(article)
             announce = self._announces(article) if announce is None else announce
             if article.date is None and announce:
                 article = article.model_copy(update={"date": self.today(), "date_source": "first_seen"})
-            result = self.store.record(
+            result = self.store.articles.record(
                 article,
                 announce=announce,
                 origin=origin,
@@ -147,7 +147,7 @@ class Pipeline:
                 unsure=self.known_before_loss is not None,
             )
             if result.outcome in ("known", "removed"):
-                return Recorded(result.outcome, article, self.store.get(article.id))
+                return Recorded(result.outcome, article, self.store.articles.get(article.id))
             if result.replaced_id:
                 self.index.remove(result.replaced_id)
                 self.duplicates.remove(result.replaced_id)
@@ -171,7 +171,7 @@ class Pipeline:
         came back empty, unless the app knew it before."""
         if self.known_before_loss is not None:
             return article.id not in self.known_before_loss
-        return self.store.baseline_done()
+        return self.store.articles.baseline_done()
 
     def take_loss(self) -> bool:
         """When the store came back empty while the index still lists what the app knew (deleted, or
@@ -191,16 +191,16 @@ class Pipeline:
     def _story_of(self, article: Article) -> StoredArticle | None:
         """The first article of the known story `article` copies; never a version of the same file."""
         for _, key in self.duplicates.matches(dedupe_text(article)):
-            stored = self.store.get(key)
+            stored = self.store.articles.get(key)
             if stored is not None and stored.removed_at is None and stored.source != article.source:
-                head = self.store.get(stored.story_id)
+                head = self.store.articles.get(stored.story_id)
                 return head if head is not None and head.removed_at is None else stored
         return None
 
     def take_down(self, article: StoredArticle) -> bool:
         """An operator removes `article`: out of the index at once, and never back."""
         with self._lock:
-            done = self.store.take_down(article.id)
+            done = self.store.articles.take_down(article.id)
             self.index.remove(article.id)
             self.duplicates.remove(article.id)
         return done
@@ -212,7 +212,7 @@ class Pipeline:
         with self._lock:
             while True:
                 try:
-                    changes = self.store.changes_since(self._mark)
+                    changes = self.store.articles.changes_since(self._mark)
                 except ChangesPruned as error:
                     log.warning(
                         "The index fell behind the change log (%s): comparing it with the store", error
@@ -235,13 +235,13 @@ class Pipeline:
     def _resync(self) -> None:
         """Bring the index in line with the store's active articles, as a start does, and follow the
         change log from the mark read first (a change made meanwhile is replayed: both are idempotent)."""
-        mark = self.store.last_change()
-        wanted, held = self.store.active_ids(), self.index.article_ids()
+        mark = self.store.articles.last_change()
+        wanted, held = self.store.articles.active_ids(), self.index.article_ids()
         for article_id in held - wanted:
             self.index.remove(article_id)
             self.duplicates.remove(article_id)
         for article_id in sorted(wanted - held):
-            stored = self.store.get(article_id)
+            stored = self.store.articles.get(article_id)
             if stored is not None and stored.removed_at is None:
                 article = article_of(stored)
                 self.index.add(article)
@@ -258,6 +258,6 @@ class Pipeline:
         if time.monotonic() < self._next_prune:
             return
         self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
-        deleted = self.store.prune_changes(keep_seconds, keep_rows)
+        deleted = self.store.articles.prune_changes(keep_seconds, keep_rows)
         if deleted:
             log.info("Pruned %d changes from the change log", deleted)

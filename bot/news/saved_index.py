@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.stores.articles import POSTGRES_SCHEMES, ArticleStore, article_of, sqlite_path
+from bot.stores.articles import article_of
+from bot.stores.store import POSTGRES_SCHEMES, Store, sqlite_path
 from search import SearchIndex
 from search.dedupe import PERMUTATIONS, SIGNATURE_VERSION, VALUE_TYPE, NearDuplicates
 from search.persist import IndexFileError, NoSavedIndex, SavedIndex
@@ -43,7 +44,7 @@ def index_folder(database_url: str) -> Path:
     return sqlite_path(database_url).with_suffix(".index")
 
 
-def open_index(store: ArticleStore, folder: str | Path, index: SavedIndex | None = None) -> SavedIndex:
+def open_index(store: Store, folder: str | Path, index: SavedIndex | None = None) -> SavedIndex:
     """The index of the store's active articles, loaded from `folder` or rebuilt there.
 
     Pass an empty `index` to have it filled (e.g. one the Slack handlers already hold, from a
@@ -65,41 +66,41 @@ def open_index(store: ArticleStore, folder: str | Path, index: SavedIndex | None
     return index
 
 
-def rebuild(index: SavedIndex, store: ArticleStore) -> None:
+def rebuild(index: SavedIndex, store: Store) -> None:
     """Index every active stored article afresh and save it; in memory only when it cannot be saved."""
     try:
-        index.rebuild(article_of(stored) for stored in store.active_articles())
+        index.rebuild(article_of(stored) for stored in store.articles.active_articles())
     except OSError as error:
         log.error(
             "The search index could not be saved in %s (%s): it is rebuilt at each start", index.folder, error
         )
 
 
-def save_all(index: SavedIndex, store: ArticleStore, duplicates: NearDuplicates) -> None:
+def save_all(index: SavedIndex, store: Store, duplicates: NearDuplicates) -> None:
     """Write the index as one snapshot (its journal emptied) and the near-copy signatures of the
     store's active articles: after a first start, which read the whole folder. A start replays a
     journal ten times slower than it reads a snapshot, and signs the texts it lacks signatures for."""
     try:
         index.save()
-        write_near_copies(index.folder, duplicates, store.active_ids())
+        write_near_copies(index.folder, duplicates, store.articles.active_ids())
     except OSError as error:
         log.error("The search index could not be saved in %s (%s)", index.folder, error)
 
 
-def repair(index: SavedIndex, store: ArticleStore) -> None:
+def repair(index: SavedIndex, store: Store) -> None:
     """Bring a loaded index in line with the store: add what it lacks, drop what the store removed.
 
     A store that came back empty is not followed: the index lists what the app knew (see
     `came_back_empty`); the start's scan of the folder records those articles again."""
     if came_back_empty(store, index):
         return
-    wanted, held = store.active_ids(), index.article_ids()
+    wanted, held = store.articles.active_ids(), index.article_ids()
     removed = held - wanted
     for article_id in removed:
         index.remove(article_id)
     missing = sorted(wanted - held)
     index.extend(
-        article_of(stored) for article_id in missing if (stored := store.get(article_id)) is not None
+        article_of(stored) for article_id in missing if (stored := store.articles.get(article_id)) is not None
     )
     if removed or missing:
         log.info(
@@ -107,10 +108,12 @@ def repair(index: SavedIndex, store: ArticleStore) -> None:
         )
 
 
-def came_back_empty(store: ArticleStore, index: SearchIndex) -> bool:
+def came_back_empty(store: Store, index: SearchIndex) -> bool:
     """The store holds no article and the app never started on it, yet the index lists articles: the
     store was lost (its file deleted, or replaced by an empty one) while the app knew them."""
-    return bool(index.article_count) and not store.baseline_done() and not store.active_ids()
+    return (
+        bool(index.article_count) and not store.articles.baseline_done() and not store.articles.active_ids()
+    )
 
 
 @dataclass(frozen=True)
@@ -123,16 +126,16 @@ class SavedNearCopies:
     values: np.ndarray = field(default_factory=lambda: np.empty((0, PERMUTATIONS), VALUE_TYPE))
 
 
-def open_near_copies(store: ArticleStore, folder: str | Path, duplicates: NearDuplicates) -> int:
+def open_near_copies(store: Store, folder: str | Path, duplicates: NearDuplicates) -> int:
     """Fill `duplicates` with the store's active articles: the signatures saved in `folder`, and
     the texts of the articles they lack (then saved again); how many texts were read."""
-    wanted = store.active_ids()
+    wanted = store.articles.active_ids()
     saved = read_near_copies(Path(folder))
     rows = [row for row, key in enumerate(saved.keys) if key in wanted]
     duplicates.add_signatures([saved.keys[row] for row in rows], saved.values[rows])
     missing = sorted(wanted - saved.checked)
     for article_id in missing:
-        stored = store.get(article_id)
+        stored = store.articles.get(article_id)
         if stored is not None and stored.removed_at is None:
             duplicates.add(stored.id, stored.text)
     if missing or saved.checked != wanted:

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from bot.settings import Settings, SettingsError
-from bot.stores.articles import ArticleStore, StoreUnavailable
+from bot.stores.store import Store
+from bot.stores.types import StoreUnavailable
 from search import SearchIndex
 from search.persist import SavedIndex
 
@@ -39,13 +40,13 @@ class StoredVectors:
     first start that lacks them) and read back at every later start. A store that fails costs only
     time: the embeddings are computed (and kept the next time)."""
 
-    def __init__(self, store: ArticleStore, model: str) -> None:
+    def __init__(self, store: Store, model: str) -> None:
         self.store = store
         self.model = model
 
     def kept(self, article_ids: Sequence[str]) -> dict[str, dict[int, np.ndarray]]:
         try:
-            found = self.store.vectors_for(article_ids, self.model)
+            found = self.store.articles.vectors_for(article_ids, self.model)
         except StoreUnavailable as error:
             log.warning("Passage embeddings not read from the store (%s): computing them", error)
             return {}
@@ -57,12 +58,12 @@ class StoredVectors:
     def keep(self, article_id: str, vectors: dict[int, np.ndarray]) -> None:
         raw = {position: np.asarray(vector, VECTOR_TYPE).tobytes() for position, vector in vectors.items()}
         try:
-            self.store.save_vectors(article_id, self.model, raw)
+            self.store.articles.save_vectors(article_id, self.model, raw)
         except StoreUnavailable as error:
             log.warning("Passage embeddings of %s not kept in the store (%s)", article_id, error)
 
 
-def keep_vectors_in(index: SearchIndex, store: ArticleStore) -> None:
+def keep_vectors_in(index: SearchIndex, store: Store) -> None:
     """With a semantic signal, `index` takes the embeddings `store` keeps and hands it those it computes."""
     if index.embedder is not None:
         index.keeper = StoredVectors(store, index.embedder.model)

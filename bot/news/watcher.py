@@ -21,7 +21,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from bot.news.folder import Ingestor, Signature, file_signature
-from bot.stores.articles import StoreUnavailable
+from bot.stores.types import StoreUnavailable
 from search.loader import in_hidden_folder, is_article_name
 
 log = logging.getLogger(__name__)

@@ -11,11 +11,11 @@ import time
 from collections.abc import Callable
 
 from bot.news.digests import parse_schedule
-from bot.stores.channels import ChannelStore, Watch
+from bot.stores.types import Channels, Watch
 
 
 class ChannelDesk:
-    def __init__(self, channels: ChannelStore, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, channels: Channels, clock: Callable[[], float] = time.time) -> None:
         self.channels = channels
         self.clock = clock
 

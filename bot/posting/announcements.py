@@ -36,8 +36,9 @@ from bot.posting.outbox import PACE_SECONDS, Outbox, PostKind
 from bot.posting.refusals import DEFAULT_BACKOFF, Backoff, Refusal
 from bot.posting.slack_posts import find_announcement, post_announcement, update_announcement
 from bot.posting.worker import worker_name
-from bot.stores.articles import ArticleStore, Claim, StoredArticle, article_of
-from bot.stores.channels import ChannelStore
+from bot.stores.articles import article_of
+from bot.stores.store import Store
+from bot.stores.types import Channels, Claim, StoredArticle
 from handlers.blocks.news import announcement_message
 from search import Article, SearchIndex, Summarizer
 
@@ -51,7 +52,7 @@ UNEDITABLE = frozenset({"message_not_found", "cant_update_message"})
 class Announcer:
     """What announcing needs, shared by the announcement kinds (and channel posts' `message_for`)."""
 
-    store: ArticleStore
+    store: Store
     index: SearchIndex
     client: WebClient
     channel: str | None
@@ -72,14 +73,14 @@ class Announcer:
         )
 
     def _story_of(self, article_id: str) -> str | None:
-        stored = self.store.get(article_id)
+        stored = self.store.articles.get(article_id)
         return stored.story_id if stored else None
 
     def also_reported(self, article: Article) -> list[str]:
         """The other outlets that published the story `article` was the first of."""
         names = [
             member.outlet or member.source
-            for member in self.store.story_members(article.id)
+            for member in self.store.articles.story_members(article.id)
             if member.id != article.id
         ]
         return [name for name in dict.fromkeys(names) if name != article.outlet]
@@ -92,19 +93,19 @@ class Announcements(PostKind[Claim]):
     announcer: Announcer
     worker_id: str
     lease_seconds: float
-    channels: ChannelStore | None
+    channels: Channels | None
     pace_seconds: float
     log = log
     activity = "Announcing"
 
     def claim(self) -> Claim | None:
-        return self.announcer.store.claim_announcement(self.worker_id, self.lease_seconds)
+        return self.announcer.store.announcements.claim(self.worker_id, self.lease_seconds)
 
     def what(self, claim: Claim) -> str:
         return f"{claim.article_id} in {self.announcer.channel}"
 
     def gone(self, claim: Claim) -> bool:
-        stored = self.announcer.store.get(claim.article_id)
+        stored = self.announcer.store.articles.get(claim.article_id)
         if stored is not None and stored.removed_at is None:
             return False
         self.fail(claim, "removed before it was announced")
@@ -115,7 +116,7 @@ class Announcements(PostKind[Claim]):
         return find_announcement(self.announcer.client, self.announcer.channel, claim.article_id)
 
     def message(self, claim: Claim) -> dict:
-        stored = self.announcer.store.get(claim.article_id)
+        stored = self.announcer.store.articles.get(claim.article_id)
         article = self.announcer.index.get(claim.article_id) or article_of(stored)
         return self.announcer.message_for(article)
 
@@ -126,7 +127,7 @@ class Announcements(PostKind[Claim]):
         return post_announcement(self.announcer.client, self.announcer.channel, message)
 
     def finish(self, claim: Claim, ts: str) -> None:
-        if self.announcer.store.finish_announcement(claim.article_id, self.worker_id, ts):
+        if self.announcer.store.announcements.finish(claim.article_id, self.worker_id, ts):
             log.info("Announced %s in %s", claim.article_id, self.announcer.channel)
         else:
             log.warning("Announced %s, but another worker had taken the announcement over", claim.article_id)
@@ -139,10 +140,10 @@ class Announcements(PostKind[Claim]):
         return claim.attempts
 
     def fail(self, claim: Claim, reason: str) -> None:
-        self.announcer.store.fail_announcement(claim.article_id, self.worker_id, reason)
+        self.announcer.store.announcements.fail(claim.article_id, self.worker_id, reason)
 
     def retry(self, claim: Claim, reason: str, delay: float, *, unsure: bool, throttled: bool) -> None:
-        self.announcer.store.retry_announcement(
+        self.announcer.store.announcements.retry(
             claim.article_id, self.worker_id, reason, delay, unsure=unsure, throttled=throttled
         )
 
@@ -164,24 +165,26 @@ class StoryEdits(PostKind[StoryChange]):
     activity = "Editing"
 
     def claim(self) -> StoryChange | None:
-        change = self.announcer.store.claim_story_change()
+        change = self.announcer.store.announcements.claim_story_change()
         return StoryChange(*change) if change is not None else None
 
     def what(self, claim: StoryChange) -> str:
         return f"the announcement of {claim.article_id} to name its other outlets"
 
     def gone(self, claim: StoryChange) -> bool:
-        stored = self.announcer.store.get(claim.article_id)
+        stored = self.announcer.store.articles.get(claim.article_id)
         return stored is None or stored.removed_at is not None or not claim.ts
 
     def message(self, claim: StoryChange) -> dict:
-        return self.announcer.message_for(self.announcer.article(self.announcer.store.get(claim.article_id)))
+        return self.announcer.message_for(
+            self.announcer.article(self.announcer.store.articles.get(claim.article_id))
+        )
 
     def send(self, claim: StoryChange, message: dict) -> str:
         return update_announcement(self.announcer.client, self.announcer.channel, claim.ts, message)
 
     def finish(self, claim: StoryChange, ts: str) -> None:
-        article = self.announcer.article(self.announcer.store.get(claim.article_id))
+        article = self.announcer.article(self.announcer.store.articles.get(claim.article_id))
         log.info(
             "Announcement of %s now names %s",
             claim.article_id,
@@ -195,7 +198,7 @@ class StoryEdits(PostKind[StoryChange]):
         """Nothing to record: the story change was taken once."""
 
     def retry(self, claim: StoryChange, reason: str, delay: float, *, unsure: bool, throttled: bool) -> None:
-        self.announcer.store.retry_story_change(claim.article_id, delay)
+        self.announcer.store.announcements.retry_story_change(claim.article_id, delay)
 
 
 class Notifier(Outbox):
@@ -204,7 +207,7 @@ class Notifier(Outbox):
 
     def __init__(
         self,
-        store: ArticleStore,
+        store: Store,
         index: SearchIndex,
         client: WebClient,
         channel: str | None,
@@ -215,7 +218,7 @@ class Notifier(Outbox):
         poll_seconds: float = 1.0,
         backoff: Backoff = DEFAULT_BACKOFF,
         related_limit: int = 3,
-        channels: ChannelStore | None = None,
+        channels: Channels | None = None,
         pace_seconds: float = PACE_SECONDS,
     ) -> None:
         """`channels` keeps the channels' posting slots; without it, announcements are not paced."""

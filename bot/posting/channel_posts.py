@@ -39,8 +39,18 @@ from bot.posting.slack_posts import (
     update_announcement,
 )
 from bot.posting.worker import worker_name
-from bot.stores.articles import ArticleStore, ChangesPruned, StoredArticle, article_of
-from bot.stores.channels import ChannelStore, Digest, DigestClaim, PostClaim, RecountClaim, Watch
+from bot.stores.articles import article_of
+from bot.stores.store import Store
+from bot.stores.types import (
+    ChangesPruned,
+    Channels,
+    Digest,
+    DigestClaim,
+    PostClaim,
+    RecountClaim,
+    StoredArticle,
+    Watch,
+)
 from handlers.blocks.news import period_digest_message, story_reply_message
 from search import Article, QueryError, SearchIndex, Summarizer
 from search.filters import ParsedQuery, parse_query
@@ -60,8 +70,8 @@ class ChannelNews(Outbox):
     `clock` tells when digests are due (tests freeze it).
     """
 
-    store: ArticleStore
-    channels: ChannelStore
+    store: Store
+    channels: Channels
     index: SearchIndex
     client: WebClient
     message_for: Callable[[Article], dict]
@@ -102,10 +112,10 @@ class ChannelNews(Outbox):
         """Queue the articles added since the cursor for the channels they belong in; False when none."""
         cursor = self.channels.cursor()
         if cursor is None:
-            self.channels.set_cursor(self.store.last_change())
+            self.channels.set_cursor(self.store.articles.last_change())
             return False
         try:
-            changes = self.store.changes_since(cursor)
+            changes = self.store.articles.changes_since(cursor)
         except ChangesPruned as error:
             # Every replica was down for longer than the change log keeps: what was added meanwhile
             # is old news by now, skipped, but said.
@@ -125,7 +135,7 @@ class ChannelNews(Outbox):
         """A new article or a new article of a known story (not a file's new version, nor the baseline)."""
         if stored.taken_down_at is not None or stored.removed_at is not None:
             return False
-        return stored.story_id != stored.id or self.store.announcement_state(stored.id) != "skipped"
+        return stored.story_id != stored.id or self.store.announcements.state(stored.id) != "skipped"
 
     def _queue(self, stored: StoredArticle, watches: list[tuple[Watch, ParsedQuery]]) -> None:
         article = self.article(stored)
@@ -160,7 +170,7 @@ class ChannelNews(Outbox):
         """The stories of articles added in (start, end], most reported first; only those matching one
         of the channel's watches when it has some."""
         groups: dict[str, list[StoredArticle]] = defaultdict(list)
-        for stored in self.store.active_articles():
+        for stored in self.store.articles.active_articles():
             if start < stored.added_at <= end and stored.taken_down_at is None:
                 groups[stored.story_id].append(stored)
         queries = [q for w in self.channels.watches(channel) if (q := _query(w))]
@@ -169,9 +179,9 @@ class ChannelNews(Outbox):
             articles = [self.article(m) for m in members]
             if queries and not any(matches(self.index, q, a) for q in queries for a in articles):
                 continue
-            head = self.store.get(story)
+            head = self.store.articles.get(story)
             first = self.article(head) if head is not None else articles[0]
-            everyone = self.store.story_members(story) or members
+            everyone = self.store.articles.story_members(story) or members
             outlets = list(dict.fromkeys(m.outlet or m.source for m in everyone))
             stories.append((first, outlets, max(m.added_at for m in members)))
         stories.sort(key=lambda entry: (-len(entry[1]), -entry[2], entry[0].id))
@@ -197,7 +207,7 @@ class ChannelPosts(PostKind[PostClaim]):
         return f"{claim.article_id} in {claim.channel}"
 
     def gone(self, claim: PostClaim) -> bool:
-        stored = self.news.store.get(claim.article_id)
+        stored = self.news.store.articles.get(claim.article_id)
         if stored is not None and stored.removed_at is None and stored.taken_down_at is None:
             return False
         self.fail(claim, "removed before it was posted")
@@ -209,7 +219,7 @@ class ChannelPosts(PostKind[PostClaim]):
         return find_announcement(self.news.client, claim.channel, claim.article_id)
 
     def message(self, claim: PostClaim) -> dict:
-        article = self.news.article(self.news.store.get(claim.article_id))
+        article = self.news.article(self.news.store.articles.get(claim.article_id))
         if claim.reply:
             return story_reply_message(article, self.news.summarizer.summarize(article))
         return self.news.message_for(article)
@@ -259,14 +269,14 @@ class Recounts(PostKind[RecountClaim]):
         return f"the outlets on {claim.story}'s post in {claim.channel}"
 
     def gone(self, claim: RecountClaim) -> bool:
-        head = self.news.store.get(claim.story)
+        head = self.news.store.articles.get(claim.story)
         if head is not None and head.removed_at is None:
             return False
         self.fail(claim, "removed")
         return True
 
     def message(self, claim: RecountClaim) -> dict:
-        return self.news.message_for(self.news.article(self.news.store.get(claim.story)))
+        return self.news.message_for(self.news.article(self.news.store.articles.get(claim.story)))
 
     def send(self, claim: RecountClaim, message: dict) -> str:
         return update_announcement(self.news.client, claim.channel, claim.message_ts, message)

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Self
 
-from bot.stores.articles import StoreUnavailable
+from bot.stores.types import StoreUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from bot.server.gate import MAX_BODY_BYTES, SlackGate
 from bot.server.health import HealthRegistry
 from bot.server.startup import Stopped
 from bot.settings import Settings, SettingsError, check_slack_credentials
-from bot.stores.articles import StoreUnavailable
+from bot.stores.types import StoreUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@
 
 A row's life (handlers/questions.py and bot/posting/answerer.py say who does what):
 - 'answering': recorded by the replica that acknowledges the question, claimed by it for a lease.
-  When the lease runs out (that replica died, or is stuck), any replica's worker may claim it: the
-  claim is one atomic UPDATE (PostgreSQL: FOR UPDATE SKIP LOCKED), so one worker gets it.
+  When the lease runs out (that replica died, or is stuck), any replica's worker may claim it, with
+  the leased claim of bot/stores/claims.py, so one worker gets it.
 - 'posting': the claimant is sending the answer. Only the claimant moves it on, and no one claims
   it: a post that never finished may have gone out, and is not sent again.
 - 'done': Slack accepted the answer. 'dropped': it was not sent and will not be (Slack refused it,
@@ -15,185 +15,85 @@ Leases and pruning use the store's clock: PostgreSQL's server clock for replicas
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal, Protocol
+from dataclasses import dataclass, replace
+from typing import Any
 
-QuestionKind = Literal["command", "mention"]
+from bot.stores.claims import Lease, database_now, with_now
+from bot.stores.types import AnswerState, Database, Question
+
+_COLUMNS = "id, kind, text, user_id, channel, thread_ts, response_url, asked_at"
+# A question held by a worker, as it is answered and then posted (bot/posting/answerer.py).
+ANSWERING = Lease(
+    "answers",
+    ("id",),
+    due="state = 'answering' AND lease_until < {now}",
+    order="lease_until",
+    held="state = 'answering'",
+    take="attempts = attempts + 1",
+    select=_COLUMNS,
+)
+POSTING = replace(ANSWERING, held="state = 'posting'")
+UNANSWERED = replace(ANSWERING, held="state IN ('answering', 'posting')")
 
 
 @dataclass(frozen=True)
-class Question:
-    """What answering later needs. `asked_at` is when Slack sent it (a command's response_url is
-    valid for 30 minutes from then); a mention is answered in `thread_ts`."""
+class SqlAnswers:
+    """The answers table on either database (bot/stores/types.py: `Answers`). The database's time is
+    written into the statements (`with_now`), so recording costs one round trip."""
 
-    id: str
-    kind: QuestionKind
-    text: str
-    user: str
-    channel: str
-    asked_at: float
-    thread_ts: str | None = None
-    response_url: str | None = None
-
-
-AnswerState = Literal["answering", "posting", "done", "dropped"]
-_COLUMNS = "id, kind, text, user_id, channel, thread_ts, response_url, asked_at"
-
-
-class AnswerStore(Protocol):
-    def record(self, question: Question, worker: str, lease_seconds: float) -> bool: ...
-    def claim(self, worker: str, lease_seconds: float) -> Question | None: ...
-    def start_posting(self, question_id: str, worker: str) -> bool: ...
-    def finish(self, question_id: str, worker: str) -> bool: ...
-    def drop(self, question_id: str, worker: str, reason: str) -> bool: ...
-    def state(self, question_id: str) -> AnswerState | None: ...
-    def prune(self, keep_seconds: float) -> int: ...
-
-
-class AnswerMoves:
-    """A row's moves after its claim, once for every store (each gives `_move`: the row leaves one of
-    the states `was` for `state` only while `worker` holds it)."""
-
-    def _move(self, question_id: str, worker: str, was: tuple[str, ...], state: str, reason=None) -> bool:
-        raise NotImplementedError
-
-    def start_posting(self, question_id: str, worker: str) -> bool:
-        """True when `worker` still holds the question (no one else can answer it from now on)."""
-        return self._move(question_id, worker, ("answering",), "posting")
-
-    def finish(self, question_id: str, worker: str) -> bool:
-        return self._move(question_id, worker, ("posting",), "done")
-
-    def drop(self, question_id: str, worker: str, reason: str) -> bool:
-        return self._move(question_id, worker, ("answering", "posting"), "dropped", reason)
-
-
-class SqliteAnswerStore(AnswerMoves):
-    def __init__(self, store) -> None:
-        self.store = store
+    database: Database
 
     def record(self, question: Question, worker: str, lease_seconds: float) -> bool:
         """Record `question`, claimed by `worker`; False when it was recorded already."""
-        now = self.store._clock()
-        with self.store._transaction() as db:
+        with self.database.transaction() as db:
             return bool(
                 db.execute(
-                    f"INSERT OR IGNORE INTO answers ({_COLUMNS}, state, claimed_by, lease_until, recorded_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'answering', ?, ?, ?)",
-                    (*_values(question), worker, now + lease_seconds, now),
+                    *with_now(
+                        f"INSERT INTO answers ({_COLUMNS}, state, claimed_by, lease_until, recorded_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'answering', ?, {now} + ?, {now})"
+                        " ON CONFLICT (id) DO NOTHING",
+                        (*_values(question), worker, lease_seconds),
+                        database_now(self.database, db),
+                    )
                 ).rowcount
             )
 
     def claim(self, worker: str, lease_seconds: float) -> Question | None:
         """Take the question whose lease ran out first, if any."""
-        now = self.store._clock()
-        with self.store._transaction() as db:
-            row = db.execute(
-                f"SELECT {_COLUMNS} FROM answers WHERE state = 'answering' AND lease_until < ?"
-                " ORDER BY lease_until LIMIT 1",
-                (now,),
-            ).fetchone()
-            if row is None:
-                return None
-            db.execute(
-                "UPDATE answers SET claimed_by = ?, lease_until = ?, attempts = attempts + 1 WHERE id = ?",
-                (worker, now + lease_seconds, row["id"]),
-            )
-            return _question(row)
+        with self.database.transaction() as db:
+            taken = ANSWERING.claim(self.database, db, worker, lease_seconds)
+        return _question(taken[0][0]) if taken else None
 
-    def _move(self, question_id: str, worker: str, was: tuple[str, ...], state: str, reason=None) -> bool:
-        with self.store._transaction() as db:
-            return bool(
-                db.execute(
-                    f"UPDATE answers SET state = ?, reason = COALESCE(?, reason), lease_until = NULL"
-                    f" WHERE id = ? AND claimed_by = ? AND state IN ({', '.join('?' * len(was))})",
-                    (state, reason, question_id, worker, *was),
-                ).rowcount
-            )
+    def _move(self, lease: Lease, question_id: str, worker: str, state: str, reason=None) -> bool:
+        """The row moves on to `state` only while `worker` holds it, in a state `lease` holds."""
+        assignments = "state = ?, reason = COALESCE(?, reason), lease_until = NULL"
+        return lease.move(self.database, (question_id,), worker, assignments, (state, reason))
+
+    def start_posting(self, question_id: str, worker: str) -> bool:
+        """True when `worker` still holds the question (no one else can answer it from now on)."""
+        return self._move(ANSWERING, question_id, worker, "posting")
+
+    def finish(self, question_id: str, worker: str) -> bool:
+        return self._move(POSTING, question_id, worker, "done")
+
+    def drop(self, question_id: str, worker: str, reason: str) -> bool:
+        return self._move(UNANSWERED, question_id, worker, "dropped", reason)
 
     def state(self, question_id: str) -> AnswerState | None:
-        row = (
-            self.store._connection()
-            .execute("SELECT state FROM answers WHERE id = ?", (question_id,))
-            .fetchone()
-        )
+        with self.database.reading() as db:
+            row = db.execute("SELECT state FROM answers WHERE id = ?", (question_id,)).fetchone()
         return row["state"] if row else None
 
     def prune(self, keep_seconds: float) -> int:
         """Delete the rows past 'answering' recorded more than `keep_seconds` ago; how many."""
-        with self.store._transaction() as db:
+        with self.database.transaction() as db:
             return db.execute(
-                "DELETE FROM answers WHERE state <> 'answering' AND recorded_at < ?",
-                (self.store._clock() - keep_seconds,),
+                *with_now(
+                    "DELETE FROM answers WHERE state <> 'answering' AND recorded_at < {now} - ?",
+                    (keep_seconds,),
+                    database_now(self.database, db),
+                )
             ).rowcount
-
-
-class PostgresAnswerStore(AnswerMoves):
-    """The same table on PostgreSQL (`store` is a bot.stores.postgres.PostgresStore).
-
-    Each call is one statement: the time is the server's (`clock_timestamp()`) in the statement
-    itself, unless a test moves the store's clock, so recording costs one round trip.
-    """
-
-    def __init__(self, store) -> None:
-        self.store = store
-
-    def _now(self) -> float | None:
-        return None if self.store._db_clock else self.store._clock()
-
-    def _run(self, sql: str, params: dict) -> tuple[int, dict | None]:
-        """The statement's row count and first row returned."""
-        with self.store._cursor() as db:
-            db.execute(sql.replace("%(now)s", _NOW), {**params, "now": self._now()})
-            return db.rowcount, db.fetchone() if db.description else None
-
-    def record(self, question: Question, worker: str, lease_seconds: float) -> bool:
-        names = ("id", "kind", "text", "user_id", "channel", "thread_ts", "response_url", "asked_at")
-        return bool(
-            self._run(
-                f"INSERT INTO answers ({_COLUMNS}, state, claimed_by, lease_until, recorded_at)"
-                f" VALUES ({', '.join(f'%({name})s' for name in names)}, 'answering', %(worker)s,"
-                " %(now)s + %(lease)s, %(now)s) ON CONFLICT (id) DO NOTHING",
-                {
-                    **dict(zip(names, _values(question), strict=True)),
-                    "worker": worker,
-                    "lease": lease_seconds,
-                },
-            )[0]
-        )
-
-    def claim(self, worker: str, lease_seconds: float) -> Question | None:
-        _, row = self._run(
-            "WITH due AS (SELECT id FROM answers WHERE state = 'answering' AND lease_until < %(now)s"
-            " ORDER BY lease_until LIMIT 1 FOR UPDATE SKIP LOCKED)"
-            " UPDATE answers AS a SET claimed_by = %(worker)s, lease_until = %(now)s + %(lease)s,"
-            f" attempts = a.attempts + 1 FROM due WHERE a.id = due.id RETURNING {_qualified('a')}",
-            {"worker": worker, "lease": lease_seconds},
-        )
-        return _question(row) if row else None
-
-    def _move(self, question_id: str, worker: str, was: tuple[str, ...], state: str, reason=None) -> bool:
-        return bool(
-            self._run(
-                "UPDATE answers SET state = %(state)s, reason = COALESCE(%(reason)s, reason), lease_until = NULL"
-                " WHERE id = %(id)s AND claimed_by = %(worker)s AND state = ANY(%(was)s)",
-                {"state": state, "reason": reason, "id": question_id, "worker": worker, "was": list(was)},
-            )[0]
-        )
-
-    def state(self, question_id: str) -> AnswerState | None:
-        row = self.store._one("SELECT state FROM answers WHERE id = %s", (question_id,))
-        return row["state"] if row else None
-
-    def prune(self, keep_seconds: float) -> int:
-        return self._run(
-            "DELETE FROM answers WHERE state <> 'answering' AND recorded_at < %(now)s - %(keep)s",
-            {"keep": keep_seconds},
-        )[0]
-
-
-# The server's time, unless the store's clock is a test's (then given as `now`).
-_NOW = "COALESCE(%(now)s::float8, extract(epoch FROM clock_timestamp())::float8)"
 
 
 def _values(question: Question) -> tuple:
@@ -209,11 +109,7 @@ def _values(question: Question) -> tuple:
     )
 
 
-def _qualified(table: str) -> str:
-    return ", ".join(f"{table}.{column.strip()}" for column in _COLUMNS.split(","))
-
-
-def _question(row) -> Question:
+def _question(row: Any) -> Question:
     return Question(
         id=row["id"],
         kind=row["kind"],

@@ -47,85 +47,6 @@ class SchemaTooNew(SettingsError):
     """The database's schema is newer than this app knows: a newer version of the app migrated it."""
 
 
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(
-        1,
-        "articles, announcements, meta, files",
-        {
-            # Exactly the schema the app created before migrations existed (so it can be adopted).
-            "sqlite": (
-                """CREATE TABLE IF NOT EXISTS articles (
-                    id TEXT PRIMARY KEY,
-                    source TEXT NOT NULL,
-                    title TEXT NOT NULL,
-                    date TEXT,
-                    language TEXT NOT NULL,
-                    text TEXT NOT NULL,
-                    added_at REAL NOT NULL,
-                    changed_at REAL NOT NULL,
-                    removed_at REAL
-                )""",
-                "CREATE INDEX IF NOT EXISTS articles_active_source ON articles (source) WHERE removed_at IS NULL",
-                """CREATE TABLE IF NOT EXISTS announcements (
-                    article_id TEXT PRIMARY KEY REFERENCES articles (id),
-                    state TEXT NOT NULL,
-                    created_at REAL NOT NULL,
-                    claimed_by TEXT,
-                    lease_until REAL,
-                    attempts INTEGER NOT NULL DEFAULT 0,
-                    not_before REAL NOT NULL DEFAULT 0,
-                    message_ts TEXT,
-                    last_error TEXT,
-                    posted_at REAL
-                )""",
-                "CREATE INDEX IF NOT EXISTS announcements_state ON announcements (state, not_before)",
-                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-                """CREATE TABLE IF NOT EXISTS files (
-                    source TEXT PRIMARY KEY,
-                    size INTEGER NOT NULL,
-                    mtime_ns INTEGER NOT NULL,
-                    article_id TEXT NOT NULL
-                )""",
-            ),
-            "postgresql": (
-                """CREATE TABLE articles (
-                    id TEXT PRIMARY KEY,
-                    source TEXT NOT NULL,
-                    title TEXT NOT NULL,
-                    date DATE,
-                    language TEXT NOT NULL,
-                    text TEXT NOT NULL,
-                    added_at DOUBLE PRECISION NOT NULL,
-                    changed_at DOUBLE PRECISION NOT NULL,
-                    removed_at DOUBLE PRECISION
-                )""",
-                # Unique here: replicas write concurrently, and the database keeps the one-active-per-source rule.
-                "CREATE UNIQUE INDEX articles_active_source ON articles (source) WHERE removed_at IS NULL",
-                """CREATE TABLE announcements (
-                    article_id TEXT PRIMARY KEY REFERENCES articles (id),
-                    state TEXT NOT NULL,
-                    created_at DOUBLE PRECISION NOT NULL,
-                    claimed_by TEXT,
-                    lease_until DOUBLE PRECISION,
-                    attempts INTEGER NOT NULL DEFAULT 0,
-                    not_before DOUBLE PRECISION NOT NULL DEFAULT 0,
-                    message_ts TEXT,
-                    last_error TEXT,
-                    posted_at DOUBLE PRECISION
-                )""",
-                "CREATE INDEX announcements_state ON announcements (state, not_before)",
-                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-                """CREATE TABLE files (
-                    source TEXT PRIMARY KEY,
-                    size BIGINT NOT NULL,
-                    mtime_ns BIGINT NOT NULL,
-                    article_id TEXT NOT NULL
-                )""",
-            ),
-        },
-    ),
-)
-
 _ARTICLE_SOURCE_COLUMNS = (
     ("url", "TEXT", "TEXT"),
     ("outlet", "TEXT", "TEXT"),
@@ -181,16 +102,6 @@ def _news_sources(dialect: Dialect) -> tuple[str, ...]:
     story_changed = "ALTER TABLE announcements ADD COLUMN story_changed INTEGER NOT NULL DEFAULT 0"
     feeds = tuple(statement.strip() for statement in _FEED_TABLES.format(real=real).split("\n;"))
     return (*columns, story_changed, *_SOURCE_INDEXES, *feeds)
-
-
-MIGRATIONS = (
-    *MIGRATIONS,
-    Migration(
-        2,
-        "news sources: url, outlet, story, origin, takedowns; feeds and their items",
-        {"sqlite": _news_sources("sqlite"), "postgresql": _news_sources("postgresql")},
-    ),
-)
 
 
 def _change_log(dialect: Dialect) -> tuple[str, ...]:
@@ -282,26 +193,6 @@ def _passage_vectors(dialect: Dialect) -> tuple[str, ...]:
     )
 
 
-MIGRATIONS = (
-    *MIGRATIONS,
-    Migration(
-        3,
-        "the change log followed by every replica's index; feed items in order (PostgreSQL)",
-        {"sqlite": _change_log("sqlite"), "postgresql": _change_log("postgresql")},
-    ),
-    Migration(
-        4,
-        "channel news: watches, paused channels, the outbox per channel, digests; questions and feedback",
-        {"sqlite": _channel_news("sqlite"), "postgresql": _channel_news("postgresql")},
-    ),
-    Migration(
-        5,
-        "passage embeddings by article, passage position and model",
-        {"sqlite": _passage_vectors("sqlite"), "postgresql": _passage_vectors("postgresql")},
-    ),
-)
-
-
 def _recounts(dialect: Dialect) -> tuple[str, ...]:
     """Migration 6's statements: on a story's top-level post, its recount (the edit naming the outlets
     that reported the story), wanted again after each reply; due while `recount_done` is behind."""
@@ -318,16 +209,6 @@ def _recounts(dialect: Dialect) -> tuple[str, ...]:
         "CREATE INDEX channel_posts_recount ON channel_posts (recount_not_before)"
         " WHERE recount_wanted > recount_done",
     )
-
-
-MIGRATIONS = (
-    *MIGRATIONS,
-    Migration(
-        6,
-        "the recount of a story's top-level post (its outlets) after each reply, kept until done",
-        {"sqlite": _recounts("sqlite"), "postgresql": _recounts("postgresql")},
-    ),
-)
 
 
 def _answers(dialect: Dialect) -> tuple[str, ...]:
@@ -356,15 +237,6 @@ def _answers(dialect: Dialect) -> tuple[str, ...]:
     )
 
 
-MIGRATIONS = (
-    *MIGRATIONS,
-    Migration(
-        7,
-        "the answer queue: questions acknowledged, kept until answered (or dropped), then pruned",
-        {"sqlite": _answers("sqlite"), "postgresql": _answers("postgresql")},
-    ),
-)
-
 # The starting library (never announced, no copy of another story) is undated where its text gives no
 # date: the day it was first seen is when the desk started, not when it was published.
 _UNDATE_LIBRARY = (
@@ -375,17 +247,118 @@ _UNDATE_LIBRARY = (
 # Who holds a feed's lease (bot/stores/feeds.py): a clean stop gives back its own, never another's.
 _FEED_CLAIMER = ("ALTER TABLE feeds ADD COLUMN claimed_by TEXT",)
 
-MIGRATIONS = (
-    *MIGRATIONS,
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "articles, announcements, meta, files",
+        {
+            # Exactly the schema the app created before migrations existed (so it can be adopted).
+            "sqlite": (
+                """CREATE TABLE IF NOT EXISTS articles (
+                    id TEXT PRIMARY KEY,
+                    source TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    date TEXT,
+                    language TEXT NOT NULL,
+                    text TEXT NOT NULL,
+                    added_at REAL NOT NULL,
+                    changed_at REAL NOT NULL,
+                    removed_at REAL
+                )""",
+                "CREATE INDEX IF NOT EXISTS articles_active_source ON articles (source) WHERE removed_at IS NULL",
+                """CREATE TABLE IF NOT EXISTS announcements (
+                    article_id TEXT PRIMARY KEY REFERENCES articles (id),
+                    state TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    claimed_by TEXT,
+                    lease_until REAL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    not_before REAL NOT NULL DEFAULT 0,
+                    message_ts TEXT,
+                    last_error TEXT,
+                    posted_at REAL
+                )""",
+                "CREATE INDEX IF NOT EXISTS announcements_state ON announcements (state, not_before)",
+                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+                """CREATE TABLE IF NOT EXISTS files (
+                    source TEXT PRIMARY KEY,
+                    size INTEGER NOT NULL,
+                    mtime_ns INTEGER NOT NULL,
+                    article_id TEXT NOT NULL
+                )""",
+            ),
+            "postgresql": (
+                """CREATE TABLE articles (
+                    id TEXT PRIMARY KEY,
+                    source TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    date DATE,
+                    language TEXT NOT NULL,
+                    text TEXT NOT NULL,
+                    added_at DOUBLE PRECISION NOT NULL,
+                    changed_at DOUBLE PRECISION NOT NULL,
+                    removed_at DOUBLE PRECISION
+                )""",
+                # Unique here: replicas write concurrently, and the database keeps the one-active-per-source rule.
+                "CREATE UNIQUE INDEX articles_active_source ON articles (source) WHERE removed_at IS NULL",
+                """CREATE TABLE announcements (
+                    article_id TEXT PRIMARY KEY REFERENCES articles (id),
+                    state TEXT NOT NULL,
+                    created_at DOUBLE PRECISION NOT NULL,
+                    claimed_by TEXT,
+                    lease_until DOUBLE PRECISION,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    not_before DOUBLE PRECISION NOT NULL DEFAULT 0,
+                    message_ts TEXT,
+                    last_error TEXT,
+                    posted_at DOUBLE PRECISION
+                )""",
+                "CREATE INDEX announcements_state ON announcements (state, not_before)",
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+                """CREATE TABLE files (
+                    source TEXT PRIMARY KEY,
+                    size BIGINT NOT NULL,
+                    mtime_ns BIGINT NOT NULL,
+                    article_id TEXT NOT NULL
+                )""",
+            ),
+        },
+    ),
+    Migration(
+        2,
+        "news sources: url, outlet, story, origin, takedowns; feeds and their items",
+        {"sqlite": _news_sources("sqlite"), "postgresql": _news_sources("postgresql")},
+    ),
+    Migration(
+        3,
+        "the change log followed by every replica's index; feed items in order (PostgreSQL)",
+        {"sqlite": _change_log("sqlite"), "postgresql": _change_log("postgresql")},
+    ),
+    Migration(
+        4,
+        "channel news: watches, paused channels, the outbox per channel, digests; questions and feedback",
+        {"sqlite": _channel_news("sqlite"), "postgresql": _channel_news("postgresql")},
+    ),
+    Migration(
+        5,
+        "passage embeddings by article, passage position and model",
+        {"sqlite": _passage_vectors("sqlite"), "postgresql": _passage_vectors("postgresql")},
+    ),
+    Migration(
+        6,
+        "the recount of a story's top-level post (its outlets) after each reply, kept until done",
+        {"sqlite": _recounts("sqlite"), "postgresql": _recounts("postgresql")},
+    ),
+    Migration(
+        7,
+        "the answer queue: questions acknowledged, kept until answered (or dropped), then pruned",
+        {"sqlite": _answers("sqlite"), "postgresql": _answers("postgresql")},
+    ),
     Migration(
         8,
         "the starting library's articles without a date in their text are undated, not first seen",
         {"sqlite": (_UNDATE_LIBRARY,), "postgresql": (_UNDATE_LIBRARY,)},
     ),
-)
-
-MIGRATIONS = (
-    *MIGRATIONS,
     Migration(
         9,
         "who holds a feed's lease, so a clean stop gives back its own",

@@ -1,20 +1,20 @@
-"""The PostgreSQL store: the `ArticleStore` for several replicas sharing one database.
+"""The PostgreSQL database: several replicas sharing one server.
 
-Same rules as the SQLite store (see `bot.stores.articles`), with PostgreSQL's tools for concurrent writers:
-- claims take the oldest due announcement with `FOR UPDATE SKIP LOCKED` and a lease, so replicas
-  claiming at once take different rows and never wait on each other;
+`PostgresDatabase` gives the repositories pooled connections in a transaction, the server's clock
+and PostgreSQL's way of writing the few clauses the dialects differ on:
+- claims skip the rows another replica is claiming (`FOR UPDATE SKIP LOCKED`, bot/stores/claims.py);
 - writes to articles take one transaction-scoped advisory lock, as SQLite's `BEGIN IMMEDIATE`
   serializes them, so two replicas recording the same file cannot both insert it, and the change
   log's sequence numbers commit in order (a reader following `seq` never skips one still in flight);
 - each change is also sent with NOTIFY (delivered at commit): a listener thread per replica, on its
   own connection, wakes the index's follower at once; the change log poll is the safety net;
-- leases (announcements, feeds) and a feed's next poll are measured on the database's clock, so
-  replicas with skewed clocks agree on when a lease has run out and when a feed is due;
-- the change log is pruned by the database's clock too (`prune_changes`).
+- leases, retry delays, a feed's next poll and the change log's pruning are measured on the
+  server's clock, so replicas with skewed clocks agree.
 
-Connections come from a psycopg_pool pool, checked before use (a restarted server costs a reconnect,
-not an error). A database that is down or does not answer raises `StoreUnavailable` within the
-connect, pool and statement timeouts: nothing hangs.
+Statements are written with SQLite's `?` placeholders (`QmarkCursor`). Connections come from a
+psycopg_pool pool, checked before use (a restarted server costs a reconnect, not an error). A
+database that is down or does not answer raises `StoreUnavailable` within the connect, pool and
+statement timeouts: nothing hangs.
 """
 
 from __future__ import annotations
@@ -24,25 +24,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager
+from typing import Any
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from bot.stores.answer_queue import PostgresAnswerStore
-from bot.stores.articles import (
-    PROBE_KEY,
-    ChangeKind,
-    Claim,
-    SqlStore,
-    StoreUnavailable,
-)
-from bot.stores.feedback import PostgresFeedbackStore
-from bot.stores.feeds import PostgresFeedStore
 from bot.stores.migrations import migrate_postgres
-from bot.stores.postgres_channels import PostgresChannelStore
+from bot.stores.types import PROBE_KEY, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -50,22 +40,25 @@ log = logging.getLogger(__name__)
 ARTICLES_LOCK = 0x6D697374_72616C02
 CHANNEL = "articles_changed"  # NOTIFY channel of the change log (its payload: the change's seq)
 LISTEN_RETRY_SECONDS = 1.0
-DUE = "(state IN ('pending', 'unsure') AND not_before <= %(now)s) OR (state = 'posting' AND lease_until < %(now)s)"
+SERVER_NOW = "extract(epoch FROM clock_timestamp())::float8"
 
 
-class PostgresStore(SqlStore):
+class PostgresDatabase:
     """PostgreSQL through a small connection pool; one short transaction per call."""
+
+    arrival = "seq"  # the column ordering rows by their arrival (feed items: PostgreSQL has no rowid)
+    reopened = 0  # a server is never "put back" under us as a SQLite file can be
 
     def __init__(
         self,
         database_url: str,
         *,
-        clock=time.time,
+        clock: Callable[[], float] = time.time,
         max_connections: int = 4,
         connect_timeout: float = 5,
         statement_timeout: float = 15,
     ) -> None:
-        self._clock = clock
+        self.clock = clock
         self._db_clock = clock is time.time  # leases on the server's clock, unless a test moves one
         conninfo, self._where = _connection_settings(database_url, connect_timeout, statement_timeout)
         # One plain connection first: it fails fast with the server's own reason, and migrates.
@@ -86,12 +79,6 @@ class PostgresStore(SqlStore):
         self._conninfo = conninfo
         self._closed = False
         self._listener: ChangeListener | None = None
-        self.feeds = PostgresFeedStore(self._cursor, clock, self._now)
-        self.channels = PostgresChannelStore(self)
-        self.feedback = PostgresFeedbackStore(self)
-        self.answers = PostgresAnswerStore(self)
-
-    # -- connections ----------------------------------------------------------------------------------
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[psycopg.Connection]:
@@ -120,40 +107,49 @@ class PostgresStore(SqlStore):
             yield cursor
 
     @contextlib.contextmanager
-    def _shared(self, *, write_articles: bool = False) -> Iterator[QmarkCursor]:
-        """A cursor for the statements shared with the SQLite store (their `?` placeholders)."""
-        with self._cursor(write_articles=write_articles) as cursor:
+    def transaction(self, *, articles: bool = False) -> Iterator[QmarkCursor]:
+        """A cursor in a transaction for statements written with `?`; `articles` takes the lock
+        serializing writes to articles and the change log."""
+        with self._cursor(write_articles=articles) as cursor:
             yield QmarkCursor(cursor)
 
-    def _reading(self) -> AbstractContextManager[QmarkCursor]:
-        return self._shared()
+    def reading(self) -> contextlib.AbstractContextManager[QmarkCursor]:
+        return self.transaction()
 
-    def _writing(self, *, articles: bool = False) -> AbstractContextManager[QmarkCursor]:
-        return self._shared(write_articles=articles)
+    def now(self, db: Any) -> float:
+        """The time for leases: the database server's (one clock for every replica)."""
+        if not self._db_clock:
+            return self.clock()
+        return db.execute(f"SELECT {SERVER_NOW} AS now").fetchone()["now"]
 
-    def _log_change(self, db: QmarkCursor, article_id: str, kind: ChangeKind, now: float) -> None:
-        """One row of the change log, and its NOTIFY (sent when the transaction commits)."""
-        seq = db.execute(
-            "INSERT INTO changes (article_id, kind, at) VALUES (?, ?, ?) RETURNING seq",
-            (article_id, kind, now),
-        ).fetchone()["seq"]
-        if kind != "added":  # an article leaving takes its passage embeddings with it
-            db.execute("DELETE FROM passage_vectors WHERE article_id = ?", (article_id,))
+    @property
+    def now_sql(self) -> str | None:
+        """The server's clock, read in the statement itself (unless a test moves the clock)."""
+        return SERVER_NOW if self._db_clock else None
+
+    def skip_locked(self, of: str) -> str:
+        return f" FOR UPDATE OF {of} SKIP LOCKED"
+
+    def for_update(self) -> str:
+        return " FOR UPDATE"
+
+    def greatest(self, first: str, second: str) -> str:
+        return f"GREATEST({first}, {second})"
+
+    def changed(self, db: Any, seq: int) -> None:
+        """NOTIFY the listeners of every replica (sent when the transaction commits)."""
         db.execute("SELECT pg_notify(?, ?)", (CHANNEL, str(seq)))
+
+    def follow(self, on_change: Callable[[], None]) -> None:
+        """Call `on_change` (from a listener thread) as soon as any replica commits a change."""
+        if self._listener is None:
+            self._listener = ChangeListener(self._conninfo, on_change).start()
 
     def close(self) -> None:
         self._closed = True
         if self._listener is not None:
             self._listener.stop()
         self._pool.close()
-
-    def _now(self, db: psycopg.Cursor) -> float:
-        """The time for leases: the database server's (one clock for every replica)."""
-        if not self._db_clock:
-            return self._clock()
-        return db.execute("SELECT extract(epoch FROM clock_timestamp())::float8 AS now").fetchone()["now"]
-
-    reopened = 0  # a server is never "put back" under us as a SQLite file can be
 
     def problem(self) -> str | None:
         """Why the store cannot record now (the server down, or not answering), or None."""
@@ -162,52 +158,11 @@ class PostgresStore(SqlStore):
                 cursor.execute(
                     "INSERT INTO meta (key, value) VALUES (%s, %s)"
                     " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-                    (PROBE_KEY, str(self._clock())),
+                    (PROBE_KEY, str(self.clock())),
                 )
         except StoreUnavailable as error:
             return str(error)
         return None
-
-    # -- changes --------------------------------------------------------------------------------------
-
-    def follow_changes(self, on_change: Callable[[], None]) -> None:
-        """Call `on_change` (from a listener thread) as soon as any replica commits a change."""
-        if self._listener is None:
-            self._listener = ChangeListener(self._conninfo, on_change).start()
-
-    def claim_story_change(self) -> tuple[str, str] | None:
-        """A posted announcement whose story gained an outlet: (article id, message ts); taken once."""
-        with self._cursor() as db:
-            row = db.execute(
-                "WITH due AS (SELECT article_id FROM announcements"
-                " WHERE story_changed = 1 AND state = 'posted' AND not_before <= %s"
-                " LIMIT 1 FOR UPDATE SKIP LOCKED)"
-                " UPDATE announcements AS a SET story_changed = 0 FROM due WHERE a.article_id = due.article_id"
-                " RETURNING a.article_id, a.message_ts",
-                (self._now(db),),
-            ).fetchone()
-        return (row["article_id"], row["message_ts"]) if row else None
-
-    # -- announcements --------------------------------------------------------------------------------
-
-    def claim_announcement(self, worker: str, lease_seconds: float) -> Claim | None:
-        """Take the oldest due announcement (pending or unsure, or posting with an expired lease);
-        rows another replica is claiming right now are skipped, not waited for."""
-        with self._cursor() as db:
-            now = self._now(db)
-            row = db.execute(
-                f"WITH due AS (SELECT article_id, attempts, state FROM announcements WHERE {DUE}"
-                " ORDER BY created_at, article_id LIMIT 1 FOR UPDATE SKIP LOCKED)"
-                " UPDATE announcements AS a SET state = 'posting', claimed_by = %(worker)s,"
-                " lease_until = %(lease_until)s, attempts = a.attempts + 1"
-                " FROM due WHERE a.article_id = due.article_id"
-                " RETURNING a.article_id, due.attempts, due.state AS was",
-                {"now": now, "worker": worker, "lease_until": now + lease_seconds},
-            ).fetchone()
-        if row is None:
-            return None
-        recovered = row["was"] in ("posting", "unsure")
-        return Claim(row["article_id"], row["attempts"], now + lease_seconds, recovered=recovered)
 
 
 class QmarkCursor:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.stores.answer_queue import Question
+from bot.stores.types import Question
 from handlers.listeners import actions, commands, events, home
 
 

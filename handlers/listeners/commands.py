@@ -11,7 +11,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.stores.answer_queue import Question
+from bot.stores.types import Question
 from handlers.blocks.common import (
     PAGE_SIZE,
     answer_message,

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
-from bot.stores.answer_queue import Question
+from bot.stores.types import Question
 from handlers.blocks.common import usage_message
 from handlers.listeners.commands import QuestionLog, find_answer, is_help
 from handlers.questions import answer, mention_question, recording

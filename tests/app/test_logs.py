@@ -10,7 +10,7 @@ from bot.logs import configure_logging
 from bot.posting.announcements import Notifier
 from bot.posting.web_client import build_web_client
 from bot.settings import Settings
-from bot.stores.articles import SqliteStore
+from bot.stores.store import open_sqlite
 from search import SearchIndex, Summarizer, parse_article
 
 
@@ -82,10 +82,10 @@ def test_bolt_does_not_warn_that_the_token_is_unused(log_stream, monkeypatch, fa
 
 
 def test_a_failed_announcement_that_will_be_retried_is_one_warning(log_stream, tmp_path, fake_slack):
-    store = SqliteStore(tmp_path / "bot.db")
+    store = open_sqlite(tmp_path / "bot.db")
     index = SearchIndex()
     article = parse_article("Mistral AI opens an office in Munich, its third in Europe.", "munich.txt")
-    store.record(article, announce=True)
+    store.articles.record(article, announce=True)
     index.add(article)
     fake_slack.fail_next("chat.postMessage", status=503, error="service_unavailable", times=3)
     client = build_web_client("xoxb-test", fake_slack.url)

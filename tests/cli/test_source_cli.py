@@ -8,7 +8,7 @@ import json
 import pytest
 
 from bot.news.folder import Ingestor, start_ingest
-from bot.stores.articles import SqliteStore
+from bot.stores.store import open_sqlite
 from search import SearchIndex, parse_article
 from tests.cli.test_cli import run_bot
 from tests.fakes import FakeWeb
@@ -95,8 +95,8 @@ def test_export_round_trip_and_remove(web, env, tmp_path):
     assert copy["story"] == wire["id"] == wire["story"]
     assert by_url[web.url("/journal/2025/09/levee-fonds-fr.html")]["language"] == "fr"
     assert by_url[None]["title"] == "Mistral note" and by_url[None]["outlet"] is None
-    store = SqliteStore(env["DATABASE_URL"].removeprefix("sqlite:///"))
-    stored = {a.id: a for a in store.active_articles()}
+    store = open_sqlite(env["DATABASE_URL"].removeprefix("sqlite:///"))
+    stored = {a.id: a for a in store.articles.active_articles()}
     store.close()
     assert {r["id"]: (r["title"], r["url"]) for r in records} == {
         i: (a.title, a.url) for i, a in stored.items()
@@ -129,7 +129,7 @@ def test_search_says_undated_for_the_library_and_first_seen_for_news(env):
     with open(f"{folder}/note.txt", "w", encoding="utf-8") as file:
         file.write(note)
     assert "(undated)" in run_bot("search", "Mensch plans", env=env).stdout
-    store = SqliteStore(env["DATABASE_URL"].removeprefix("sqlite:///"))
+    store = open_sqlite(env["DATABASE_URL"].removeprefix("sqlite:///"))
     index = SearchIndex()
     start_ingest(store, index, Ingestor(store, index, folder))
     assert "Mistral note (undated)" in run_bot("search", "Mensch plans", env=env).stdout

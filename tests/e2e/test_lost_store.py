@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.stores.articles import SqliteStore
+from bot.stores.store import open_sqlite
 from search import parse_article
 from tests.fakes.slack_api import BOT_ID, BOT_USER_ID
 from tests.polling import wait_until
@@ -93,9 +93,11 @@ def test_a_restart_after_a_lost_store_announces_what_arrived_meanwhile_once(
     lose_the_store_and_drop_later(slack, articles_dir, database, lose)
     with serve(slack, articles_dir, database) as served:
         store = served.app.news.store
-        wait_until(lambda: store.announcement_state(LATER_ID) == "posted", timeout=30)
-        assert store.counts() == {"skipped": 6, "posted": 1}, "the seeds and NEWS are not announced again"
-        assert served.app.index.article_count == 7 and store.baseline_done()
+        wait_until(lambda: store.announcements.state(LATER_ID) == "posted", timeout=30)
+        assert store.announcements.counts() == {"skipped": 6, "posted": 1}, (
+            "the seeds and NEWS are not announced again"
+        )
+        assert served.app.index.article_count == 7 and store.articles.baseline_done()
         assert health(served)[0] == 200
     assert announced(slack, "Mistral NeMo") == 1 and announced(slack, "600 million euros") == 1
     assert len(posts(slack)) == 2
@@ -111,7 +113,7 @@ def test_an_article_of_the_lost_store_found_in_the_channel_is_not_posted_again(s
     )
     with serve(slack, articles_dir, database) as served:
         store = served.app.news.store
-        wait_until(lambda: store.announcement_state(LATER_ID) == "posted", timeout=30)
+        wait_until(lambda: store.announcements.state(LATER_ID) == "posted", timeout=30)
     assert announced(slack, "Mistral NeMo") == 0 and len(posts(slack)) == 1
 
 
@@ -120,26 +122,26 @@ def test_an_empty_store_put_back_while_running_announces_only_what_is_new(slack,
         (articles_dir / "news.txt").write_text(NEWS, "utf-8")
         wait_until(lambda: announced(slack, "600 million euros") == 1, timeout=30)
         fresh = database.with_name("fresh.db")
-        SqliteStore(fresh).close()  # a store of ours, never started on (a new one, or an empty backup)
+        open_sqlite(fresh).close()  # a store of ours, never started on (a new one, or an empty backup)
         os.replace(fresh, database)
         wait_until(lambda: served.app.news.store.reopened == 1, timeout=30)
         (articles_dir / "later.txt").write_text(LATER, "utf-8")
         store = served.app.news.store
-        wait_until(lambda: store.announcement_state(LATER_ID) == "posted", timeout=30)
-        wait_until(lambda: store.counts() == {"skipped": 6, "posted": 1}, timeout=30)
+        wait_until(lambda: store.announcements.state(LATER_ID) == "posted", timeout=30)
+        wait_until(lambda: store.announcements.counts() == {"skipped": 6, "posted": 1}, timeout=30)
     assert announced(slack, "Mistral NeMo") == 1 and announced(slack, "600 million euros") == 1
     assert len(posts(slack)) == 2
 
 
 def test_a_store_put_back_is_read_without_the_last_writes_of_the_file_it_replaced(tmp_path):
-    store = SqliteStore(tmp_path / "bot.db")
+    store = open_sqlite(tmp_path / "bot.db")
     try:
-        store.record(parse_article(NEWS, "news.txt"), announce=False)
-        store.mark_baseline_done()
+        store.articles.record(parse_article(NEWS, "news.txt"), announce=False)
+        store.articles.mark_baseline_done()
         fresh = tmp_path / "fresh.db"
-        SqliteStore(fresh).close()
+        open_sqlite(fresh).close()
         os.replace(fresh, tmp_path / "bot.db")
         assert store.problem() is None and store.reopened == 1
-        assert store.counts() == {} and not store.baseline_done()
+        assert store.announcements.counts() == {} and not store.articles.baseline_done()
     finally:
         store.close()

@@ -39,14 +39,14 @@ def in_two_hours(clock: Clock, zone: str = "Europe/Paris") -> str:
 
 def add_news(app, articles_dir) -> None:
     desk = app.app.news
-    before = len(desk.store.active_articles())
+    before = len(desk.store.articles.active_articles())
     for name, text in (
         ("singapore.txt", SINGAPORE),
         ("robotics.txt", ROBOTICS),
         ("copy.txt", SINGAPORE_COPY),
     ):
         (articles_dir / name).write_text(text, encoding="utf-8")
-    wait_until(lambda: len(desk.store.active_articles()) == before + 3, timeout=20)
+    wait_until(lambda: len(desk.store.articles.active_articles()) == before + 3, timeout=20)
 
 
 def digests(slack) -> list[dict]:

@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from bot.stores.articles import SqliteStore
+from bot.stores.store import open_sqlite
 from tests.cli.test_cli import run_bot
 from tests.fakes import FakeWeb
 from tests.fakes.signing import slash_command_body
@@ -66,9 +66,9 @@ def titles(slack) -> list[str]:
 
 
 def stored_count(database: str) -> int:
-    store = SqliteStore(database.removeprefix("sqlite:///"))
+    store = open_sqlite(database.removeprefix("sqlite:///"))
     try:
-        return len([a for a in store.active_articles() if a.origin != "folder"])
+        return len([a for a in store.articles.active_articles() if a.origin != "folder"])
     finally:
         store.close()
 

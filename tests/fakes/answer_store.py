@@ -1,4 +1,4 @@
-"""An in-memory `AnswerStore` with the real ones' rules (tests/stores/test_answer_contract.py).
+"""An in-memory `Answers` with the real ones' rules (tests/stores/test_answer_contract.py).
 
 Several `MemoryAnswerStore`s on one `MemoryAnswers` share it, as replicas share one database.
 """
@@ -10,7 +10,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from bot.stores.answer_queue import AnswerMoves, AnswerState, Question
+from bot.stores.types import AnswerState, Question
+from tests.fakes.claims import MemoryLease
+
+ANSWER = MemoryLease()
 
 
 @dataclass
@@ -29,7 +32,7 @@ class MemoryAnswers:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class MemoryAnswerStore(AnswerMoves):
+class MemoryAnswerStore:
     def __init__(self, database: MemoryAnswers | None = None, *, clock=time.time) -> None:
         self.database = database or MemoryAnswers()
         self._clock = clock
@@ -45,22 +48,33 @@ class MemoryAnswerStore(AnswerMoves):
     def claim(self, worker: str, lease_seconds: float) -> Question | None:
         now = self._clock()
         with self.database.lock:
-            due = [r for r in self.database.rows.values() if r.state == "answering" and r.lease_until < now]
-            if not due:
-                return None
-            row = min(due, key=lambda r: r.lease_until)
-            row.claimed_by, row.lease_until = worker, now + lease_seconds
-            return dataclasses.replace(row.question)
+            taken = ANSWER.claim(
+                self.database.rows.values(),
+                worker=worker,
+                lease_until=now + lease_seconds,
+                due=lambda r: r.state == "answering" and r.lease_until < now,
+                order=lambda r: r.lease_until,
+            )
+            return dataclasses.replace(taken[0][1].question) if taken else None
 
     def _move(
         self, question_id: str, worker: str, was: tuple[str, ...], state: AnswerState, reason=None
     ) -> bool:
         with self.database.lock:
             row = self.database.rows.get(question_id)
-            if row is None or row.claimed_by != worker or row.state not in was:
+            if not ANSWER.holds(row, worker) or row.state not in was:
                 return False
             row.state, row.lease_until, row.reason = state, None, reason or row.reason
             return True
+
+    def start_posting(self, question_id: str, worker: str) -> bool:
+        return self._move(question_id, worker, ("answering",), "posting")
+
+    def finish(self, question_id: str, worker: str) -> bool:
+        return self._move(question_id, worker, ("posting",), "done")
+
+    def drop(self, question_id: str, worker: str, reason: str) -> bool:
+        return self._move(question_id, worker, ("answering", "posting"), "dropped", reason)
 
     def state(self, question_id: str) -> AnswerState | None:
         row = self.database.rows.get(question_id)

@@ -1,4 +1,4 @@
-"""An in-memory `ChannelStore` with the real stores' rules (tests/stores/test_channel_contract.py).
+"""An in-memory `Channels` with the real stores' rules (tests/stores/test_channel_contract.py).
 
 Several `MemoryChannelStore`s on one `MemoryChannels` share it, as processes share a database.
 """
@@ -10,7 +10,12 @@ import time
 from dataclasses import dataclass, field
 
 from bot.news.digests import Schedule
-from bot.stores.channels import Digest, DigestClaim, PostClaim, PostKind, PostState, RecountClaim, Watch
+from bot.stores.types import Digest, DigestClaim, PostClaim, PostKind, PostState, RecountClaim, Watch
+from tests.fakes.claims import MemoryLease
+
+POST = MemoryLease()
+RECOUNT = MemoryLease("recount_claimed_by", "recount_lease_until")
+DIGEST = MemoryLease()
 
 
 @dataclass
@@ -127,22 +132,22 @@ class MemoryChannelStore:
     def claim_post(self, worker: str, lease_seconds: float, pace_seconds: float) -> PostClaim | None:
         now = self._clock()
         with self.db.lock:
-            due = []
-            for post in self.db.posts.values():
-                if not self._due(post, now) or post.channel in self.db.paused:
-                    continue
-                if self.db.next_post_at.get(post.channel, 0) > now:
-                    continue
-                top = self._top(post.channel, post.story) if post.reply else None
-                if post.reply and (top is None or top.state != "posted"):
-                    continue
-                due.append((post.created_at, post.reply, post.article_id, post, top))
-            if not due:
+            taken = POST.claim(
+                self.db.posts.values(),
+                worker=worker,
+                lease_until=now + lease_seconds,
+                due=lambda post: (
+                    self._due(post, now)
+                    and post.channel not in self.db.paused
+                    and self.db.next_post_at.get(post.channel, 0) <= now
+                    and (not post.reply or self.story_post(post.channel, post.story) is not None)
+                ),
+                order=lambda post: (post.created_at, post.reply, post.article_id),
+            )
+            if not taken:
                 return None
-            *_, post, top = min(due, key=lambda entry: entry[:3])
-            recovered = post.state in ("posting", "unsure")
-            attempts = post.attempts
-            post.state, post.claimed_by, post.lease_until = "posting", worker, now + lease_seconds
+            before, post = taken[0]
+            post.state = "posting"
             post.attempts += 1
             self.db.next_post_at[post.channel] = now + pace_seconds
             return PostClaim(
@@ -150,10 +155,10 @@ class MemoryChannelStore:
                 post.article_id,
                 post.story,
                 post.reply,
-                attempts,
+                before.attempts,
                 post.lease_until,
-                recovered=recovered,
-                thread_ts=top.message_ts if top is not None else None,
+                recovered=before.state in ("posting", "unsure"),
+                thread_ts=self.story_post(post.channel, post.story) if post.reply else None,
             )
 
     def take_slot(self, channel: str, pace_seconds: float) -> bool:
@@ -171,7 +176,7 @@ class MemoryChannelStore:
 
     def _held(self, channel: str, article_id: str, worker: str) -> _Post | None:
         post = self.db.posts.get((channel, article_id))
-        if post is None or post.state != "posting" or post.claimed_by != worker:
+        if not POST.holds(post, worker) or post.state != "posting":
             return None
         return post
 
@@ -225,20 +230,23 @@ class MemoryChannelStore:
     def claim_recount(self, worker: str, lease_seconds: float) -> RecountClaim | None:
         now = self._clock()
         with self.db.lock:
-            due = [
-                post
-                for post in self.db.posts.values()
-                if not post.reply
-                and post.state == "posted"
-                and post.recount_wanted > post.recount_done
-                and post.recount_not_before <= now
-                and post.channel not in self.db.paused
-                and (post.recount_claimed_by is None or post.recount_lease_until < now)
-            ]
-            if not due:
+            taken = RECOUNT.claim(
+                self.db.posts.values(),
+                worker=worker,
+                lease_until=now + lease_seconds,
+                due=lambda post: (
+                    not post.reply
+                    and post.state == "posted"
+                    and post.recount_wanted > post.recount_done
+                    and post.recount_not_before <= now
+                    and post.channel not in self.db.paused
+                    and (post.recount_claimed_by is None or post.recount_lease_until < now)
+                ),
+                order=lambda p: (p.recount_not_before, p.channel, p.story),
+            )
+            if not taken:
                 return None
-            post = min(due, key=lambda p: (p.recount_not_before, p.channel, p.story))
-            post.recount_claimed_by, post.recount_lease_until = worker, now + lease_seconds
+            post = taken[0][1]
             return RecountClaim(post.channel, post.story, post.message_ts, post.recount_wanted)
 
     def finish_recount(self, channel: str, story: str, worker: str, wanted: int) -> bool:
@@ -246,7 +254,7 @@ class MemoryChannelStore:
             top = self._top(channel, story)
             if top is None:
                 return False
-            if top.recount_claimed_by != worker:
+            if not RECOUNT.holds(top, worker):
                 top.recount_wanted += 1
                 return False
             top.recount_done = max(top.recount_done, wanted)
@@ -256,7 +264,7 @@ class MemoryChannelStore:
     def retry_recount(self, channel: str, story: str, worker: str, delay: float) -> bool:
         with self.db.lock:
             top = self._top(channel, story)
-            if top is None or top.recount_claimed_by != worker:
+            if not RECOUNT.holds(top, worker):
                 return False
             top.recount_claimed_by = top.recount_lease_until = None
             top.recount_not_before = self._clock() + delay
@@ -294,7 +302,7 @@ class MemoryChannelStore:
     def finish_digest(self, channel: str, worker: str, period_end: float) -> bool:
         with self.db.lock:
             held = self.db.digests.get(channel)
-            if held is None or held.claimed_by != worker:
+            if not DIGEST.holds(held, worker):
                 return False
             held.last_sent, held.not_before = period_end, 0.0
             held.claimed_by = held.lease_until = held.claimed_end = None
@@ -303,7 +311,7 @@ class MemoryChannelStore:
     def release_digest(self, channel: str, worker: str, not_before: float, *, unsure: bool) -> bool:
         with self.db.lock:
             held = self.db.digests.get(channel)
-            if held is None or held.claimed_by != worker:
+            if not DIGEST.holds(held, worker):
                 return False
             held.claimed_by = held.lease_until = None
             held.not_before = not_before

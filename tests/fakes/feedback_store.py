@@ -1,10 +1,10 @@
-"""An in-memory `FeedbackStore` with the SQLite one's rules (tests/stores/test_feedback_contract.py)."""
+"""An in-memory `Feedback` with the SQLite one's rules (tests/stores/test_feedback_contract.py)."""
 
 from __future__ import annotations
 
 import time
 
-from bot.stores.feedback import normal_question
+from bot.stores.types import normal_question
 
 
 class MemoryFeedbackStore:

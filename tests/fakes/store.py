@@ -1,7 +1,7 @@
-"""An in-memory `ArticleStore` for fast unit tests of the layers above the store.
+"""An in-memory `Store` for fast unit tests of the layers above the store.
 
 It keeps the same rules as the real stores (the contract suite in tests/stores runs against all of
-them); one lock plays the part of the database's transactions. Several `MemoryStore`s opened on one
+them); one lock plays the part of the database's transactions. Several `memory_store`s opened on one
 `MemoryDatabase` share it, as several processes share one database file or server.
 """
 
@@ -14,28 +14,37 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from bot.news.sources.feeds import FeedItem
-from bot.stores.articles import (
+from bot.stores.store import Store
+from bot.stores.types import (
     CHANGES_PER_READ,
     AnnouncementState,
     ChangeKind,
     Claim,
+    FeedOrigin,
+    FeedRow,
+    ItemState,
     Origin,
     RecordResult,
     StoreChanges,
     StoredArticle,
     check_not_pruned,
     prune_bound,
+    retry_state,
     split_changes,
 )
-from bot.stores.feeds import FeedOrigin, FeedRow, ItemState
 from search import Article
 from tests.fakes.answer_store import MemoryAnswers, MemoryAnswerStore
 from tests.fakes.channel_store import MemoryChannels, MemoryChannelStore
+from tests.fakes.claims import MemoryLease
 from tests.fakes.feedback_store import MemoryFeedbackStore
+
+ANNOUNCEMENT = MemoryLease()
+FEED = MemoryLease(holder=None, until=None)  # feeds are frozen rows: the claim is written by `_update`
 
 
 @dataclass
 class _Announcement:
+    article_id: str
     state: AnnouncementState
     created_at: float
     claimed_by: str | None = None
@@ -78,29 +87,39 @@ class MemoryDatabase:
     answers: MemoryAnswers = field(default_factory=MemoryAnswers)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
+    reopened = 0  # a database in memory is never put back
+
+    def problem(self) -> str | None:
+        """A database in memory is always there."""
+        return None
+
+    def close(self) -> None:
+        """Nothing to release; the database lives as long as its holder keeps it."""
+
     def log(self, article_id: str, kind: ChangeKind, at: float) -> None:
         self.changes.append((article_id, kind, at))
         if kind != "added":
             self.vectors.pop(article_id, None)
 
 
-class MemoryStore:
-    def __init__(self, database: MemoryDatabase | None = None, *, clock=time.time) -> None:
-        self.database = database if database is not None else MemoryDatabase()
-        self._clock = clock
-        self.feeds = MemoryFeedStore(self.database, clock)
-        self.channels = MemoryChannelStore(self.database.channels, clock=clock)
-        self.feedback = MemoryFeedbackStore(clock=clock)
-        self.answers = MemoryAnswerStore(self.database.answers, clock=clock)
+def memory_store(database: MemoryDatabase | None = None, *, clock=time.time) -> Store:
+    """A store on `database` (a new one by default), as a process opening it would have."""
+    database = database if database is not None else MemoryDatabase()
+    return Store(
+        database,
+        MemoryArticles(database, clock),
+        MemoryAnnouncements(database, clock),
+        MemoryChannelStore(database.channels, clock=clock),
+        MemoryFeeds(database, clock),
+        MemoryFeedbackStore(clock=clock),
+        MemoryAnswerStore(database.answers, clock=clock),
+    )
 
-    reopened = 0
 
-    def close(self) -> None:
-        """Nothing to release; the database lives as long as its holder keeps it."""
-
-    def problem(self) -> str | None:
-        """A database in memory is always there."""
-        return None
+@dataclass
+class MemoryArticles:
+    database: MemoryDatabase
+    _clock: Callable[[], float]
 
     def baseline_done(self) -> bool:
         return self.database.baseline_done
@@ -156,7 +175,7 @@ class MemoryStore:
                 db.announcements[story].story_changed = True
             queued = "unsure" if unsure else "pending"
             state = queued if announce and not replaced_id and story is None else "skipped"
-            db.announcements[article.id] = _Announcement(state, created_at=now)
+            db.announcements[article.id] = _Announcement(article.id, state, created_at=now)
             self._changed()
             return RecordResult("updated" if replaced_id else "added", article.id, replaced_id)
 
@@ -239,20 +258,6 @@ class MemoryStore:
         for follower in list(self.database.followers):
             follower()
 
-    def claim_story_change(self) -> tuple[str, str] | None:
-        now = self._clock()
-        with self.database.lock:
-            for article_id, row in self.database.announcements.items():
-                if row.story_changed and row.state == "posted" and row.not_before <= now:
-                    row.story_changed = False
-                    return article_id, row.message_ts
-        return None
-
-    def retry_story_change(self, article_id: str, delay: float) -> None:
-        with self.database.lock:
-            row = self.database.announcements[article_id]
-            row.story_changed, row.not_before = True, self._clock() + delay
-
     def _active(self, source: str) -> StoredArticle | None:
         return next(
             (a for a in self.database.articles.values() if a.source == source and a.removed_at is None), None
@@ -301,28 +306,39 @@ class MemoryStore:
         with self.database.lock:
             return dict(self.database.files)
 
-    def claim_announcement(self, worker: str, lease_seconds: float) -> Claim | None:
+
+@dataclass
+class MemoryAnnouncements:
+    database: MemoryDatabase
+    _clock: Callable[[], float]
+
+    def claim(self, worker: str, lease_seconds: float) -> Claim | None:
         now = self._clock()
         with self.database.lock:
-            due = [
-                (row.created_at, article_id, row)
-                for article_id, row in self.database.announcements.items()
-                if (row.state in ("pending", "unsure") and row.not_before <= now)
-                or (row.state == "posting" and row.lease_until < now)
-            ]
-            if not due:
+            taken = ANNOUNCEMENT.claim(
+                self.database.announcements.values(),
+                worker=worker,
+                lease_until=now + lease_seconds,
+                due=lambda row: (
+                    (row.state in ("pending", "unsure") and row.not_before <= now)
+                    or (row.state == "posting" and row.lease_until < now)
+                ),
+                order=lambda row: (row.created_at, row.article_id),
+            )
+            if not taken:
                 return None
-            _, article_id, row = min(due, key=lambda item: item[:2])
-            claim = Claim(article_id, row.attempts, now + lease_seconds, recovered=row.state != "pending")
-            row.state, row.claimed_by, row.lease_until = "posting", worker, claim.lease_until
+            before, row = taken[0]
+            row.state = "posting"
             row.attempts += 1
-            return claim
+            return Claim(
+                row.article_id, before.attempts, row.lease_until, recovered=before.state != "pending"
+            )
 
     def _claimed(self, article_id: str, worker: str) -> _Announcement | None:
         row = self.database.announcements.get(article_id)
-        return row if row is not None and row.state == "posting" and row.claimed_by == worker else None
+        return row if ANNOUNCEMENT.holds(row, worker) and row.state == "posting" else None
 
-    def finish_announcement(self, article_id: str, worker: str, message_ts: str) -> bool:
+    def finish(self, article_id: str, worker: str, message_ts: str) -> bool:
         with self.database.lock:
             row = self._claimed(article_id, worker)
             if row is None:
@@ -330,7 +346,7 @@ class MemoryStore:
             row.state, row.message_ts, row.lease_until = "posted", message_ts, None
             return True
 
-    def retry_announcement(
+    def retry(
         self,
         article_id: str,
         worker: str,
@@ -344,13 +360,13 @@ class MemoryStore:
             row = self._claimed(article_id, worker)
             if row is None:
                 return False
-            row.state = "unsure" if unsure else "pending"
+            row.state = retry_state(unsure)
             row.not_before, row.last_error = self._clock() + delay, error
             row.claimed_by = row.lease_until = None
             row.attempts -= int(throttled)
             return True
 
-    def fail_announcement(self, article_id: str, worker: str, error: str) -> bool:
+    def fail(self, article_id: str, worker: str, error: str) -> bool:
         with self.database.lock:
             row = self._claimed(article_id, worker)
             if row is None:
@@ -358,7 +374,7 @@ class MemoryStore:
             row.state, row.last_error, row.lease_until = "failed", error, None
             return True
 
-    def announcement_state(self, article_id: str) -> AnnouncementState | None:
+    def state(self, article_id: str) -> AnnouncementState | None:
         row = self.database.announcements.get(article_id)
         return row.state if row else None
 
@@ -367,9 +383,23 @@ class MemoryStore:
             states = [row.state for row in self.database.announcements.values()]
         return {state: states.count(state) for state in set(states)}
 
+    def claim_story_change(self) -> tuple[str, str] | None:
+        now = self._clock()
+        with self.database.lock:
+            for article_id, row in self.database.announcements.items():
+                if row.story_changed and row.state == "posted" and row.not_before <= now:
+                    row.story_changed = False
+                    return article_id, row.message_ts
+        return None
 
-class MemoryFeedStore:
-    """The `FeedStore` of a `MemoryStore`, on its database."""
+    def retry_story_change(self, article_id: str, delay: float) -> None:
+        with self.database.lock:
+            row = self.database.announcements[article_id]
+            row.story_changed, row.not_before = True, self._clock() + delay
+
+
+class MemoryFeeds:
+    """The `Feeds` of a `memory_store`, on its database."""
 
     def __init__(self, database: MemoryDatabase, clock) -> None:
         self.database = database
@@ -403,17 +433,17 @@ class MemoryFeedStore:
     def claim_due(self, owner: str, lease_seconds: float, busy: Collection[str] = ()) -> list[FeedRow]:
         now = self._clock()
         with self.database.lock:
-            due = sorted(
-                (
-                    feed
-                    for feed in self.database.feeds.values()
-                    if feed.next_poll_at <= now and feed.url not in busy
-                ),
-                key=lambda feed: (feed.next_poll_at, feed.url),
+            due = FEED.claim(
+                self.database.feeds.values(),
+                worker=owner,
+                lease_until=now + lease_seconds,
+                due=lambda feed: feed.next_poll_at <= now and feed.url not in busy,
+                order=lambda feed: (feed.next_poll_at, feed.url),
+                limit=None,
             )
-            for feed in due:
+            for feed, _ in due:
                 self._update(feed.url, next_poll_at=now + lease_seconds, claimed_by=owner)
-            return due
+            return [feed for feed, _ in due]
 
     def give_back(self, owner: str) -> int:
         now = self._clock()

@@ -10,7 +10,7 @@ import logging
 import pytest
 
 from bot.news.folder import Ingestor, ingest_paths
-from bot.stores.articles import SqliteStore
+from bot.stores.store import open_sqlite
 from search import SearchIndex, parse_article
 from search.loader import MAX_ARTICLE_CHARS, MAX_PASSAGES
 from tests.polling import wait_until
@@ -50,8 +50,8 @@ def huge_text() -> str:
 
 @pytest.fixture
 def store(tmp_path):
-    store = SqliteStore(tmp_path / "bot.db")
-    store.mark_baseline_done()
+    store = open_sqlite(tmp_path / "bot.db")
+    store.articles.mark_baseline_done()
     yield store
     store.close()
 
@@ -85,7 +85,7 @@ def test_a_file_at_a_limit_is_taken_one_over_it_is_refused_with_one_line(
     assert [r.getMessage() for r in caplog.records if "over.txt" in r.getMessage()] == [
         f"Skipped {ingestor.folder / 'over.txt'}: {over.reason}"
     ]
-    assert ingestor.store.by_source("over.txt") is None and ingestor.index.article_count == 1
+    assert ingestor.store.articles.by_source("over.txt") is None and ingestor.index.article_count == 1
 
 
 @pytest.mark.parametrize(("make", "limit", "reason"), LIMITS)
@@ -107,12 +107,12 @@ def test_a_huge_file_is_refused_and_the_file_after_it_is_announced(
         (articles_dir / "huge.txt").write_text(huge_text(), "utf-8")
         (articles_dir / "news.txt").write_text(NEWS, "utf-8")
         store = served.app.news.store
-        wait_until(lambda: store.by_source("news.txt") is not None, timeout=60)
+        wait_until(lambda: store.articles.by_source("news.txt") is not None, timeout=60)
         wait_until(lambda: fake_slack.calls_to("chat.postMessage"), timeout=60)
         wait_until(lambda: [r for r in caplog.records if "huge.txt" in r.getMessage()], timeout=60)
         posted = [json.dumps(c["blocks"]) for c in fake_slack.calls_to("chat.postMessage")]
         assert len(posted) == 1 and "600 million euros" in posted[0]
-        assert store.by_source("huge.txt") is None
+        assert store.articles.by_source("huge.txt") is None
         assert "A day of figures" not in json.dumps(served.command("figure rose"))
     [line] = [r.getMessage() for r in caplog.records if "huge.txt" in r.getMessage()]
     assert (

@@ -6,7 +6,7 @@ import pytest
 
 from bot.news.folder import Ingestor, ingest_files, start_ingest
 from bot.settings import load_settings
-from bot.stores.articles import SqliteStore
+from bot.stores.store import open_sqlite
 from search import SearchIndex, parse_article
 from search.loader import is_article_name
 
@@ -18,7 +18,7 @@ OTHER = (
 
 @pytest.fixture
 def store(tmp_path):
-    store = SqliteStore(tmp_path / "bot.db")
+    store = open_sqlite(tmp_path / "bot.db")
     yield store
     store.close()
 
@@ -42,10 +42,10 @@ def test_first_start_records_the_folder_without_announcing_later_files_are_annou
     (folder / "a.txt").write_text(NEWS, "utf-8")
     reports = start_ingest(store, ingestor.index, ingestor)
     assert [r.outcome for r in reports] == ["added"]
-    assert store.counts() == {"skipped": 1}
+    assert store.announcements.counts() == {"skipped": 1}
     (folder / "b.txt").write_text(OTHER, "utf-8")
     start_ingest(store, ingestor.index, ingestor)
-    assert store.counts() == {"skipped": 1, "pending": 1}
+    assert store.announcements.counts() == {"skipped": 1, "pending": 1}
     assert ingestor.index.article_count == 2
     assert len(ingestor.added) == 2
 
@@ -56,7 +56,7 @@ def test_a_deleted_file_leaves_index_and_store(store, folder, ingestor):
     (folder / "a.txt").unlink()
     ingestor.scan()
     assert report.article_id not in ingestor.index
-    assert store.get(report.article_id).removed_at is not None
+    assert store.articles.get(report.article_id).removed_at is not None
 
 
 def test_same_content_under_another_name_is_not_a_new_article(store, folder, ingestor):
@@ -67,7 +67,7 @@ def test_same_content_under_another_name_is_not_a_new_article(store, folder, ing
 
 
 def test_a_changed_file_replaces_its_article_in_the_index(store, folder, ingestor):
-    store.mark_baseline_done()
+    store.articles.mark_baseline_done()
     path = folder / "a.txt"
     path.write_text(NEWS, "utf-8")
     first = ingestor.ingest(path)
@@ -76,7 +76,7 @@ def test_a_changed_file_replaces_its_article_in_the_index(store, folder, ingesto
     second = ingestor.ingest(path)
     assert second.outcome == "updated"
     assert first.article_id not in ingestor.index and second.article_id in ingestor.index
-    assert store.announcement_state(second.article_id) == "skipped"
+    assert store.announcements.state(second.article_id) == "skipped"
 
 
 @pytest.mark.parametrize(
@@ -101,7 +101,7 @@ def test_bad_files_are_skipped_with_one_log_line(store, folder, ingestor, caplog
         ingestor.scan()
     assert report.outcome == "skipped" and reason in report.reason
     assert [r.getMessage() for r in caplog.records] == [f"Skipped {path}: {report.reason}"]
-    assert ingestor.index.article_count == 0 and store.active_articles() == []
+    assert ingestor.index.article_count == 0 and store.articles.active_articles() == []
 
 
 def test_mis_encoded_text_is_read_as_windows_1252(store, folder, ingestor):
@@ -137,7 +137,7 @@ def test_cli_ingest_records_without_copying_and_says_what_it_did(tmp_path, folde
     settings = load_settings(
         require_slack=False, articles_dir=str(folder), database_url=f"sqlite:///{tmp_path / 'bot.db'}"
     )
-    store.mark_baseline_done()
+    store.articles.mark_baseline_done()
     out = io.StringIO()
     paths = [incoming / "news.txt", incoming / "same.txt", incoming / "empty.txt", incoming / "missing.txt"]
     status = ingest_files(settings, paths, out=out)
@@ -149,7 +149,7 @@ def test_cli_ingest_records_without_copying_and_says_what_it_did(tmp_path, folde
     ]
     assert status == 1
     assert list(folder.iterdir()) == []  # recorded in the store, not copied into the watched folder
-    assert store.counts() == {"pending": 1}
+    assert store.announcements.counts() == {"pending": 1}
 
 
 def test_a_folder_scan_never_removes_an_added_file(tmp_path, folder, store):
@@ -160,7 +160,7 @@ def test_a_folder_scan_never_removes_an_added_file(tmp_path, folder, store):
     assert ingest_files(settings, [tmp_path / "news.txt"], out=io.StringIO()) == 0
     (tmp_path / "news.txt").unlink()
     Ingestor(store, SearchIndex(), folder).scan()
-    [stored] = store.active_articles()
+    [stored] = store.articles.active_articles()
     assert stored.source == "file:news.txt" and stored.origin == "file"
 
 
@@ -175,7 +175,7 @@ def test_cli_ingest_before_any_server_start_says_it_will_not_announce(tmp_path, 
         out.getvalue()
         == "file:news.txt: added (not announced: the server has not started on this store yet)\n"
     )
-    assert store.counts() == {"skipped": 1}
+    assert store.announcements.counts() == {"skipped": 1}
 
 
 def test_cli_ingest_of_another_file_of_the_same_name_keeps_both(tmp_path, folder, store):
@@ -188,7 +188,7 @@ def test_cli_ingest_of_another_file_of_the_same_name_keeps_both(tmp_path, folder
     assert (
         ingest_files(settings, [tmp_path / "a" / "news.txt", tmp_path / "news.txt"], out=io.StringIO()) == 0
     )
-    sources = {a.source for a in store.active_articles()}
+    sources = {a.source for a in store.articles.active_articles()}
     assert "file:news.txt" in sources and len(sources) == 2
 
 
@@ -198,10 +198,10 @@ def test_files_in_hidden_folders_are_refused_and_leave_the_index(store, folder, 
     report = ingestor.ingest(folder / ".Trash" / "old.txt")
     assert (report.outcome, report.reason) == ("skipped", "in a hidden folder")
     # Recorded by a version that read hidden folders: the next scan takes it out.
-    store.record(parse_article(OTHER, ".Trash/older.txt"), announce=False)
+    store.articles.record(parse_article(OTHER, ".Trash/older.txt"), announce=False)
     (folder / ".Trash" / "older.txt").write_text(OTHER, "utf-8")
     assert ingestor.scan() == []
-    assert store.active_sources() == []
+    assert store.articles.active_sources() == []
 
 
 def test_an_articles_folder_inside_a_hidden_folder_is_ingested(store, tmp_path):

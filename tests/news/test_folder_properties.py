@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.news.folder import Ingestor
-from bot.stores.articles import SqliteStore
+from bot.stores.store import open_sqlite
 from search import SearchIndex
 
 HOSTILE = st.sampled_from(
@@ -37,7 +37,7 @@ names = itertools.count()
 def ingestor(tmp_path_factory):
     root = tmp_path_factory.mktemp("ingest-properties")
     (root / "articles").mkdir()
-    store = SqliteStore(root / "bot.db")
+    store = open_sqlite(root / "bot.db")
     ingestor = Ingestor(store, SearchIndex(), root / "articles")
     yield ingestor
     ingestor.close()

@@ -7,7 +7,7 @@ import pytest
 
 from bot.news.folder import Ingestor
 from bot.news.watcher import FolderWatcher
-from bot.stores.articles import SqliteStore
+from bot.stores.store import open_sqlite
 from search import SearchIndex
 from tests.news.parsers import SLOW_MARK, parse_crashing, parse_slowly
 from tests.polling import wait_until
@@ -19,8 +19,8 @@ BUDGET = 1.0
 
 @pytest.fixture
 def store(tmp_path):
-    store = SqliteStore(tmp_path / "bot.db")
-    store.mark_baseline_done()
+    store = open_sqlite(tmp_path / "bot.db")
+    store.articles.mark_baseline_done()
     yield store
     store.close()
 
@@ -72,9 +72,9 @@ def test_the_watcher_ingests_the_files_after_a_slow_one(store, folder, ingestor)
     with FolderWatcher(ingestor, settle_seconds=0.2):
         (folder / "slow.txt").write_text(SLOW, "utf-8")
         (folder / "news.txt").write_text(NEWS, "utf-8")
-        wait_until(lambda: store.by_source("news.txt") is not None, timeout=30)
+        wait_until(lambda: store.articles.by_source("news.txt") is not None, timeout=30)
         wait_until(lambda: ingestor.parser.timeouts == 1, timeout=30)
-    assert store.by_source("slow.txt") is None
+    assert store.articles.by_source("slow.txt") is None
 
 
 def test_a_parser_that_raises_refuses_the_file(store, folder):

@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 
 from bot.news.pipeline import Pipeline, RawArticle
-from bot.stores.articles import SqliteStore
+from bot.stores.store import open_sqlite
 from search import SearchIndex
 from tests.search.dedupe_pairs import FIXTURES
 
@@ -34,8 +34,8 @@ def raw(name: str, url: str, outlet: str, **extra) -> RawArticle:
 
 @pytest.fixture
 def store(tmp_path):
-    store = SqliteStore(tmp_path / "store.db")
-    store.mark_baseline_done()
+    store = open_sqlite(tmp_path / "store.db")
+    store.articles.mark_baseline_done()
     yield store
     store.close()
 
@@ -56,7 +56,7 @@ def test_a_web_article_keeps_its_url_outlet_title_and_date(pipeline, store):
         "page",
     )
     assert article.title == "Mistral AI raises 1.7 billion euros in round led by ASML"
-    assert store.get(article.id).story_id == article.id
+    assert store.articles.get(article.id).story_id == article.id
 
 
 def test_the_same_url_or_the_same_text_is_the_same_article(pipeline):
@@ -72,40 +72,40 @@ def test_a_near_copy_is_indexed_but_not_announced_and_marks_the_story(pipeline, 
     other = pipeline.ingest(raw("levee-fonds-fr", "https://journal.example/c", "Le Journal"))
     analysis = pipeline.ingest(raw("funding-analysis", "https://ledger.example/d", "The Tech Ledger"))
     assert copy.outcome == "copy" and copy.known.id == wire.article.id
-    assert store.announcement_state(copy.article.id) == "skipped"
+    assert store.announcements.state(copy.article.id) == "skipped"
     assert copy.article.id in pipeline.index
     assert (other.outcome, analysis.outcome) == ("added", "added")  # same topic, other articles
-    assert [m.outlet for m in store.story_members(wire.article.id)] == ["EuroWire", "The Daily Byte"]
+    assert [m.outlet for m in store.articles.story_members(wire.article.id)] == ["EuroWire", "The Daily Byte"]
 
 
 def test_a_story_change_is_claimed_once_after_the_announcement_is_posted(pipeline, store):
     wire = pipeline.ingest(raw("funding-wire", "https://wire.example/a", "EuroWire"))
-    claim = store.claim_announcement("w", 60)
-    store.finish_announcement(claim.article_id, "w", "123.456")
-    assert store.claim_story_change() is None
+    claim = store.announcements.claim("w", 60)
+    store.announcements.finish(claim.article_id, "w", "123.456")
+    assert store.announcements.claim_story_change() is None
     pipeline.ingest(raw("funding-syndicated", "https://daily.example/b", "The Daily Byte"))
-    assert store.claim_story_change() == (wire.article.id, "123.456")
-    assert store.claim_story_change() is None
+    assert store.announcements.claim_story_change() == (wire.article.id, "123.456")
+    assert store.announcements.claim_story_change() is None
 
 
 def test_a_taken_down_article_leaves_the_index_and_never_comes_back(pipeline, store):
     wire = pipeline.ingest(raw("funding-wire", "https://wire.example/a", "EuroWire"))
-    pipeline.take_down(store.get(wire.article.id))
+    pipeline.take_down(store.articles.get(wire.article.id))
     assert wire.article.id not in pipeline.index
     assert pipeline.ingest(raw("funding-wire", "https://wire.example/a", "EuroWire")).outcome == "removed"
     assert pipeline.ingest(raw("funding-wire", "https://other.example/a", "EuroWire")).outcome == "removed"
-    assert store.active_articles() == []
+    assert store.articles.active_articles() == []
 
 
 def test_another_process_s_changes_reach_the_index(store, tmp_path):
     server = Pipeline(store, SearchIndex(), today=lambda: TODAY)
     server.load_duplicates()
-    cli_store = SqliteStore(tmp_path / "store.db")
+    cli_store = open_sqlite(tmp_path / "store.db")
     cli = Pipeline(cli_store, SearchIndex(), today=lambda: TODAY)
     added = cli.ingest(raw("funding-wire", "https://wire.example/a", "EuroWire"))
     server.sync()
     assert added.article.id in server.index
-    cli.take_down(cli_store.get(added.article.id))
+    cli.take_down(cli_store.articles.get(added.article.id))
     server.sync()
     assert added.article.id not in server.index
     cli_store.close()
@@ -117,7 +117,7 @@ def test_news_without_a_date_gets_the_day_it_was_first_seen_the_library_stays_un
     assert (recorded.article.date, recorded.article.date_source) == (TODAY, "first_seen")
     library = pipeline.ingest(RawArticle(text.replace("Paris", "Lyon"), "c.txt", "folder"), announce=False)
     assert (library.article.date, library.article.date_source) == (None, None)
-    assert pipeline.store.get(library.article.id).date is None
+    assert pipeline.store.articles.get(library.article.id).date is None
     dated = pipeline.ingest(RawArticle("date 2025-01-02\n" + text, "b.txt", "folder"))
     assert (dated.article.date, dated.article.date_source) == (dt.date(2025, 1, 2), "text")
 
@@ -135,24 +135,26 @@ def test_a_store_made_before_sources_is_migrated(tmp_path):
         " not_before REAL NOT NULL DEFAULT 0, message_ts TEXT, last_error TEXT, posted_at REAL);"
     )
     db.close()
-    store = SqliteStore(path)
-    [old] = store.active_articles()
+    store = open_sqlite(path)
+    [old] = store.articles.active_articles()
     assert (old.origin, old.url, old.story_id) == ("folder", None, "abc")
-    assert store.active_sources() == ["a.txt"]
+    assert store.articles.active_sources() == ["a.txt"]
     store.close()
 
 
 def test_another_process_s_removals_and_restorations_reach_the_index(store, tmp_path):
     server = Pipeline(store, SearchIndex(), today=lambda: TODAY)
-    cli_store = SqliteStore(tmp_path / "store.db")
+    cli_store = open_sqlite(tmp_path / "store.db")
     cli = Pipeline(cli_store, SearchIndex(), today=lambda: TODAY)
     added = cli.ingest(raw("funding-wire", "https://wire.example/a", "EuroWire"))
     server.load_duplicates()
     server.index.add(added.article)  # as index_from_store built it at start
-    cli_store.mark_removed(added.article.source)  # the file was deleted
+    cli_store.articles.mark_removed(added.article.source)  # the file was deleted
     server.sync()
     assert added.article.id not in server.index
-    restored = cli_store.record(added.article.model_copy(update={"source": "again.txt"}), announce=True)
+    restored = cli_store.articles.record(
+        added.article.model_copy(update={"source": "again.txt"}), announce=True
+    )
     assert restored.outcome == "restored"  # the same text again under another name
     server.sync()
     assert added.article.id in server.index
@@ -167,4 +169,4 @@ def test_the_change_log_is_pruned_at_the_first_call_then_once_an_hour(pipeline, 
         pipeline.ingest(RawArticle("Mistral AI note 3.", "3.txt", "folder"))
         pipeline.prune_changes(keep_seconds=0, keep_rows=1)  # within the hour: nothing
     assert "Pruned 2 changes" in caplog.text and caplog.text.count("Pruned") == 1
-    assert store.prune_changes(keep_seconds=0, keep_rows=1) == 1
+    assert store.articles.prune_changes(keep_seconds=0, keep_rows=1) == 1

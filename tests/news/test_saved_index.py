@@ -18,7 +18,7 @@ import search.dedupe
 from bot.app import start_news_desk
 from bot.news.saved_index import NEAR_COPIES, index_folder, open_index
 from bot.settings import load_settings
-from bot.stores.articles import SqliteStore
+from bot.stores.store import open_sqlite
 from search import load_articles
 from search.persist import JOURNAL, SNAPSHOT
 
@@ -43,9 +43,9 @@ def parses(monkeypatch):
 
 @pytest.fixture
 def store(tmp_path):
-    store = SqliteStore(tmp_path / "bot.db")
+    store = open_sqlite(tmp_path / "bot.db")
     for article in load_articles(SEEDS):
-        store.record(article, announce=False)
+        store.articles.record(article, announce=False)
     yield store
     store.close()
 
@@ -121,7 +121,7 @@ def test_the_index_folder_is_beside_the_store():
 
 def test_first_open_builds_and_saves_then_reopens_without_parsing(tmp_path, store, parses):
     built = open_index(store, tmp_path / "index")
-    assert built.article_ids() == store.active_ids()
+    assert built.article_ids() == store.articles.active_ids()
     parses["count"] = 0
     reopened = open_index(store, tmp_path / "index")
     assert parses["count"] == 0
@@ -131,7 +131,9 @@ def test_first_open_builds_and_saves_then_reopens_without_parsing(tmp_path, stor
 def test_an_article_the_files_lack_is_added_by_parsing_only_it(tmp_path, store, parses):
     open_index(store, tmp_path / "index")
     news = "date 2024-06-11\nMistral AI raises 600 million euros\n\nMistral AI raised 600 million euros on Tuesday."
-    added = store.record(bot.stores.articles.parse_article(news, "raise.txt"), announce=False).article_id
+    added = store.articles.record(
+        bot.stores.articles.parse_article(news, "raise.txt"), announce=False
+    ).article_id
     parses["count"] = 0
     index = open_index(store, tmp_path / "index")
     assert parses["count"] == 1
@@ -143,11 +145,11 @@ def test_an_article_the_files_lack_is_added_by_parsing_only_it(tmp_path, store, 
 
 def test_an_article_the_store_removed_leaves_the_index(tmp_path, store, parses):
     open_index(store, tmp_path / "index")
-    source = sorted(store.active_sources())[0]
-    gone = store.mark_removed(source)
+    source = sorted(store.articles.active_sources())[0]
+    gone = store.articles.mark_removed(source)
     parses["count"] = 0
     index = open_index(store, tmp_path / "index")
-    assert gone not in index and index.article_ids() == store.active_ids()
+    assert gone not in index and index.article_ids() == store.articles.active_ids()
     assert parses["count"] == 0
     assert gone not in open_index(store, tmp_path / "index")
 
@@ -171,7 +173,10 @@ def test_an_index_of_another_version_is_rebuilt_once(tmp_path, store, parses, mo
     parses["count"] = 0
     with caplog.at_level(logging.WARNING):
         index = open_index(store, tmp_path / "index")
-    assert parses["count"] == len(store.active_ids()) and index.article_ids() == store.active_ids()
+    assert (
+        parses["count"] == len(store.articles.active_ids())
+        and index.article_ids() == store.articles.active_ids()
+    )
     assert "another version" in caplog.text
     parses["count"] = 0
     open_index(store, tmp_path / "index")

@@ -146,7 +146,7 @@ def test_a_rate_limit_then_success_gives_one_message(server, slack, folder):
         "Mistral AI raises 600 million euros",  # the refused attempt
         "Mistral AI and Nvidia release Mistral NeMo",
     ]
-    wait_until(lambda: server.desk.store.counts().get("posted") == 2)
+    wait_until(lambda: server.desk.store.announcements.counts().get("posted") == 2)
 
 
 def test_a_changed_file_is_reindexed_but_not_announced_again(server, slack, folder):

@@ -11,8 +11,7 @@ from slack_sdk import WebClient
 from bot.news.digests import due_digest, parse_schedule
 from bot.posting.announcements import Notifier
 from bot.posting.channel_posts import ChannelNews
-from bot.stores.articles import SqliteStore
-from bot.stores.channels import SqliteChannelStore
+from bot.stores.store import Store, open_sqlite
 from handlers.blocks.news import DIGEST_EVENT, story_reply_message
 from search import SearchIndex, Summarizer, parse_article
 from tests.posting.test_notifier import FakeSlackWithHistory
@@ -47,19 +46,17 @@ def db_path(tmp_path):
 
 
 def worker(db_path, clock, index, slack, opened, name):
-    store = SqliteStore(db_path, clock=clock)
+    store = open_sqlite(db_path, clock=clock)
     opened.append(store)
     client = WebClient(token="xoxb-test", base_url=slack.url)  # no retry handler: 429s reach the worker
     summarizer = Summarizer(index.analyzer)
     message_for = Notifier(store, index, client, None, summarizer).message_for
-    return ChannelNews(
-        store, SqliteChannelStore(store), index, client, message_for, summarizer, worker_id=name
-    )
+    return ChannelNews(store, store.channels, index, client, message_for, summarizer, worker_id=name)
 
 
 @pytest.fixture
 def opened():
-    stores: list[SqliteStore] = []
+    stores: list[Store] = []
     yield stores
     for store in stores:
         store.close()
@@ -79,7 +76,7 @@ def test_a_burst_of_50_articles_with_rate_limits_is_posted_once_each_a_second_ap
     clock.now += 1
     articles = [news(n) for n in range(50)]
     for article in articles:
-        first.store.record(article, announce=True)
+        first.store.articles.record(article, announce=True)
         index.add(article)
     slack.fail_next("chat.postMessage", status=429, retry_after=3, times=4)
     times: list[float] = []
@@ -114,7 +111,7 @@ def test_a_crash_after_posting_is_found_in_the_history_and_not_posted_again(db_p
     crashed.channels.add_watch(CHANNEL, "mistral", "U1")
     clock.now += 1
     article = news(1)
-    crashed.store.record(article, announce=True)
+    crashed.store.articles.record(article, announce=True)
     index.add(article)
     crashed.match_new()
     claim = crashed.channels.claim_post("crashed", lease_seconds=60, pace_seconds=1)
@@ -132,13 +129,13 @@ def test_an_article_recorded_before_the_watch_is_never_posted(db_path, clock, sl
     news_worker = worker(db_path, clock, index, slack, opened, "w1")
     news_worker.match_new()
     early = news(1)
-    news_worker.store.record(early, announce=True)
+    news_worker.store.articles.record(early, announce=True)
     index.add(early)
     clock.now += 1
     news_worker.channels.add_watch(CHANNEL, "mistral", "U1")  # before the worker saw the article
     late = news(2)
     clock.now += 1
-    news_worker.store.record(late, announce=True)
+    news_worker.store.articles.record(late, announce=True)
     index.add(late)
     while news_worker.run_once():
         clock.now += 1
@@ -154,7 +151,7 @@ def test_a_digest_sent_before_a_crash_is_found_in_the_history_and_not_sent_again
     crashed.channels.set_digest(CHANNEL, parse_schedule("daily 08:30"), "U1", clock.now)
     article = news(1)
     clock.now += 1
-    crashed.store.record(article, announce=True)
+    crashed.store.articles.record(article, announce=True)
     index.add(article)
     clock.now += 2 * 86400
     [digest] = crashed.channels.digests()
@@ -199,9 +196,9 @@ def test_a_reply_posted_before_a_crash_is_found_in_its_thread_and_not_posted_aga
         news_worker.channels.add_watch(CHANNEL, "mistral", "U1")
         clock.now += 1
         first, later = news(1), news(2)
-        news_worker.store.record(first, announce=True)
+        news_worker.store.articles.record(first, announce=True)
         index.add(first)
-        news_worker.store.record(later, announce=False, story=first.id)  # a copy: same story
+        news_worker.store.articles.record(later, announce=False, story=first.id)  # a copy: same story
         index.add(later)
         assert news_worker.run_once()  # queued both (the copy as a reply), posted the first
         thread_ts = news_worker.channels.story_post(CHANNEL, first.id)
@@ -225,10 +222,10 @@ def test_a_cursor_behind_the_pruned_change_log_says_so_and_reads_on(db_path, clo
     clock.now += 1
     missed, kept = news(1), news(2)
     for article in (missed, kept):  # every replica is down: nobody matches them now
-        news_worker.store.record(article, announce=True)
+        news_worker.store.articles.record(article, announce=True)
         index.add(article)
         clock.now += 8 * 24 * 3600
-    assert news_worker.store.prune_changes(keep_seconds=7 * 24 * 3600, keep_rows=1) == 1
+    assert news_worker.store.articles.prune_changes(keep_seconds=7 * 24 * 3600, keep_rows=1) == 1
     while news_worker.run_once():
         clock.now += 1
     assert posted_ids(slack) == [kept.id]
@@ -251,9 +248,9 @@ def story_with_reply(news_worker, index, clock):
     news_worker.channels.add_watch(CHANNEL, "mistral", "U1")
     clock.now += 1
     first, later = news(1), news(2)
-    news_worker.store.record(first, announce=True)
+    news_worker.store.articles.record(first, announce=True)
     index.add(first)
-    news_worker.store.record(later, announce=False, story=first.id)
+    news_worker.store.articles.record(later, announce=False, story=first.id)
     index.add(later)
     assert news_worker.run_once()  # queued both (the later one as a reply), posted the first
     clock.now += 1
@@ -291,7 +288,7 @@ def test_an_edit_cut_off_is_made_again_with_the_count_of_that_time(db_path, cloc
     assert news_worker.run_once()
     assert len(update_calls(slack)) == 2 and not [c for c in update_calls(slack) if "response" in c]
     third = news(3)  # meanwhile the story gains a third outlet, posted before the edit is retried
-    news_worker.store.record(third, announce=False, story=first.id)
+    news_worker.store.articles.record(third, announce=False, story=first.id)
     index.add(third)
     for _ in range(60):
         news_worker.run_once()
@@ -329,7 +326,7 @@ def test_a_digest_due_during_a_burst_takes_the_channels_slot_like_a_post(db_path
     clock.now += 1
     articles = [news(n) for n in range(30)]
     for article in articles:
-        workers[0].store.record(article, announce=True)
+        workers[0].store.articles.record(article, announce=True)
         index.add(article)
     times: list[float] = []
     for _ in range(400):
@@ -364,7 +361,7 @@ def test_announcements_in_a_watched_notify_channel_share_its_slots(db_path, cloc
     clock.now += 1
     articles = [news(n) for n in range(12)]
     for article in articles:
-        store.record(article, announce=True)
+        store.articles.record(article, announce=True)
         index.add(article)
     times: list[float] = []
     for _ in range(400):
@@ -377,4 +374,4 @@ def test_announcements_in_a_watched_notify_channel_share_its_slots(db_path, cloc
             break
     assert sorted(posted_ids(slack)) == sorted([a.id for a in articles] * 2)  # each one, once each way
     assert all(later - earlier >= 1 for earlier, later in itertools.pairwise(times))
-    assert {store.announcement_state(a.id) for a in articles} == {"posted"}  # waiting is no failed attempt
+    assert {store.announcements.state(a.id) for a in articles} == {"posted"}  # waiting is no failed attempt

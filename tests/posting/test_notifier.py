@@ -11,7 +11,7 @@ from bot.posting.announcements import Notifier
 from bot.posting.refusals import Backoff
 from bot.posting.web_client import build_web_client
 from bot.settings import load_settings
-from bot.stores.articles import SqliteStore
+from bot.stores.store import open_sqlite
 from handlers.blocks.common import announcement_block_id
 from handlers.blocks.news import METADATA_EVENT
 from search import Analyzer, SearchIndex, Summarizer, parse_article
@@ -51,14 +51,14 @@ def slack():
 
 @pytest.fixture
 def store(tmp_path):
-    store = SqliteStore(tmp_path / "bot.db")
+    store = open_sqlite(tmp_path / "bot.db")
     yield store
     store.close()
 
 
 def record_news(store, index, text=NEWS, source="news.txt"):
     article = parse_article(text, source)
-    store.record(article, announce=True)
+    store.articles.record(article, announce=True)
     index.add(article)
     return article
 
@@ -98,7 +98,7 @@ def test_posts_one_message_with_the_summary_and_records_it(store, slack):
     assert call["blocks"][0]["block_id"] == announcement_block_id(article.id)
     assert "600 million euros" in call["blocks"][2]["text"]["text"]
     assert call["metadata"] == {"event_type": METADATA_EVENT, "event_payload": {"article_id": article.id}}
-    assert store.announcement_state(article.id) == "posted"
+    assert store.announcements.state(article.id) == "posted"
 
 
 def test_related_articles_already_indexed_are_listed(store, slack):
@@ -110,7 +110,7 @@ def test_related_articles_already_indexed_are_listed(store, slack):
         "The weather in Brittany stayed rainy all week, with storms on the coast.", "rain.txt"
     )
     for article in (older, unrelated):
-        store.record(article, announce=False)
+        store.articles.record(article, announce=False)
         index.add(article)
     record_news(store, index)
     notifier_for(store, index, slack).run_once()
@@ -127,7 +127,7 @@ def test_a_rate_limit_then_success_gives_one_message_after_retry_after(store, sl
     notifier = notifier_for(store, index, slack).start()
     try:
         slack.wait_for("chat.postMessage", count=2, timeout=10)
-        wait_until(lambda: store.announcement_state(article.id) == "posted")
+        wait_until(lambda: store.announcements.state(article.id) == "posted")
     finally:
         notifier.stop()
     assert len(slack.calls_to("chat.postMessage")) == 2
@@ -141,7 +141,7 @@ def test_a_permanent_error_is_given_up_with_one_log_line(store, slack, caplog):
     with caplog.at_level(logging.ERROR, logger="bot.posting.announcements"):
         assert notifier.run_once()
         assert not notifier.run_once()
-    assert store.announcement_state(article.id) == "failed"
+    assert store.announcements.state(article.id) == "failed"
     assert len(slack.calls_to("chat.postMessage")) == 1
     assert ["channel_not_found" in r.getMessage() for r in caplog.records] == [True]
 
@@ -153,7 +153,7 @@ def test_repeated_server_errors_back_off_then_give_up(store, slack):
     notifier = notifier_for(store, index, slack, backoff=Backoff(base_seconds=0.01, max_attempts=3))
     notifier.start()
     try:
-        wait_until(lambda: store.announcement_state(article.id) == "failed")
+        wait_until(lambda: store.announcements.state(article.id) == "failed")
     finally:
         notifier.stop()
     assert len(slack.calls_to("chat.postMessage")) == 3
@@ -172,19 +172,19 @@ def test_without_a_channel_it_warns_once_and_posts_nothing(store, slack, caplog)
         notifier.stop()
     assert ["NOTIFY_CHANNEL" in r.getMessage() for r in caplog.records] == [True]
     assert slack.calls == []
-    assert store.announcement_state(article.id) == "pending"
+    assert store.announcements.state(article.id) == "pending"
 
 
 def test_crash_after_posting_is_not_posted_again(store, slack):
     index = SearchIndex()
     article = record_news(store, index)
     crashed = notifier_for(store, index, slack, lease_seconds=0.2)
-    claim = store.claim_announcement(crashed.worker_id, lease_seconds=0.2)
+    claim = store.announcements.claim(crashed.worker_id, lease_seconds=0.2)
     crashed.client.chat_postMessage(channel=CHANNEL, **crashed.message_for(article))
     # ...and the process dies before recording the post.
     survivor = notifier_for(store, index, slack).start()
     try:
-        wait_until(lambda: store.announcement_state(claim.article_id) == "posted")
+        wait_until(lambda: store.announcements.state(claim.article_id) == "posted")
     finally:
         survivor.stop()
     assert len(slack.calls_to("chat.postMessage")) == 1
@@ -194,10 +194,10 @@ def test_crash_after_posting_is_not_posted_again(store, slack):
 def test_crash_before_posting_is_posted_by_the_next_worker(store, slack):
     index = SearchIndex()
     article = record_news(store, index)
-    store.claim_announcement("crashed-worker", lease_seconds=0.2)
+    store.announcements.claim("crashed-worker", lease_seconds=0.2)
     survivor = notifier_for(store, index, slack).start()
     try:
-        wait_until(lambda: store.announcement_state(article.id) == "posted")
+        wait_until(lambda: store.announcements.state(article.id) == "posted")
     finally:
         survivor.stop()
     assert len(slack.calls_to("chat.postMessage")) == 1
@@ -205,12 +205,12 @@ def test_crash_before_posting_is_posted_by_the_next_worker(store, slack):
 
 def test_two_notifiers_on_one_store_post_each_article_once(tmp_path, slack):
     index = SearchIndex()
-    setup = SqliteStore(tmp_path / "shared.db")
+    setup = open_sqlite(tmp_path / "shared.db")
     ids = [record_news(setup, index, NEWS.replace("600", str(n)), f"{n}.txt").id for n in range(12)]
-    stores = [SqliteStore(tmp_path / "shared.db") for _ in range(2)]
+    stores = [open_sqlite(tmp_path / "shared.db") for _ in range(2)]
     notifiers = [notifier_for(s, index, slack).start() for s in stores]
     try:
-        wait_until(lambda: setup.counts() == {"posted": 12}, timeout=15)
+        wait_until(lambda: setup.announcements.counts() == {"posted": 12}, timeout=15)
     finally:
         for notifier in notifiers:
             notifier.stop()
@@ -243,7 +243,7 @@ def test_a_slow_slack_that_posts_gets_the_announcement_once(store, slack):
     slack.delay_next("chat.postMessage", 30)
     notifier = slow_slack_notifier(store, index, slack).start()
     try:
-        wait_until(lambda: store.announcement_state(article.id) == "posted")
+        wait_until(lambda: store.announcements.state(article.id) == "posted")
     finally:
         notifier.stop()
     assert len(slack.calls_to("chat.postMessage")) == 1
@@ -257,7 +257,7 @@ def test_a_post_cut_off_before_slack_took_it_is_posted_again_once(store, slack):
     slack.drop_next("chat.postMessage")
     notifier = slow_slack_notifier(store, index, slack).start()
     try:
-        wait_until(lambda: store.announcement_state(article.id) == "posted")
+        wait_until(lambda: store.announcements.state(article.id) == "posted")
     finally:
         notifier.stop()
     assert len(slack.calls_to("chat.postMessage")) == 2
@@ -273,7 +273,7 @@ def test_when_the_history_does_not_answer_either_it_looks_again_rather_than_post
     notifier = slow_slack_notifier(store, index, slack).start()
     with caplog.at_level(logging.WARNING):
         try:
-            wait_until(lambda: store.announcement_state(article.id) == "posted")
+            wait_until(lambda: store.announcements.state(article.id) == "posted")
         finally:
             notifier.stop()
     assert len(slack.calls_to("chat.postMessage")) == 1
@@ -289,7 +289,7 @@ def test_a_history_slack_refuses_to_show_means_posting_again(store, slack):
     slack.fail_next("conversations.history", status=200, error="missing_scope")
     notifier = slow_slack_notifier(store, index, slack).start()
     try:
-        wait_until(lambda: store.announcement_state(article.id) == "posted")
+        wait_until(lambda: store.announcements.state(article.id) == "posted")
     finally:
         notifier.stop()
     assert len(slack.calls_to("chat.postMessage")) == 2

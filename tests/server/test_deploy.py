@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.stores.articles import SqliteStore
+from bot.stores.store import open_sqlite
 from search import parse_article
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,9 +81,9 @@ def test_the_health_check_passes_on_200_and_fails_on_503(health_server):
 
 def test_the_documented_backup_copies_a_live_wal_store_and_a_plain_copy_would_not(tmp_path):
     (tmp_path / "data").mkdir()
-    store = SqliteStore(tmp_path / "data" / "bot.db")
+    store = open_sqlite(tmp_path / "data" / "bot.db")
     for n in range(20):
-        store.record(
+        store.articles.record(
             parse_article(f"Mistral AI news number {n} about models and funding.", f"{n}.txt"), announce=False
         )
     shutil.copy(tmp_path / "data" / "bot.db", tmp_path / "plain-copy.db")
@@ -91,8 +91,8 @@ def test_the_documented_backup_copies_a_live_wal_store_and_a_plain_copy_would_no
     assert result.returncode == 0, result.stderr
     store.close()
 
-    backup = SqliteStore(tmp_path / "data" / "backup.db")
-    assert len(backup.active_articles()) == 20
+    backup = open_sqlite(tmp_path / "data" / "backup.db")
+    assert len(backup.articles.active_articles()) == 20
     backup.close()
     plain = sqlite3.connect(tmp_path / "plain-copy.db")
     tables = plain.execute("SELECT name FROM sqlite_master WHERE name = 'articles'").fetchall()

@@ -10,7 +10,7 @@ import re
 
 from bot.news.folder import Ingestor
 from bot.server.progress import PHASES, StartProgress
-from bot.stores.articles import SqliteStore
+from bot.stores.store import open_sqlite
 from search import SearchIndex
 from tests.news.parsers import HOLD_SUFFIX, parse_held
 from tests.polling import wait_until
@@ -47,7 +47,7 @@ def test_the_folder_catch_up_is_logged_every_few_seconds(articles_dir, tmp_path,
     caplog.set_level(logging.INFO, logger="bot.server.progress")
     seconds = itertools.count()  # a clock one second further at each look
     progress = StartProgress(clock=lambda: float(next(seconds)), progress_seconds=2.5)
-    store = SqliteStore(tmp_path / "s.db")
+    store = open_sqlite(tmp_path / "s.db")
     ingestor = Ingestor(store, SearchIndex(), articles_dir)
     try:
         ingestor.scan(progress)

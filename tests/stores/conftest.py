@@ -18,9 +18,8 @@ from urllib.parse import quote
 import psycopg
 import pytest
 
-from bot.stores.articles import ArticleStore, SqliteStore
-from bot.stores.postgres import PostgresStore
-from tests.fakes.store import MemoryDatabase, MemoryStore
+from bot.stores.store import Store, open_postgres, open_sqlite
+from tests.fakes.store import MemoryDatabase, memory_store
 
 BACKENDS = ("memory", "sqlite", "postgresql")
 
@@ -65,31 +64,31 @@ class Backend:
     """One database; `open` gives a store on it, as a new process would (several may be open)."""
 
     name: str
-    open: Callable[..., ArticleStore]
+    open: Callable[..., Store]
 
 
 @pytest.fixture(params=BACKENDS)
 def backend(request, tmp_path) -> Iterator[Backend]:
-    opened: list[ArticleStore] = []
+    opened: list[Store] = []
 
-    def keep(store: ArticleStore) -> ArticleStore:
+    def keep(store: Store) -> Store:
         opened.append(store)
         return store
 
     if request.param == "memory":
         database = MemoryDatabase()
-        backend = Backend("memory", lambda clock=time.time: keep(MemoryStore(database, clock=clock)))
+        backend = Backend("memory", lambda clock=time.time: keep(memory_store(database, clock=clock)))
     elif request.param == "sqlite":
         path = tmp_path / "bot.db"
-        backend = Backend("sqlite", lambda clock=time.time: keep(SqliteStore(path, clock=clock)))
+        backend = Backend("sqlite", lambda clock=time.time: keep(open_sqlite(path, clock=clock)))
     else:
         url = request.getfixturevalue("postgres_url")
-        backend = Backend("postgresql", lambda clock=time.time: keep(PostgresStore(url, clock=clock)))
+        backend = Backend("postgresql", lambda clock=time.time: keep(open_postgres(url, clock=clock)))
     yield backend
     for store in opened:
         store.close()
 
 
 @pytest.fixture
-def store(backend: Backend) -> ArticleStore:
+def store(backend: Backend) -> Store:
     return backend.open()

@@ -1,4 +1,4 @@
-"""The answer queue contract: every `AnswerStore` (in-memory fake, SQLite, PostgreSQL) passes these."""
+"""The answer queue contract: every `Answers` (in-memory fake, SQLite, PostgreSQL) passes these."""
 
 from __future__ import annotations
 
@@ -7,10 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.stores.answer_queue import AnswerStore, Question
-from bot.stores.articles import SqliteStore
-from bot.stores.postgres import PostgresStore
-from tests.fakes.answer_store import MemoryAnswers, MemoryAnswerStore
+from bot.stores.types import Answers, Question
 from tests.stores.test_contract import Clock
 
 LEASE = 15.0
@@ -35,27 +32,10 @@ def clock():
     return Clock()
 
 
-@pytest.fixture(params=("memory", "sqlite", "postgresql"))
-def opener(request, tmp_path, clock):
+@pytest.fixture
+def opener(backend, clock):
     """Opens an answer store on one shared database, as another replica would."""
-    opened = []
-    database = MemoryAnswers()
-    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else ""
-
-    def open_store() -> AnswerStore:
-        if request.param == "memory":
-            return MemoryAnswerStore(database, clock=clock)
-        if request.param == "postgresql":
-            store = PostgresStore(url, clock=clock)
-            opened.append(store)
-            return store.answers
-        store = SqliteStore(tmp_path / "bot.db", clock=clock)
-        opened.append(store)
-        return store.answers
-
-    yield open_store
-    for store in opened:
-        store.close()
+    return lambda: backend.open(clock).answers
 
 
 @pytest.fixture
@@ -64,10 +44,8 @@ def answers(opener):
 
 
 def test_has_every_method_of_the_protocol(answers):
-    for name in (n for n in vars(AnswerStore) if not n.startswith("_")):
-        assert inspect.signature(getattr(type(answers), name)) == inspect.signature(
-            getattr(AnswerStore, name)
-        )
+    for name in (n for n in vars(Answers) if not n.startswith("_")):
+        assert inspect.signature(getattr(type(answers), name)) == inspect.signature(getattr(Answers, name))
 
 
 def test_a_question_is_recorded_once_claimed_by_its_recorder(answers):

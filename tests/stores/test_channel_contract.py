@@ -1,4 +1,4 @@
-"""The channel store contract: every `ChannelStore` (in-memory fake, SQLite) passes these."""
+"""The channel store contract: every `Channels` (in-memory fake, SQLite) passes these."""
 
 from __future__ import annotations
 
@@ -7,34 +7,14 @@ import inspect
 import pytest
 
 from bot.news.digests import parse_schedule
-from bot.stores.articles import SqliteStore
-from bot.stores.channels import ChannelStore
-from bot.stores.postgres import PostgresStore
-from tests.fakes.channel_store import MemoryChannels, MemoryChannelStore
+from bot.stores.types import Channels
 from tests.stores.test_contract import Clock
 
 
-@pytest.fixture(params=("memory", "sqlite", "postgresql"))
-def opener(request, tmp_path):
+@pytest.fixture
+def opener(backend):
     """Opens a channel store on one shared database, as another process would."""
-    opened = []
-    database = MemoryChannels()
-    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else ""
-
-    def open_store(clock):
-        if request.param == "memory":
-            return MemoryChannelStore(database, clock=clock)
-        if request.param == "postgresql":
-            store = PostgresStore(url, clock=clock)
-            opened.append(store)
-            return store.channels
-        store = SqliteStore(tmp_path / "bot.db", clock=clock)
-        opened.append(store)
-        return store.channels
-
-    yield open_store
-    for store in opened:
-        store.close()
+    return lambda clock: backend.open(clock).channels
 
 
 @pytest.fixture
@@ -43,15 +23,13 @@ def clock():
 
 
 @pytest.fixture
-def channels(opener, clock) -> ChannelStore:
+def channels(opener, clock) -> Channels:
     return opener(clock)
 
 
 def test_has_every_method_of_the_protocol_with_its_signature(channels):
-    for name in (n for n in vars(ChannelStore) if not n.startswith("_")):
-        assert inspect.signature(getattr(type(channels), name)) == inspect.signature(
-            getattr(ChannelStore, name)
-        )
+    for name in (n for n in vars(Channels) if not n.startswith("_")):
+        assert inspect.signature(getattr(type(channels), name)) == inspect.signature(getattr(Channels, name))
 
 
 def test_watches_are_added_once_listed_and_removed(channels, clock):

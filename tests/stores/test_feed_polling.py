@@ -15,7 +15,7 @@ import pytest
 from bot.news.pipeline import Pipeline
 from bot.news.sources.http import Fetcher
 from bot.news.sources.poller import FeedPoller
-from bot.stores.articles import ArticleStore
+from bot.stores.store import Store
 from search import SearchIndex
 from tests.fakes import FakeWeb
 from tests.polling import wait_until
@@ -38,13 +38,13 @@ def web():
         yield server
 
 
-def poller(store: ArticleStore, poll_seconds: float) -> FeedPoller:
+def poller(store: Store, poll_seconds: float) -> FeedPoller:
     fetcher = Fetcher(timeout=5.0, deadline=10.0)
     return FeedPoller(store.feeds, fetcher, Pipeline(store, SearchIndex()), poll_seconds=poll_seconds)
 
 
 @contextmanager
-def polling(store: ArticleStore, poll_seconds: float = 0.2) -> Iterator[FeedPoller]:
+def polling(store: Store, poll_seconds: float = 0.2) -> Iterator[FeedPoller]:
     """A poller running on `store` until the block ends, then stopped cleanly."""
     running = poller(store, poll_seconds).start()
     try:
@@ -53,7 +53,7 @@ def polling(store: ArticleStore, poll_seconds: float = 0.2) -> Iterator[FeedPoll
         running.stop()
 
 
-def add(store: ArticleStore, web: FakeWeb, *paths: str) -> None:
+def add(store: Store, web: FakeWeb, *paths: str) -> None:
     for path in paths:
         store.feeds.add(web.url(path), "cli")
 
@@ -73,7 +73,7 @@ def test_the_next_poll_is_measured_from_the_end_of_the_poll(backend, web):
     store = backend.open(Ticking())
     add(store, web, WIRE)
     assert poller(store, poll_seconds=60).poll(store.feeds.get(web.url(WIRE))) == len(WIRE_PAGES)
-    last_ingested = max(article.added_at for article in store.active_articles())
+    last_ingested = max(article.added_at for article in store.articles.active_articles())
     assert store.feeds.get(web.url(WIRE)).next_poll_at > last_ingested + 60
 
 

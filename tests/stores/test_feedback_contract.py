@@ -6,10 +6,8 @@ import inspect
 
 import pytest
 
-from bot.stores.articles import SqliteStore
-from bot.stores.feedback import FeedbackStore, report, report_text
-from bot.stores.postgres import PostgresStore
-from tests.fakes.feedback_store import MemoryFeedbackStore
+from bot.stores.report import report, report_text
+from bot.stores.types import Feedback
 from tests.stores.test_contract import Clock
 
 
@@ -18,24 +16,14 @@ def clock():
     return Clock()
 
 
-@pytest.fixture(params=("memory", "sqlite", "postgresql"))
-def feedback(request, tmp_path, clock):
-    if request.param == "memory":
-        yield MemoryFeedbackStore(clock=clock)
-        return
-    if request.param == "postgresql":
-        store = PostgresStore(request.getfixturevalue("postgres_url"), clock=clock)
-    else:
-        store = SqliteStore(tmp_path / "bot.db", clock=clock)
-    yield store.feedback
-    store.close()
+@pytest.fixture
+def feedback(backend, clock):
+    return backend.open(clock).feedback
 
 
 def test_has_every_method_of_the_protocol(feedback):
-    for name in (n for n in vars(FeedbackStore) if not n.startswith("_")):
-        assert inspect.signature(getattr(type(feedback), name)) == inspect.signature(
-            getattr(FeedbackStore, name)
-        )
+    for name in (n for n in vars(Feedback) if not n.startswith("_")):
+        assert inspect.signature(getattr(type(feedback), name)) == inspect.signature(getattr(Feedback, name))
 
 
 def test_the_report_lists_unanswered_and_downvoted_questions_most_frequent_first(feedback, clock):

@@ -14,7 +14,7 @@ import time
 import pytest
 from slack_bolt import BoltRequest
 
-from bot.stores.articles import open_store
+from bot.stores.store import open_store
 from handlers.questions import command_question, mention_question
 from tests.fakes.signing import JSON, event_body, mention_event, signed_headers, slash_command_body
 from tests.polling import wait_until

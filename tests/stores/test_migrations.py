@@ -16,7 +16,6 @@ import pytest
 
 from bot.server.http import serve
 from bot.settings import Settings
-from bot.stores.articles import SqliteStore
 from bot.stores.migrations import (
     MIGRATIONS,
     Migration,
@@ -25,7 +24,7 @@ from bot.stores.migrations import (
     migrate_postgres,
     migrate_sqlite,
 )
-from bot.stores.postgres import PostgresStore
+from bot.stores.store import open_postgres, open_sqlite
 from search import parse_article
 from tests.app.test_app import free_port
 
@@ -85,9 +84,9 @@ def sqlite_objects(path: Path) -> set[tuple[str, str]]:
 
 
 def test_a_fresh_sqlite_database_gets_every_migration(tmp_path):
-    SqliteStore(tmp_path / "bot.db").close()
+    open_sqlite(tmp_path / "bot.db").close()
     assert sqlite_versions(tmp_path / "bot.db") == [(m.version, m.name) for m in MIGRATIONS]
-    SqliteStore(tmp_path / "bot.db").close()
+    open_sqlite(tmp_path / "bot.db").close()
     assert len(sqlite_versions(tmp_path / "bot.db")) == latest_version()
 
 
@@ -117,12 +116,12 @@ def test_a_database_made_before_migrations_is_adopted_with_every_row(tmp_path):
         )
         db.execute("INSERT INTO meta VALUES ('baseline_done', '10.0')")
         db.execute("INSERT INTO files VALUES ('singapore.txt', 120, 77, ?)", (article.id,))
-    store = SqliteStore(path)
-    assert store.by_source("singapore.txt").text == article.text
-    assert store.announcement_state(article.id) == "posted"
-    assert store.baseline_done()
-    assert store.recorded_file("singapore.txt", 120, 77) == article.id
-    assert store.claim_announcement("w1", lease_seconds=30) is None
+    store = open_sqlite(path)
+    assert store.articles.by_source("singapore.txt").text == article.text
+    assert store.announcements.state(article.id) == "posted"
+    assert store.articles.baseline_done()
+    assert store.articles.recorded_file("singapore.txt", 120, 77) == article.id
+    assert store.announcements.claim("w1", lease_seconds=30) is None
     store.close()
     assert sqlite_versions(path)[0] == (1, MIGRATIONS[0].name + " (adopted)")
 
@@ -131,9 +130,9 @@ def test_an_older_database_without_the_files_table_is_adopted_and_completed(tmp_
     path = tmp_path / "bot.db"
     with sqlite3.connect(path) as db:
         db.executescript(LEGACY_SCHEMA.split("CREATE TABLE IF NOT EXISTS files")[0])
-    store = SqliteStore(path)
-    store.remember_file("a.txt", 1, 2, "id")
-    assert store.recorded_file("a.txt", 1, 2) == "id"
+    store = open_sqlite(path)
+    store.articles.remember_file("a.txt", 1, 2, "id")
+    assert store.articles.recorded_file("a.txt", 1, 2) == "id"
     store.close()
 
 
@@ -199,22 +198,22 @@ def test_two_processes_migrating_one_postgres_database_at_once_apply_each_migrat
 
 
 def test_a_fresh_postgres_schema_gets_every_migration_once(postgres_url):
-    PostgresStore(postgres_url).close()
-    PostgresStore(postgres_url).close()
+    open_postgres(postgres_url).close()
+    open_postgres(postgres_url).close()
     assert postgres_versions(postgres_url) == [(m.version, m.name) for m in MIGRATIONS]
 
 
 def test_a_store_older_than_its_postgres_schema_refuses_to_open(postgres_url):
-    PostgresStore(postgres_url).close()
+    open_postgres(postgres_url).close()
     with psycopg.connect(postgres_url) as db:
         db.execute("INSERT INTO schema_version VALUES (99, 'from the future', 0)")
     with pytest.raises(SchemaTooNew, match=f"schema is version 99, newer than this app's {latest_version()}"):
-        PostgresStore(postgres_url)
+        open_postgres(postgres_url)
 
 
 def test_an_app_older_than_its_database_refuses_to_start_with_one_line(tmp_path):
     path = tmp_path / "bot.db"
-    SqliteStore(path).close()
+    open_sqlite(path).close()
     with sqlite3.connect(path) as db:
         db.execute("INSERT INTO schema_version VALUES (99, 'from the future', 0)")
     article = tmp_path / "news.txt"
@@ -240,7 +239,7 @@ def test_serve_refuses_a_database_newer_than_the_app_with_one_line(
     tmp_path, articles_dir, fake_slack, capsys
 ):
     path = tmp_path / "bot.db"
-    SqliteStore(path).close()
+    open_sqlite(path).close()
     with sqlite3.connect(path) as db:
         db.execute("INSERT INTO schema_version VALUES (?, 'from the future', 0)", (latest_version() + 1,))
     settings = Settings(
@@ -265,7 +264,7 @@ def test_serve_refuses_a_database_newer_than_the_app_with_one_line(
 STARTER = """
 import sys, time
 from pathlib import Path
-from bot.stores.articles import open_store
+from bot.stores.store import open_store
 go = Path(sys.argv[2])
 print("ready", flush=True)
 while not go.exists():
@@ -331,8 +330,11 @@ def test_the_starting_library_loses_its_first_seen_dates_news_keeps_them(tmp_pat
                 "INSERT INTO announcements (article_id, state, created_at) VALUES (?, ?, 0)",
                 (article_id, state),
             )
-    store = SqliteStore(path)
-    dates = {a: (store.get(a).date, store.get(a).date_source) for a in ("seed", "news", "copy", "dated")}
+    store = open_sqlite(path)
+    dates = {
+        a: (store.articles.get(a).date, store.articles.get(a).date_source)
+        for a in ("seed", "news", "copy", "dated")
+    }
     store.close()
     first_seen = (dt.date(2026, 12, 6), "first_seen")
     assert dates == {

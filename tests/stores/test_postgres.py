@@ -12,8 +12,9 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from bot.stores.articles import StoreUnavailable, open_store
-from bot.stores.postgres import PostgresStore
+from bot.stores.postgres import PostgresDatabase
+from bot.stores.store import open_postgres, open_store
+from bot.stores.types import StoreUnavailable
 from search import parse_article
 from tests.polling import wait_until
 from tests.stores.tcp_proxy import TcpProxy
@@ -31,7 +32,7 @@ def closed_port() -> int:
 def test_postgresql_and_postgres_urls_open_the_postgres_store(postgres_url):
     for url in (postgres_url, postgres_url.replace("postgresql://", "postgres://", 1)):
         store = open_store(url)
-        assert isinstance(store, PostgresStore)
+        assert isinstance(store.database, PostgresDatabase)
         store.close()
 
 
@@ -39,12 +40,12 @@ def test_a_server_that_is_down_is_reported_as_unavailable():
     with pytest.raises(
         StoreUnavailable, match=r"PostgreSQL at 127\.0\.0\.1:\d+/bot is unreachable: .*refused"
     ):
-        PostgresStore(f"postgresql://bot:secret@127.0.0.1:{closed_port()}/bot")
+        open_postgres(f"postgresql://bot:secret@127.0.0.1:{closed_port()}/bot")
 
 
 def test_the_reason_never_shows_the_password():
     with pytest.raises(StoreUnavailable) as raised:
-        PostgresStore(f"postgresql://bot:hunter2@127.0.0.1:{closed_port()}/bot")
+        open_postgres(f"postgresql://bot:hunter2@127.0.0.1:{closed_port()}/bot")
     assert "hunter2" not in str(raised.value)
 
 
@@ -54,30 +55,30 @@ def test_a_server_that_never_answers_is_given_up_on_after_the_connect_timeout():
         silent.listen(8)
         port = silent.getsockname()[1]
         with pytest.raises(StoreUnavailable, match=r"unreachable: .*timeout"):
-            PostgresStore(f"postgresql://bot@127.0.0.1:{port}/bot", connect_timeout=2)
+            open_postgres(f"postgresql://bot@127.0.0.1:{port}/bot", connect_timeout=2)
 
 
 def test_a_statement_that_waits_too_long_is_cut_off(postgres_url):
-    store = PostgresStore(postgres_url, statement_timeout=0.5)
+    store = open_postgres(postgres_url, statement_timeout=0.5)
     with psycopg.connect(postgres_url) as blocker:
         blocker.execute("LOCK TABLE announcements IN ACCESS EXCLUSIVE MODE")
         with pytest.raises(StoreUnavailable, match="did not answer within the statement timeout"):
-            store.counts()
-    assert store.counts() == {}
+            store.announcements.counts()
+    assert store.announcements.counts() == {}
     store.close()
 
 
 def test_connections_cut_by_the_server_are_replaced(postgres_url):
     name = f"bot-{closed_port()}"
-    store = PostgresStore(f"{postgres_url}&application_name={name}")
+    store = open_postgres(f"{postgres_url}&application_name={name}")
     article = parse_article(NEWS, "a.txt")
-    store.record(article, announce=True)
+    store.articles.record(article, announce=True)
     with psycopg.connect(postgres_url, autocommit=True) as admin:
         cut = admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s", (name,)
         ).fetchall()
     assert cut and all(ok for (ok,) in cut)
-    assert store.get(article.id).title == article.title
+    assert store.articles.get(article.id).title == article.title
     store.close()
 
 
@@ -105,23 +106,23 @@ def test_the_cli_says_in_one_line_that_the_database_is_unreachable(tmp_path):
 def test_a_database_that_goes_away_is_reported_then_used_again_when_it_is_back(postgres_url):
     params = conninfo_to_dict(postgres_url)
     proxy = TcpProxy((params["host"], int(params.get("port", 5432))))
-    store = PostgresStore(
+    store = open_postgres(
         make_conninfo(postgres_url, host="127.0.0.1", port=proxy.port), connect_timeout=1, statement_timeout=2
     )
     article = parse_article(NEWS, "a.txt")
-    store.record(article, announce=True)
+    store.articles.record(article, announce=True)
     proxy.cut()
     for call in (
-        lambda: store.get(article.id),
-        lambda: store.claim_announcement("w1", lease_seconds=30),
-        lambda: store.record(parse_article(NEWS + " More.", "b.txt"), announce=True),
+        lambda: store.articles.get(article.id),
+        lambda: store.announcements.claim("w1", lease_seconds=30),
+        lambda: store.articles.record(parse_article(NEWS + " More.", "b.txt"), announce=True),
     ):
         with pytest.raises(StoreUnavailable, match=r"PostgreSQL at 127\.0\.0\.1"):
             call()
     proxy.restore()
-    wait_until(lambda: answers(lambda: store.announcement_state(article.id)) == "pending", timeout=60)
-    assert store.claim_announcement("w1", lease_seconds=30).article_id == article.id
-    assert store.by_source("b.txt") is None
+    wait_until(lambda: answers(lambda: store.announcements.state(article.id)) == "pending", timeout=60)
+    assert store.announcements.claim("w1", lease_seconds=30).article_id == article.id
+    assert store.articles.by_source("b.txt") is None
     store.close()
     proxy.close()
 
@@ -137,18 +138,18 @@ def answers(call):
 def test_the_change_listener_listens_again_after_the_connection_is_cut(postgres_url):
     params = conninfo_to_dict(postgres_url)
     proxy = TcpProxy((params["host"], int(params.get("port", 5432))))
-    listener = PostgresStore(
+    listener = open_postgres(
         make_conninfo(postgres_url, host="127.0.0.1", port=proxy.port), connect_timeout=1, statement_timeout=2
     )
-    writer = PostgresStore(postgres_url)
+    writer = open_postgres(postgres_url)
     heard: list[int] = []
-    listener.follow_changes(lambda: heard.append(1))
+    listener.articles.follow_changes(lambda: heard.append(1))
     wait_until(lambda: heard)  # connected (a listener reports once when it (re)connects)
     proxy.cut()
     proxy.restore()
     wait_until(lambda: len(heard) >= 2, timeout=30)  # listening again
     count = len(heard)
-    writer.record(parse_article(NEWS, "a.txt"), announce=False)
+    writer.articles.record(parse_article(NEWS, "a.txt"), announce=False)
     wait_until(lambda: len(heard) > count, timeout=10)  # and hears the next change
     listener.close()
     writer.close()

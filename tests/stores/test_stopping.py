@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.stores.answer_queue import Question
-from bot.stores.articles import SqliteStore, StoreUnavailable, open_store
+from bot.stores.store import open_sqlite, open_store
+from bot.stores.types import Question, StoreUnavailable
 from tests.app.test_app import free_port, wait_until_serving
 from tests.hang import finishes
 from tests.served import SIGNING_SECRET, RunningApp
@@ -51,7 +51,7 @@ def test_a_closed_store_refuses_any_use(database_url):
     assert store.answers.record(question("before"), "worker-1", 15.0)
     store.close()
     uses = {
-        "counts": store.counts,
+        "counts": store.announcements.counts,
         "record": lambda: store.answers.record(question("after"), "worker-1", 15.0),
         "state": lambda: store.answers.state("before"),
         "feeds": store.feeds.all,
@@ -77,7 +77,7 @@ def test_a_connection_is_closed_only_once_the_statement_it_runs_is_done(tmp_path
 
 
 def close_under_a_statement(path: Path) -> dict:
-    store = SqliteStore(path)
+    store = open_sqlite(path)
     entered, release, closed = threading.Event(), threading.Event(), threading.Event()
     seen: dict = {}
 
@@ -87,7 +87,7 @@ def close_under_a_statement(path: Path) -> dict:
         return 1
 
     def use() -> None:
-        db = store._connection()
+        db = store.database._connection()
         db.create_function("hold", 0, hold)
         db.execute("SELECT hold()")  # its first step runs hold(); the close may come right after it
         seen["held statement"] = 1

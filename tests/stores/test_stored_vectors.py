@@ -14,7 +14,8 @@ from bot.news.folder import ingest_paths
 from bot.news.pipeline import Pipeline, RawArticle
 from bot.news.saved_index import open_index
 from bot.news.search_index import keep_vectors_in
-from bot.stores.articles import SqliteStore, index_from_store
+from bot.stores.articles import index_from_store
+from bot.stores.store import open_sqlite
 from search import SearchIndex
 from search.persist import SavedIndex
 
@@ -62,7 +63,7 @@ def ingest(store, index, texts):
 
 @pytest.fixture
 def store(tmp_path):
-    store = SqliteStore(tmp_path / "bot.db")
+    store = open_sqlite(tmp_path / "bot.db")
     yield store
     store.close()
 
@@ -74,7 +75,7 @@ def searchable(article):
 def test_the_pipeline_keeps_each_passages_vector_with_the_article(store):
     embedder = HashingEmbedder()
     articles = ingest(store, semantic_index(store, embedder), ARTICLES)
-    kept = store.vectors_for([a.id for a in articles], embedder.model)
+    kept = store.articles.vectors_for([a.id for a in articles], embedder.model)
     assert {a.id: sorted(kept[a.id]) for a in articles} == {a.id: searchable(a) for a in articles}
     assert embedder.passages_seen == sum(len(searchable(a)) for a in articles)
     first = articles[0]
@@ -88,11 +89,11 @@ def test_a_restart_embeds_nothing_and_fuses_from_the_kept_vectors(store, tmp_pat
     ingest(store, before, ARTICLES)
     question = "Mistral kitchen"  # shares no word with the cuisine passage: only the vectors find it
     plain = SearchIndex(min_coverage=0)
-    index_from_store(store, plain)
+    index_from_store(store.articles, plain)
     assert "cuisine" not in plain.search(question, 3)[0].passage.text
 
     restarted = HashingEmbedder()
-    after = index_from_store(store, semantic_index(store, restarted))
+    after = index_from_store(store.articles, semantic_index(store, restarted))
     hits = after.search(question, 3)
     assert restarted.passages_seen == 0 and restarted.queries_seen == 1
     assert "cuisine" in hits[0].passage.text
@@ -115,26 +116,28 @@ def test_only_the_missing_vectors_are_computed_at_start_then_kept(store, tmp_pat
     ingest(store, semantic_index(store, HashingEmbedder()), ARTICLES[:1])
     (tmp_path / "late.txt").write_text(ARTICLES[1])
     [report] = ingest_paths(store, [tmp_path / "late.txt"])  # the CLI's ingest has no embedder
-    late = store.get(report.article_id)
-    assert store.vectors_for([late.id], "hashing-64") == {}
+    late = store.articles.get(report.article_id)
+    assert store.articles.vectors_for([late.id], "hashing-64") == {}
 
     embedder = HashingEmbedder()
-    index = index_from_store(store, semantic_index(store, embedder))
+    index = index_from_store(store.articles, semantic_index(store, embedder))
     assert embedder.passages_seen == len(searchable(index.get(late.id)))
-    assert sorted(store.vectors_for([late.id], "hashing-64")[late.id]) == searchable(index.get(late.id))
+    assert sorted(store.articles.vectors_for([late.id], "hashing-64")[late.id]) == searchable(
+        index.get(late.id)
+    )
     again = HashingEmbedder()
-    index_from_store(store, semantic_index(store, again))
+    index_from_store(store.articles, semantic_index(store, again))
     assert again.passages_seen == 0
 
 
 def test_another_model_recomputes_and_replaces_the_kept_vectors(store):
     articles = ingest(store, semantic_index(store, HashingEmbedder()), ARTICLES)
     other = HashingEmbedder(model="hashing-64-v2")
-    index = index_from_store(store, semantic_index(store, other))
+    index = index_from_store(store.articles, semantic_index(store, other))
     assert other.passages_seen == index.passage_count
     ids = [a.id for a in articles]
-    assert store.vectors_for(ids, "hashing-64") == {}
-    assert set(store.vectors_for(ids, "hashing-64-v2")) == set(ids)
+    assert store.articles.vectors_for(ids, "hashing-64") == {}
+    assert set(store.articles.vectors_for(ids, "hashing-64-v2")) == set(ids)
 
 
 def test_a_removed_articles_vectors_leave_the_store_and_the_index(store):
@@ -143,6 +146,6 @@ def test_a_removed_articles_vectors_leave_the_store_and_the_index(store):
     removed, kept = (
         pipeline.ingest(RawArticle(t, f"{n}.txt", "file")).article for n, t in enumerate(ARTICLES)
     )
-    pipeline.take_down(store.get(removed.id))
-    assert store.vectors_for([removed.id, kept.id], "hashing-64").keys() == {kept.id}
+    pipeline.take_down(store.articles.get(removed.id))
+    assert store.articles.vectors_for([removed.id, kept.id], "hashing-64").keys() == {kept.id}
     assert len(index._vectors) == index.passage_count == len(searchable(kept))

@@ -11,7 +11,7 @@ from bot.news.sources.feeds import FeedItem
 from bot.news.sources.http import HTML_TYPES, Fetcher, FetchError
 from bot.news.sources.pages import MIN_ARTICLE_WORDS, extract_page
 from bot.news.sources.urls import outlet_of
-from bot.stores.articles import Origin
+from bot.stores.types import Origin
 from search.loader import MAX_ARTICLE_CHARS
 
 

@@ -16,8 +16,7 @@ from bot.news.sources.feeds import FeedError, parse_feed
 from bot.news.sources.http import FEED_TYPES, HTML_TYPES, Fetcher, FetchError
 from bot.news.sources.links import NoArticle, fetch_article
 from bot.news.sources.urls import BadUrl, normalise_url
-from bot.stores.articles import StoredArticle
-from bot.stores.feeds import FeedOrigin, FeedStore
+from bot.stores.types import FeedOrigin, Feeds, StoredArticle
 from search import Article
 
 MAX_LISTED_FEEDS = 50
@@ -41,7 +40,7 @@ def feed_link(markup: str, base: str) -> str | None:
 class Sources:
     def __init__(
         self,
-        feeds: FeedStore,
+        feeds: Feeds,
         fetcher: Fetcher,
         pipeline: Pipeline,
         *,
@@ -62,7 +61,7 @@ class Sources:
             url = normalise_url(url)
         except BadUrl as error:
             return False, f"Not added: {error}."
-        known = self.pipeline.store.by_url(url)
+        known = self.pipeline.store.articles.by_url(url)
         if known is not None:
             return False, known_sentence(known)
         try:

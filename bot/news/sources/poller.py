@@ -8,7 +8,7 @@ Errors (network, 5xx, timeouts, bad XML) push the next poll back exponentially; 
 `report_after` times in a row is logged once as failing, and shown in `health()` (for /healthz).
 The next poll of a feed is `poll_seconds` after its poll ended (its items fetched and ingested), or
 its backoff after a failure, however long the poll took.
-Several replicas share the feeds: each due feed is claimed for `lease_seconds` (`FeedStore.claim_due`),
+Several replicas share the feeds: each due feed is claimed for `lease_seconds` (`Feeds.claim_due`),
 so one replica polls it, and a feed this poller is still polling is not claimed again; a clean
 `stop()` gives back the feeds claimed and not finished (due now, for the next start or another
 replica); if a replica dies, another takes its feeds once their lease has run out.
@@ -28,8 +28,7 @@ from bot.news.sources.feeds import Feed, FeedError, parse_feed
 from bot.news.sources.http import FEED_TYPES, MAX_IN_FLIGHT, Fetcher, FetchError
 from bot.news.sources.links import NoArticle, fetch_article
 from bot.posting.worker import worker_name
-from bot.stores.articles import StoreUnavailable
-from bot.stores.feeds import FeedRow, FeedStore
+from bot.stores.types import FeedRow, Feeds, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +45,7 @@ class FeedPoller:
 
     def __init__(
         self,
-        feeds: FeedStore,
+        feeds: Feeds,
         fetcher: Fetcher,
         pipeline: Pipeline,
         *,
@@ -193,7 +192,7 @@ class FeedPoller:
         for item, _attempts in self.feeds.pending_items(feed.url, self.max_items):
             if self._stop.is_set():  # stopping: the rest waits for the next start
                 break
-            known = self.pipeline.store.by_url(item.url) if item.url else None
+            known = self.pipeline.store.articles.by_url(item.url) if item.url else None
             if known is not None:
                 self.feeds.item_done(feed.url, item.key, known.id)
                 continue

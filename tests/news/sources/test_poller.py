@@ -9,7 +9,7 @@ import pytest
 from bot.news.pipeline import Pipeline
 from bot.news.sources.http import Fetcher
 from bot.news.sources.poller import FeedPoller
-from bot.stores.articles import SqliteStore
+from bot.stores.store import open_sqlite
 from search import SearchIndex
 from tests.fakes import FakeWeb
 
@@ -31,8 +31,8 @@ def web():
 @pytest.fixture
 def parts(tmp_path):
     clock = Clock()  # the store's: it measures next polls (the poller gives delays)
-    store = SqliteStore(tmp_path / "store.db", clock=clock)
-    store.mark_baseline_done()
+    store = open_sqlite(tmp_path / "store.db", clock=clock)
+    store.articles.mark_baseline_done()
     index = SearchIndex()
     pipeline = Pipeline(store, index)
     feeds = store.feeds
@@ -50,8 +50,8 @@ def test_a_feed_is_ingested_once_and_a_second_poll_fetches_no_page(web, parts):
     url = web.url("/feeds/wire.atom")
     feeds.add(url, "cli")
     assert poll(feeds, poller, url) == 3
-    assert store.counts() == {"pending": 3}
-    assert {a.outlet for a in store.active_articles()} == {"EuroWire"}
+    assert store.announcements.counts() == {"pending": 3}
+    assert {a.outlet for a in store.articles.active_articles()} == {"EuroWire"}
     pages = len(web.page_requests())
     assert poll(feeds, poller, url) == 0
     assert web.requested("/feeds/wire.atom")[-1]["headers"].get("If-None-Match")
@@ -71,7 +71,7 @@ def test_a_new_item_is_the_only_page_fetched(web, parts):
     before = len(web.page_requests())
     assert poll(feeds, poller, url) == 1
     assert [r["path"] for r in web.page_requests()[before:]] == [page]
-    [stored] = [a for a in store.active_articles() if a.url == web.url(page)]
+    [stored] = [a for a in store.articles.active_articles() if a.url == web.url(page)]
     assert stored.title == "Mistral AI ouvre un bureau à Singapour pour l'Asie" and stored.language == "fr"
 
 
@@ -81,12 +81,12 @@ def test_the_syndicated_copy_joins_the_wire_story_without_an_announcement(web, p
         feeds.add(web.url(path), "cli")
         poll(feeds, poller, web.url(path))
         clock.now += 60
-    wire = store.by_url(web.url("/wire/2025/09/funding-wire.html"))
-    copy = store.by_url(web.url("/daily/2025/09/funding-syndicated.html"))
+    wire = store.articles.by_url(web.url("/wire/2025/09/funding-wire.html"))
+    copy = store.articles.by_url(web.url("/daily/2025/09/funding-syndicated.html"))
     assert copy.story == wire.id and wire.story == wire.id
-    assert store.announcement_state(copy.id) == "skipped" and store.announcement_state(wire.id) == "pending"
+    assert store.announcements.state(copy.id) == "skipped" and store.announcements.state(wire.id) == "pending"
     assert copy.id in index  # searchable and citable
-    assert [m.outlet for m in store.story_members(wire.id)] == ["EuroWire", "The Daily Byte"]
+    assert [m.outlet for m in store.articles.story_members(wire.id)] == ["EuroWire", "The Daily Byte"]
 
 
 def test_the_first_poll_of_a_huge_feed_takes_only_the_newest_items(web, parts):
@@ -112,7 +112,7 @@ def test_an_item_whose_page_fails_uses_its_feed_text_or_is_retried_a_few_times(w
     url = web.url("/feeds/items.json")
     feeds.add(url, "cli")
     assert poll(feeds, poller, url) == 1
-    [stored] = store.active_articles()
+    [stored] = store.articles.active_articles()
     assert stored.title == "Munich lab" and stored.url == web.url("/gone/long.html")
     for _ in range(3):
         poll(feeds, poller, url)
@@ -163,13 +163,13 @@ def test_a_taken_down_article_is_not_brought_back_by_its_feed(web, parts):
     url = web.url("/feeds/ledger.rss")
     feeds.add(url, "cli")
     poll(feeds, poller, url)
-    stored = store.by_url(web.url("/ledger/2025/02/le-chat-downloads.html"))
+    stored = store.articles.by_url(web.url("/ledger/2025/02/le-chat-downloads.html"))
     poller.pipeline.take_down(stored)
     assert stored.id not in index
     feeds.remove(url)  # forgets what the feed listed: everything is new again
     feeds.add(url, "cli")
     poll(feeds, poller, url)
-    assert stored.id not in index and store.get(stored.id).taken_down_at is not None
+    assert stored.id not in index and store.articles.get(stored.id).taken_down_at is not None
 
 
 def test_changed_guids_and_a_second_copy_of_the_feed_bring_nothing_back(web, parts):
@@ -184,4 +184,4 @@ def test_changed_guids_and_a_second_copy_of_the_feed_bring_nothing_back(web, par
     pages = len(web.page_requests())
     assert poll(feeds, poller, url) == 0
     assert poll(feeds, poller, web.url("/mirror/wire.atom")) == 0
-    assert len(web.page_requests()) == pages and store.counts() == {"pending": 3}
+    assert len(web.page_requests()) == pages and store.announcements.counts() == {"pending": 3}
