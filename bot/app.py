@@ -24,6 +24,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
 from bot.news.parsing import Parse, parse_file
+from bot.news.progress import StartProgress
 from bot.news.saved_index import index_folder
 from bot.news.search_index import new_index
 from bot.news.watches import ChannelDesk
@@ -31,7 +32,6 @@ from bot.posting.announcements import NewsFeed, start_news_feed
 from bot.posting.answerer import Answers
 from bot.posting.worker import stop_all
 from bot.server.health import HealthRegistry, PartHealth, PeriodicCheck
-from bot.server.progress import StartProgress
 from bot.server.startup import Stopped, check_token, connect_socket_mode, slack_health
 from bot.settings import Settings, SettingsError
 from bot.stores.articles import ArticleStore, StoreUnavailable, check_database_url
@@ -310,14 +310,3 @@ def build_app(
     client = client or build_web_client(settings.slack_bot_token, settings.slack_api_url)
     index = new_index(settings, index_folder(settings.database_url))
     return RunningApp(settings, client, index, HealthRegistry(), clock=clock)
-
-
-def start_app(settings: Settings, *, client: WebClient | None = None) -> RunningApp:
-    """`build_app`, then `start` in this thread: the app ready to answer (or SettingsError)."""
-    app = build_app(settings, client=client)
-    try:
-        app.start()
-    except BaseException:
-        app.stop()
-        raise
-    return app

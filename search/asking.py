@@ -37,10 +37,6 @@ def search_words(query: str) -> str:
     return " ".join(_MARKUP_RE.sub(" ", query).split())
 
 
-def is_latest(text: str) -> bool:
-    return _LATEST_RE.match(text.strip()) is not None
-
-
 def ask(index: SearchIndex, text: str, *, limit: int, offset: int = 0) -> Answer:
     """The answer to `text` from result `offset + 1`; QueryError for a query that cannot be read."""
     latest = _LATEST_RE.match(text.strip())

@@ -35,6 +35,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.news.folder import Ingestor, start_ingest
 from bot.news.parsing import Parse, parse_file
 from bot.news.pipeline import Pipeline
+from bot.news.progress import StartProgress
 from bot.news.saved_index import index_folder, open_index, save_all
 from bot.news.search_index import keep_vectors_in, new_index
 from bot.news.sources.http import Fetcher
@@ -50,12 +51,12 @@ from bot.posting.slack_posts import (
     post_announcement,
     update_announcement,
 )
-from bot.posting.worker import Worker, stop_all, worker_name
-from bot.server.progress import StartProgress
+from bot.posting.worker import Worker, stop_all
 from bot.settings import Settings
 from bot.stores.articles import ArticleStore, Claim, article_of, index_from_store, open_store
 from bot.stores.channels import ChannelStore
 from bot.stores.feeds import FeedStore
+from bot.stores.owners import worker_name
 from search import Article, SearchIndex, Summarizer
 from search.persist import SavedIndex
 

@@ -38,9 +38,10 @@ from bot.posting.slack_posts import (
     story_reply_message,
     update_announcement,
 )
-from bot.posting.worker import Worker, worker_name
+from bot.posting.worker import Worker
 from bot.stores.articles import ArticleStore, ChangesPruned, StoredArticle, article_of
 from bot.stores.channels import ChannelStore, Digest, DigestClaim, PostClaim, RecountClaim, Watch
+from bot.stores.owners import worker_name
 from handlers.blocks.news import digest_message
 from search import Article, QueryError, SearchIndex, Summarizer
 from search.filters import ParsedQuery, parse_query

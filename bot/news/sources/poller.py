@@ -27,9 +27,9 @@ from bot.news.pipeline import Pipeline
 from bot.news.sources.feeds import Feed, FeedError, parse_feed
 from bot.news.sources.http import FEED_TYPES, MAX_IN_FLIGHT, Fetcher, FetchError
 from bot.news.sources.links import NoArticle, fetch_article
-from bot.posting.worker import worker_name
 from bot.stores.articles import StoreUnavailable
 from bot.stores.feeds import FeedRow, FeedStore
+from bot.stores.owners import worker_name
 
 log = logging.getLogger(__name__)
 
