@@ -30,8 +30,11 @@ from sentencex import segment  # noqa: E402
 
 from bot.news.parsing import ParseWorker  # noqa: E402
 from search import parse_article  # noqa: E402
-from search.loader import _drop_repeats, is_credit  # noqa: E402
-from search.sentences import sentence_spans  # noqa: E402
+from search.loader import (  # noqa: E402
+    _drop_repeats,
+    is_credit,
+    sentence_spans,
+)
 
 SEED = ROOT / "seeds" / "002_680d3d4706e689ab.txt"
 

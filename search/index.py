@@ -23,15 +23,13 @@ from typing import NamedTuple
 import numpy as np
 
 from search import native
-from search.analysis import LANGUAGES, Analyzer, Marker, QueryWord, fold_accents
-from search.filters import Filters
+from search.analysis import LANGUAGES, QUESTION_WORDS, Analyzer, Marker, QueryWord, fold_accents
 from search.lexicon import Lexicon, default_lexicon
 from search.models import Article, Citation, Hit, Language, Passage, PassageKind, Span, construct
-from search.query import clean_query
+from search.query import Filters, clean_query
 from search.scoring import BM25Plus, Scorer
 from search.semantic import FUSION_DEPTH, Embedder, VectorKeeper, reciprocal_rank_fusion
-from search.snippets import make_snippet
-from search.stopwords import QUESTION_WORDS
+from search.summary import make_snippet
 
 DEFAULT_SCORER: Scorer = BM25Plus()
 # A photo caption names people and places but is a weaker source than the article's own text.

@@ -1,9 +1,18 @@
-"""What a query may be: checked once, with a message a person can act on."""
+"""What a query may be: checked once, with a message a person can act on.
+
+Its filters, typed in the query: `source:OUTLET lang:fr after:2024-01-01 before:2024-07-01 "exact phrase"`
+(`parse_query`).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
+from dataclasses import dataclass, field
+
+from search.analysis import fold_accents
+from search.models import Language
 
 MAX_QUERY_CHARS = 500
 _SPACES = re.compile(r"\s+")
@@ -27,3 +36,114 @@ def clean_query(query: str) -> str:
             "Ask with a few keywords instead."
         )
     return text
+
+
+FILTER_HELP = (
+    "Filters: `source:OUTLET` (e.g. source:lemonde), `lang:en` or `lang:fr`, `after:YYYY-MM-DD`, "
+    '`before:YYYY-MM-DD`, and `"an exact phrase"` in double quotes.'
+)
+MAX_PHRASES = 5
+MAX_OUTLETS = 5
+_FILTER_RE = re.compile(r"(?<!\S)(source|lang|after|before):(\S*)", re.IGNORECASE)
+_PHRASE_RE = re.compile(r"[\"“”«»]([^\"“”«»]*)[\"“”«»]")
+_LANGUAGES: dict[str, Language] = {
+    "en": "en",
+    "english": "en",
+    "anglais": "en",
+    "fr": "fr",
+    "french": "fr",
+    "francais": "fr",
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    outlets: tuple[str, ...] = ()
+    language: Language | None = None
+    after: dt.date | None = None
+    before: dt.date | None = None
+    phrases: tuple[str, ...] = field(default=())
+
+    def __bool__(self) -> bool:
+        return bool(self.outlets or self.language or self.after or self.before or self.phrases)
+
+    def accepts_article(self, *, language: str, date: dt.date | None, outlet: str) -> bool:
+        """Whether an article with these fields passes the filters (phrases aside: they are per passage)."""
+        if self.language and language != self.language:
+            return False
+        if (self.after or self.before) and date is None:
+            return False
+        if self.after and date < self.after:
+            return False
+        if self.before and date >= self.before:
+            return False
+        return not self.outlets or any(name in comparable(outlet) for name in self.outlets)
+
+    def accepts_text(self, text: str) -> bool:
+        """Whether a passage contains every exact phrase (case, accents and spacing aside)."""
+        if not self.phrases:
+            return True
+        folded = comparable(text)
+        return all(phrase in folded for phrase in self.phrases)
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    words: str
+    filters: Filters
+
+
+def comparable(text: str) -> str:
+    """Lower case, no accents, single spaces: how outlets and phrases are compared."""
+    return " ".join(fold_accents(text).casefold().split())
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """The free words of `text` and its filters; QueryError naming the bad filter and what is accepted."""
+    outlets: list[str] = []
+    values: dict[str, object] = {}
+    for match in _FILTER_RE.finditer(text):
+        name, value = match.group(1).lower(), match.group(2)
+        if name == "source":
+            outlets.append(_outlet(value))
+        elif name == "lang":
+            values["language"] = _language(value)
+        else:
+            values[name] = _date(name, value)
+    after, before = values.get("after"), values.get("before")
+    if after and before and after >= before:
+        raise QueryError(f"`after:{after}` is not before `before:{before}`: nothing can match. {FILTER_HELP}")
+    rest = _FILTER_RE.sub(" ", text)
+    phrases = [comparable(p) for p in _PHRASE_RE.findall(rest) if p.strip()]
+    if len(outlets) > MAX_OUTLETS or len(phrases) > MAX_PHRASES:
+        raise QueryError(
+            f"Too many filters: at most {MAX_OUTLETS} sources and {MAX_PHRASES} phrases. {FILTER_HELP}"
+        )
+    words = " ".join(_PHRASE_RE.sub(lambda m: f" {m.group(1)} ", rest).replace('"', " ").split())
+    filters = Filters(tuple(outlets), values.get("language"), after, before, tuple(phrases))
+    return ParsedQuery(words, filters)
+
+
+def _outlet(value: str) -> str:
+    outlet = comparable(value.strip("\"'"))
+    if not outlet:
+        raise QueryError(f"`source:` needs an outlet name, e.g. `source:reuters`. {FILTER_HELP}")
+    return outlet
+
+
+def _language(value: str) -> Language:
+    language = _LANGUAGES.get(comparable(value))
+    if language is None:
+        raise QueryError(
+            f"`lang:{value}` is not a language I have: use `lang:en` or `lang:fr`. {FILTER_HELP}"
+        )
+    return language
+
+
+def _date(name: str, value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise QueryError(
+            f"`{name}:{value}` is not a date: write it as YYYY-MM-DD, e.g. `{name}:2024-06-01`. {FILTER_HELP}"
+        ) from None
