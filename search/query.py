@@ -7,14 +7,22 @@ Its filters, typed in the query: `source:OUTLET lang:fr after:2024-01-01 before:
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from search.analysis import fold_accents
+from search.analysis import LANGUAGES, QUESTION_WORDS, Analyzer, QueryWord, fold_accents
+from search.lexicon import Lexicon
 from search.models import Language
 
 MAX_QUERY_CHARS = 500
+PREFIX_WEIGHT = 0.5  # a stem that is a prefix of the query's stem (valuat -> valu) counts half
+TYPO_WEIGHT = 0.5  # an indexed term one edit away from an unknown query term (mensh -> mensch)
+TYPO_MIN_CHARS = 5
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _SPACES = re.compile(r"\s+")
 
 
@@ -147,3 +155,81 @@ def _date(name: str, value: str) -> dt.date:
         raise QueryError(
             f"`{name}:{value}` is not a date: write it as YYYY-MM-DD, e.g. `{name}:2024-06-01`. {FILTER_HELP}"
         ) from None
+
+
+def plan(
+    query: str, analyzer: Analyzer, df: Mapping[str, int], passages: int, lexicon: Lexicon | None
+) -> tuple[dict[str, float], float]:
+    """A query's terms with their weights, and its coverage, over an index of `passages` passages
+    whose terms have the document frequencies `df` (see `SearchIndex.query_weights` and `coverage`);
+    with a `lexicon`, the expansions too (a typo, the other language, the lexicon's words)."""
+    words = analyzer.query_words(query)
+    own = [term for word in words for term in word.terms]
+    weights: dict[str, float] = dict(Counter(own))
+    found: dict[str, list[str]] = {term: [term] for term in weights if term in df}
+    for term in list(weights):
+        if len(term) < 5 or term[0].isdigit():
+            continue
+        for size in range(len(term) - 1, max(4, math.ceil(0.6 * len(term))) - 1, -1):
+            prefix = term[:size]
+            if prefix in df:
+                weights.setdefault(prefix, PREFIX_WEIGHT)
+                found.setdefault(term, []).append(prefix)
+                break
+    if lexicon is None:
+        return weights, _coverage(words, found, df, passages)
+    languages = analyzer.query_languages(query)
+    for word in words:
+        if not any(term in found for term in word.terms):
+            # A name in an English question stemmed as English (`codestr`) may be indexed as French.
+            for language in LANGUAGES:
+                if language not in languages:
+                    other = [t for t in analyzer.word_terms(word.text, language) if t in df]
+                    for term in other:
+                        weights.setdefault(term, 1.0)
+                    if other:
+                        found.setdefault(word.terms[0], []).extend(other)
+    expansion = lexicon.expand(query, languages, weights)
+    for term, weight in expansion.weights.items():
+        if term in df:
+            weights.setdefault(term, weight)
+    for term, added in expansion.sources.items():
+        found.setdefault(term, []).extend(t for t in added if t in df)
+    for term in list(weights):
+        if term in own and not found.get(term) and (fixed := _typo(term, df)):
+            weights.setdefault(fixed, TYPO_WEIGHT)
+            found[term] = [fixed]
+    return weights, _coverage(words, found, df, passages)
+
+
+def _typo(term: str, df: Mapping[str, int]) -> str | None:
+    """The most frequent indexed term one edit (deletion, swap, change, insertion) from `term`."""
+    if len(term) < TYPO_MIN_CHARS or not term.isalpha():
+        return None
+    splits = [(term[:i], term[i:]) for i in range(len(term) + 1)]
+    candidates = {a + b[1:] for a, b in splits if b}
+    candidates |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    candidates |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    candidates |= {a + c + b for a, b in splits for c in _LETTERS}
+    known = [c for c in candidates if c in df and c != term]
+    return max(known, key=lambda c: (df[c], c)) if known else None
+
+
+def _coverage(
+    words: list[QueryWord], found: dict[str, list[str]], df: Mapping[str, int], passages: int
+) -> float:
+    if not words or not passages:
+        return 0.0
+    unknown = math.log(passages + 1)
+    total = covered = 0.0
+    for word in words:
+        if fold_accents(word.text.lower()) in QUESTION_WORDS:
+            continue
+        matched = [t for term in word.terms for t in found.get(term, ())]
+        if matched:
+            weight = max(unknown - math.log(min(df[t] for t in matched)), 0.0)
+            covered += weight
+        else:
+            weight = unknown
+        total += weight
+    return covered / total if total else 1.0
