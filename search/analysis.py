@@ -122,6 +122,14 @@ class QueryWord(NamedTuple):
     terms: tuple[str, ...]
 
 
+def _per_language() -> dict[str, dict]:
+    return {language: {} for language in LANGUAGES}
+
+
+# An `Analyzer` field that is state, not a setting: not an argument, not shown, not compared.
+_STATE = {"init": False, "repr": False, "compare": False, "hash": False}
+
+
 @dataclass(frozen=True)
 class Analyzer:
     """Turns text into index terms; every step can be switched off (the benchmark uses the defaults)."""
@@ -131,21 +139,9 @@ class Analyzer:
     fold_accents: bool = True
     split_compounds: bool = True
     # Words repeat (Zipf's law): analysing each distinct word once makes indexing several times faster.
-    _cache: dict[str, dict[str, tuple[str, ...]]] = field(
-        default_factory=lambda: {language: {} for language in LANGUAGES},
-        init=False,
-        repr=False,
-        compare=False,
-        hash=False,
-    )
+    _cache: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=_per_language, **_STATE)
     # Each cached term with the cached words that give it: `marks` finds a query's words by set operations.
-    _sources: dict[str, dict[str, tuple[str, ...]]] = field(
-        default_factory=lambda: {language: {} for language in LANGUAGES},
-        init=False,
-        repr=False,
-        compare=False,
-        hash=False,
-    )
+    _sources: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=_per_language, **_STATE)
 
     # The cached words that give at most one term, with it ("" for none): most words, looked up in C.
     _single: dict[str, dict[str, str]] = field(

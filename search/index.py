@@ -28,7 +28,7 @@ import numpy as np
 from search import native
 from search.analysis import Analyzer, Marker
 from search.lexicon import Lexicon, default_lexicon
-from search.models import Article, Citation, Hit, Language, Passage, Span, construct
+from search.models import CITED, Article, Citation, Hit, Language, Passage, Span, construct
 from search.query import Filters, clean_query, plan
 from search.scoring import (
     HEADING,
@@ -169,15 +169,9 @@ class SearchIndex(Postings):
             citation = self._citation(slot)
         return Article(
             id=citation.article_id,
-            title=citation.title,
-            date=citation.date,
-            language=citation.language,
-            source=citation.source,
             text="\n\n".join([citation.title, *(p.text for p in passages)]),
             passages=passages,
-            url=citation.url,
-            outlet=citation.outlet,
-            date_source=citation.date_source,
+            **{name: getattr(citation, name) for name in CITED},
         )
 
     def add(self, article: Article) -> bool:

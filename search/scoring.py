@@ -22,20 +22,24 @@ from search import native
 from search.models import PassageKind
 
 
-def saturated_gain(variant: BM25Okapi | BM25Plus) -> float:
-    """What one term can add at most in BM25Okapi and BM25Plus (tf_weight minus its value at tf = 0),
-    whatever tf and length: tf (k1 + 1) / (tf + k1 norm) stays below k1 + 1."""
-    return variant.k1 + 1
+@dataclass(frozen=True)
+class _Saturating:
+    """BM25Okapi's and BM25Plus's parameters, and what one term can add at most in them (`max_gain`:
+    tf_weight minus its value at tf = 0, whatever tf and length: tf (k1 + 1) / (tf + k1 norm) stays below
+    k1 + 1). BM25L has no such bound."""
+
+    k1: float = 1.5
+    b: float = 0.75
+
+    @property
+    def max_gain(self) -> float:
+        return self.k1 + 1
 
 
 @dataclass(frozen=True)
-class BM25Okapi:
-    k1: float = 1.5
-    b: float = 0.75
+class BM25Okapi(_Saturating):
     epsilon: float = 0.25
     name: str = "BM25Okapi"
-
-    max_gain = property(saturated_gain)
 
     def idf(self, n_docs: int, df: np.ndarray, all_df: np.ndarray) -> np.ndarray:
         """rank-bm25 floors negative idfs at epsilon times the average idf of the whole vocabulary."""
@@ -65,13 +69,9 @@ class BM25L:
 
 
 @dataclass(frozen=True)
-class BM25Plus:
-    k1: float = 1.5
-    b: float = 0.75
+class BM25Plus(_Saturating):
     delta: float = 1.0
     name: str = "BM25Plus"
-
-    max_gain = property(saturated_gain)
 
     def idf(self, n_docs: int, df: np.ndarray, all_df: np.ndarray) -> np.ndarray:
         return np.log(n_docs + 1) - np.log(df)

@@ -18,7 +18,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
@@ -90,26 +90,19 @@ class Response:
         return self.body.decode("cp1252", errors="replace")
 
 
+@dataclass(kw_only=True, eq=False)
 class Fetcher:
     """Fetches URLs under the rules above; thread-safe, shared by every source."""
 
-    def __init__(
-        self,
-        *,
-        max_bytes: int = MAX_BYTES,
-        timeout: float = TIMEOUT_SECONDS,
-        deadline: float = DEADLINE_SECONDS,
-        max_redirects: int = MAX_REDIRECTS,
-        max_in_flight: int = MAX_IN_FLIGHT,
-        allowed_hosts: frozenset[str] = frozenset(),
-        user_agent: str = USER_AGENT,
-    ) -> None:
-        self.max_bytes = max_bytes
-        self.timeout = timeout
-        self.deadline = deadline
-        self.max_redirects = max_redirects
-        self.allowed_hosts = allowed_hosts
-        self.user_agent = user_agent
+    max_bytes: int = MAX_BYTES
+    timeout: float = TIMEOUT_SECONDS
+    deadline: float = DEADLINE_SECONDS
+    max_redirects: int = MAX_REDIRECTS
+    max_in_flight: InitVar[int] = MAX_IN_FLIGHT
+    allowed_hosts: frozenset[str] = frozenset()
+    user_agent: str = USER_AGENT
+
+    def __post_init__(self, max_in_flight: int) -> None:
         self._slots = threading.BoundedSemaphore(max_in_flight)
         self._hosts: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self._hosts_lock = threading.Lock()
