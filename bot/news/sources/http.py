@@ -162,11 +162,11 @@ class Fetcher:
         # A server can trickle its headers or body a byte at a time, each read within the timeout:
         # at the deadline the socket is shut, which ends any read under way.
         shut = threading.Event()
-        guard = threading.Timer(
+        deadline_timer = threading.Timer(
             max(self.deadline - (time.monotonic() - started), 0), _shut, [connection, shut]
         )
-        guard.daemon = True
-        guard.start()
+        deadline_timer.daemon = True
+        deadline_timer.start()
         late = FetchError("timeout", f"no complete answer from {parts.netloc} within {self.deadline:.0f} s")
         try:
             connection.request("GET", path, headers=headers)
@@ -180,7 +180,7 @@ class Fetcher:
                 raise late from None
             raise FetchError("unreachable", f"{parts.netloc}: {error or type(error).__name__}") from None
         finally:
-            guard.cancel()
+            deadline_timer.cancel()
             connection.close()
         if shut.is_set():  # what was read before the shutdown is not the whole answer
             raise late
