@@ -42,7 +42,7 @@ if "--child" in sys.argv and "ours-python" in sys.argv:  # ours without search._
     sys.modules["search._native"] = None  # type: ignore[assignment]
 
 from benchmarks import synthetic  # noqa: E402
-from search.snippets import MAX_SNIPPET_CHARS  # noqa: E402
+from search.summary import MAX_SNIPPET_CHARS  # noqa: E402
 
 VOCABULARY = 50_000
 TOP = 10
@@ -319,7 +319,7 @@ def stages(size: int, n_queries: int) -> dict[str, float]:
     from search import SearchIndex
     from search.index import diversity_depth
     from search.query import clean_query
-    from search.snippets import make_snippet
+    from search.summary import make_snippet
 
     index = SearchIndex(**OURS)
     index.extend(synthetic.article(f"p{i}", [text.split()]) for i, text in enumerate(corpus(size)))

@@ -30,8 +30,11 @@ from sentencex import segment  # noqa: E402
 
 from bot.news.parsing import ParseWorker  # noqa: E402
 from search import parse_article  # noqa: E402
-from search.loader import _drop_repeats, is_credit  # noqa: E402
-from search.sentences import sentence_spans  # noqa: E402
+from search.loader import (  # noqa: E402
+    _drop_repeats,
+    is_credit,
+    sentence_spans,
+)
 
 SEED = ROOT / "seeds" / "002_680d3d4706e689ab.txt"
 
@@ -52,6 +55,18 @@ def per_doubling(sizes: list[int], times: list[float]) -> list[str]:
         growth = times[i] / times[i - 1] if times[i - 1] > 0 else math.nan
         ratios.append(f"{growth ** (1 / math.log2(sizes[i] / sizes[i - 1])):.2f}")
     return ratios
+
+
+def old_and_new(
+    unit: str,
+    sizes: list[int],
+    old: tuple[str, Callable[[int], object]],
+    new: tuple[str, Callable[[int], object]],
+) -> None:
+    """The old approach's table (one run a size), then the new one's (the best of three), by title and work."""
+    (old_title, old_work), (new_title, new_work) = old, new
+    table(f"{old_title} (old)", unit, sizes, [seconds(lambda n=n: old_work(n)) for n in sizes])
+    table(f"{new_title} (new)", unit, sizes, [seconds(lambda n=n: new_work(n), 3) for n in sizes])
 
 
 def table(title: str, unit: str, sizes: list[int], times: list[float]) -> None:
@@ -135,62 +150,38 @@ def main() -> None:
     print("\n-- the same steps, old approach next to the new one, at sizes the old one finishes --")
     sizes = [1_000, 2_000, 4_000]
     blocks = {n: [("body", line) for line in paragraphs(n).split("\n")[2:]] for n in sizes}
-    table(
-        "repeat check, all pairs (old)",
+    old_and_new(
         "paragraphs",
         sizes,
-        [seconds(lambda n=n: old_drop_repeats(blocks[n])) for n in sizes],
-    )
-    table(
-        "repeat check, set and window (new)",
-        "paragraphs",
-        sizes,
-        [seconds(lambda n=n: _drop_repeats(blocks[n]), 3) for n in sizes],
+        ("repeat check, all pairs", lambda n: old_drop_repeats(blocks[n])),
+        ("repeat check, set and window", lambda n: _drop_repeats(blocks[n])),
     )
 
     lengths = [10_000, 20_000, 40_000]
     lines = {n: "date 2024-01-01 (" + "a/" * (n // 2) for n in lengths}
-    table(
-        "photo credit, backtracking pattern (old)",
+    old_and_new(
         "characters",
         lengths,
-        [seconds(lambda n=n: OLD_CREDIT_RE.search(lines[n])) for n in lengths],
-    )
-    table(
-        "photo credit, last parenthesis (new)",
-        "characters",
-        lengths,
-        [seconds(lambda n=n: is_credit(lines[n]), 3) for n in lengths],
+        ("photo credit, backtracking pattern", lambda n: OLD_CREDIT_RE.search(lines[n])),
+        ("photo credit, last parenthesis", lambda n: is_credit(lines[n])),
     )
 
     counts = [100_000, 200_000, 400_000]
     wrapped = {n: ["Mistral AI said", *(["and more"] * n)] for n in counts}
-    table(
-        "wrapped lines joined by concatenation (old)",
+    old_and_new(
         "lines",
         counts,
-        [seconds(lambda n=n: old_join(wrapped[n])) for n in counts],
-    )
-    table(
-        "wrapped lines joined once (new)",
-        "lines",
-        counts,
-        [seconds(lambda n=n: new_join(wrapped[n]), 3) for n in counts],
+        ("wrapped lines joined by concatenation", lambda n: old_join(wrapped[n])),
+        ("wrapped lines joined once", lambda n: new_join(wrapped[n])),
     )
 
     lengths = [10_000, 20_000, 40_000]
     quotes = {n: "« " * (n // 2) for n in lengths}
-    table(
-        "sentencex on the whole run of quotes (old)",
+    old_and_new(
         "characters",
         lengths,
-        [seconds(lambda n=n: list(segment("fr", quotes[n]))) for n in lengths],
-    )
-    table(
-        "sentence_spans, pieces of 1,000 characters (new)",
-        "characters",
-        lengths,
-        [seconds(lambda n=n: sentence_spans(quotes[n], "fr"), 3) for n in lengths],
+        ("sentencex on the whole run of quotes", lambda n: list(segment("fr", quotes[n]))),
+        ("sentence_spans, pieces of 1,000 characters", lambda n: sentence_spans(quotes[n], "fr")),
     )
 
     print("\n-- parsing in the ingestor's worker process (warm) and in this process, one seed file --")

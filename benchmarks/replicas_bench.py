@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -49,7 +47,7 @@ from benchmarks.load_bench import QUERIES, percentile  # noqa: E402
 from benchmarks.synthetic import vocabulary  # noqa: E402
 from tests.fakes import FakeSlack  # noqa: E402
 from tests.fakes.signing import signed_headers, slash_command_body  # noqa: E402
-from tests.served import SIGNING_SECRET  # noqa: E402
+from tests.served import SIGNING_SECRET, free_port, served_health  # noqa: E402
 from tests.stores.conftest import with_search_path  # noqa: E402
 
 REPLICAS = 3
@@ -61,24 +59,8 @@ ANSWER_SECONDS = 60  # answers a killed replica left come once their claim runs 
 ANNOUNCE_SECONDS = 200  # a replica killed while posting holds its claim for the lease (120 s)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def health(port: int) -> dict | None:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
-            return json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return json.loads(error.read() or b"{}")
-    except (OSError, ValueError):
-        return None
-
-
 def indexed(port: int) -> int | None:
-    report = health(port)
+    report = served_health(port)
     try:
         return report["parts"]["index"]["articles"]
     except (TypeError, KeyError):
@@ -88,7 +70,7 @@ def indexed(port: int) -> int | None:
 def wait_ready(port: int, process: subprocess.Popen) -> None:
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
-        report = health(port)
+        report = served_health(port)
         if report and report.get("parts", {}).get("index", {}).get("status") == "ok":
             return
         if process.poll() is not None:

@@ -16,10 +16,8 @@ store, index, folder, ready).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,9 +32,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.synthetic import vocabulary, zipf_probabilities  # noqa: E402
-from bot.server.progress import PHASES  # noqa: E402
+from bot.news.progress import PHASES  # noqa: E402
 from tests.fakes import FakeSlack  # noqa: E402
 from tests.fakes.signing import signed_headers, slash_command_body  # noqa: E402
+from tests.served import free_port, served_health  # noqa: E402
 
 TIMEOUT_SECONDS = 3600
 FOLDERS = Path(tempfile.gettempdir()) / "startup-bench"
@@ -84,22 +83,6 @@ def folder_of(count: int) -> Path:
     return folder
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def health(port: int) -> dict | None:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
-            return json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return json.loads(error.read())
-    except OSError:
-        return None
-
-
 def ready(answer: dict | None, articles: int) -> bool:
     index = (answer or {}).get("parts", {}).get("index", {})
     return index.get("status") == "ok" and index.get("articles") == articles
@@ -135,7 +118,7 @@ def time_start(env: dict, tmp: Path, slack: FakeSlack, articles: int, question: 
     first = None
     try:
         while time.perf_counter() - started < TIMEOUT_SECONDS:
-            answer = health(port)
+            answer = served_health(port, timeout=1)
             if answer is not None and first is None:
                 first = time.perf_counter() - started
             if ready(answer, articles):

@@ -28,7 +28,7 @@ import numpy as np
 
 from search import Analyzer, Article, Passage, Summarizer, load_article
 from search.analysis import fold_accents
-from search.sentences import sentence_spans
+from search.loader import sentence_spans
 from search.summary import WEIGHTS, Sentence, Weights, lexrank
 
 ROOT = Path(__file__).resolve().parents[1]

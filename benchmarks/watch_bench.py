@@ -2,7 +2,7 @@
 
     python benchmarks/watch_bench.py [--articles 2000] [--watches 200] [--new 20]
 
-1. Matching: each new article against every watch with search/matching.py (the article's own terms,
+1. Matching: each new article against every watch with search/asking.py (the article's own terms,
    the coverage bar), beside the plain approach a developer would write first: run each watch's search
    over the whole index and look for the article among its top 50 hits. Both decide per watch; the
    figure is milliseconds per new article for all watches, and how often the two agree.
@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.synthetic import article, passages, queries, vocabulary  # noqa: E402
 from search import SearchIndex  # noqa: E402
-from search.filters import Filters, ParsedQuery  # noqa: E402
-from search.matching import article_terms, matches  # noqa: E402
+from search.asking import article_terms, matches  # noqa: E402
+from search.query import Filters, ParsedQuery  # noqa: E402
 
 
 def dated(n: int, texts) -> object:

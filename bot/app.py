@@ -27,6 +27,7 @@ from slack_sdk import WebClient
 from bot.news.folder import Ingestor, start_ingest
 from bot.news.parsing import Parse, parse_file
 from bot.news.pipeline import Pipeline
+from bot.news.progress import StartProgress
 from bot.news.saved_index import index_folder, open_index, save_all
 from bot.news.search_index import keep_vectors_in, new_index
 from bot.news.sources.http import Fetcher
@@ -41,7 +42,6 @@ from bot.posting.channel_posts import ChannelNews
 from bot.posting.web_client import build_web_client
 from bot.posting.worker import stop_all
 from bot.server.health import HealthRegistry, PartHealth, PeriodicCheck
-from bot.server.progress import StartProgress
 from bot.server.startup import Stopped, check_token, connect_socket_mode, slack_health
 from bot.settings import Settings, SettingsError
 from bot.stores.articles import index_from_store
@@ -322,17 +322,6 @@ def build_app(
     client = client or build_web_client(settings.slack_bot_token, settings.slack_api_url)
     index = new_index(settings, index_folder(settings.database_url))
     return RunningApp(settings, client, index, HealthRegistry(), clock=clock)
-
-
-def start_app(settings: Settings, *, client: WebClient | None = None) -> RunningApp:
-    """`build_app`, then `start` in this thread: the app ready to answer (or SettingsError)."""
-    app = build_app(settings, client=client)
-    try:
-        app.start()
-    except BaseException:
-        app.stop()
-        raise
-    return app
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError, field_validator
+from pydantic import ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from search.index import DEFAULT_MIN_COVERAGE
@@ -12,6 +12,20 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names it and says what to do."""
+
+
+# The numeric settings' ranges, each with what to say when a value is outside it.
+NUMBER_RANGES = {
+    "port": (lambda value: 1 <= value <= 65535, "must be a TCP port between 1 and 65535"),
+    "min_query_coverage": (
+        lambda value: 0.0 <= value <= 1.0,
+        "must be a share between 0 (never say nothing found) and 1, e.g. 0.4",
+    ),
+    "feed_poll_seconds": (
+        lambda value: 0 < value <= 7 * 24 * 3600,
+        "must be a number of seconds above 0 and at most a week, e.g. 600",
+    ),
+}
 
 
 class Settings(BaseSettings):
@@ -73,11 +87,12 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL, e.g. https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
 
-    @field_validator("port")
+    @field_validator(*NUMBER_RANGES)
     @classmethod
-    def _port(cls, value: int) -> int:
-        if not 1 <= value <= 65535:
-            raise ValueError("must be a TCP port between 1 and 65535")
+    def _in_range(cls, value: float, info: ValidationInfo) -> float:
+        accepts, message = NUMBER_RANGES[info.field_name]
+        if not accepts(value):
+            raise ValueError(message)
         return value
 
     @field_validator("log_level")
@@ -87,20 +102,6 @@ class Settings(BaseSettings):
         if level not in LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return level
-
-    @field_validator("min_query_coverage")
-    @classmethod
-    def _min_query_coverage(cls, value: float) -> float:
-        if not 0.0 <= value <= 1.0:
-            raise ValueError("must be a share between 0 (never say nothing found) and 1, e.g. 0.4")
-        return value
-
-    @field_validator("feed_poll_seconds")
-    @classmethod
-    def _feed_poll_seconds(cls, value: float) -> float:
-        if not 0 < value <= 7 * 24 * 3600:
-            raise ValueError("must be a number of seconds above 0 and at most a week, e.g. 600")
-        return value
 
     @field_validator("feeds")
     @classmethod

@@ -10,7 +10,7 @@ from typing import Protocol
 from handlers.blocks.common import news_message, problem_message
 from handlers.blocks.watches import watch_added_message, watch_removed_message, watches_message
 from search import QueryError, clean_query
-from search.filters import FILTER_HELP, parse_query
+from search.query import FILTER_HELP, parse_query
 
 MAX_WATCHES = 20
 DIGEST_USAGE = "Use `digest daily HH:MM`, `digest weekly DAY HH:MM` (your timezone) or `digest off`."

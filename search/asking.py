@@ -2,6 +2,12 @@
 
 One way for every surface (Slack's command and mentions, `python -m bot search`), so that filters
 (`lang:fr`, `source:`, `after:`, `"a phrase"`) and `latest` mean the same everywhere.
+
+`matches` is the same search turned around, for a channel's watch: whether one new article answers a
+standing query. The query must clear the index's "nothing found" bar (its coverage), the article must
+pass the query's filters, and every word of the query must be in the article (by its index terms: stems,
+accents and case aside). "Every word" keeps a watch on `mistral funding` from posting every article
+that names Mistral.
 """
 
 from __future__ import annotations
@@ -9,10 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from search.filters import Filters, parse_query
 from search.index import SearchIndex
-from search.models import Citation, Hit
-from search.query import clean_query
+from search.models import Article, Citation, Hit
+from search.query import Filters, ParsedQuery, clean_query, parse_query
 
 LATEST_SIZE = 10
 LATEST_POOL = 50  # `latest WORDS`: the newest among this many best matches
@@ -35,10 +40,6 @@ def search_words(query: str) -> str:
     """The query without chat markup: a mention (`<@U123>`, `<!channel>`) or a link (`<url|label>`) is
     not a word of the question, and must not count as an unknown one in the "nothing found" test."""
     return " ".join(_MARKUP_RE.sub(" ", query).split())
-
-
-def is_latest(text: str) -> bool:
-    return _LATEST_RE.match(text.strip()) is not None
 
 
 def ask(index: SearchIndex, text: str, *, limit: int, offset: int = 0) -> Answer:
@@ -66,3 +67,29 @@ def newest(index: SearchIndex, words: str, filters: Filters) -> list[Citation]:
     hits = index.search(words, limit=LATEST_POOL, filters=filters or None)
     citations = list({hit.citation.article_id: hit.citation for hit in hits}.values())
     return index.newest_first(citations)[:LATEST_SIZE]
+
+
+def article_terms(index: SearchIndex, article: Article) -> frozenset[str]:
+    """The index terms of an article's title and text: computed once, matched against every watch."""
+    return frozenset(index.analyzer.terms(f"{article.title}\n{article.text}", article.language))
+
+
+def matches(
+    index: SearchIndex, query: ParsedQuery, article: Article, terms: frozenset[str] | None = None
+) -> bool:
+    """Whether `article` answers `query`; `terms` are its `article_terms` when already known."""
+    filters = query.filters
+    outlet = article.outlet or article.source
+    if filters and not filters.accepts_article(language=article.language, date=article.date, outlet=outlet):
+        return False
+    if not filters.accepts_text(f"{article.title}\n{article.text}"):
+        return False
+    if not query.words:
+        return bool(filters)
+    words = index.analyzer.query_words(query.words)
+    if not words:
+        return False
+    terms = article_terms(index, article) if terms is None else terms
+    if not all(not terms.isdisjoint(word.terms) for word in words):
+        return False
+    return index.coverage(query.words) >= index.min_coverage

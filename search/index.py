@@ -5,6 +5,9 @@ dict: its cost grows with the corpus. This index keeps, for each term, the passa
 (compact arrays), so a query reads only the postings of its own terms, and `add` or `remove` touches
 only the terms of one article. idf and the average passage length are computed at query time from the
 live counts, so scores stay equal to rank-bm25's on the same passages after any number of changes.
+
+The postings and their scoring are `search.scoring.Postings`; a query's terms, weights and coverage
+are planned by `search.query.plan`; this module keeps the articles' and passages' columns.
 """
 
 from __future__ import annotations
@@ -23,50 +26,33 @@ from typing import NamedTuple
 import numpy as np
 
 from search import native
-from search.analysis import LANGUAGES, Analyzer, Marker, QueryWord, fold_accents
-from search.filters import Filters
+from search.analysis import Analyzer, Marker
 from search.lexicon import Lexicon, default_lexicon
-from search.models import Article, Citation, Hit, Language, Passage, PassageKind, Span, construct
-from search.query import clean_query
-from search.scoring import BM25Plus, Scorer
+from search.models import CITED, Article, Citation, Hit, Language, Passage, Span, construct
+from search.query import Filters, clean_query, plan
+from search.scoring import (
+    HEADING,
+    KIND_CODES,
+    KINDS,
+    PRUNE_FROM_POSTINGS,
+    PRUNE_SHARE,
+    BM25Plus,
+    Postings,
+    Scorer,
+    best_first,
+)
 from search.semantic import FUSION_DEPTH, Embedder, VectorKeeper, reciprocal_rank_fusion
-from search.snippets import make_snippet
-from search.stopwords import QUESTION_WORDS
+from search.summary import make_snippet
 
 DEFAULT_SCORER: Scorer = BM25Plus()
-# A photo caption names people and places but is a weaker source than the article's own text.
-KIND_PRIORS = {"caption": 0.5}  # at most 1: pruning (`_lookups`) counts on it
-PREFIX_WEIGHT = 0.5  # a stem that is a prefix of the query's stem (valuat -> valu) counts half
-TYPO_WEIGHT = 0.5  # an indexed term one edit away from an unknown query term (mensh -> mensch)
-TYPO_MIN_CHARS = 5
 # "Nothing found" below this share of the question's information (idf) that the articles know.
 DEFAULT_MIN_COVERAGE = 0.4
-# Pruning can skip only the most common terms' postings, and pays for that with a search per passage
-# for each skipped term: it is quicker than reading every posting in C only for a query with 40,000
-# postings or more of which one term holds 90% (benchmarks/engines_bench.py --pruning).
-PRUNE_FROM_POSTINGS = 40_000
-PRUNE_SHARE = 0.9
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-
-class _Postings:
-    """The passages (doc numbers) that contain one term, and how often."""
-
-    __slots__ = ("docs", "tfs")
-
-    def __init__(self) -> None:
-        self.docs = array("i")
-        self.tfs = array("H")
 
 
 # Passages analysed at a time by `extend`: bounds the memory of a build (their term counts), and is
 # large enough that each term's postings grow by few appends.
 EXTEND_PASSAGES = 50_000
-KINDS: tuple[PassageKind, ...] = ("body", "list", "heading", "caption", "embed")
-_KIND_CODES = {kind: code for code, kind in enumerate(KINDS)}
 _LANGUAGES: tuple[Language, ...] = ("en", "fr")
-_HEADING = _KIND_CODES["heading"]
-PRIOR_BY_KIND = np.array([KIND_PRIORS.get(kind, 1.0) for kind in KINDS])
 
 
 class AnalysedPassage(NamedTuple):
@@ -94,7 +80,7 @@ class ArticleRecord(NamedTuple):
     date_source: str | None = None
 
 
-class SearchIndex:
+class SearchIndex(Postings):
     """Articles in, ranked cited passages out. Safe to `add` and `remove` while queries are served.
 
     The passages are held in columns (texts, kinds, sentence spans, lengths, the article they belong
@@ -124,6 +110,7 @@ class SearchIndex:
         `keeper` too (the store: see bot/news/search_index.py), embeddings it keeps are taken instead of
         computed, and those computed are handed to it. A query whose terms have `prune_from` postings
         or more, `prune_share` of them one term's, is scored with max-score pruning (see `_lookups`)."""
+        super().__init__(scorer, prune_from, prune_share)
         self.analyzer = analyzer or Analyzer()
         self.expand = expand
         self.embedder = embedder
@@ -131,9 +118,6 @@ class SearchIndex:
         self._vectors: dict[int, np.ndarray] = {}  # passage embeddings by doc number
         self.lexicon = lexicon if lexicon is not None else default_lexicon(self.analyzer)
         self.min_coverage = min_coverage
-        self.prune_from = prune_from
-        self.prune_share = prune_share
-        self.scorer = scorer
         self.per_article = per_article
         self.near_duplicate = near_duplicate
         self._lock = threading.RLock()
@@ -152,20 +136,9 @@ class SearchIndex:
         # One doc per passage (headings included, though never searched).
         self._texts: list[str | None] = []
         self._doc_slots = array("i")
-        self._kinds = bytearray()
         self._positions = array("i")
         self._sentence_bounds = array("q", [0])  # doc d's spans are _spans[2*b[d] : 2*b[d+1]]
         self._spans = array("i")
-        self._lengths = array("d")
-        self._postings: dict[str, _Postings] = {}
-        self._df: dict[str, int] = {}
-        self._dead: set[int] = set()  # removed passages still in the postings
-        self._removed = bytearray()  # 1 for a removed passage, by doc number
-        self._alive = 0
-        self._total_length = 0.0
-        self._all_df: np.ndarray | None = None
-        self._sums = np.zeros(0)  # per passage, zero between queries: see `_accumulate`
-        self._seen = np.zeros(0, dtype=np.uint8)
 
     # -- contents -------------------------------------------------------------------------------------
 
@@ -196,15 +169,9 @@ class SearchIndex:
             citation = self._citation(slot)
         return Article(
             id=citation.article_id,
-            title=citation.title,
-            date=citation.date,
-            language=citation.language,
-            source=citation.source,
             text="\n\n".join([citation.title, *(p.text for p in passages)]),
             passages=passages,
-            url=citation.url,
-            outlet=citation.outlet,
-            date_source=citation.date_source,
+            **{name: getattr(citation, name) for name in CITED},
         )
 
     def add(self, article: Article) -> bool:
@@ -261,7 +228,7 @@ class SearchIndex:
             missing = [
                 d
                 for d, text in enumerate(self._texts)
-                if text is not None and self._kinds[d] != _HEADING and d not in self._vectors
+                if text is not None and self._kinds[d] != HEADING and d not in self._vectors
             ]
         if self.keeper is not None:
             missing = self._take_kept(missing)
@@ -366,7 +333,7 @@ class SearchIndex:
             self._doc_counts.append(len(record.passages))
             for passage in record.passages:
                 doc = len(self._texts)
-                kind = _KIND_CODES[passage.kind]
+                kind = KIND_CODES[passage.kind]
                 self._texts.append(passage.text)
                 self._removed.append(0)
                 self._doc_slots.append(slot)
@@ -377,7 +344,7 @@ class SearchIndex:
                     self._spans.append(end)
                 self._sentence_bounds.append(len(self._spans) // 2)
                 self._lengths.append(passage.length)
-                if kind == _HEADING:
+                if kind == HEADING:
                     continue
                 self._alive += 1
                 self._total_length += passage.length
@@ -388,32 +355,6 @@ class SearchIndex:
                     pair_docs.append(doc)
         self._append_postings(pair_terms, pair_tfs, pair_counts, pair_docs)
         self._all_df = None
-
-    def _append_postings(self, terms, tfs, counts, docs) -> None:
-        """Group (term, doc, tf) triples by term with one stable sort and append each term's run."""
-        if not docs:
-            return
-        all_terms = list(chain.from_iterable(terms))
-        vocabulary = list(dict.fromkeys(all_terms))
-        number = {term: i for i, term in enumerate(vocabulary)}
-        term_ids = np.fromiter(map(number.__getitem__, all_terms), dtype=np.int32, count=len(all_terms))
-        doc_ids = np.repeat(np.array(docs, dtype=np.int32), counts)
-        term_tfs = np.minimum(
-            np.fromiter(chain.from_iterable(tfs), dtype=np.int64, count=len(all_terms)), 65535
-        )
-        # A stable sort by term keeps each term's passages in order; on 16-bit keys it is a radix sort.
-        keys = term_ids.astype(np.uint16) if len(vocabulary) <= 65536 else term_ids
-        order = np.argsort(keys, kind="stable")
-        doc_ids, term_tfs = doc_ids[order], term_tfs[order].astype(np.uint16)
-        bounds = np.concatenate(([0], np.cumsum(np.bincount(term_ids, minlength=len(vocabulary)))))
-        doc_bytes, tf_bytes = doc_ids.tobytes(), term_tfs.tobytes()
-        for term, start, end in zip(vocabulary, bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-            postings = self._postings.get(term)
-            if postings is None:
-                postings = self._postings[term] = _Postings()
-            postings.docs.frombytes(doc_bytes[4 * start : 4 * end])
-            postings.tfs.frombytes(tf_bytes[2 * start : 2 * end])
-            self._df[term] = self._df.get(term, 0) + end - start
 
     def remove(self, article_id: str) -> bool:
         """Take an article out of the index; False when it was not there."""
@@ -427,7 +368,7 @@ class SearchIndex:
                 text = self._texts[doc]
                 self._texts[doc] = None
                 self._removed[doc] = 1
-                if self._kinds[doc] == _HEADING:
+                if self._kinds[doc] == HEADING:
                     continue
                 for term in set(self.analyzer.terms(text, language)):
                     self._df[term] -= 1
@@ -443,24 +384,6 @@ class SearchIndex:
             if len(self._dead) > max(1000, len(self._texts) // 4):
                 self._compact()
             return True
-
-    def _compact(self) -> None:
-        """Drop removed passages from the postings, so queries stop skipping them."""
-        removed = np.frombuffer(self._removed, dtype=np.uint8)
-        for term in list(self._postings):
-            postings = self._postings[term]
-            docs = np.frombuffer(postings.docs, dtype=np.int32)
-            keep = removed[docs] == 0
-            if keep.all():
-                continue
-            if not keep.any():
-                del self._postings[term]
-                continue
-            fresh = _Postings()
-            fresh.docs = array("i", docs[keep].tobytes())
-            fresh.tfs = array("H", np.frombuffer(postings.tfs, dtype=np.uint16)[keep].tobytes())
-            self._postings[term] = fresh
-        self._dead.clear()
 
     # -- passages, made on demand ---------------------------------------------------------------------
 
@@ -588,10 +511,10 @@ class SearchIndex:
 
     def _fuse(self, docs: np.ndarray, scores: np.ndarray, query_vector: np.ndarray):
         """BM25's ranking and the embeddings' ranking, fused by reciprocal rank; the fused score ranks."""
-        lexical = [int(docs[i]) for i in _top(scores, FUSION_DEPTH, docs)]
+        lexical = [int(docs[i]) for i in best_first(scores, FUSION_DEPTH, docs)]
         vector_docs = np.fromiter(self._vectors, dtype=np.int64, count=len(self._vectors))
         similarity = np.stack(list(self._vectors.values())) @ query_vector
-        semantic = [int(vector_docs[i]) for i in _top(similarity, FUSION_DEPTH)]
+        semantic = [int(vector_docs[i]) for i in best_first(similarity, FUSION_DEPTH)]
         fused = reciprocal_rank_fusion([lexical, semantic])
         fused_docs = np.fromiter(fused, dtype=np.int64, count=len(fused))
         return fused_docs, np.fromiter(fused.values(), dtype=np.float64, count=len(fused))
@@ -618,209 +541,14 @@ class SearchIndex:
             return self._plan(query)[1]
 
     def _plan(self, query: str) -> tuple[dict[str, float], float]:
-        words = self.analyzer.query_words(query)
-        own = [term for word in words for term in word.terms]
-        weights: dict[str, float] = dict(Counter(own))
-        found: dict[str, list[str]] = {term: [term] for term in weights if term in self._df}
-        for term in list(weights):
-            if len(term) < 5 or term[0].isdigit():
-                continue
-            for size in range(len(term) - 1, max(4, math.ceil(0.6 * len(term))) - 1, -1):
-                prefix = term[:size]
-                if prefix in self._df:
-                    weights.setdefault(prefix, PREFIX_WEIGHT)
-                    found.setdefault(term, []).append(prefix)
-                    break
-        if not self.expand:
-            return weights, self._coverage(words, found)
-        languages = self.analyzer.query_languages(query)
-        for word in words:
-            if not any(term in found for term in word.terms):
-                # A name in an English question stemmed as English (`codestr`) may be indexed as French.
-                for language in LANGUAGES:
-                    if language not in languages:
-                        other = [t for t in self.analyzer.word_terms(word.text, language) if t in self._df]
-                        for term in other:
-                            weights.setdefault(term, 1.0)
-                        if other:
-                            found.setdefault(word.terms[0], []).extend(other)
-        expansion = self.lexicon.expand(query, languages, weights)
-        for term, weight in expansion.weights.items():
-            if term in self._df:
-                weights.setdefault(term, weight)
-        for term, added in expansion.sources.items():
-            found.setdefault(term, []).extend(t for t in added if t in self._df)
-        for term in list(weights):
-            if term in own and not found.get(term) and (fixed := self._typo(term)):
-                weights.setdefault(fixed, TYPO_WEIGHT)
-                found[term] = [fixed]
-        return weights, self._coverage(words, found)
-
-    def _typo(self, term: str) -> str | None:
-        """The most frequent indexed term one edit (deletion, swap, change, insertion) from `term`."""
-        if len(term) < TYPO_MIN_CHARS or not term.isalpha():
-            return None
-        splits = [(term[:i], term[i:]) for i in range(len(term) + 1)]
-        candidates = {a + b[1:] for a, b in splits if b}
-        candidates |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-        candidates |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
-        candidates |= {a + c + b for a, b in splits for c in _LETTERS}
-        known = [c for c in candidates if c in self._df and c != term]
-        return max(known, key=lambda c: (self._df[c], c)) if known else None
-
-    def _coverage(self, words: list[QueryWord], found: dict[str, list[str]]) -> float:
-        if not words or not self._alive:
-            return 0.0
-        unknown = math.log(self._alive + 1)
-        total = covered = 0.0
-        for word in words:
-            if fold_accents(word.text.lower()) in QUESTION_WORDS:
-                continue
-            matched = [t for term in word.terms for t in found.get(term, ())]
-            if matched:
-                weight = max(unknown - math.log(min(self._df[t] for t in matched)), 0.0)
-                covered += weight
-            else:
-                weight = unknown
-            total += weight
-        return covered / total if total else 1.0
+        return plan(query, self.analyzer, self._df, self._alive, self.lexicon if self.expand else None)
 
     def rank(self, terms: list[str], limit: int) -> list[tuple[Passage, float]]:
         """The plain BM25 top `limit` for analysed `terms`, without diversity: what rank-bm25 returns."""
         with self._lock:
             docs, scores, _ = self._score(dict(Counter(terms)))
-            order = _top(scores, limit, docs)
+            order = best_first(scores, limit, docs)
             return [(self._passage(int(docs[i])), float(scores[i])) for i in order]
-
-    def _score(
-        self, weights: dict[str, float], depth: int | None = None, weighted: bool = False
-    ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
-        """The passages containing at least one term, with their BM25 scores (`weighted`: times their
-        kind's prior), and each term's idf.
-
-        With a `depth`, only the passages that can be among the `depth` best once weighted by their
-        kind's prior (see `_lookups`) are sure to be there, with exact scores: the others may be left
-        out. Without, every passage with a term is.
-        """
-        terms = [t for t in weights if t in self._df]
-        if not terms or not self._alive:
-            return np.empty(0, np.int64), np.empty(0), {}
-        n_docs, avgdl = self._alive, self._total_length / self._alive
-        df = np.array([self._df[t] for t in terms], dtype=np.float64)
-        idf = dict(zip(terms, self.scorer.idf(n_docs, df, self._vocabulary_df()).tolist(), strict=True))
-        base = float(self.scorer.tf_weight(0.0, 1.0, avgdl))
-        factors = {t: weights[t] * idf[t] for t in terms}
-        constant = sum(factor * base for factor in factors.values())
-        # Summed in one order, the heaviest first, with or without pruning: the same scores to the bit.
-        terms.sort(key=factors.__getitem__, reverse=True)
-        lookups = self._lookups(terms, factors, constant, depth, avgdl, base) if depth else []
-        scanned = terms[: len(terms) - len(lookups)]
-        # With no lookups and positive factors (as a rule), every gain is positive: the constant is added
-        # as the postings are summed, and every passage found is a match.
-        whole = not lookups and min(factors.values()) > 0
-        found = self._accumulate(
-            scanned, factors, avgdl, base, constant if whole else 0.0, whole and weighted
-        )
-        docs, scores = self._living(*found)
-        if whole:
-            return docs, scores, idf
-        for term in lookups:
-            scores += self._gains(term, docs, avgdl, base) * factors[term]
-        keep = scores > 0
-        docs, scores = docs[keep], scores[keep] + constant
-        if weighted:
-            scores = scores * PRIOR_BY_KIND[np.frombuffer(self._kinds, dtype=np.uint8)[docs]]
-        return docs, scores, idf
-
-    def _living(self, docs: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The passages not removed (removed ones stay in the postings until a compaction)."""
-        if not self._dead:
-            return docs, scores
-        alive = np.frombuffer(self._removed, dtype=np.uint8)[docs] == 0
-        return docs[alive], scores[alive]
-
-    def _gains(self, term: str, docs: np.ndarray, avgdl: float, base: float) -> np.ndarray:
-        """What `term` adds to the score of each of `docs` (before its weight and idf; 0 for a passage
-        without it), found by searching its postings: `native.score`'s gains, for a few passages."""
-        postings = self._postings[term]
-        own = np.frombuffer(postings.docs, dtype=np.int32)
-        at = np.minimum(np.searchsorted(own, docs), len(own) - 1)
-        tfs = np.where(own[at] == docs, np.frombuffer(postings.tfs, dtype=np.uint16)[at], 0)
-        lengths = np.frombuffer(self._lengths, dtype=np.float64)[docs]
-        return self.scorer.tf_weight(tfs.astype(np.float64), lengths, avgdl) - base
-
-    def _lookups(self, terms, factors, constant, depth, avgdl, base) -> list[str]:
-        """The terms, a tail of `terms` (heaviest first), whose postings need not be read in full
-        (max-score pruning): a passage that has only these cannot be among the `depth` best, so they
-        are looked up for the other passages only.
-
-        The passages of the rarest term are scored exactly first; the `depth`-th best of them, weighted
-        by prior, is a floor for the final `depth`-th best. The most common terms whose greatest
-        possible contributions (the scorer's `max_gain`; priors are at most 1) add up to less than that
-        floor are the ones returned, in the order of `terms`."""
-        ceiling = getattr(self.scorer, "max_gain", None)
-        if ceiling is None or len(terms) < 2 or min(factors.values()) < 0:
-            return []
-        postings = [self._df[term] for term in terms]
-        if sum(postings) < self.prune_from or max(postings) < self.prune_share * sum(postings):
-            return []  # reading them all is quicker than finding the floor
-        rarest = min(terms, key=self._df.__getitem__)
-        docs, scores = self._living(*self._accumulate([rarest], factors, avgdl, base, 0.0, False))
-        if len(docs) < depth:
-            return []
-        for term in terms:
-            if term != rarest:
-                scores += self._gains(term, docs, avgdl, base) * factors[term]
-        scores = (scores + constant) * PRIOR_BY_KIND[np.frombuffer(self._kinds, dtype=np.uint8)[docs]]
-        floor = float(np.partition(scores, len(scores) - depth)[len(scores) - depth])
-        bound, lookups = constant, []
-        for term in reversed(terms):  # the lightest first, up to the rarest
-            bound += factors[term] * ceiling
-            if term == rarest or bound >= floor * (1 - 1e-9):  # a margin for rounding
-                break
-            lookups.append(term)
-        return lookups[::-1]
-
-    def _accumulate(
-        self,
-        terms: list[str],
-        factors: dict[str, float],
-        avgdl: float,
-        base: float,
-        constant: float,
-        weighted: bool,
-    ):
-        """Each passage with one of `terms` once, with the sum of their gains times their factors (in
-        the order of `terms`), plus `constant` (`weighted`: times the passage's prior). Summed in dense
-        buffers kept between queries (the caller holds the lock); the passages come in the order found
-        (`_top` breaks ties by passage)."""
-        if len(self._sums) < len(self._texts):
-            size = max(len(self._texts), 2 * len(self._sums))
-            self._sums, self._seen = np.zeros(size), np.zeros(size, dtype=np.uint8)
-        postings = [self._postings[t] for t in terms]
-        found, total = native.score(
-            [p.docs for p in postings],
-            [p.tfs for p in postings],
-            [factors[t] for t in terms],
-            self._lengths,
-            self.scorer,
-            avgdl,
-            base,
-            constant,
-            self._kinds if weighted else None,
-            PRIOR_BY_KIND if weighted else None,
-            self._sums,
-            self._seen,
-        )
-        return np.frombuffer(found, dtype=np.int64), np.frombuffer(total, dtype=np.float64)
-
-    def _vocabulary_df(self) -> np.ndarray:
-        """Every term's document frequency; only BM25Okapi's idf floor needs it, so it is built lazily."""
-        if not hasattr(self.scorer, "epsilon"):
-            return np.empty(0)
-        if self._all_df is None:
-            self._all_df = np.fromiter(self._df.values(), dtype=np.float64, count=len(self._df))
-        return self._all_df
 
     def _diverse(self, docs: np.ndarray, scores: np.ndarray, limit: int) -> list[tuple[int, float]]:
         """Best first, each text once, near-copies dropped, at most `per_article` passages per article
@@ -829,7 +557,7 @@ class SearchIndex:
         deferred: list[tuple[int, float]] = []
         seen: list = []  # the word sets of the passages kept, in the form `near_copy` compares
         per_article: dict[int, int] = {}
-        top = _top(scores, diversity_depth(limit), docs)
+        top = best_first(scores, diversity_depth(limit), docs)
         for doc, score in zip(docs[top].tolist(), scores[top].tolist(), strict=True):
             words = native.word_set(self._texts[doc])
             if native.near_copy(words, seen, self.near_duplicate):
@@ -867,7 +595,7 @@ class SearchIndex:
             )[:20]
             docs, scores, _ = self._score(dict.fromkeys(distinctive, 1.0))
             best: dict[str, float] = {}
-            for i in _top(scores, len(scores), docs):
+            for i in best_first(scores, len(scores), docs):
                 slot = self._doc_slots[int(docs[i])]
                 if self._ids[slot] != article.id:
                     best[slot] = best.get(slot, 0.0) + float(scores[i])
@@ -878,13 +606,6 @@ class SearchIndex:
 def diversity_depth(limit: int) -> int:
     """How many of the best passages diversity looks through to find `limit` different ones."""
     return limit * 5 + 20
-
-
-def _top(scores: np.ndarray, k: int, docs: np.ndarray | None = None) -> np.ndarray:
-    """Indices of the `k` highest scores, best first (ties: earlier passage in `docs`, or earlier index)."""
-    scores = np.ascontiguousarray(scores, dtype=np.float64)
-    docs = None if docs is None else np.ascontiguousarray(docs, dtype=np.int64)
-    return np.frombuffer(native.top(scores, docs, k), dtype=np.int64)
 
 
 _PAUSES = {"count": 0, "was_enabled": False}

@@ -51,6 +51,10 @@ class Citation(BaseModel):
     date_source: DateSource | None = None
 
 
+# What a citation repeats of its article, besides the id (`article_id` there, `id` here).
+CITED = ("title", "date", "source", "language", "url", "outlet", "date_source")
+
+
 class Article(BaseModel):
     """One news article, parsed from one file of the articles folder."""
 
@@ -69,16 +73,7 @@ class Article(BaseModel):
 
     @property
     def citation(self) -> Citation:
-        return Citation(
-            article_id=self.id,
-            title=self.title,
-            date=self.date,
-            source=self.source,
-            language=self.language,
-            url=self.url,
-            outlet=self.outlet,
-            date_source=self.date_source,
-        )
+        return Citation(article_id=self.id, **{name: getattr(self, name) for name in CITED})
 
 
 class Snippet(BaseModel):

@@ -39,18 +39,14 @@ import numpy as np
 from search import loader
 from search.analysis import ANALYZER_VERSION, LANGUAGES, Analyzer
 from search.index import (
-    _HEADING,
-    _KIND_CODES,
     _LANGUAGES,
     DEFAULT_SCORER,
-    KINDS,
     AnalysedPassage,
     ArticleRecord,
     SearchIndex,
-    _Postings,
     collector_paused,
 )
-from search.scoring import Scorer
+from search.scoring import HEADING, KIND_CODES, KINDS, Scorer, TermPostings
 
 log = logging.getLogger(__name__)
 
@@ -289,15 +285,15 @@ def _fill(index: SearchIndex, columns: dict) -> None:
     index._spans = array("i", columns["spans"].astype(np.int32).tobytes())
     lengths = columns["lengths"].astype(np.float64)
     index._lengths = array("d", lengths.tobytes())
-    searchable = kinds != _HEADING
+    searchable = kinds != HEADING
     index._alive = int(searchable.sum())
     index._total_length = float(lengths[searchable].sum())
     offsets = columns["posting_offsets"].tolist()
     doc_bytes = columns["posting_docs"].astype(np.int32).tobytes()
     tf_bytes = columns["posting_tfs"].astype(np.uint16).tobytes()
-    postings: dict[str, _Postings] = {}
+    postings: dict[str, TermPostings] = {}
     for term, start, end in zip(columns["terms"], offsets[:-1], offsets[1:], strict=True):
-        entry = postings[term] = _Postings()
+        entry = postings[term] = TermPostings()
         entry.docs.frombytes(doc_bytes[4 * start : 4 * end])
         entry.tfs.frombytes(tf_bytes[2 * start : 2 * end])
     index._postings = postings
@@ -550,7 +546,7 @@ def _record_from_json(value: list) -> ArticleRecord:
         raise ValueError(f"unknown language {language!r}")
     analysed = []
     for position, kind, text, spans, length, counts in passages:
-        if kind not in _KIND_CODES:
+        if kind not in KIND_CODES:
             raise ValueError(f"unknown passage kind {kind!r}")
         analysed.append(
             AnalysedPassage(

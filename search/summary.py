@@ -20,6 +20,9 @@ Sentences are then chosen greedily by score minus their similarity to those alre
 marginal relevance; one that restates a chosen sentence is never added) while the summary fits in
 `max_chars`, and shown in article order. `headline_summary` is the first of them, for one-line digests.
 A `Summarizer` is given the analyzer whose terms it compares: the index's own, never one of its own.
+
+Snippets (`make_snippet`) are the short form of the same choice: the best sentence or two of one
+passage, with the query's words marked.
 """
 
 from __future__ import annotations
@@ -31,9 +34,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from search.analysis import Analyzer
+from search import native
+from search.analysis import Analyzer, Token
 from search.loader import shorten
-from search.models import Article, Passage
+from search.models import Article, Passage, Snippet, construct
 
 MIN_SENTENCE_CHARS = 40
 MAX_CANDIDATES = 60  # sentences weighed per article: the graph is quadratic in this, the rest linear
@@ -441,3 +445,22 @@ def fallback_text(article: Article) -> str:
         if text.strip():
             return text
     return article.text or article.title
+
+
+MAX_SNIPPET_CHARS = 320
+ELLIPSIS = native.ELLIPSIS
+
+
+def make_snippet(
+    passage: Passage,
+    marks: list[Token],
+    term_weights: dict[str, float],
+    max_chars: int = MAX_SNIPPET_CHARS,
+) -> Snippet:
+    """The sentence (and a neighbour, when it fits and helps) that best covers the query's terms.
+
+    `marks` are the passage's words that match the query, in text order; `term_weights` gives each term
+    its weight (idf), so a sentence with the rare words wins over one that repeats a common one. The
+    work is `native.snippet` (search/native.py says how it chooses and cuts)."""
+    text, highlights = native.snippet(passage.text, passage.sentences, marks, term_weights, max_chars)
+    return construct(Snippet, {"text": text, "highlights": highlights})

@@ -5,6 +5,8 @@ Everything is real (store, index, watcher, notifier, Bolt, waitress) but Slack: 
 
 from __future__ import annotations
 
+import json
+import socket
 import threading
 import time
 import urllib.error
@@ -57,6 +59,24 @@ class RunningApp:
 
     def everything_sent(self) -> list[dict]:
         return [call["params"] for call in self.slack.calls if call["method"] in ANSWER_METHODS]
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now (for a server started in another process)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def served_health(port: int, timeout: float = 2.0) -> dict | None:
+    """`/healthz` of a server on loopback at `port`, as JSON (a 503's too); None when it does not answer."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=timeout) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return json.loads(error.read() or b"{}")
+    except (OSError, ValueError):
+        return None
 
 
 def http(method: str, url: str, body: bytes | None = None, headers: dict | None = None) -> tuple[int, str]:

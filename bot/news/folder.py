@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from bot.news.parsing import PARSE_SECONDS, Parse, ParseWorker, parse_file
-from bot.news.pipeline import Pipeline, RawArticle, Recorded
-from bot.server.progress import StartProgress
-from bot.settings import Settings
-from bot.stores.store import Store, open_store
+from bot.news.pipeline import Outcome, Pipeline, RawArticle, Recorded
+from bot.news.progress import StartProgress
+from bot.stores.store import Store
 from search import Article, SearchIndex
 from search.loader import (
     MAX_ARTICLE_BYTES,
@@ -34,15 +32,13 @@ from search.loader import (
 
 log = logging.getLogger(__name__)
 
-Outcome = Literal["added", "updated", "known", "restored", "skipped", "removed", "copy"]
-
 Signature = tuple[int, int]  # (size, mtime in ns)
 
 
 @dataclass(frozen=True)
 class IngestReport:
     source: str
-    outcome: Outcome
+    outcome: Outcome | Literal["skipped"]  # "skipped": a file refused before the pipeline saw it
     article_id: str | None = None
     reason: str = ""
     announced: bool = True  # False for an article recorded before the first start: part of the library
@@ -321,16 +317,3 @@ def ingest_paths(store: Store, paths: Iterable[Path]) -> list[IngestReport]:
     pipeline = Pipeline(store, SearchIndex())
     pipeline.load_duplicates()
     return [ingest_one(pipeline, Path(path)) for path in paths]
-
-
-def ingest_files(settings: Settings, paths: Sequence[Path], out=None) -> int:
-    """`python -m bot ingest FILE...`: one line per file; status 1 when any file was skipped."""
-    out = out or sys.stdout
-    store = open_store(settings.database_url)
-    try:
-        reports = ingest_paths(store, paths)
-    finally:
-        store.close()
-    for report in reports:
-        print(report.line(), file=out)
-    return 1 if any(r.outcome in ("skipped", "removed") for r in reports) else 0

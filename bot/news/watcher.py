@@ -15,6 +15,7 @@ import os
 import stat
 import threading
 import time
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -32,22 +33,18 @@ TICK_SECONDS = 0.1
 STORE_RETRY_SECONDS = 2.0
 
 
+@dataclass(eq=False)
 class FolderWatcher:
     """Feeds an `Ingestor` the files that appear, change or vanish in its folder, from a thread."""
 
-    def __init__(
-        self,
-        ingestor: Ingestor,
-        *,
-        settle_seconds: float = SETTLE_SECONDS,
-        rescan_seconds: float = RESCAN_SECONDS,
-        use_events: bool = True,
-    ) -> None:
-        self.ingestor = ingestor
-        self.folder = ingestor.folder
-        self.settle_seconds = settle_seconds
-        self.rescan_seconds = rescan_seconds
-        self.use_events = use_events
+    ingestor: Ingestor
+    _: KW_ONLY
+    settle_seconds: float = SETTLE_SECONDS
+    rescan_seconds: float = RESCAN_SECONDS
+    use_events: bool = True
+
+    def __post_init__(self) -> None:
+        self.folder = self.ingestor.folder
         self._changed: set[Path] = set()
         self._settling: dict[Path, tuple[Signature, float]] = {}
         self._unrecorded: set[Path] = set()  # the store could not record them: tried again later

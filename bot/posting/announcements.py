@@ -35,8 +35,8 @@ from slack_sdk import WebClient
 from bot.posting.outbox import PACE_SECONDS, Outbox, PostKind
 from bot.posting.refusals import DEFAULT_BACKOFF, Backoff, Refusal
 from bot.posting.slack_posts import find_announcement, post_announcement, update_announcement
-from bot.posting.worker import worker_name
 from bot.stores.articles import article_of
+from bot.stores.owners import worker_name
 from bot.stores.store import Store
 from bot.stores.types import Channels, Claim, StoredArticle
 from handlers.blocks.news import announcement_message

@@ -20,7 +20,8 @@ from collections.abc import Callable
 
 from slack_sdk import WebClient
 
-from bot.posting.worker import Worker, worker_name
+from bot.posting.worker import Worker
+from bot.stores.owners import worker_name
 from bot.stores.types import Answers as AnswerStore
 from bot.stores.types import Question
 from handlers.listeners import reply_for

@@ -2,7 +2,7 @@
 
 The steps, each safe to repeat after a crash:
 - match: every article the store gained since the cursor (kept in the store) is matched against
-  the active watches (search/matching.py); an article of a story already posted in a channel goes
+  the active watches (search/asking.py); an article of a story already posted in a channel goes
   there too, in the story's thread. What matched is queued in the channel outbox (bot/stores/channels.py),
   then the cursor moves: a crash in between queues the same rows again, which the outbox ignores.
   The first run sets the cursor at the store's end: nothing there before is ever posted, and a watch
@@ -38,8 +38,8 @@ from bot.posting.slack_posts import (
     post_announcement,
     update_announcement,
 )
-from bot.posting.worker import worker_name
 from bot.stores.articles import article_of
+from bot.stores.owners import worker_name
 from bot.stores.store import Store
 from bot.stores.types import (
     ChangesPruned,
@@ -53,8 +53,8 @@ from bot.stores.types import (
 )
 from handlers.blocks.news import period_digest_message, story_reply_message
 from search import Article, QueryError, SearchIndex, Summarizer
-from search.filters import ParsedQuery, parse_query
-from search.matching import article_terms, matches
+from search.asking import article_terms, matches
+from search.query import ParsedQuery, parse_query
 
 log = logging.getLogger(__name__)
 

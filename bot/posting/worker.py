@@ -8,11 +8,8 @@ check says why, once); any other error is logged and the work tried again at the
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Self
 
@@ -68,11 +65,6 @@ class Worker:
             if not busy:
                 self._wake.wait(self.poll_seconds)
                 self._wake.clear()
-
-
-def worker_name() -> str:
-    """This process's name in the claims it takes: host, pid and a random part."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def stop_all(stops: Mapping[str, Callable[[], None]], seconds: float = STOP_SECONDS) -> None:

@@ -10,7 +10,6 @@ import itertools
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -36,7 +35,7 @@ from tests.fakes.signing import (
 )
 from tests.fakes.slack_api import BOT_ID, BOT_USER_ID
 from tests.handlers.block_checks import assert_no_broadcast, assert_valid_message
-from tests.served import SIGNING_SECRET, RunningApp, http, served_app
+from tests.served import SIGNING_SECRET, RunningApp, free_port, http, served_app
 
 
 @pytest.fixture
@@ -367,12 +366,6 @@ def test_python_m_bot_serve_without_a_token_says_so_in_one_line(tmp_path):
     assert done.returncode == 2
     assert "SLACK_BOT_TOKEN" in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_python_m_bot_serve_answers_over_http(fake_slack, articles_dir, tmp_path):

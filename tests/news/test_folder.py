@@ -4,7 +4,8 @@ import os
 
 import pytest
 
-from bot.news.folder import Ingestor, ingest_files, start_ingest
+from bot.cli.sources import run_ingest
+from bot.news.folder import Ingestor, start_ingest
 from bot.settings import load_settings
 from bot.stores.store import open_sqlite
 from search import SearchIndex, parse_article
@@ -140,7 +141,7 @@ def test_cli_ingest_records_without_copying_and_says_what_it_did(tmp_path, folde
     store.articles.mark_baseline_done()
     out = io.StringIO()
     paths = [incoming / "news.txt", incoming / "same.txt", incoming / "empty.txt", incoming / "missing.txt"]
-    status = ingest_files(settings, paths, out=out)
+    status = run_ingest(settings, [str(path) for path in paths], out=out)
     assert out.getvalue().splitlines() == [
         "file:news.txt: added",
         "file:news.txt: already known",
@@ -157,7 +158,7 @@ def test_a_folder_scan_never_removes_an_added_file(tmp_path, folder, store):
     settings = load_settings(
         require_slack=False, articles_dir=str(folder), database_url=f"sqlite:///{tmp_path / 'bot.db'}"
     )
-    assert ingest_files(settings, [tmp_path / "news.txt"], out=io.StringIO()) == 0
+    assert run_ingest(settings, [str(tmp_path / "news.txt")], out=io.StringIO()) == 0
     (tmp_path / "news.txt").unlink()
     Ingestor(store, SearchIndex(), folder).scan()
     [stored] = store.articles.active_articles()
@@ -170,7 +171,7 @@ def test_cli_ingest_before_any_server_start_says_it_will_not_announce(tmp_path, 
         require_slack=False, articles_dir=str(folder), database_url=f"sqlite:///{tmp_path / 'bot.db'}"
     )
     out = io.StringIO()
-    assert ingest_files(settings, [tmp_path / "news.txt"], out=out) == 0
+    assert run_ingest(settings, [str(tmp_path / "news.txt")], out=out) == 0
     assert (
         out.getvalue()
         == "file:news.txt: added (not announced: the server has not started on this store yet)\n"
@@ -186,7 +187,10 @@ def test_cli_ingest_of_another_file_of_the_same_name_keeps_both(tmp_path, folder
         require_slack=False, articles_dir=str(folder), database_url=f"sqlite:///{tmp_path / 'bot.db'}"
     )
     assert (
-        ingest_files(settings, [tmp_path / "a" / "news.txt", tmp_path / "news.txt"], out=io.StringIO()) == 0
+        run_ingest(
+            settings, [str(tmp_path / "a" / "news.txt"), str(tmp_path / "news.txt")], out=io.StringIO()
+        )
+        == 0
     )
     sources = {a.source for a in store.articles.active_articles()}
     assert "file:news.txt" in sources and len(sources) == 2

@@ -5,7 +5,7 @@ from itertools import groupby
 import pytest
 
 from search import parse_article
-from search.cleanup import is_credit_line, looks_like_headline, strip_dateline
+from search.loader import is_credit_line, looks_like_headline, strip_dateline
 
 BODY = "The agency said the talks would resume next week in Geneva with all parties present."
 

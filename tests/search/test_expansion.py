@@ -4,8 +4,8 @@ import pytest
 
 from search import SearchIndex
 from search.analysis import Analyzer
-from search.index import TYPO_WEIGHT
 from search.lexicon import DATA, EXPANSION_WEIGHT, FILES, default_lexicon, read_lines
+from search.query import TYPO_WEIGHT
 from tests.search.judged import judged_articles, judged_index
 
 NO_ENTRY_QUERIES = ["Aleph Alpha", "Satya Nadella", "Mistral-Large", "Marina Ferrari", "Emmanuel Macron"]

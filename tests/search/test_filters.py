@@ -4,8 +4,7 @@ import datetime as dt
 
 import pytest
 
-from search.filters import Filters, comparable, parse_query
-from search.query import QueryError
+from search.query import Filters, QueryError, comparable, parse_query
 
 
 def test_free_words_and_every_filter_are_separated():

@@ -12,7 +12,7 @@ from search import Summarizer, parse_article
 from search.analysis import Analyzer, Token, _cached_stem
 from search.loader import is_credit
 from search.models import Article, Passage
-from search.snippets import make_snippet
+from search.summary import make_snippet
 from tests.hang import finishes
 
 SUMMARIZER = Summarizer(Analyzer())

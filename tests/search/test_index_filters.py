@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from search import SearchIndex, parse_article
-from search.filters import parse_query
+from search.query import parse_query
 
 ARTICLES = (
     (

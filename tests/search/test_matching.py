@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from search import SearchIndex, parse_article
-from search.filters import parse_query
-from search.matching import article_terms, matches
+from search.asking import article_terms, matches
+from search.query import parse_query
 
 FUNDING = "date 2024-06-11\nMistral AI raises money\n\nMistral AI raised 600 million euros from investors."
 OFFICE = "date 2024-03-01\nMistral opens an office\n\nMistral AI opened an office in Singapore."

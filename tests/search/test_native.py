@@ -20,8 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from search import SearchIndex, load_articles, native
-from search.index import PRIOR_BY_KIND
-from search.scoring import VARIANTS
+from search.scoring import PRIOR_BY_KIND, VARIANTS
 from search.words import WORD_RE
 from tests.search.test_properties import BOUNDED, FRAGMENTS, article_text
 
@@ -261,7 +260,7 @@ def test_without_the_extension_search_gives_the_same_answers(tmp_path):
 import json, sys
 sys.modules["search._native"] = None  # what a failed build leaves: the import raises ImportError
 from search import SearchIndex, load_articles, native
-from search.index import PRIOR_BY_KIND
+from search.scoring import PRIOR_BY_KIND
 assert not native.COMPILED
 index = SearchIndex()
 index.extend(load_articles("seeds"))

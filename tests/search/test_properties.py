@@ -15,8 +15,7 @@ from search import Analyzer, QueryError, Summarizer, clean_query, parse_article
 from search.analysis import Token
 from search.loader import ArticleFileError, normalise
 from search.query import MAX_QUERY_CHARS
-from search.snippets import MAX_SNIPPET_CHARS, make_snippet
-from search.summary import HEADLINE_CHARS
+from search.summary import HEADLINE_CHARS, MAX_SNIPPET_CHARS, make_snippet
 from search.words import WORD_RE, word_patterns
 
 BOUNDED = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -11,9 +11,9 @@ import rank_bm25
 
 from benchmarks import synthetic
 from search import SearchIndex
-from search.index import PRIOR_BY_KIND, PRUNE_SHARE, diversity_depth
+from search.index import diversity_depth
 from search.models import Article, Passage
-from search.scoring import VARIANTS
+from search.scoring import PRIOR_BY_KIND, PRUNE_SHARE, VARIANTS
 
 VOCAB = synthetic.vocabulary(400)
 

@@ -17,7 +17,7 @@ from benchmarks.summary_bench import (
     tokens,
 )
 from search import Analyzer, Article, Passage, Summarizer, parse_article
-from search.sentences import sentence_spans
+from search.loader import sentence_spans
 from search.summary import MAX_CANDIDATES, WEIGHTS
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"

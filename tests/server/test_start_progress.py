@@ -9,7 +9,7 @@ import logging
 import re
 
 from bot.news.folder import Ingestor
-from bot.server.progress import PHASES, StartProgress
+from bot.news.progress import PHASES, StartProgress
 from bot.stores.store import open_sqlite
 from search import SearchIndex
 from tests.news.parsers import HOLD_SUFFIX, parse_held
@@ -44,7 +44,7 @@ def test_a_first_start_shows_the_articles_done_of_total_and_logs_each_phase(
 
 
 def test_the_folder_catch_up_is_logged_every_few_seconds(articles_dir, tmp_path, caplog):
-    caplog.set_level(logging.INFO, logger="bot.server.progress")
+    caplog.set_level(logging.INFO, logger="bot.news.progress")
     seconds = itertools.count()  # a clock one second further at each look
     progress = StartProgress(clock=lambda: float(next(seconds)), progress_seconds=2.5)
     store = open_sqlite(tmp_path / "s.db")

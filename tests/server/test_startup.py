@@ -15,11 +15,10 @@ import pytest
 
 from bot.app import build_app
 from bot.settings import Settings
-from tests.app.test_app import free_port
 from tests.fakes.signing import JSON, event_body, mention_event, slash_command_body, url_verification_body
 from tests.fakes.slack_api import BOT_USER_ID
 from tests.polling import wait_until
-from tests.served import SIGNING_SECRET, http, served_app, start_quietly
+from tests.served import SIGNING_SECRET, free_port, http, served_app, start_quietly
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -18,7 +18,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
@@ -90,26 +90,19 @@ class Response:
         return self.body.decode("cp1252", errors="replace")
 
 
+@dataclass(kw_only=True, eq=False)
 class Fetcher:
     """Fetches URLs under the rules above; thread-safe, shared by every source."""
 
-    def __init__(
-        self,
-        *,
-        max_bytes: int = MAX_BYTES,
-        timeout: float = TIMEOUT_SECONDS,
-        deadline: float = DEADLINE_SECONDS,
-        max_redirects: int = MAX_REDIRECTS,
-        max_in_flight: int = MAX_IN_FLIGHT,
-        allowed_hosts: frozenset[str] = frozenset(),
-        user_agent: str = USER_AGENT,
-    ) -> None:
-        self.max_bytes = max_bytes
-        self.timeout = timeout
-        self.deadline = deadline
-        self.max_redirects = max_redirects
-        self.allowed_hosts = allowed_hosts
-        self.user_agent = user_agent
+    max_bytes: int = MAX_BYTES
+    timeout: float = TIMEOUT_SECONDS
+    deadline: float = DEADLINE_SECONDS
+    max_redirects: int = MAX_REDIRECTS
+    max_in_flight: InitVar[int] = MAX_IN_FLIGHT
+    allowed_hosts: frozenset[str] = frozenset()
+    user_agent: str = USER_AGENT
+
+    def __post_init__(self, max_in_flight: int) -> None:
         self._slots = threading.BoundedSemaphore(max_in_flight)
         self._hosts: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self._hosts_lock = threading.Lock()
@@ -169,11 +162,11 @@ class Fetcher:
         # A server can trickle its headers or body a byte at a time, each read within the timeout:
         # at the deadline the socket is shut, which ends any read under way.
         shut = threading.Event()
-        guard = threading.Timer(
+        deadline_timer = threading.Timer(
             max(self.deadline - (time.monotonic() - started), 0), _shut, [connection, shut]
         )
-        guard.daemon = True
-        guard.start()
+        deadline_timer.daemon = True
+        deadline_timer.start()
         late = FetchError("timeout", f"no complete answer from {parts.netloc} within {self.deadline:.0f} s")
         try:
             connection.request("GET", path, headers=headers)
@@ -187,7 +180,7 @@ class Fetcher:
                 raise late from None
             raise FetchError("unreachable", f"{parts.netloc}: {error or type(error).__name__}") from None
         finally:
-            guard.cancel()
+            deadline_timer.cancel()
             connection.close()
         if shut.is_set():  # what was read before the shutdown is not the whole answer
             raise late

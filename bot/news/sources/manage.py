@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 from bot.news.pipeline import Pipeline, Recorded
@@ -37,21 +38,13 @@ def feed_link(markup: str, base: str) -> str | None:
     return None
 
 
+@dataclass(eq=False)
 class Sources:
-    def __init__(
-        self,
-        feeds: Feeds,
-        fetcher: Fetcher,
-        pipeline: Pipeline,
-        *,
-        on_feed_added: Callable[[], None] | None = None,
-        health: Callable[[], dict] | None = None,
-    ) -> None:
-        self.feeds = feeds
-        self.fetcher = fetcher
-        self.pipeline = pipeline
-        self.on_feed_added = on_feed_added
-        self.health = health
+    feeds: Feeds
+    fetcher: Fetcher
+    pipeline: Pipeline
+    on_feed_added: Callable[[], None] | None = field(default=None, kw_only=True)
+    health: Callable[[], dict] | None = field(default=None, kw_only=True)
 
     # -- links ----------------------------------------------------------------------------------------
 

@@ -22,12 +22,13 @@ import datetime as dt
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import KW_ONLY, dataclass, field
 
 from bot.news.pipeline import Pipeline
 from bot.news.sources.feeds import Feed, FeedError, parse_feed
 from bot.news.sources.http import FEED_TYPES, MAX_IN_FLIGHT, Fetcher, FetchError
 from bot.news.sources.links import NoArticle, fetch_article
-from bot.posting.worker import worker_name
+from bot.stores.owners import worker_name
 from bot.stores.types import FeedRow, Feeds, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -40,28 +41,21 @@ TICK_SECONDS = 0.2
 LEASE_SECONDS = 300.0  # longer than a poll takes (a fetch per item, each with its time limit)
 
 
+@dataclass(eq=False)
 class FeedPoller:
     """Polls every due feed, and keeps the index in line with the store (`Pipeline.sync`)."""
 
-    def __init__(
-        self,
-        feeds: Feeds,
-        fetcher: Fetcher,
-        pipeline: Pipeline,
-        *,
-        poll_seconds: float = 600.0,
-        max_items: int = MAX_ITEMS_PER_POLL,
-        report_after: int = REPORT_AFTER_FAILURES,
-        lease_seconds: float = LEASE_SECONDS,
-    ) -> None:
-        self.feeds = feeds
-        self.fetcher = fetcher
-        self.pipeline = pipeline
-        self.poll_seconds = poll_seconds
-        self.max_items = max_items
-        self.report_after = report_after
-        self.lease_seconds = lease_seconds
-        self.owner = worker_name()  # this poller's name in the feeds it claims
+    feeds: Feeds
+    fetcher: Fetcher
+    pipeline: Pipeline
+    _: KW_ONLY
+    poll_seconds: float = 600.0
+    max_items: int = MAX_ITEMS_PER_POLL
+    report_after: int = REPORT_AFTER_FAILURES
+    lease_seconds: float = LEASE_SECONDS
+    owner: str = field(default_factory=worker_name, init=False)  # its name in the feeds it claims
+
+    def __post_init__(self) -> None:
         self._busy: set[str] = set()
         self._busy_lock = threading.Lock()
         self._wake = threading.Event()

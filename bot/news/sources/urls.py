@@ -45,11 +45,6 @@ def _tracking(name: str) -> bool:
     return name.startswith("utm_") or name in TRACKING_PARAMS
 
 
-def host_of(url: str) -> str:
-    """`host[:port]` of a normalised URL: the unit of politeness (one request at a time per host)."""
-    return urlsplit(url).netloc
-
-
 def outlet_of(url: str) -> str:
     """A readable outlet name from a URL when the page names none: its host without `www.`."""
     host = urlsplit(url).hostname or url
