@@ -36,12 +36,9 @@ from bot.server.startup import Stopped, check_token, connect_socket_mode, slack_
 from bot.settings import Settings, SettingsError
 from bot.stores.articles import ArticleStore, StoreUnavailable, check_database_url
 from handlers import loading
-from handlers.context import dependencies, needs
+from handlers.context import Dependencies, provide
 from handlers.listeners import register_listeners
-from handlers.listeners.commands import NewsSources, QuestionLog
-from handlers.questions import AnswerQueue
 from handlers.replies import build_web_client
-from handlers.watches import ChannelWatches
 from search import SearchIndex
 
 log = logging.getLogger(__name__)
@@ -56,21 +53,16 @@ SOCKET_MODE_PING_SECONDS = 3
 
 def create_app(
     settings: Settings,
-    index: SearchIndex,
+    dependencies: Callable[[], Dependencies],
     *,
     client: WebClient | None = None,
     is_ready=lambda: True,
-    sources: Callable[[], NewsSources | None] = lambda: None,
-    channels: Callable[[], ChannelWatches | None] = lambda: None,
-    questions: Callable[[], QuestionLog | None] = lambda: None,
-    answers: Callable[[], AnswerQueue | None] = lambda: None,
 ) -> App:
-    """A Bolt app answering from `index` once `is_ready()`; Web API calls go to `settings.slack_api_url`.
+    """A Bolt app answering from `dependencies()` once `is_ready()`; Web API calls go to `settings.slack_api_url`.
 
-    `sources()`, `channels()`, `questions()` and `answers()` give the news sources (feeds, links), the
-    channels' watches, the question log and the answer queue once the app has started (None before);
-    the `dependencies` middleware puts them, with the index and the command's name, in each request's
-    context for the listeners.
+    The `provide` middleware puts `dependencies()` (the index, the command's name, and once the app has
+    started the news sources, the channels' watches, the question log and the answer queue) in each
+    request's context for the listeners.
 
     Bolt does not check the token itself (`RunningApp.start` does, with retries).
     Listeners run on their own pool: requests are acknowledged as soon as the listener calls ack().
@@ -84,16 +76,7 @@ def create_app(
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
         before_authorize=loading.still_loading(is_ready),
     )
-    app.use(
-        dependencies(
-            index,
-            settings.slash_command,
-            sources=sources,
-            channels=channels,
-            questions=questions,
-            answers=answers,
-        )
-    )
+    app.use(provide(dependencies))
     register_listeners(app, settings.slash_command)
     return app
 
@@ -123,14 +106,7 @@ class RunningApp:
 
     def __post_init__(self) -> None:
         self.bolt = create_app(
-            self.settings,
-            self.index,
-            client=self.client,
-            is_ready=self.ready.is_set,
-            sources=self._sources,
-            channels=self._channels,
-            questions=self._questions,
-            answers=lambda: self.answers,
+            self.settings, self.dependencies, client=self.client, is_ready=self.ready.is_set
         )
         self.health.report("slack", "loading", "checking the bot token")
         self.health.report("store", "loading", "opening the database")
@@ -164,7 +140,7 @@ class RunningApp:
         except (ValueError, OSError, sqlite3.Error, StoreUnavailable) as error:
             self.health.report("store", "broken", str(error), logged=True)
             raise SettingsError(f"DATABASE_URL cannot be used: {error}") from None
-        self.answers = Answers(self.feed.store.answers, self.client, self._needs).start()
+        self.answers = Answers(self.feed.store.answers, self.client, self.dependencies).start()
         if self._stopping.is_set():
             self.answers.stop()
             self.feed.stop()
@@ -186,26 +162,20 @@ class RunningApp:
         connect_socket_mode(handler, stop=self._stopping)
         self.health.watch("socket_mode", lambda: socket_mode_health(handler))
 
-    def _sources(self) -> NewsSources | None:
-        return self.feed.sources if self.feed is not None else None
-
-    def _needs(self) -> dict:
-        """What answering a question needs, as the listeners get it (for the answer queue's worker)."""
-        return needs(
+    def dependencies(self) -> Dependencies:
+        """What the listeners (and the answer queue's worker) answer from, as of now."""
+        feed = self.feed
+        if feed is None:
+            return Dependencies(self.index, self.settings.slash_command)
+        news = feed.channel_news
+        return Dependencies(
             self.index,
             self.settings.slash_command,
-            sources=self._sources,
-            channels=self._channels,
-            questions=self._questions,
-            answers=lambda: self.answers,
+            sources=feed.sources,
+            channels=ChannelDesk(news.channels, news.clock) if news is not None else None,
+            questions=feed.store.feedback,
+            answers=self.answers,
         )
-
-    def _questions(self) -> QuestionLog | None:
-        return self.feed.store.feedback if self.feed is not None else None
-
-    def _channels(self) -> ChannelWatches | None:
-        news = self.feed.channel_news if self.feed is not None else None
-        return ChannelDesk(news.channels, news.clock) if news is not None else None
 
     def _feeds_health(self) -> PartHealth:
         """Feeds that keep failing are listed, but the app is not broken for a site that is down."""

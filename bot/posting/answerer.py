@@ -22,6 +22,7 @@ from slack_sdk import WebClient
 
 from bot.stores.answer_queue import AnswerStore, Question
 from bot.stores.articles import StoreUnavailable
+from handlers.context import Dependencies
 from handlers.listeners import reply_for
 from handlers.questions import answer
 
@@ -34,23 +35,23 @@ PRUNE_EVERY_SECONDS = 3600.0
 
 
 class Answers:
-    """The answer queue as this replica's listeners and worker use it (`handlers.questions.AnswerQueue`)."""
+    """The answer queue as this replica's listeners and worker use it (`handlers.context.AnswerQueue`)."""
 
     def __init__(
         self,
         store: AnswerStore,
         client: WebClient,
-        needs: Callable[[], dict],
+        dependencies: Callable[[], Dependencies],
         *,
         worker_id: str | None = None,
         lease_seconds: float = LEASE_SECONDS,
         poll_seconds: float = 1.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """`needs()` is what answering needs (handlers.context.needs); `clock` tells a response_url's age."""
+        """`dependencies()` is what answering needs, as the listeners get it; `clock` tells a response_url's age."""
         self.store = store
         self.client = client
-        self.needs = needs
+        self.dependencies = dependencies
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
@@ -115,7 +116,7 @@ class Answers:
             )
             return True
         logger = log.getChild("worker")
-        if answer(question, reply_for(question, self.needs(), self.client), self.client, logger, self):
+        if answer(question, reply_for(question, self.dependencies(), self.client), self.client, logger, self):
             log.info(
                 "Answered question %s, %.0f s after it was asked, for a replica that did not",
                 question.id,

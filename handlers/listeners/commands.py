@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from typing import Protocol
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
@@ -22,8 +21,9 @@ from handlers.blocks.common import (
     usage_message,
 )
 from handlers.blocks.news import latest_message
-from handlers.questions import answer, command_question, recording
-from handlers.watches import ChannelWatches, watch_reply
+from handlers.context import ChannelWatches, Dependencies, NewsSources, QuestionLog, dependencies_of
+from handlers.questions import answer, asked, command_question, recording
+from handlers.watches import watch_reply
 from search import QueryError, SearchIndex
 from search.asking import ask
 
@@ -34,15 +34,6 @@ HELP_WORDS = frozenset({"", "help", "?", "-h", "--help", "aide"})
 
 def is_help(text: str) -> bool:
     return text.strip().lower() in HELP_WORDS
-
-
-class NewsSources(Protocol):
-    """What the command can do with news sources (implemented in bot/news/sources/manage.py)."""
-
-    def add_link(self, url: str, *, public_only: bool) -> tuple[bool, str]: ...
-    def add_feed(self, url: str, *, origin: str) -> tuple[bool, str]: ...
-    def remove_feed(self, url: str) -> tuple[bool, str]: ...
-    def feeds_text(self, how_to_add: str) -> str: ...
 
 
 # Slack may send a link as <https://...> or <https://...|label>.
@@ -77,13 +68,6 @@ def source_reply(sources: NewsSources, text: str, command: str) -> dict | None:
     else:
         return None
     return news_message(said) if ok else problem_message(said)
-
-
-class QuestionLog(Protocol):
-    """Where questions and their feedback are kept (bot/stores/feedback.py implements it)."""
-
-    def record_question(self, question: str, answered: bool) -> None: ...
-    def record_feedback(self, question: str, vote: str, reason: str | None, user: str) -> None: ...
 
 
 def find_answer(
@@ -163,19 +147,19 @@ def reply_to_command(
     return reply or find_answer(index, text, questions=questions)
 
 
-def command_reply(question: Question, context: BoltContext | dict, client: WebClient) -> dict:
-    """The reply to a recorded command, from the dependencies in `context` (handlers.context.dependencies)."""
+def command_reply(question: Question, dependencies: Dependencies, client: WebClient) -> dict:
+    """The reply to a recorded command, from `dependencies`."""
     try:
         return reply_to_command(
-            context["index"],
+            dependencies.index,
             question.text,
-            context["slash_command"],
-            context["sources"],
-            context["channels"],
+            dependencies.slash_command,
+            dependencies.sources,
+            dependencies.channels,
             channel=question.channel,
             user=question.user,
             timezone_of=lambda user: user_timezone(client, user),
-            questions=context["questions"],
+            questions=dependencies.questions,
         )
     except Exception:
         log.exception("The command %r failed", question.text)
@@ -186,8 +170,8 @@ def answer_command(ack: Ack, client: WebClient, context: BoltContext, logger: lo
     """Acknowledge at once (Slack allows 3 s; the question is recorded already), then answer
     privately through the response_url."""
     ack()
-    question = context["question"]
-    answer(question, command_reply(question, context, client), client, logger, context["queue"])
+    dependencies, question = dependencies_of(context), asked(context)
+    answer(question, command_reply(question, dependencies, client), client, logger, dependencies.answers)
 
 
 def register(app: App, command: str) -> None:

@@ -16,8 +16,9 @@ from slack_sdk import WebClient
 
 from bot.stores.answer_queue import Question
 from handlers.blocks.common import usage_message
-from handlers.listeners.commands import QuestionLog, find_answer, is_help
-from handlers.questions import answer, mention_question, recording
+from handlers.context import Dependencies, QuestionLog, dependencies_of
+from handlers.listeners.commands import find_answer, is_help
+from handlers.questions import answer, asked, mention_question, recording
 from handlers.replies import post_or_apologize
 from search import SearchIndex
 
@@ -73,15 +74,17 @@ def reply_to_question(
     return find_answer(index, question, shareable=False, questions=questions)
 
 
-def mention_reply(question: Question, context: BoltContext | dict) -> dict:
-    """The reply to a recorded mention, from the dependencies in `context` (handlers.context.dependencies)."""
-    return reply_to_question(context["index"], question.text, context["slash_command"], context["questions"])
+def mention_reply(question: Question, dependencies: Dependencies) -> dict:
+    """The reply to a recorded mention, from `dependencies`."""
+    return reply_to_question(
+        dependencies.index, question.text, dependencies.slash_command, dependencies.questions
+    )
 
 
 def answer_mention(client: WebClient, context: BoltContext, logger: logging.Logger) -> None:
     """Answer in the thread of the mention: a new thread, or the one it was posted in."""
-    question = context["question"]
-    answer(question, mention_reply(question, context), client, logger, context["queue"])
+    dependencies, question = dependencies_of(context), asked(context)
+    answer(question, mention_reply(question, dependencies), client, logger, dependencies.answers)
 
 
 def recorded_mention(body: dict, request: BoltRequest, context: BoltContext) -> Question:
@@ -92,8 +95,11 @@ def reply_in_conversation(
     event: dict, context: BoltContext, client: WebClient, logger: logging.Logger, *, thread_ts: str | None
 ) -> None:
     """Answer the question in `event` where it was asked, or apologise to its author."""
+    dependencies = dependencies_of(context)
     question = question_of(event.get("text", ""), context.bot_user_id)
-    reply = reply_to_question(context["index"], question, context["slash_command"], context["questions"])
+    reply = reply_to_question(
+        dependencies.index, question, dependencies.slash_command, dependencies.questions
+    )
     post_or_apologize(
         client, logger, channel=event["channel"], user=event.get("user"), message=reply, thread_ts=thread_ts
     )
