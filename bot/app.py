@@ -58,7 +58,8 @@ def create_app(
     client: WebClient | None = None,
     is_ready=lambda: True,
 ) -> App:
-    """A Bolt app answering from `dependencies()` once `is_ready()`; Web API calls go to `settings.slack_api_url`.
+    """A Bolt app answering from `dependencies()` once `is_ready()`; Web API calls go to
+    `settings.slack_api_url`.
 
     The `provide` middleware puts `dependencies()` (the index, the command's name, and once the app has
     started the news sources, the channels' watches, the question log and the answer queue) in each

@@ -56,12 +56,22 @@ def mention_question(body: dict, question_text: str) -> Question:
     )
 
 
+def is_direct_message_from_a_person(event: dict, bot_user_id: str | None) -> bool:
+    return (
+        event.get("channel_type") == "im"
+        and not event.get("subtype")
+        and not event.get("bot_id")
+        and bool(event.get("user"))
+        and event.get("user") != bot_user_id
+    )
+
+
 def recording(question_of: Callable[[dict, BoltRequest, BoltContext], Question]):
     """Listener middleware: record the question before the listener acknowledges it.
 
     The listener finds it with `asked(context)`; when it could not be recorded, the listener's
-    dependencies has no `answers` (it is answered outside the queue). A question recorded already (an event
-    Slack sent again, to another replica) is acknowledged and nothing more.
+    `Dependencies` have no `answers` (it is answered outside the queue). A question recorded already
+    (an event Slack sent again, to another replica) is acknowledged and nothing more.
     """
 
     def middleware(

@@ -48,7 +48,8 @@ class Answers:
         poll_seconds: float = 1.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """`dependencies()` is what answering needs, as the listeners get it; `clock` tells a response_url's age."""
+        """`dependencies()` is what answering needs, as the listeners get it; `clock` tells a
+        response_url's age."""
         self.store = store
         self.client = client
         self.dependencies = dependencies

@@ -28,4 +28,4 @@ def reply_for(question: Question, dependencies: Dependencies, client: WebClient)
     """The reply to a recorded question of either kind (what a worker answering it later sends)."""
     if question.kind == "command":
         return commands.command_reply(question, dependencies, client)
-    return events.mention_reply(question, dependencies)
+    return events.mention_reply(question.text, dependencies)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from handlers.answering import find_answer
 from handlers.blocks.common import (
     FEEDBACK_PREFIX,
     MORE_ACTION,
@@ -22,7 +23,6 @@ from handlers.blocks.common import (
 from handlers.blocks.home import HOME_DIGEST_OFF_ACTION, HOME_UNWATCH_ACTION, read_unwatch_value
 from handlers.blocks.watches import UNWATCH_ACTION
 from handlers.context import dependencies_of
-from handlers.listeners.commands import find_answer
 from handlers.listeners.home import publish_home
 from handlers.replies import post_or_apologize, respond_or_log
 from handlers.watches import list_watches
