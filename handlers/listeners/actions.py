@@ -1,4 +1,5 @@
-"""The answer's buttons: "Share in channel" posts it publicly, "More results" shows the next ones."""
+"""The buttons: an answer's ("Share in channel" posts it publicly, "More results" shows the next ones,
+👍 or 👎), a watch's "Remove", and the home tab's (remove a watch, stop a digest)."""
 
 from __future__ import annotations
 
