@@ -1,4 +1,5 @@
-"""The app factory: the one place that wires real parts (store, index, watcher, notifier, Slack handlers).
+"""The app factory: the one place that wires real parts (store, index, watcher, outboxes, feeds, Slack
+handlers).
 
 Starting is two steps, so that the server can listen at once whatever the store and folder hold:
 `build_app` is quick (settings checked, an empty index, the Bolt app, the health registry) and the
@@ -23,23 +24,39 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
+from bot.news.folder import Ingestor, start_ingest
 from bot.news.parsing import Parse, parse_file
-from bot.news.saved_index import index_folder
-from bot.news.search_index import new_index
+from bot.news.pipeline import Pipeline
+from bot.news.saved_index import index_folder, open_index, save_all
+from bot.news.search_index import keep_vectors_in, new_index
+from bot.news.sources.http import Fetcher
+from bot.news.sources.manage import Sources
+from bot.news.sources.poller import FeedPoller
+from bot.news.sources.urls import BadUrl, normalise_url
+from bot.news.watcher import FolderWatcher
 from bot.news.watches import ChannelDesk
-from bot.posting.announcements import NewsFeed, start_news_feed
+from bot.posting.announcements import Notifier
 from bot.posting.answerer import Answers
+from bot.posting.channel_posts import ChannelNews
+from bot.posting.web_client import build_web_client
 from bot.posting.worker import stop_all
 from bot.server.health import HealthRegistry, PartHealth, PeriodicCheck
 from bot.server.progress import StartProgress
 from bot.server.startup import Stopped, check_token, connect_socket_mode, slack_health
 from bot.settings import Settings, SettingsError
-from bot.stores.articles import ArticleStore, StoreUnavailable, check_database_url
+from bot.stores.articles import (
+    ArticleStore,
+    StoreUnavailable,
+    check_database_url,
+    index_from_store,
+    open_store,
+)
+from bot.stores.feeds import FeedStore
 from handlers import loading
 from handlers.context import Dependencies, provide
 from handlers.listeners import register_listeners
-from handlers.replies import build_web_client
-from search import SearchIndex
+from search import SearchIndex, Summarizer
+from search.persist import SavedIndex
 
 log = logging.getLogger(__name__)
 
@@ -84,14 +101,14 @@ def create_app(
 
 @dataclass
 class RunningApp:
-    """The Bolt app, the index it answers from, the health registry, and (once started) the news feed."""
+    """The Bolt app, the index it answers from, the health registry, and (once started) the news desk."""
 
     settings: Settings
     client: WebClient
     index: SearchIndex
     health: HealthRegistry
     bolt: App = field(init=False)
-    feed: NewsFeed | None = None
+    news: NewsDesk | None = None
     answers: Answers | None = None
     ready: threading.Event = field(default_factory=threading.Event)
     _stopping: threading.Event = field(default_factory=threading.Event)
@@ -130,7 +147,7 @@ class RunningApp:
             self.health, "slack", lambda: slack_health(checker), every=self.slack_check_seconds
         ).start(check_now=False)
         try:
-            self.feed = start_news_feed(
+            self.news = start_news_desk(
                 self.settings,
                 self.client,
                 index=self.index,
@@ -141,10 +158,10 @@ class RunningApp:
         except (ValueError, OSError, sqlite3.Error, StoreUnavailable) as error:
             self.health.report("store", "broken", str(error), logged=True)
             raise SettingsError(f"DATABASE_URL cannot be used: {error}") from None
-        self.answers = Answers(self.feed.store.answers, self.client, self.dependencies).start()
+        self.answers = Answers(self.news.store.answers, self.client, self.dependencies).start()
         if self._stopping.is_set():
             self.answers.stop()
-            self.feed.stop()
+            self.news.stop()
             raise Stopped
         self._store_check = PeriodicCheck(
             self.health, "store", self._check_store, every=STORE_CHECK_SECONDS
@@ -165,24 +182,22 @@ class RunningApp:
 
     def dependencies(self) -> Dependencies:
         """What the listeners (and the answer queue's worker) answer from, as of now."""
-        feed = self.feed
-        if feed is None:
+        news = self.news
+        if news is None:
             return Dependencies(self.index, self.settings.slash_command)
-        news = feed.channel_news
         return Dependencies(
             self.index,
             self.settings.slash_command,
-            sources=feed.sources,
-            channels=ChannelDesk(news.channels, news.clock) if news is not None else None,
-            questions=feed.store.feedback,
+            sources=news.sources,
+            channels=ChannelDesk(news.channel_news.channels, news.channel_news.clock),
+            questions=news.store.feedback,
             answers=self.answers,
         )
 
     def _feeds_health(self) -> PartHealth:
         """Feeds that keep failing are listed, but the app is not broken for a site that is down."""
-        poller = self.feed.poller
         try:
-            return PartHealth("ok", details=poller.health() if poller is not None else {})
+            return PartHealth("ok", details=self.news.poller.health())
         except StoreUnavailable:
             return PartHealth("ok", "unknown while the store is unavailable (see store)")
 
@@ -194,16 +209,16 @@ class RunningApp:
         """
         self._stopping.set()
         stop_all(self._stops())
-        if self.feed is not None:
-            self.feed.store.close()
+        if self.news is not None:
+            self.news.store.close()
 
     def _stops(self) -> dict[str, Callable[[], None]]:
         """Each running part's stop, by name (see `stop_all`)."""
         stops = {"listeners": self._stop_listeners}
         parts = {"slack check": self._slack_check, "store check": self._store_check, "answers": self.answers}
         stops.update({name: part.stop for name, part in parts.items() if part is not None})
-        if self.feed is not None:
-            stops.update(self.feed.stops())
+        if self.news is not None:
+            stops.update(self.news.stops())
         return stops
 
     def _stop_listeners(self) -> None:
@@ -213,14 +228,14 @@ class RunningApp:
         self.bolt.listener_runner.listener_executor.shutdown(wait=True)
 
     def _check_store(self) -> PartHealth:
-        store = self.feed.store
+        store = self.news.store
         health = store_health(store)
         if health.status == "ok" and (self._store_was_broken or store.reopened != self._store_reopened):
             # What could not be recorded meanwhile, or went into a file since lost, is read again
             # (announced only when the app did not know it, if the file put back is an empty store).
-            self.feed.ingestor.pipeline.take_loss()
-            self.feed.ingestor.forget()
-            self.feed.watcher.rescan_soon()
+            self.news.ingestor.pipeline.take_loss()
+            self.news.ingestor.forget()
+            self.news.watcher.rescan_soon()
         self._store_was_broken = health.status == "broken"
         self._store_reopened = store.reopened
         return health
@@ -236,7 +251,7 @@ class RunningApp:
         return PartHealth("ok", details=counts)
 
     def _watcher_health(self) -> PartHealth:
-        watcher = self.feed.watcher
+        watcher = self.news.watcher
         details = {"waiting_for_store": watcher.waiting_for_store}
         if not watcher.is_alive():
             return PartHealth("broken", "the folder watcher stopped", details)
@@ -292,3 +307,112 @@ def start_app(settings: Settings, *, client: WebClient | None = None) -> Running
         app.stop()
         raise
     return app
+
+
+@dataclass
+class NewsDesk:
+    """The running parts that keep the index fresh and post the news: the store, the index, the
+    folder's ingestor and watcher, the two outboxes (announcements, channel posts), the feeds' poller
+    and the news sources."""
+
+    store: ArticleStore
+    index: SearchIndex
+    ingestor: Ingestor
+    watcher: FolderWatcher
+    notifier: Notifier
+    channel_news: ChannelNews
+    poller: FeedPoller
+    sources: Sources
+
+    def stops(self) -> dict[str, Callable[[], None]]:
+        """Each running part's stop, by name: it stops taking work and waits for what it has under way."""
+        parts = {
+            "watcher": self.watcher,
+            "notifier": self.notifier,
+            "poller": self.poller,
+            "channel news": self.channel_news,
+        }
+        return {name: part.stop for name, part in parts.items()}
+
+    def stop(self) -> None:
+        """Stop every part (`stop_all`), then close the store."""
+        stop_all(self.stops())
+        self.store.close()
+
+
+def start_news_desk(
+    settings: Settings,
+    client: WebClient,
+    *,
+    index: SearchIndex | None = None,
+    clock: Callable[[], float] = time.time,
+    progress: StartProgress | None = None,
+    parse: Parse = parse_file,
+    **notifier_options,
+) -> NewsDesk:
+    """Open the store and its saved index (or rebuild a plain `index` from the store), catch up with
+    the folder, then watch and announce.
+
+    The index (`index`, filled here, or a new one) is the one the Slack handlers must answer from.
+
+    `progress` hears of each phase's end (store, index, folder) and of the folder's files; `parse`
+    is what the folder's files are parsed with (see `Ingestor`).
+    """
+    progress = progress or StartProgress()
+    store = open_store(settings.database_url)
+    since = store.last_change()  # read before the index: a change made meanwhile is replayed by `sync`
+    progress.ended("store")
+    folder = index_folder(settings.database_url)
+    index = index if index is not None else new_index(settings, folder)
+    keep_vectors_in(index, store)
+    saved = isinstance(index, SavedIndex)
+    if saved:
+        open_index(store, index.folder, index)
+    else:
+        index_from_store(store, index)
+    summarizer = Summarizer(index.analyzer)  # the index's analyzer: summaries and search see the same terms
+    notifier = Notifier(
+        store, index, client, settings.notify_channel, summarizer, channels=store.channels, **notifier_options
+    )
+    channel_news = ChannelNews(
+        store, store.channels, index, client, notifier.message_for, summarizer, clock=clock
+    )
+
+    def added(article_id: str) -> None:
+        notifier.wake(article_id)
+        channel_news.wake(article_id)
+
+    pipeline = Pipeline(store, index, on_added=added)
+    texts = pipeline.load_duplicates(since, saved_in=index.folder if saved else None)
+    progress.ended(
+        "index",
+        f"{index.article_count} articles, {index.passage_count} passages;"
+        f" {texts} texts read for the near-copy signatures",
+    )
+    ingestor = Ingestor(store, index, settings.articles_dir, on_added=added, pipeline=pipeline, parse=parse)
+    first_start = not store.baseline_done()
+    reports = start_ingest(store, index, ingestor, progress)
+    if saved and first_start:
+        save_all(index, store, pipeline.duplicates)
+    read = sum(report.outcome != "known" for report in reports)
+    progress.ended("folder", f"{len(reports)} files, {read} of them read")
+    log.info("Index ready: %d articles (%d passages)", index.article_count, index.passage_count)
+    watcher = FolderWatcher(ingestor).start()
+    notifier.start()
+    channel_news.start()
+    feeds = store.feeds
+    add_setting_feeds(feeds, settings.feed_urls)
+    fetcher = Fetcher(allowed_hosts=settings.allowed_hosts)
+    poller = FeedPoller(feeds, fetcher, pipeline, poll_seconds=settings.feed_poll_seconds).start()
+    sources = Sources(feeds, fetcher, pipeline, on_feed_added=poller.wake, health=poller.health)
+    store.follow_changes(poller.wake)  # another replica's change: the poller's `sync` follows it now
+    return NewsDesk(store, index, ingestor, watcher, notifier, channel_news, poller, sources)
+
+
+def add_setting_feeds(feeds: FeedStore, urls: list[str]) -> None:
+    """The feeds of the FEEDS setting join the stored ones (a URL spelt twice is one feed)."""
+    for url in urls:
+        try:
+            feeds.add(normalise_url(url), "setting")
+        except BadUrl as error:
+            log.error("Ignored a feed of FEEDS: %s", error)

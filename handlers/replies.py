@@ -1,55 +1,16 @@
-"""Sending to Slack: a Web API client that retries, and delivery that apologises when it cannot."""
+"""Sending to Slack: delivery that apologises when it cannot (the Web API client is bot/posting/web_client.py)."""
 
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Callable
-from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 
 from handlers.blocks.common import apology_message
 
-MAX_RETRIES = 2
-TIMEOUT_SECONDS = 10
 DELIVERY_ERRORS = (SlackClientError, OSError)
-
-
-class UnsentRequestRetryHandler(ConnectionErrorRetryHandler):
-    """Retries a call only when it cannot have reached Slack: the connection was refused or the name
-    did not resolve.
-
-    A call that timed out or was cut mid-way may have been carried out (a slow Slack still posts):
-    sending it again blindly would post the same message twice, so that error goes to the caller.
-    """
-
-    def _can_retry(self, *, state, request, response=None, error=None) -> bool:
-        if not isinstance(error, URLError) or response is not None:
-            return False
-        return isinstance(error.reason, ConnectionRefusedError | socket.gaierror)
-
-
-def build_web_client(
-    token: str, base_url: str, *, max_retries: int = MAX_RETRIES, timeout: float = TIMEOUT_SECONDS
-) -> WebClient:
-    """A WebClient on `base_url` that retries rate limits (after Retry-After), 5xx and refused connections."""
-    return WebClient(
-        token=token,
-        base_url=base_url,
-        timeout=timeout,
-        retry_handlers=[
-            UnsentRequestRetryHandler(max_retry_count=max_retries),
-            RateLimitErrorRetryHandler(max_retry_count=max_retries),
-            ServerErrorRetryHandler(max_retry_count=max_retries),
-        ],
-    )
 
 
 def post_or_apologize(

@@ -132,7 +132,7 @@ class Sentence:
 
 class Summarizer:
     """Summaries whose sentences are compared by their terms: `analyzer` is the one the index uses
-    (bot/posting/announcements.py hands it `index.analyzer`), so both see the same words."""
+    (bot/app.py hands it `index.analyzer`), so both see the same words."""
 
     def __init__(self, analyzer: Analyzer) -> None:
         self.analyzer = analyzer

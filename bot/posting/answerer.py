@@ -6,22 +6,22 @@ The worker claims a question whose lease ran out (its replica died, or hangs), a
 listener would have. A slash command's response_url takes answers for 30 minutes after Slack sent
 the command: one too old to be answered in time is dropped, with a log line, rather than answered
 late (a mention is answered in its thread whenever). Now and then, it prunes old settled rows.
+
+Its cycle is not the outbox's (bot/posting/outbox.py): a question is answered by the listeners' own
+code (handlers/questions.py), which brackets the post with the queue and apologises when Slack
+refuses, so this worker posts nothing of its own and reads no refusal; it shares the workers' loop.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import threading
 import time
-import uuid
 from collections.abc import Callable
 
 from slack_sdk import WebClient
 
+from bot.posting.worker import Worker, worker_name
 from bot.stores.answer_queue import AnswerStore, Question
-from bot.stores.articles import StoreUnavailable
 from handlers.context import Dependencies
 from handlers.listeners import reply_for
 from handlers.questions import answer
@@ -34,7 +34,7 @@ KEEP_SECONDS = 86400.0  # settled rows are kept a day
 PRUNE_EVERY_SECONDS = 3600.0
 
 
-class Answers:
+class Answers(Worker):
     """The answer queue as this replica's listeners and worker use it (`handlers.context.AnswerQueue`)."""
 
     def __init__(
@@ -50,16 +50,14 @@ class Answers:
     ) -> None:
         """`dependencies()` is what answering needs, as the listeners get it; `clock` tells a
         response_url's age."""
+        super().__init__("answers", "Answering left questions", poll_seconds)
         self.store = store
         self.client = client
         self.dependencies = dependencies
-        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.worker_id = worker_id or worker_name()
         self.lease_seconds = lease_seconds
-        self.poll_seconds = poll_seconds
         self.clock = clock
         self._next_prune = 0.0  # time.monotonic
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     # -- the listeners' side --------------------------------------------------------------------------
 
@@ -77,32 +75,13 @@ class Answers:
 
     # -- the worker -----------------------------------------------------------------------------------
 
-    def start(self) -> Answers:
-        self._thread = threading.Thread(target=self._run, name="answers", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                busy = self.run_once()
-                self._prune()
-            except StoreUnavailable as error:
-                log.debug("Answering left questions put off: %s", error)
-                busy = False
-            except Exception:
-                log.exception("Answering a left question failed unexpectedly; trying again shortly")
-                busy = False
-            if not busy:
-                self._stop.wait(self.poll_seconds)
-
     def run_once(self) -> bool:
-        """Claim and answer one question whose lease ran out; False when there is none."""
+        """Answer one question whose lease ran out (False when there is none), and prune now and then."""
+        answered = self._answer_one()
+        self._prune()
+        return answered
+
+    def _answer_one(self) -> bool:
         question = self.store.claim(self.worker_id, self.lease_seconds)
         if question is None:
             return False

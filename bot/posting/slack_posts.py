@@ -1,35 +1,14 @@
-"""Announcing a new article in a channel: the Slack calls, with the message built in handlers/blocks/common.py.
-
-An announcement carries its article id twice (message metadata and the header's block_id), so that
-after a crash between posting and recording, the channel's history tells whether it went out.
-"""
+"""Posting news in a channel: the Slack calls (post, edit, find in the history), with the messages
+built in handlers/blocks/news.py, which says how a post is found again after a crash."""
 
 from __future__ import annotations
 
 from slack_sdk import WebClient
 
-from handlers.blocks.common import announcement_block_id, render_announcement, render_story_reply
-from search import Article, Citation
+from handlers.blocks.common import announcement_block_id
+from handlers.blocks.news import DIGEST_EVENT, METADATA_EVENT
 
-METADATA_EVENT = "mistral_news_announcement"
-DIGEST_EVENT = "mistral_news_digest"
 HISTORY_LIMIT = 200
-
-
-def announcement_message(
-    article: Article, summary: str, related: list[Citation], also_reported: list[str] | None = None
-) -> dict:
-    """The message announcing `article`, with its id in the metadata."""
-    message = render_announcement(article.citation, summary, related, also_reported or ())
-    message["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"article_id": article.id}}
-    return message
-
-
-def story_reply_message(article: Article, summary: str) -> dict:
-    """The reply announcing a later article of a story in its first post's thread, with its id."""
-    message = render_story_reply(article.citation, summary)
-    message["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"article_id": article.id}}
-    return message
 
 
 def post_announcement(client: WebClient, channel: str, message: dict, thread_ts: str | None = None) -> str:
@@ -41,9 +20,10 @@ def post_announcement(client: WebClient, channel: str, message: dict, thread_ts:
     return response.get("ts") or ""
 
 
-def update_announcement(client: WebClient, channel: str, ts: str, message: dict) -> None:
-    """Replace the announcement posted at `ts` (e.g. to name other outlets of its story)."""
+def update_announcement(client: WebClient, channel: str, ts: str, message: dict) -> str:
+    """Replace the announcement posted at `ts` (e.g. to name other outlets of its story); `ts`."""
     client.chat_update(channel=channel, ts=ts, **message)
+    return ts
 
 
 def find_announcement(client: WebClient, channel: str, article_id: str) -> str | None:
@@ -52,10 +32,7 @@ def find_announcement(client: WebClient, channel: str, article_id: str) -> str |
     Raises the client's errors when the history cannot be read (it needs channels:history).
     """
     history = client.conversations_history(channel=channel, limit=HISTORY_LIMIT, include_all_metadata=True)
-    for message in history.get("messages") or []:
-        if is_announcement_of(message, article_id):
-            return message.get("ts", "")
-    return None
+    return _ts_of(history.get("messages") or [], article_id)
 
 
 def find_reply(client: WebClient, channel: str, thread_ts: str, article_id: str) -> str | None:
@@ -63,21 +40,25 @@ def find_reply(client: WebClient, channel: str, thread_ts: str, article_id: str)
     replies = client.conversations_replies(
         channel=channel, ts=thread_ts, limit=HISTORY_LIMIT, include_all_metadata=True
     )
-    for message in replies.get("messages") or []:
-        if is_announcement_of(message, article_id):
-            return message.get("ts", "")
-    return None
+    return _ts_of(replies.get("messages") or [], article_id)
 
 
-def find_digest(client: WebClient, channel: str, period_end: float) -> bool:
-    """Whether the digest of the period ending at `period_end` is among the channel's recent messages."""
+def find_digest(client: WebClient, channel: str, period_end: float) -> str | None:
+    """The ts of the digest of the period ending at `period_end` among the channel's recent messages, or None."""
     history = client.conversations_history(channel=channel, limit=HISTORY_LIMIT, include_all_metadata=True)
     for message in history.get("messages") or []:
         metadata = message.get("metadata") or {}
         payload = metadata.get("event_payload") or {}
         if metadata.get("event_type") == DIGEST_EVENT and payload.get("period_end") == period_end:
-            return True
-    return False
+            return message.get("ts", "")
+    return None
+
+
+def _ts_of(messages: list[dict], article_id: str) -> str | None:
+    for message in messages:
+        if is_announcement_of(message, article_id):
+            return message.get("ts", "")
+    return None
 
 
 def is_announcement_of(message: dict, article_id: str) -> bool:

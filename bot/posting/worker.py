@@ -1,4 +1,4 @@
-"""The loop shared by the outbox workers (bot/posting/announcements.py, bot/posting/channel_posts.py).
+"""The loop shared by the background workers (the outboxes, bot/posting/outbox.py; the answerer).
 
 A worker thread calls `run_once` again at once while it finds work, else waits for the next poll or
 a `wake()`. A store that cannot record puts the work off without a log line each tick (its health

@@ -1,4 +1,10 @@
-"""Block Kit for lists of articles (`latest`): pure functions of citations, tested by structure."""
+"""Block Kit for news: lists of articles (`latest`), announcements, story replies and digests; pure
+functions of articles and citations, tested by structure.
+
+An announcement (or a story reply) carries its article id twice (message metadata and the header's
+block_id), and a digest the end of its period in its metadata, so that after a crash between
+posting and recording, the channel's history tells whether it went out (bot/posting/slack_posts.py).
+"""
 
 from __future__ import annotations
 
@@ -12,9 +18,14 @@ from handlers.blocks.common import (
     link,
     message,
     plain_text,
+    render_announcement,
+    render_story_reply,
     section,
 )
-from search import Citation
+from search import Article, Citation
+
+METADATA_EVENT = "mistral_news_announcement"
+DIGEST_EVENT = "mistral_news_digest"
 
 
 def article_line(citation: Citation) -> str:
@@ -37,6 +48,31 @@ def latest_message(citations: Sequence[Citation], query: str) -> dict:
         f"{rank}. {c.title} ({describe_date(c)})" for rank, c in enumerate(citations, start=1)
     )
     return message(escape_mrkdwn(f"{heading}:\n{fallback}"), blocks)
+
+
+def announcement_message(
+    article: Article, summary: str, related: list[Citation], also_reported: list[str] | None = None
+) -> dict:
+    """The message announcing `article`, with its id in the metadata."""
+    message = render_announcement(article.citation, summary, related, also_reported or ())
+    message["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"article_id": article.id}}
+    return message
+
+
+def story_reply_message(article: Article, summary: str) -> dict:
+    """The reply announcing a later article of a story in its first post's thread, with its id."""
+    message = render_story_reply(article.citation, summary)
+    message["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"article_id": article.id}}
+    return message
+
+
+def period_digest_message(
+    stories: Sequence[tuple[Citation, Sequence[str], str]], heading: str, period_end: float
+) -> dict:
+    """`digest_message`, with the end of its period in the metadata."""
+    message = digest_message(stories, heading)
+    message["metadata"] = {"event_type": DIGEST_EVENT, "event_payload": {"period_end": period_end}}
+    return message
 
 
 def digest_message(stories: Sequence[tuple[Citation, Sequence[str], str]], heading: str) -> dict:

@@ -8,10 +8,10 @@ import pytest
 from bot.app import create_app
 from bot.logs import configure_logging
 from bot.posting.announcements import Notifier
+from bot.posting.web_client import build_web_client
 from bot.settings import Settings
 from bot.stores.articles import SqliteStore
 from handlers.context import Dependencies
-from handlers.replies import build_web_client
 from search import SearchIndex, Summarizer, parse_article
 
 

@@ -92,7 +92,7 @@ def test_a_restart_after_a_lost_store_announces_what_arrived_meanwhile_once(
 ):
     lose_the_store_and_drop_later(slack, articles_dir, database, lose)
     with serve(slack, articles_dir, database) as served:
-        store = served.app.feed.store
+        store = served.app.news.store
         wait_until(lambda: store.announcement_state(LATER_ID) == "posted", timeout=30)
         assert store.counts() == {"skipped": 6, "posted": 1}, "the seeds and NEWS are not announced again"
         assert served.app.index.article_count == 7 and store.baseline_done()
@@ -110,7 +110,7 @@ def test_an_article_of_the_lost_store_found_in_the_channel_is_not_posted_again(s
         0, {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "ts": "1.000001", "metadata": metadata}
     )
     with serve(slack, articles_dir, database) as served:
-        store = served.app.feed.store
+        store = served.app.news.store
         wait_until(lambda: store.announcement_state(LATER_ID) == "posted", timeout=30)
     assert announced(slack, "Mistral NeMo") == 0 and len(posts(slack)) == 1
 
@@ -122,9 +122,9 @@ def test_an_empty_store_put_back_while_running_announces_only_what_is_new(slack,
         fresh = database.with_name("fresh.db")
         SqliteStore(fresh).close()  # a store of ours, never started on (a new one, or an empty backup)
         os.replace(fresh, database)
-        wait_until(lambda: served.app.feed.store.reopened == 1, timeout=30)
+        wait_until(lambda: served.app.news.store.reopened == 1, timeout=30)
         (articles_dir / "later.txt").write_text(LATER, "utf-8")
-        store = served.app.feed.store
+        store = served.app.news.store
         wait_until(lambda: store.announcement_state(LATER_ID) == "posted", timeout=30)
         wait_until(lambda: store.counts() == {"skipped": 6, "posted": 1}, timeout=30)
     assert announced(slack, "Mistral NeMo") == 1 and announced(slack, "600 million euros") == 1

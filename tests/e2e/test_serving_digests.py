@@ -38,15 +38,15 @@ def in_two_hours(clock: Clock, zone: str = "Europe/Paris") -> str:
 
 
 def add_news(app, articles_dir) -> None:
-    feed = app.app.feed
-    before = len(feed.store.active_articles())
+    desk = app.app.news
+    before = len(desk.store.active_articles())
     for name, text in (
         ("singapore.txt", SINGAPORE),
         ("robotics.txt", ROBOTICS),
         ("copy.txt", SINGAPORE_COPY),
     ):
         (articles_dir / name).write_text(text, encoding="utf-8")
-    wait_until(lambda: len(feed.store.active_articles()) == before + 3, timeout=20)
+    wait_until(lambda: len(desk.store.active_articles()) == before + 3, timeout=20)
 
 
 def digests(slack) -> list[dict]:
@@ -74,7 +74,7 @@ def test_a_daily_digest_at_a_frozen_clock_lists_the_stories_most_reported_first(
         outlets = [b for b in digest["blocks"] if b["type"] == "context"]
         assert "2 outlets" in json.dumps(outlets[0]) and "1 outlet" in json.dumps(outlets[1])
         # The next day brings no news: nothing is sent, and the period still moves on.
-        news = app.app.feed.channel_news
+        news = app.app.news.channel_news
         [before] = news.channels.digests()
         clock.now += 24 * HOUR
         wait_until(lambda: news.channels.digests()[0].last_sent > before.last_sent, timeout=20)
@@ -90,9 +90,9 @@ def test_a_digest_missed_while_stopped_is_sent_once_at_start_and_never_twice(
     clock.now += 3 * 24 * HOUR  # three due times pass while the app is stopped
     with served_app(fake_slack, articles_dir, database, clock=clock) as app:
         wait_until(lambda: digests(fake_slack), timeout=20)
-        assert not app.app.feed.channel_news.send_due_digests()
+        assert not app.app.news.channel_news.send_due_digests()
     with served_app(fake_slack, articles_dir, database, clock=clock) as app:
-        assert not app.app.feed.channel_news.send_due_digests()
+        assert not app.app.news.channel_news.send_due_digests()
     [digest] = digests(fake_slack)
     assert "2 stories" in digest["text"]
 

@@ -87,7 +87,7 @@ def test_stop_digest_pressed_on_the_home_tab_turns_the_digest_off_and_publishes_
     block_actions payload whose container is the home view: no channel, no response_url)."""
     ask(served, "digest daily 08:30")
     served.slack.memberships[USER_ID] = [TEAM]
-    channels = served.app.feed.channel_news.channels
+    channels = served.app.news.channel_news.channels
     assert [d.channel for d in channels.digests()] == [TEAM]
     view = check_view(open_home(served))
     count = len(served.slack.calls_to("views.publish"))

@@ -5,7 +5,8 @@ import logging
 import pytest
 from slack_sdk.webhook import WebhookClient
 
-from handlers.replies import build_web_client, post_or_apologize, respond_or_log
+from bot.posting.web_client import build_web_client
+from handlers.replies import post_or_apologize, respond_or_log
 
 MESSAGE = {"text": "answer", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "answer"}}]}
 log = logging.getLogger("test")

@@ -106,7 +106,7 @@ def test_a_huge_file_is_refused_and_the_file_after_it_is_announced(
     ) as served:
         (articles_dir / "huge.txt").write_text(huge_text(), "utf-8")
         (articles_dir / "news.txt").write_text(NEWS, "utf-8")
-        store = served.app.feed.store
+        store = served.app.news.store
         wait_until(lambda: store.by_source("news.txt") is not None, timeout=60)
         wait_until(lambda: fake_slack.calls_to("chat.postMessage"), timeout=60)
         wait_until(lambda: [r for r in caplog.records if "huge.txt" in r.getMessage()], timeout=60)

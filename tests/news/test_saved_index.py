@@ -15,8 +15,8 @@ from slack_sdk import WebClient
 
 import bot.stores.articles
 import search.dedupe
+from bot.app import start_news_desk
 from bot.news.saved_index import NEAR_COPIES, index_folder, open_index
-from bot.posting.announcements import start_news_feed
 from bot.settings import load_settings
 from bot.stores.articles import SqliteStore
 from search import load_articles
@@ -65,19 +65,19 @@ def test_a_restart_with_nothing_changed_parses_no_article(tmp_path, parses):
         database_url=f"sqlite:///{tmp_path / 'data' / 'bot.db'}",
     )
     client = WebClient(token="xoxb-test", base_url=settings.slack_api_url)
-    feed = start_news_feed(settings, client)
-    first = answers(feed.index), feed.index.article_ids()
-    feed.stop()
+    desk = start_news_desk(settings, client)
+    first = answers(desk.index), desk.index.article_ids()
+    desk.stop()
     assert first[1]
     assert (index_folder(settings.database_url) / SNAPSHOT).is_file()
 
     parses["count"] = 0
-    feed = start_news_feed(settings, client)
+    desk = start_news_desk(settings, client)
     try:
         assert parses["count"] == 0
-        assert (answers(feed.index), feed.index.article_ids()) == first
+        assert (answers(desk.index), desk.index.article_ids()) == first
     finally:
-        feed.stop()
+        desk.stop()
 
 
 def test_articles_added_and_removed_while_running_are_saved_for_the_next_start(tmp_path, parses):
@@ -91,28 +91,28 @@ def test_articles_added_and_removed_while_running_are_saved_for_the_next_start(t
         database_url=f"sqlite:///{tmp_path / 'data' / 'bot.db'}",
     )
     client = WebClient(token="xoxb-test", base_url=settings.slack_api_url)
-    feed = start_news_feed(settings, client)
+    desk = start_news_desk(settings, client)
     try:
         news = folder / "raise.txt"
         news.write_text(
             "date 2024-06-11\nMistral AI raises 600 million euros\n\nMistral AI raised 600 million euros."
         )
-        added = feed.ingestor.ingest(news).article_id
+        added = desk.ingestor.ingest(news).article_id
         gone_file = sorted(folder.glob("*.txt"))[0]
         gone_file.unlink()
-        gone = feed.ingestor.remove(gone_file)
-        running = answers(feed.index), feed.index.article_ids()
+        gone = desk.ingestor.remove(gone_file)
+        running = answers(desk.index), desk.index.article_ids()
     finally:
-        feed.stop()
+        desk.stop()
     assert added in running[1] and gone not in running[1]
 
     parses["count"] = 0
-    feed = start_news_feed(settings, client)
+    desk = start_news_desk(settings, client)
     try:
         assert parses["count"] == 0, "the journal carried the change: nothing parsed again"
-        assert (answers(feed.index), feed.index.article_ids()) == running
+        assert (answers(desk.index), desk.index.article_ids()) == running
     finally:
-        feed.stop()
+        desk.stop()
 
 
 def test_the_index_folder_is_beside_the_store():
@@ -220,10 +220,10 @@ def folder_settings(tmp_path, folder):
 
 def restart_statements(settings, statements) -> list[str]:
     client = WebClient(token="xoxb-test", base_url=settings.slack_api_url)
-    start_news_feed(settings, client).stop()
+    start_news_desk(settings, client).stop()
     statements.clear()
-    feed = start_news_feed(settings, client)
-    feed.stop()
+    desk = start_news_desk(settings, client)
+    desk.stop()
     return list(statements)
 
 
@@ -251,23 +251,23 @@ def test_near_copies_are_found_after_a_restart_and_damaged_signatures_are_comput
     shutil.copytree(SEEDS, folder)
     settings = folder_settings(tmp_path, folder)
     client = WebClient(token="xoxb-test", base_url=settings.slack_api_url)
-    start_news_feed(settings, client).stop()
+    start_news_desk(settings, client).stop()
     saved = index_folder(settings.database_url) / NEAR_COPIES
     copy = folder / "copy.txt"
     for damage in (None, b"MNB-NEAR-COPIES\n{not json"):
         if damage is not None:
             saved.write_bytes(damage)
         signed["count"] = 0
-        feed = start_news_feed(settings, client)
+        desk = start_news_desk(settings, client)
         try:
             assert signed["count"] == (5 if damage else 0)
             seed = sorted(SEEDS.glob("*.txt"))[1]
             copy.write_text(seed.read_text(encoding="utf-8") + "\n\nA line only the copy has.\n")
-            assert feed.ingestor.ingest(copy).outcome == "copy"
-            feed.ingestor.remove(copy)
+            assert desk.ingestor.ingest(copy).outcome == "copy"
+            desk.ingestor.remove(copy)
             copy.unlink()
         finally:
-            feed.stop()
+            desk.stop()
     assert [r.getMessage() for r in caplog.records if "near-copy signatures again" in r.getMessage()]
 
 
@@ -275,6 +275,6 @@ def test_after_a_first_start_the_saved_index_is_one_snapshot(tmp_path):
     folder = tmp_path / "articles"
     shutil.copytree(SEEDS, folder)
     settings = folder_settings(tmp_path, folder)
-    start_news_feed(settings, WebClient(token="xoxb-test", base_url=settings.slack_api_url)).stop()
+    start_news_desk(settings, WebClient(token="xoxb-test", base_url=settings.slack_api_url)).stop()
     _magic, header, records = (index_folder(settings.database_url) / JOURNAL).read_bytes().split(b"\n", 2)
     assert json.loads(header)["generation"] and records == b"", "the next start replays no article"

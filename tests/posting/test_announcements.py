@@ -1,6 +1,6 @@
 """End to end: folder -> watcher -> store -> notifier -> Slack (the FakeSlack stand-in), across restarts.
 
-`start_news_feed` is what `serve()` runs next to the Slack app; stopping the feed is a server stop.
+`start_news_desk` is what `serve()` runs next to the Slack app; stopping the desk is a server stop.
 Absence of a repeat is shown with a sentinel: a later article's announcement arrives, and the
 earlier one has still been posted only once.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from slack_sdk import WebClient
 
-from bot.posting.announcements import start_news_feed
+from bot.app import start_news_desk
 from bot.settings import load_settings
 from tests.fakes.slack_api import FakeSlack
 from tests.handlers.block_checks import assert_no_broadcast, assert_valid_message
@@ -36,14 +36,14 @@ LATER = (
 WORKER = """
 import sys
 from slack_sdk import WebClient
-from bot.posting.announcements import start_news_feed
+from bot.app import start_news_desk
 from bot.settings import load_settings
 
 settings = load_settings(require_slack=False)
-feed = start_news_feed(settings, WebClient(token="xoxb-test", base_url=settings.slack_api_url), poll_seconds=0.1)
+desk = start_news_desk(settings, WebClient(token="xoxb-test", base_url=settings.slack_api_url), poll_seconds=0.1)
 print("ready", flush=True)
 sys.stdin.read()
-feed.stop()
+desk.stop()
 """
 
 
@@ -73,21 +73,21 @@ def settings(tmp_path, folder, slack):
 
 
 class Server:
-    """Starts and stops the feed as `serve()` would; always stopped at the end of the test."""
+    """Starts and stops the desk as `serve()` would; always stopped at the end of the test."""
 
     def __init__(self, settings):
         self.settings = settings
-        self.feed = None
+        self.desk = None
 
     def start(self):
         client = WebClient(token=self.settings.slack_bot_token, base_url=self.settings.slack_api_url)
-        self.feed = start_news_feed(self.settings, client, poll_seconds=0.05)
-        return self.feed
+        self.desk = start_news_desk(self.settings, client, poll_seconds=0.05)
+        return self.desk
 
     def stop(self):
-        if self.feed is not None:
-            self.feed.stop()
-            self.feed = None
+        if self.desk is not None:
+            self.desk.stop()
+            self.desk = None
 
 
 @pytest.fixture
@@ -102,8 +102,8 @@ def posted_titles(slack):
 
 
 def test_first_start_indexes_the_folder_without_announcing_it(server, slack):
-    feed = server.start()
-    assert feed.index.article_count == 5
+    desk = server.start()
+    assert desk.index.article_count == 5
     (Path(server.settings.articles_dir) / "new.txt").write_text(NEWS, "utf-8")
     slack.wait_for("chat.postMessage", timeout=20)
     assert posted_titles(slack) == ["Mistral AI raises 600 million euros"]
@@ -125,13 +125,13 @@ def test_a_restart_repeats_nothing_and_a_file_added_while_stopped_is_announced(s
     slack.wait_for("chat.postMessage", timeout=20)
     server.stop()
     (folder / "later.txt").write_text(LATER, "utf-8")
-    feed = server.start()
+    desk = server.start()
     slack.wait_for("chat.postMessage", count=2, timeout=20)
     assert posted_titles(slack) == [
         "Mistral AI raises 600 million euros",
         "Mistral AI and Nvidia release Mistral NeMo",
     ]
-    assert feed.index.article_count == 7
+    assert desk.index.article_count == 7
 
 
 def test_a_rate_limit_then_success_gives_one_message(server, slack, folder):
@@ -146,15 +146,15 @@ def test_a_rate_limit_then_success_gives_one_message(server, slack, folder):
         "Mistral AI raises 600 million euros",  # the refused attempt
         "Mistral AI and Nvidia release Mistral NeMo",
     ]
-    wait_until(lambda: server.feed.store.counts().get("posted") == 2)
+    wait_until(lambda: server.desk.store.counts().get("posted") == 2)
 
 
 def test_a_changed_file_is_reindexed_but_not_announced_again(server, slack, folder):
-    feed = server.start()
+    desk = server.start()
     (folder / "new.txt").write_text(NEWS, "utf-8")
     slack.wait_for("chat.postMessage", timeout=20)
     (folder / "new.txt").write_text(NEWS.replace("600 million", "640 million"), "utf-8")
-    wait_until(lambda: feed.index.search("640 million", limit=1) != [])
+    wait_until(lambda: desk.index.search("640 million", limit=1) != [])
     (folder / "later.txt").write_text(LATER, "utf-8")
     slack.wait_for("chat.postMessage", count=2, timeout=20)
     assert posted_titles(slack) == [
@@ -162,12 +162,12 @@ def test_a_changed_file_is_reindexed_but_not_announced_again(server, slack, fold
         "Mistral AI and Nvidia release Mistral NeMo",
     ]
     assert [
-        hit.passage.text for hit in feed.index.search("600 million", limit=5) if "600" in hit.passage.text
+        hit.passage.text for hit in desk.index.search("600 million", limit=5) if "600" in hit.passage.text
     ] == []
 
 
 def test_bad_files_post_nothing_and_slack_markup_pings_nobody(tmp_path, server, slack, folder):
-    feed = server.start()
+    desk = server.start()
     (folder / "empty.txt").write_bytes(b"")
     (folder / "binary.txt").write_bytes(bytes(range(256)) * 100)
     (folder / "latin1.txt").write_bytes(b"\xff\xfe\x00\x00" * 10)
@@ -182,8 +182,8 @@ def test_bad_files_post_nothing_and_slack_markup_pings_nobody(tmp_path, server, 
     assert_valid_message(call)
     assert_no_broadcast(call)
     assert "&lt;!here&gt;" in call["blocks"][0]["text"]["text"]
-    assert feed.watcher._thread.is_alive()
-    assert feed.index.article_count == 6
+    assert desk.watcher._thread.is_alive()
+    assert desk.index.article_count == 6
 
 
 def test_two_server_processes_on_one_store_announce_once(settings, slack, folder, tmp_path):
@@ -235,9 +235,9 @@ def test_a_restart_does_not_read_unchanged_files_again(server, slack, folder):
     stamp = seed.stat()
     seed.write_bytes(b"Unseen headline\n\nText that a restart must not read.".ljust(stamp.st_size))
     os.utime(seed, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
-    feed = server.start()
-    assert feed.index.search("restart must not read", limit=1) == []
-    assert feed.index.article_count == 5
+    desk = server.start()
+    assert desk.index.search("restart must not read", limit=1) == []
+    assert desk.index.article_count == 5
 
 
 def test_a_file_edited_while_stopped_is_read_at_the_next_start(server, slack, folder):
@@ -245,6 +245,6 @@ def test_a_file_edited_while_stopped_is_read_at_the_next_start(server, slack, fo
     server.stop()
     seed = sorted(folder.glob("*.txt"))[0]
     seed.write_text("Edited headline\n\nMistral AI opened an office in Singapore.", "utf-8")
-    feed = server.start()
-    assert [h.citation.title for h in feed.index.search("Singapore", limit=1)] == ["Edited headline"]
-    assert feed.index.article_count == 5
+    desk = server.start()
+    assert [h.citation.title for h in desk.index.search("Singapore", limit=1)] == ["Edited headline"]
+    assert desk.index.article_count == 5

@@ -11,9 +11,9 @@ from slack_sdk import WebClient
 from bot.news.digests import due_digest, parse_schedule
 from bot.posting.announcements import Notifier
 from bot.posting.channel_posts import ChannelNews
-from bot.posting.slack_posts import DIGEST_EVENT, story_reply_message
 from bot.stores.articles import SqliteStore
 from bot.stores.channels import SqliteChannelStore
+from handlers.blocks.news import DIGEST_EVENT, story_reply_message
 from search import SearchIndex, Summarizer, parse_article
 from tests.posting.test_notifier import FakeSlackWithHistory
 from tests.stores.test_contract import Clock

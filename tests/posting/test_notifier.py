@@ -5,13 +5,15 @@ import threading
 import pytest
 from slack_sdk import WebClient
 
+from bot.app import start_news_desk
 from bot.news.pipeline import Pipeline, RawArticle
-from bot.posting.announcements import Backoff, Notifier, start_news_feed
-from bot.posting.slack_posts import METADATA_EVENT
+from bot.posting.announcements import Notifier
+from bot.posting.refusals import Backoff
+from bot.posting.web_client import build_web_client
 from bot.settings import load_settings
 from bot.stores.articles import SqliteStore
 from handlers.blocks.common import announcement_block_id
-from handlers.replies import build_web_client
+from handlers.blocks.news import METADATA_EVENT
 from search import Analyzer, SearchIndex, Summarizer, parse_article
 from tests.fakes.slack_api import FakeSlack
 from tests.polling import wait_until
@@ -67,7 +69,7 @@ def notifier_for(store, index, slack, **options):
     return Notifier(store, index, client, CHANNEL, Summarizer(index.analyzer), **options)
 
 
-def test_the_news_feed_summarises_with_the_analyzer_of_its_index(tmp_path, slack):
+def test_the_news_desk_summarises_with_the_analyzer_of_its_index(tmp_path, slack):
     (tmp_path / "articles").mkdir()
     settings = load_settings(
         require_slack=False,
@@ -77,12 +79,12 @@ def test_the_news_feed_summarises_with_the_analyzer_of_its_index(tmp_path, slack
         database_url=f"sqlite:///{tmp_path / 'bot.db'}",
     )
     index = SearchIndex(analyzer=Analyzer(stem=False))
-    feed = start_news_feed(settings, WebClient(token="xoxb-test", base_url=slack.url), index=index)
+    desk = start_news_desk(settings, WebClient(token="xoxb-test", base_url=slack.url), index=index)
     try:
-        assert feed.notifier.summarizer.analyzer is index.analyzer
-        assert feed.channel_news.summarizer.analyzer is index.analyzer
+        assert desk.notifier.summarizer.analyzer is index.analyzer
+        assert desk.channel_news.summarizer.analyzer is index.analyzer
     finally:
-        feed.stop()
+        desk.stop()
 
 
 def test_posts_one_message_with_the_summary_and_records_it(store, slack):

@@ -58,7 +58,7 @@ def test_questions_a_dead_replica_acknowledged_are_answered_once_by_another(
     left_by_a_dead_replica(database, left_command, expired, left_mention)
 
     with served_app(fake_slack, articles_dir, database) as app:
-        answers = app.app.feed.store.answers
+        answers = app.app.news.store.answers
         [answer] = fake_slack.wait_for("response_url")
         assert answer["response_type"] == "ephemeral"
         assert "Microsoft" in json.dumps(answer["blocks"])
@@ -78,7 +78,7 @@ def test_a_live_replica_records_its_question_before_the_ack_and_settles_it(
     body = slash_command_body("Microsoft partnership", fake_slack.response_url("live"))
     question = command_question(signed(body).body, signed(body))
     with served_app(fake_slack, articles_dir, database) as app:
-        answers = app.app.feed.store.answers
+        answers = app.app.news.store.answers
         status, _ = app.post(body)
         assert status == 200
         assert answers.state(question.id) in ("answering", "posting", "done")  # recorded before the ack
