@@ -48,11 +48,8 @@ from bot.stores.articles import index_from_store
 from bot.stores.store import Store, check_database_url, open_store
 from bot.stores.types import Feeds, StoreUnavailable
 from handlers import loading
-from handlers.context import dependencies, needs
+from handlers.context import Dependencies, provide
 from handlers.listeners import register_listeners
-from handlers.listeners.commands import NewsSources, QuestionLog
-from handlers.questions import AnswerQueue
-from handlers.watches import ChannelWatches
 from search import SearchIndex, Summarizer
 from search.persist import SavedIndex
 
@@ -68,21 +65,17 @@ SOCKET_MODE_PING_SECONDS = 3
 
 def create_app(
     settings: Settings,
-    index: SearchIndex,
+    dependencies: Callable[[], Dependencies],
     *,
     client: WebClient | None = None,
     is_ready=lambda: True,
-    sources: Callable[[], NewsSources | None] = lambda: None,
-    channels: Callable[[], ChannelWatches | None] = lambda: None,
-    questions: Callable[[], QuestionLog | None] = lambda: None,
-    answers: Callable[[], AnswerQueue | None] = lambda: None,
 ) -> App:
-    """A Bolt app answering from `index` once `is_ready()`; Web API calls go to `settings.slack_api_url`.
+    """A Bolt app answering from `dependencies()` once `is_ready()`; Web API calls go to
+    `settings.slack_api_url`.
 
-    `sources()`, `channels()`, `questions()` and `answers()` give the news sources (feeds, links), the
-    channels' watches, the question log and the answer queue once the app has started (None before);
-    the `dependencies` middleware puts them, with the index and the command's name, in each request's
-    context for the listeners.
+    The `provide` middleware puts `dependencies()` (the index, the command's name, and once the app has
+    started the news sources, the channels' watches, the question log and the answer queue) in each
+    request's context for the listeners.
 
     Bolt does not check the token itself (`RunningApp.start` does, with retries).
     Listeners run on their own pool: requests are acknowledged as soon as the listener calls ack().
@@ -96,16 +89,7 @@ def create_app(
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
         before_authorize=loading.still_loading(is_ready),
     )
-    app.use(
-        dependencies(
-            index,
-            settings.slash_command,
-            sources=sources,
-            channels=channels,
-            questions=questions,
-            answers=answers,
-        )
-    )
+    app.use(provide(dependencies))
     register_listeners(app, settings.slash_command)
     return app
 
@@ -135,14 +119,7 @@ class RunningApp:
 
     def __post_init__(self) -> None:
         self.bolt = create_app(
-            self.settings,
-            self.index,
-            client=self.client,
-            is_ready=self.ready.is_set,
-            sources=self._sources,
-            channels=self._channels,
-            questions=self._questions,
-            answers=lambda: self.answers,
+            self.settings, self.dependencies, client=self.client, is_ready=self.ready.is_set
         )
         self.health.report("slack", "loading", "checking the bot token")
         self.health.report("store", "loading", "opening the database")
@@ -176,7 +153,7 @@ class RunningApp:
         except (ValueError, OSError, sqlite3.Error, StoreUnavailable) as error:
             self.health.report("store", "broken", str(error), logged=True)
             raise SettingsError(f"DATABASE_URL cannot be used: {error}") from None
-        self.answers = Answers(self.news.store.answers, self.client, self._needs).start()
+        self.answers = Answers(self.news.store.answers, self.client, self.dependencies).start()
         if self._stopping.is_set():
             self.answers.stop()
             self.news.stop()
@@ -198,27 +175,19 @@ class RunningApp:
         connect_socket_mode(handler, stop=self._stopping)
         self.health.watch("socket_mode", lambda: socket_mode_health(handler))
 
-    def _sources(self) -> NewsSources | None:
-        return self.news.sources if self.news is not None else None
-
-    def _needs(self) -> dict:
-        """What answering a question needs, as the listeners get it (for the answer queue's worker)."""
-        return needs(
+    def dependencies(self) -> Dependencies:
+        """What the listeners (and the answer queue's worker) answer from, as of now."""
+        news = self.news
+        if news is None:
+            return Dependencies(self.index, self.settings.slash_command)
+        return Dependencies(
             self.index,
             self.settings.slash_command,
-            sources=self._sources,
-            channels=self._channels,
-            questions=self._questions,
-            answers=lambda: self.answers,
+            sources=news.sources,
+            channels=ChannelDesk(news.channel_news.channels, news.channel_news.clock),
+            questions=news.store.feedback,
+            answers=self.answers,
         )
-
-    def _questions(self) -> QuestionLog | None:
-        return self.news.store.feedback if self.news is not None else None
-
-    def _channels(self) -> ChannelWatches | None:
-        if self.news is None:
-            return None
-        return ChannelDesk(self.news.channel_news.channels, self.news.channel_news.clock)
 
     def _feeds_health(self) -> PartHealth:
         """Feeds that keep failing are listed, but the app is not broken for a site that is down."""

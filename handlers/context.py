@@ -1,65 +1,88 @@
-"""What the listeners need, put in Bolt's context for each request by one middleware (`dependencies`).
+"""What the listeners answer from (`Dependencies`: the index, the command's name, and the parts that
+exist once the app has started), and the protocols those parts implement.
 
-They read it from their context (e.g. `context["index"]`); a worker answering a recorded question later
-(bot/posting/answerer.py) gets the same dict from `needs`.
+One middleware (`provide`) puts the `Dependencies` in Bolt's context for each request; a listener
+reads them with `dependencies_of(context)`; the worker answering a recorded question later
+(bot/posting/answerer.py) gets them from the same provider. This module imports no listener and no
+Slack library, so that importing a type loads nothing else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Protocol
 
-from slack_bolt import BoltContext
-
-from handlers.listeners.commands import NewsSources, QuestionLog
-from handlers.questions import AnswerQueue
-from handlers.watches import ChannelWatches
+from bot.stores.types import Question
 from search import SearchIndex
 
+DEPENDENCIES = "dependencies"
 
-def dependencies(
-    index: SearchIndex,
-    slash_command: str,
-    *,
-    sources: Callable[[], NewsSources | None],
-    channels: Callable[[], ChannelWatches | None],
-    questions: Callable[[], QuestionLog | None],
-    answers: Callable[[], AnswerQueue | None] = lambda: None,
-):
-    """Bolt middleware putting what the listeners need (`needs`) in the context of each request."""
 
-    def middleware(context: BoltContext, next) -> None:
-        context.update(
-            needs(
-                index, slash_command, sources=sources, channels=channels, questions=questions, answers=answers
-            )
-        )
+class NewsSources(Protocol):
+    """What the command can do with news sources (implemented in bot/news/sources/manage.py)."""
+
+    def add_link(self, url: str, *, public_only: bool) -> tuple[bool, str]: ...
+    def add_feed(self, url: str, *, origin: str) -> tuple[bool, str]: ...
+    def remove_feed(self, url: str) -> tuple[bool, str]: ...
+    def feeds_text(self, how_to_add: str) -> str: ...
+
+
+class ChannelWatches(Protocol):
+    """What the commands do with a channel's watches and digest (bot/news/watches.py implements it).
+
+    `set_digest` reads `words` as a schedule in `timezone` and says when the next digest comes;
+    ValueError saying what is accepted when it cannot read them."""
+
+    def add_watch(self, channel: str, words: str, user: str) -> bool: ...
+    def remove_watch(self, channel: str, words: str) -> bool: ...
+    def watches(self, channel: str) -> list: ...
+    def paused_reason(self, channel: str) -> str | None: ...
+    def set_digest(self, channel: str, words: str, user: str, timezone: str) -> str: ...
+    def remove_digest(self, channel: str) -> bool: ...
+    def digest_of(self, channel: str) -> str | None: ...
+
+
+class QuestionLog(Protocol):
+    """Where questions and their feedback are kept (bot/stores/feedback.py implements it)."""
+
+    def record_question(self, question: str, answered: bool) -> None: ...
+    def record_feedback(self, question: str, vote: str, reason: str | None, user: str) -> None: ...
+
+
+class AnswerQueue(Protocol):
+    """This replica's hold on the answer queue (bot/posting/answerer.py implements it)."""
+
+    def record(self, question: Question) -> bool: ...  # False: already recorded (Slack sent it again)
+    def start_posting(self, question_id: str) -> bool: ...
+    def finish(self, question_id: str) -> bool: ...
+    def drop(self, question_id: str, reason: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    """What answering needs. `sources`, `channels`, `questions` and `answers` are None until the app
+    has started (until then questions get "still loading", see loading.py); `answers` is also None
+    for a question answered outside the queue (see questions.py)."""
+
+    index: SearchIndex
+    slash_command: str
+    sources: NewsSources | None = None
+    channels: ChannelWatches | None = None
+    questions: QuestionLog | None = None
+    answers: AnswerQueue | None = None
+
+
+def provide(dependencies: Callable[[], Dependencies]):
+    """Bolt middleware putting `dependencies()` (asked for each request) in the request's context."""
+
+    def middleware(context: MutableMapping, next) -> None:
+        context[DEPENDENCIES] = dependencies()
         next()
 
     return middleware
 
 
-def needs(
-    index: SearchIndex,
-    slash_command: str,
-    *,
-    sources: Callable[[], NewsSources | None],
-    channels: Callable[[], ChannelWatches | None],
-    questions: Callable[[], QuestionLog | None],
-    answers: Callable[[], AnswerQueue | None],
-) -> dict:
-    """What answering needs, by name: the listeners read it from their context, a worker answering
-    a recorded question later (bot/posting/answerer.py) from this dict.
-
-    `sources()`, `channels()`, `questions()` and `answers()` (this replica's hold on the answer queue,
-    see answers.py) are asked each time: they are None until the app has started (until then
-    questions get "still loading", see loading.py). The command's name is `slash_command` there, as
-    Bolt gives a listener asking for `command` the command's payload.
-    """
-    return {
-        "index": index,
-        "slash_command": slash_command,
-        "sources": sources(),
-        "channels": channels(),
-        "questions": questions(),
-        "answers": answers(),
-    }
+def dependencies_of(context: MutableMapping) -> Dependencies:
+    """The request's `Dependencies`, put in its context by `provide`."""
+    return context[DEPENDENCIES]

@@ -15,7 +15,7 @@ from slack_bolt import BoltResponse
 from slack_sdk import WebClient
 
 from handlers.blocks.common import loading_message
-from handlers.listeners.events import is_direct_message_from_a_person
+from handlers.questions import is_direct_message_from_a_person
 from handlers.replies import DELIVERY_ERRORS, respond_or_log
 
 

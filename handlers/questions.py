@@ -13,27 +13,21 @@ When the store cannot record the question, it is answered all the same, outside 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import uuid
 from collections.abc import Callable
-from typing import Protocol
 
 from slack_bolt import BoltContext, BoltRequest, BoltResponse
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
 from bot.stores.types import Question
+from handlers.context import DEPENDENCIES, AnswerQueue, dependencies_of
 from handlers.replies import apologize, post_or_apologize, respond_or_log
 
-
-class AnswerQueue(Protocol):
-    """This replica's hold on the answer queue (bot/posting/answerer.py implements it)."""
-
-    def record(self, question: Question) -> bool: ...  # False: already recorded (Slack sent it again)
-    def start_posting(self, question_id: str) -> bool: ...
-    def finish(self, question_id: str) -> bool: ...
-    def drop(self, question_id: str, reason: str) -> bool: ...
+QUESTION = "question"
 
 
 def command_question(body: dict, request: BoltRequest) -> Question:
@@ -62,32 +56,46 @@ def mention_question(body: dict, question_text: str) -> Question:
     )
 
 
+def is_direct_message_from_a_person(event: dict, bot_user_id: str | None) -> bool:
+    return (
+        event.get("channel_type") == "im"
+        and not event.get("subtype")
+        and not event.get("bot_id")
+        and bool(event.get("user"))
+        and event.get("user") != bot_user_id
+    )
+
+
 def recording(question_of: Callable[[dict, BoltRequest, BoltContext], Question]):
     """Listener middleware: record the question before the listener acknowledges it.
 
-    The listener finds it in `context["question"]`, and its queue in `context["queue"]` (None
-    when it could not be recorded). A question recorded already (an event Slack sent again, to
-    another replica) is acknowledged and nothing more.
+    The listener finds it with `asked(context)`; when it could not be recorded, the listener's
+    `Dependencies` have no `answers` (it is answered outside the queue). A question recorded already
+    (an event Slack sent again, to another replica) is acknowledged and nothing more.
     """
 
     def middleware(
         body: dict, request: BoltRequest, context: BoltContext, logger: logging.Logger, next
     ) -> BoltResponse | None:
         question = question_of(body, request, context)
-        queue: AnswerQueue | None = context.get("answers")
-        context["question"] = question
-        context["queue"] = None
-        if queue is not None:
+        dependencies = dependencies_of(context)
+        context[QUESTION] = question
+        if dependencies.answers is not None:
             try:
-                if not queue.record(question):
+                if not dependencies.answers.record(question):
                     logger.info("Question %s was recorded already; acknowledging only", question.id)
                     return BoltResponse(status=200, body="")
-                context["queue"] = queue
             except Exception:
                 logger.exception("Could not record question %s; answering it outside the queue", question.id)
+                context[DEPENDENCIES] = dataclasses.replace(dependencies, answers=None)
         return next()
 
     return middleware
+
+
+def asked(context: BoltContext) -> Question:
+    """The question `recording` put in the request's context."""
+    return context[QUESTION]
 
 
 def answer(

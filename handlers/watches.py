@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Protocol
 
 from handlers.blocks.common import news_message, problem_message
 from handlers.blocks.watches import watch_added_message, watch_removed_message, watches_message
+from handlers.context import ChannelWatches
 from search import QueryError, clean_query
 from search.query import FILTER_HELP, parse_query
 
@@ -18,21 +18,6 @@ _WATCH_RE = re.compile(r"^(watch|unwatch)(?:\s+(.*))?$", re.IGNORECASE | re.DOTA
 _WATCHES_RE = re.compile(r"^watch(?:es|ing)$", re.IGNORECASE)
 _DIGEST_RE = re.compile(r"^digest(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
 _MARKUP_RE = re.compile(r"<[^<>]*>")
-
-
-class ChannelWatches(Protocol):
-    """What the commands do with a channel's watches and digest (bot/news/watches.py implements it).
-
-    `set_digest` reads `words` as a schedule in `timezone` and says when the next digest comes;
-    ValueError saying what is accepted when it cannot read them."""
-
-    def add_watch(self, channel: str, words: str, user: str) -> bool: ...
-    def remove_watch(self, channel: str, words: str) -> bool: ...
-    def watches(self, channel: str) -> list: ...
-    def paused_reason(self, channel: str) -> str | None: ...
-    def set_digest(self, channel: str, words: str, user: str, timezone: str) -> str: ...
-    def remove_digest(self, channel: str) -> bool: ...
-    def digest_of(self, channel: str) -> str | None: ...
 
 
 def watch_words(text: str) -> str:

@@ -1,4 +1,4 @@
-"""What the Slack commands may do with channels (handlers/watches.py's ChannelWatches), over the store.
+"""What the Slack commands may do with channels (handlers/context.py's ChannelWatches), over the store.
 
 It reads digest schedules (bot/news/digests.py) so that the handlers stay free of bot code, and gives
 them the clock the digests run on.

@@ -24,6 +24,7 @@ from bot.posting.worker import Worker
 from bot.stores.owners import worker_name
 from bot.stores.types import Answers as AnswerStore
 from bot.stores.types import Question
+from handlers.context import Dependencies
 from handlers.listeners import reply_for
 from handlers.questions import answer
 
@@ -36,24 +37,25 @@ PRUNE_EVERY_SECONDS = 3600.0
 
 
 class Answers(Worker):
-    """The answer queue as this replica's listeners and worker use it (`handlers.questions.AnswerQueue`)."""
+    """The answer queue as this replica's listeners and worker use it (`handlers.context.AnswerQueue`)."""
 
     def __init__(
         self,
         store: AnswerStore,
         client: WebClient,
-        needs: Callable[[], dict],
+        dependencies: Callable[[], Dependencies],
         *,
         worker_id: str | None = None,
         lease_seconds: float = LEASE_SECONDS,
         poll_seconds: float = 1.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """`needs()` is what answering needs (handlers.context.needs); `clock` tells a response_url's age."""
+        """`dependencies()` is what answering needs, as the listeners get it; `clock` tells a
+        response_url's age."""
         super().__init__("answers", "Answering left questions", poll_seconds)
         self.store = store
         self.client = client
-        self.needs = needs
+        self.dependencies = dependencies
         self.worker_id = worker_id or worker_name()
         self.lease_seconds = lease_seconds
         self.clock = clock
@@ -96,7 +98,7 @@ class Answers(Worker):
             )
             return True
         logger = log.getChild("worker")
-        if answer(question, reply_for(question, self.needs(), self.client), self.client, logger, self):
+        if answer(question, reply_for(question, self.dependencies(), self.client), self.client, logger, self):
             log.info(
                 "Answered question %s, %.0f s after it was asked, for a replica that did not",
                 question.id,

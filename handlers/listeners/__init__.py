@@ -9,6 +9,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.stores.types import Question
+from handlers.context import Dependencies
 from handlers.listeners import actions, commands, events, home
 
 
@@ -23,8 +24,8 @@ def register_listeners(app: App, slash_command: str) -> None:
     home.register(app)
 
 
-def reply_for(question: Question, context: dict, client: WebClient) -> dict:
+def reply_for(question: Question, dependencies: Dependencies, client: WebClient) -> dict:
     """The reply to a recorded question of either kind (what a worker answering it later sends)."""
     if question.kind == "command":
-        return commands.command_reply(question, context, client)
-    return events.mention_reply(question, context)
+        return commands.command_reply(question, dependencies, client)
+    return events.mention_reply(question.text, dependencies)

@@ -1,4 +1,5 @@
-"""The answer's buttons: "Share in channel" posts it publicly, "More results" shows the next ones."""
+"""The buttons: an answer's ("Share in channel" posts it publicly, "More results" shows the next ones,
+👍 or 👎), a watch's "Remove", and the home tab's (remove a watch, stop a digest)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from handlers.answering import find_answer
 from handlers.blocks.common import (
     FEEDBACK_PREFIX,
     MORE_ACTION,
@@ -21,10 +23,10 @@ from handlers.blocks.common import (
 )
 from handlers.blocks.home import HOME_DIGEST_OFF_ACTION, HOME_UNWATCH_ACTION, read_unwatch_value
 from handlers.blocks.watches import UNWATCH_ACTION
-from handlers.listeners.commands import QuestionLog, find_answer
+from handlers.context import dependencies_of
 from handlers.listeners.home import publish_home
 from handlers.replies import post_or_apologize, respond_or_log
-from handlers.watches import ChannelWatches, list_watches
+from handlers.watches import list_watches
 
 STALE_BUTTON = "This button no longer works; ask again with the command."
 
@@ -39,6 +41,18 @@ def query_of_button(action: dict, respond: Callable, logger: logging.Logger) -> 
         return None
 
 
+def answer_of_button(
+    action: dict, respond: Callable, context: BoltContext, logger: logging.Logger, **options
+) -> dict | None:
+    """The page of the answer a button asks for (`find_answer`'s `options`); None, after telling the
+    user, when the button is unreadable."""
+    button = query_of_button(action, respond, logger)
+    if button is None:
+        return None
+    query, offset = button
+    return find_answer(dependencies_of(context).index, query, offset=offset, **options)
+
+
 def share_answer(
     ack: Ack,
     body: dict,
@@ -50,12 +64,9 @@ def share_answer(
 ) -> None:
     """Post the same answer in the channel, saying who shared it, and drop the private copy."""
     ack()
-    button = query_of_button(action, respond, logger)
-    if button is None:
+    reply = answer_of_button(action, respond, context, logger, shareable=False, shared_by=body["user"]["id"])
+    if reply is None:
         return
-    query, offset = button
-    user = body["user"]["id"]
-    reply = find_answer(context["index"], query, offset=offset, shareable=False, shared_by=user)
     shared = post_or_apologize(client, logger, channel=body["channel"]["id"], user=None, message=reply)
     if shared:
         respond_or_log(respond, logger, {}, delete_original=True)
@@ -75,13 +86,10 @@ def more_results(
 ) -> None:
     """The next page, privately: in place of a private answer, or as a new private message."""
     ack()
-    button = query_of_button(action, respond, logger)
-    if button is None:
-        return
-    query, offset = button
-    private = bool(body.get("container", {}).get("is_ephemeral"))
-    reply = find_answer(context["index"], query, offset=offset)
-    respond_or_log(respond, logger, reply, response_type="ephemeral", replace_original=private)
+    reply = answer_of_button(action, respond, context, logger)
+    if reply is not None:
+        private = bool(body.get("container", {}).get("is_ephemeral"))
+        respond_or_log(respond, logger, reply, response_type="ephemeral", replace_original=private)
 
 
 def remove_watch(
@@ -94,13 +102,13 @@ def remove_watch(
 ) -> None:
     """The "Remove" button of a watch: remove it, and show the channel's watches left in place."""
     ack()
-    channels: ChannelWatches | None = context["channels"]
-    channel = (body.get("channel") or {}).get("id", "")
+    dependencies = dependencies_of(context)
+    channels, channel = dependencies.channels, (body.get("channel") or {}).get("id", "")
     if channels is None or not channel:
         respond_or_log(respond, logger, problem_message(STALE_BUTTON), response_type="ephemeral")
         return
     channels.remove_watch(channel, action.get("value", ""))
-    reply = list_watches(channels, channel, context["slash_command"])
+    reply = list_watches(channels, channel, dependencies.slash_command)
     respond_or_log(respond, logger, reply, response_type="ephemeral", replace_original=True)
 
 
@@ -114,8 +122,8 @@ def home_button(
 ) -> None:
     """A home tab button (remove a watch, stop a digest), then the tab published again."""
     ack()
-    user = (body.get("user") or {}).get("id", "")
-    channels: ChannelWatches | None = context["channels"]
+    dependencies = dependencies_of(context)
+    user, channels = (body.get("user") or {}).get("id", ""), dependencies.channels
     if channels is None or not user:
         return
     try:
@@ -125,7 +133,7 @@ def home_button(
             channels.remove_digest(action.get("value", ""))
     except ValueError:
         logger.warning("Unexpected value on a home button: %r", action.get("value"))
-    publish_home(client, user, context, logger)
+    publish_home(client, user, dependencies, logger)
 
 
 def record_feedback(
@@ -138,7 +146,7 @@ def record_feedback(
 ) -> None:
     """👍 or 👎 (with its reason) on an answer: recorded with the question, thanked privately."""
     ack()
-    questions: QuestionLog | None = context["questions"]
+    questions = dependencies_of(context).questions
     button = query_of_button(action, respond, logger)
     if button is None or questions is None:
         return

@@ -15,11 +15,10 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
 from bot.stores.types import Question
-from handlers.blocks.common import usage_message
-from handlers.listeners.commands import QuestionLog, find_answer, is_help
-from handlers.questions import answer, mention_question, recording
+from handlers.answering import reply_to_question
+from handlers.context import Dependencies, dependencies_of
+from handlers.questions import answer, asked, is_direct_message_from_a_person, mention_question, recording
 from handlers.replies import post_or_apologize
-from search import SearchIndex
 
 _ANY_LEADING_MENTION_RE = re.compile(r"^\s*<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 
@@ -65,56 +64,36 @@ def question_of(text: str, bot_user_id: str | None) -> str:
     return " ".join(text.split())
 
 
-def reply_to_question(
-    index: SearchIndex, question: str, command: str, questions: QuestionLog | None = None
-) -> dict:
-    if is_help(question):
-        return usage_message(command)
-    return find_answer(index, question, shareable=False, questions=questions)
-
-
-def mention_reply(question: Question, context: BoltContext | dict) -> dict:
-    """The reply to a recorded mention, from the dependencies in `context` (handlers.context.dependencies)."""
-    return reply_to_question(context["index"], question.text, context["slash_command"], context["questions"])
+def mention_reply(text: str, dependencies: Dependencies) -> dict:
+    """The reply to a question asked in a mention or a direct message, from `dependencies`."""
+    return reply_to_question(dependencies.index, text, dependencies.slash_command, dependencies.questions)
 
 
 def answer_mention(client: WebClient, context: BoltContext, logger: logging.Logger) -> None:
     """Answer in the thread of the mention: a new thread, or the one it was posted in."""
-    question = context["question"]
-    answer(question, mention_reply(question, context), client, logger, context["queue"])
+    dependencies, question = dependencies_of(context), asked(context)
+    answer(question, mention_reply(question.text, dependencies), client, logger, dependencies.answers)
 
 
 def recorded_mention(body: dict, request: BoltRequest, context: BoltContext) -> Question:
     return mention_question(body, question_of(body["event"].get("text", ""), context.bot_user_id))
 
 
-def reply_in_conversation(
-    event: dict, context: BoltContext, client: WebClient, logger: logging.Logger, *, thread_ts: str | None
-) -> None:
-    """Answer the question in `event` where it was asked, or apologise to its author."""
-    question = question_of(event.get("text", ""), context.bot_user_id)
-    reply = reply_to_question(context["index"], question, context["slash_command"], context["questions"])
-    post_or_apologize(
-        client, logger, channel=event["channel"], user=event.get("user"), message=reply, thread_ts=thread_ts
-    )
-
-
-def is_direct_message_from_a_person(event: dict, bot_user_id: str | None) -> bool:
-    return (
-        event.get("channel_type") == "im"
-        and not event.get("subtype")
-        and not event.get("bot_id")
-        and bool(event.get("user"))
-        and event.get("user") != bot_user_id
-    )
-
-
 def answer_direct_message(
     event: dict, context: BoltContext, client: WebClient, logger: logging.Logger
 ) -> None:
+    """Answer a person's direct message in the conversation, or apologise to them."""
     if not is_direct_message_from_a_person(event, context.bot_user_id):
         return
-    reply_in_conversation(event, context, client, logger, thread_ts=event.get("thread_ts"))
+    reply = mention_reply(question_of(event.get("text", ""), context.bot_user_id), dependencies_of(context))
+    post_or_apologize(
+        client,
+        logger,
+        channel=event["channel"],
+        user=event.get("user"),
+        message=reply,
+        thread_ts=event.get("thread_ts"),
+    )
 
 
 def register(app: App) -> None:

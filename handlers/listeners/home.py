@@ -9,8 +9,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from handlers.blocks.home import ChannelNews, home_view
-from handlers.listeners.commands import NewsSources
-from handlers.watches import ChannelWatches
+from handlers.context import ChannelWatches, Dependencies, dependencies_of
 
 HOME_STORIES = 5
 MAX_CHANNELS_READ = 200
@@ -38,13 +37,12 @@ def channels_news(channels: ChannelWatches, ids: list[str]) -> list[ChannelNews]
     return found
 
 
-def publish_home(client: WebClient, user: str, context: BoltContext, logger: logging.Logger) -> None:
-    channels: ChannelWatches | None = context["channels"]
-    sources: NewsSources | None = context["sources"]
-    stories = [article.citation for article in context["index"].newest(HOME_STORIES)]
+def publish_home(client: WebClient, user: str, dependencies: Dependencies, logger: logging.Logger) -> None:
+    channels, sources, command = dependencies.channels, dependencies.sources, dependencies.slash_command
+    stories = [article.citation for article in dependencies.index.newest(HOME_STORIES)]
     followed = channels_news(channels, user_channels(client, user, logger)) if channels is not None else []
-    feeds = sources.feeds_text(f"{context['slash_command']} feed add URL") if sources is not None else ""
-    view = home_view(stories, feeds, followed, context["slash_command"])
+    feeds = sources.feeds_text(f"{command} feed add URL") if sources is not None else ""
+    view = home_view(stories, feeds, followed, command)
     try:
         client.views_publish(user_id=user, view=view)
     except (SlackApiError, SlackClientError, OSError) as error:
@@ -53,7 +51,7 @@ def publish_home(client: WebClient, user: str, context: BoltContext, logger: log
 
 def open_home(event: dict, client: WebClient, context: BoltContext, logger: logging.Logger) -> None:
     if event.get("tab") == "home" and event.get("user"):
-        publish_home(client, event["user"], context, logger)
+        publish_home(client, event["user"], dependencies_of(context), logger)
 
 
 def register(app: App) -> None:

@@ -11,6 +11,7 @@ from bot.posting.announcements import Notifier
 from bot.posting.web_client import build_web_client
 from bot.settings import Settings
 from bot.stores.store import open_sqlite
+from handlers.context import Dependencies
 from search import SearchIndex, Summarizer, parse_article
 
 
@@ -77,7 +78,7 @@ def test_bolt_does_not_warn_that_the_token_is_unused(log_stream, monkeypatch, fa
         slack_signing_secret="s",
         slack_api_url=fake_slack.url,
     )
-    create_app(settings, SearchIndex())
+    create_app(settings, lambda: Dependencies(SearchIndex(), settings.slash_command))
     assert "unused" not in log_stream.getvalue()
 
 

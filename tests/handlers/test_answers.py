@@ -2,14 +2,10 @@
 
 import pytest
 
+from handlers.answering import find_answer, is_help, reply_to_command, reply_to_question
 from handlers.blocks.common import MORE_ACTION, PAGE_SIZE, SHARE_ACTION, read_button_value
-from handlers.listeners.commands import find_answer, is_help, reply_to_command
-from handlers.listeners.events import (
-    RecentEventIds,
-    is_direct_message_from_a_person,
-    question_of,
-    reply_to_question,
-)
+from handlers.listeners.events import RecentEventIds, question_of
+from handlers.questions import is_direct_message_from_a_person
 from tests.handlers.block_checks import assert_valid_message
 
 
@@ -117,14 +113,14 @@ def test_recent_event_ids_remember_a_bounded_number():
 
 
 def test_a_failing_search_still_gets_a_reply_and_a_log(caplog):
-    from handlers.listeners.commands import SEARCH_FAILED, find_answer
+    from handlers.answering import SEARCH_FAILED, find_answer
     from search import SearchIndex
 
     class BrokenIndex(SearchIndex):
         def search(self, query, limit=5, filters=None):
             raise RuntimeError("disk on fire")
 
-    with caplog.at_level("ERROR", logger="handlers.listeners.commands"):
+    with caplog.at_level("ERROR", logger="handlers.answering"):
         reply = find_answer(BrokenIndex(), "valuation")
     assert SEARCH_FAILED in reply["text"]
     assert "disk on fire" in caplog.text

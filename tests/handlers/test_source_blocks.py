@@ -6,7 +6,7 @@ import json
 import pytest
 
 from handlers.blocks.common import answer_message, link, news_message, render_announcement
-from handlers.listeners.commands import source_reply
+from handlers.sources import source_reply
 from search import Citation, Hit, Passage, Snippet
 from tests.handlers.block_checks import assert_no_broadcast, assert_valid_message
 
