@@ -196,6 +196,10 @@ class RunningApp:
         except StoreUnavailable:
             return PartHealth("ok", "unknown while the store is unavailable (see store)")
 
+    def stop_soon(self) -> None:
+        """Ask a start under way to end at its next step (it raises Stopped); `stop` does the stopping."""
+        self._stopping.set()
+
     def stop(self) -> None:
         """Stop taking work, wait for what is under way (the listeners answering, the workers; for
         STOP_SECONDS at most), and only then close the store.

@@ -167,13 +167,7 @@ def area(name: str) -> str:
 
 # Violations in areas being redesigned by others at the same time, by (test, case): expected until
 # their branch is merged; then `strict` turns the xfail into a failure, and the entry is removed.
-IN_PROGRESS = {
-    ("cycles", "bot.stores"): "stores: the store modules import one another in a circle",
-    ("builds", "bot.stores"): "stores: bot/stores/feedback.py:run_report opens the store itself",
-    ("builds", "bot.posting"): "posting: bot/posting/announcements.py:start_news_feed wires the parts",
-    ("sizes", "bot.stores"): "stores: bot/stores/articles.py is over 700 lines",
-    ("listeners", "handlers"): "handlers: handlers.context imports the listeners",
-}
+IN_PROGRESS: dict[tuple[str, str], str] = {}  # (test, area) -> why it still fails, while being fixed
 AREAS = ("search", "bot", "bot.news", "bot.server", "bot.cli", "bot.stores", "bot.posting", "handlers")
 
 
@@ -237,7 +231,7 @@ def test_layers(rule):
 
 # Calls that build a real part (the store, the index, a Slack app, client or connection): the bootstrap's
 # job, and the command line's and the server's for their own starts.
-BUILDERS = {"open_store", "new_index", "build_web_client", "App", "SocketModeHandler", "start_news_feed"}
+BUILDERS = {"open_store", "new_index", "build_web_client", "App", "SocketModeHandler", "start_news_desk"}
 MAY_BUILD = ("bot.app", "bot.cli", "bot.server")
 
 
@@ -312,7 +306,6 @@ def test_opening_a_store_loads_no_slack(store):
     assert not slack, f"importing {store} loads " + ", ".join(slack)
 
 
-@pytest.mark.xfail(strict=True, reason=IN_PROGRESS["listeners", "handlers"])
 def test_the_listeners_types_load_no_listener():
     listeners = sorted(
         m for m in loaded_by("handlers.context") if within(m, ("handlers.listeners", "slack_bolt.listener"))
@@ -324,8 +317,7 @@ def test_the_checks_see_the_tree():
     """The rules above are only as good as the import reading: it must find known edges of every kind."""
     assert {"search", "bot", "handlers", "bot.stores", "tests.fakes"} <= set(modules())
     assert any(i.target == "search.models" for i in imports("search.index"))
-    assert {i.kind for name in modules() for i in imports(name)} == {
-        "module-level",
-        "TYPE_CHECKING",
-        "in-function",
-    }
+    kinds = {i.kind for name in modules() for i in imports(name)}
+    assert {"module-level", "in-function"} <= kinds <= {"module-level", "TYPE_CHECKING", "in-function"}
+    guarded = ast.parse("if TYPE_CHECKING:\n    import bot.app\nif typing.TYPE_CHECKING:\n    pass\n").body
+    assert all(_is_type_checking(node) for node in guarded)

@@ -145,7 +145,7 @@ def run(args: argparse.Namespace, settings) -> int:
 
         return run_export(settings)
     if args.command == "report":
-        from bot.stores.report import run_report
+        from bot.cli.sources import run_report
 
         return run_report(settings, args.days)
     if args.command == "remove":

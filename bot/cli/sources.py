@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ from bot.news.sources.http import Fetcher
 from bot.news.sources.manage import Sources, describe
 from bot.news.sources.urls import BadUrl, normalise_url
 from bot.settings import Settings
+from bot.stores.report import report, report_text
 from bot.stores.store import Store, open_store
 from bot.stores.types import StoredArticle
 from search import SearchIndex
@@ -136,3 +138,14 @@ def run_remove(settings: Settings, targets: Sequence[str], out=None) -> int:
                 sources.pipeline.take_down(stored)
                 print(f"{target}: removed {describe(stored.title, stored.outlet, stored.date)}", file=out)
     return status
+
+
+def run_report(settings: Settings, days: float, *, now: float | None = None) -> int:
+    """`report --days N`: the questions with no answer or a 👎 in the last N days, the most frequent first."""
+    store = open_store(settings.database_url)
+    try:
+        until = time.time() if now is None else now
+        print(report_text(report(store.feedback, until - days * 86400, until + 1), days))
+    finally:
+        store.close()
+    return 0

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 HTTP_THREADS = 16
+SIGNAL_CHECK_SECONDS = 0.5
 
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -150,7 +151,17 @@ def serve(settings: Settings) -> None:
         app = build_app(settings)
     except SettingsError as error:
         _cannot_start(error)
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    stopping = threading.Event()
+
+    def on_sigterm(signum, frame) -> None:
+        """A platform stopping the process (SIGTERM) gets the same clean stop as Ctrl-C, whether the app
+        is starting or serving; a second SIGTERM meanwhile does not cut that stop short. The handler only
+        sets flags: an exception raised wherever the main thread happens to be could be swallowed there."""
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stopping.set()
+        app.stop_soon()
+
+    signal.signal(signal.SIGTERM, on_sigterm)
     try:
         server = listen(app, settings)
     except OSError as error:
@@ -162,10 +173,14 @@ def serve(settings: Settings) -> None:
         )
     try:
         app.start()
-        if settings.socket_mode:
+        if settings.socket_mode and not stopping.is_set():
             app.connect_socket_mode()
             log.info("Connected to Slack in Socket Mode")
-        threading.Event().wait()
+        # A signal the kernel hands another thread runs its handler only when the main thread runs
+        # Python code again: a wait without a timeout could hold the stop back for good.
+        while not stopping.wait(SIGNAL_CHECK_SECONDS):
+            pass
+        log.info("Stopping")
     except (SettingsError, StoreUnavailable) as error:
         _cannot_start(error)
     except (KeyboardInterrupt, Stopped):
@@ -189,10 +204,3 @@ def listen(app: RunningApp, settings: Settings):
 def _cannot_start(error: SettingsError | StoreUnavailable):
     print(f"Cannot start: {error}", file=sys.stderr)
     raise SystemExit(2) from None
-
-
-def _exit_on_sigterm(signum, frame) -> None:
-    """A platform stopping the process (SIGTERM) gets the same clean stop as Ctrl-C; a second
-    SIGTERM meanwhile does not cut that stop short."""
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    raise KeyboardInterrupt

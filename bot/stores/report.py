@@ -7,11 +7,9 @@ questions that found nothing or got a 👎, the most frequent first.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from bot.stores.store import open_store
 from bot.stores.types import Feedback
 
 REASONS = {"wrong_article": "wrong article", "wrong_language": "wrong language", "outdated": "outdated"}
@@ -56,13 +54,3 @@ def report_text(rows: list[ReportRow], days: float) -> str:
             parts.append(f"👎 ×{row.downvotes} ({why})")
         lines.append(f"{row.total:>4}  {row.question}  — {'; '.join(parts)}")
     return "\n".join(lines)
-
-
-def run_report(settings, days: float, *, now: float | None = None) -> int:
-    store = open_store(settings.database_url)
-    try:
-        until = time.time() if now is None else now
-        print(report_text(report(store.feedback, until - days * 86400, until + 1), days))
-    finally:
-        store.close()
-    return 0
