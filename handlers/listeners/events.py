@@ -47,7 +47,7 @@ def skip_repeated_events(recent: RecentEventIds):
 
     def middleware(body: dict, next, logger: logging.Logger) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not recent.first_time(event_id):
+        if isinstance(event_id, str) and event_id and not recent.first_time(event_id):
             logger.info("Event %s already handled; acknowledging the retry only", event_id)
             return BoltResponse(status=200, body="")
         return next()
