@@ -17,6 +17,7 @@ not) or of their concepts.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections import Counter
@@ -169,3 +170,83 @@ def _cosine(a: Counter, b: Counter) -> float:
         return 0.0
     dot = sum(v * b.get(k, 0) for k, v in a.items())
     return dot / math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
+
+
+CANDIDATES_PER_KEY = 50  # the nearest in date, per anchor: more articles of one name tell no more
+
+
+class StoryIndex:
+    """The stories known so far, to find the one an article belongs to (`find`) in time that does not grow
+    with the number of articles: candidates share an anchor and are published within `MAX_DAYS`; each anchor
+    keeps its articles in date order, and only the nearest of the window are read."""
+
+    def __init__(self, rule: StoryRule | None = None) -> None:
+        """`rule` by default weighs anchors by their rarity among the articles of this index."""
+        self._features: dict[str, StoryFeatures] = {}
+        self._postings: dict[str, list[tuple[int, str]]] = {}  # key -> (date ordinal, article id), sorted
+        self._counts: Counter = Counter()  # articles per anchor
+        self.rule = rule or StoryRule(_LiveRarity(self._counts, self._features))
+
+    def __len__(self) -> int:
+        return len(self._features)
+
+    def add(self, features: StoryFeatures) -> None:
+        if features.article_id in self._features:
+            return
+        self._features[features.article_id] = features
+        day = features.date_ordinal or 0
+        self._counts.update(features.anchors)
+        for key in features.anchors:
+            bisect.insort(self._postings.setdefault(key, []), (day, features.article_id))
+
+    def remove(self, article_id: str) -> None:
+        features = self._features.pop(article_id, None)
+        if features is None:
+            return
+        day = features.date_ordinal or 0
+        for key in features.anchors:
+            postings = self._postings.get(key, [])
+            at = bisect.bisect_left(postings, (day, article_id))
+            if at < len(postings) and postings[at] == (day, article_id):
+                postings.pop(at)
+        self._counts.subtract(features.anchors)
+
+    def find(self, features: StoryFeatures) -> tuple[str, Decision] | None:
+        """The known article whose story `features` tells (the most alike), with the decision; or None."""
+        best: tuple[str, Decision] | None = None
+        for article_id in self.candidates(features):
+            decision = self.rule.same(features, self._features[article_id])
+            if decision.same and (best is None or decision.score > best[1].score):
+                best = (article_id, decision)
+        return best
+
+    def candidates(self, features: StoryFeatures) -> set[str]:
+        """The articles `find` weighs against `features`: those sharing an anchor, nearest in date."""
+        day = features.date_ordinal
+        found: set[str] = set()
+        for key in features.anchors:
+            postings = self._postings.get(key, ())
+            if day is None:
+                window = postings[-CANDIDATES_PER_KEY:]
+            else:
+                low = bisect.bisect_left(postings, (day - MAX_DAYS, ""))
+                high = bisect.bisect_right(postings, (day + MAX_DAYS, "\uffff"))
+                middle = bisect.bisect_left(postings, (day, ""), low, high)
+                window = postings[
+                    max(low, middle - CANDIDATES_PER_KEY // 2) : min(high, middle + CANDIDATES_PER_KEY // 2)
+                ]
+            found.update(article_id for _, article_id in window)
+        found.discard(features.article_id)
+        return found
+
+
+class _LiveRarity(dict):
+    """Anchor weights from the counts of the index, computed when asked (an inverse document frequency)."""
+
+    def __init__(self, counts: Counter, features: dict) -> None:
+        super().__init__()
+        self._counts, self._features = counts, features
+
+    def get(self, anchor: str, default: float = 1.0) -> float:
+        n = self._counts.get(anchor, 0)
+        return math.log(1 + len(self._features) / n) if n > 0 else default

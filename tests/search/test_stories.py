@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from search import parse_article
 from search.stories import StoryReader, StoryRule
-from tests.search.stories_eval import minhash, ours, pairs, scores, table
+from tests.search.stories_eval import minhash, ours, pairs, scores, story_rule, table
 
 
 def test_on_the_test_part_the_story_rule_meets_its_targets(capsys):
@@ -45,3 +45,19 @@ def test_the_same_words_weeks_apart_are_two_stories():
     later = reader.read(parse_article("date 2024-05-01\n" + text, "b.txt"))
     decision = StoryRule().same(first, later)
     assert not decision.same and "61 days apart" in decision.reason
+
+
+def test_the_story_index_offers_every_pair_the_rule_would_join():
+    from search.stories import StoryIndex
+
+    rule, features = story_rule()
+    index = StoryIndex(rule)
+    for found in features.values():
+        index.add(found)
+    judged = pairs("dev") + pairs("test")
+    joined = [p for p in judged if rule.same(features[p.a], features[p.b]).same]
+    missed = [p for p in joined if features[p.b].article_id not in index.candidates(features[p.a])]
+    assert joined and len(missed) <= len(joined) * 0.02, missed
+    for pair in [p for p in joined if p.same][:20]:
+        found = index.find(features[pair.a])
+        assert found is not None and found[1].same
