@@ -18,6 +18,7 @@ not) or of their concepts.
 from __future__ import annotations
 
 import bisect
+import heapq
 import math
 import re
 from collections import Counter
@@ -65,39 +66,48 @@ class StoryReader:
 
     def read(self, article: Article, boilerplate: frozenset[str] = frozenset()) -> StoryFeatures:
         texts = [article.title] + [
-            p.text for p in article.passages if p.kind != "caption" and _key(p.text) not in boilerplate
+            p.text
+            for p in article.passages
+            if p.kind != "caption" and not (boilerplate and _key(p.text) in boilerplate)
         ]
         anchors: set[str] = set()
         concepts: Counter = Counter()
+        concept_of = self._concept_of
         for text in texts:
-            found = self._anchors(text, article.language)
-            anchors |= found
-            for term in self.analyzer.terms(text, article.language):
-                concept = self._concept_of.get((article.language, term))
-                concepts[f"#{concept}" if concept is not None else term] += 1
+            terms = self.analyzer.terms(text, article.language)
+            anchors |= self._names(text)
+            anchors |= _amounts(terms)
+            for term in terms:
+                concept = concept_of.get((article.language, term))
+                concepts[term if concept is None else f"#{concept}"] += 1
         ordinal = article.date.toordinal() if article.date else None
         return StoryFeatures(article.id, ordinal, frozenset(anchors), concepts)
 
-    def _anchors(self, text: str, language: str) -> set[str]:
+    def _names(self, text: str) -> set[str]:
+        """Capitalised words and their runs, but a lone one opening a sentence; no calendar word, and
+        not the subject's own names."""
         names = set()
         for match in _NAME_RE.finditer(text):
             start = match.start()
-            opening = start == 0 or text[:start].rstrip()[-1:] in '.!?:«"“—-'
             name = fold_accents(match.group(1).lower())
-            words = name.split()
-            if opening and len(words) == 1:
+            if " " not in name and (start == 0 or text[:start].rstrip()[-1:] in '.!?:«"“—-'):
                 continue
-            if words[0] in _CALENDAR or name in self.common:
+            if name.split(" ", 1)[0] in _CALENDAR or name in self.common:
                 continue
             names.add(name)
-        terms = self.analyzer.terms(text, language)
-        for i, term in enumerate(terms):
-            if not term[:1].isdigit():
-                continue
-            units = sorted({t for t in terms[max(0, i - 1) : i] + terms[i + 1 : i + 3] if t in _AMOUNT_TERMS})
-            if units:  # `€1.7bn` (euro 1.7 billion) and `1,7 milliard d'euros` (1.7 billion euro) alike
-                names.add(" ".join([term, *units]))
         return names
+
+
+def _amounts(terms: list[str]) -> set[str]:
+    """Numbers with a scale or a currency beside them, as the analyser reads them in either language:
+    `€1.7bn` (euro 1.7 billion) and `1,7 milliard d'euros` (1.7 billion euro) are both `1.7 billion euro`."""
+    found = set()
+    for i, term in enumerate(terms):
+        if term[:1].isdigit():
+            units = sorted({t for t in terms[max(0, i - 1) : i] + terms[i + 1 : i + 3] if t in _AMOUNT_TERMS})
+            if units:
+                found.add(" ".join([term, *units]))
+    return found
 
 
 def _key(text: str) -> str:
@@ -173,6 +183,7 @@ def _cosine(a: Counter, b: Counter) -> float:
 
 
 CANDIDATES_PER_KEY = 50  # the nearest in date, per anchor: more articles of one name tell no more
+TOP_CANDIDATES = 12  # those sharing the most names and amounts are weighed by the rule
 
 
 class StoryIndex:
@@ -220,24 +231,26 @@ class StoryIndex:
                 best = (article_id, decision)
         return best
 
-    def candidates(self, features: StoryFeatures) -> set[str]:
-        """The articles `find` weighs against `features`: those sharing an anchor, nearest in date."""
-        day = features.date_ordinal
-        found: set[str] = set()
+    def candidates(self, features: StoryFeatures) -> list[str]:
+        """The articles `find` weighs against `features`: of those sharing an anchor and nearest in date,
+        the `TOP_CANDIDATES` sharing the most (by rarity)."""
+        shared: dict[str, float] = {}
         for key in features.anchors:
-            postings = self._postings.get(key, ())
-            if day is None:
-                window = postings[-CANDIDATES_PER_KEY:]
-            else:
-                low = bisect.bisect_left(postings, (day - MAX_DAYS, ""))
-                high = bisect.bisect_right(postings, (day + MAX_DAYS, "\uffff"))
-                middle = bisect.bisect_left(postings, (day, ""), low, high)
-                window = postings[
-                    max(low, middle - CANDIDATES_PER_KEY // 2) : min(high, middle + CANDIDATES_PER_KEY // 2)
-                ]
-            found.update(article_id for _, article_id in window)
-        found.discard(features.article_id)
-        return found
+            weight = self.rule.weight(key)
+            for _, article_id in self._window(key, features.date_ordinal):
+                shared[article_id] = shared.get(article_id, 0.0) + weight
+        shared.pop(features.article_id, None)
+        return heapq.nlargest(TOP_CANDIDATES, shared, key=shared.__getitem__)
+
+    def _window(self, key: str, day: int | None) -> list[tuple[int, str]]:
+        postings = self._postings.get(key, [])
+        if day is None:
+            return postings[-CANDIDATES_PER_KEY:]
+        low = bisect.bisect_left(postings, (day - MAX_DAYS, ""))
+        high = bisect.bisect_right(postings, (day + MAX_DAYS, "\uffff"))
+        middle = bisect.bisect_left(postings, (day, ""), low, high)
+        half = CANDIDATES_PER_KEY // 2
+        return postings[max(low, middle - half) : min(high, middle + half)]
 
 
 class _LiveRarity(dict):

@@ -96,6 +96,7 @@ class SubjectJudge:
     def __init__(self, subject: Subject | None = None) -> None:
         self.subject = subject or load_subject()
         self._first_words = {n[0] for n in self.subject.names if n}
+        self._anaphor_starts = {a[0] for a in self.subject.anaphors if a}
 
     def judge(self, article: Article) -> Judgement:
         body = [p.text for p in article.passages if p.kind != "caption"]
@@ -146,7 +147,9 @@ class SubjectJudge:
                 paragraph.shared.append(i)
                 if written[i].islower():
                     paragraph.common.add(i)
-            elif any(tuple(folded[i : i + len(a)]) == a for a in self.subject.anaphors):
+            elif folded[i] in self._anaphor_starts and any(
+                tuple(folded[i : i + len(a)]) == a for a in self.subject.anaphors
+            ):
                 paragraph.anaphors += 1
             i += 1
         paragraph.own += sum(text.count(name) for name in self.subject.case_sensitive)
