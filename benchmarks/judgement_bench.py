@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from search import load_article  # noqa: E402
-from search.stories import StoryIndex, StoryReader  # noqa: E402
-from search.subject import SubjectJudge  # noqa: E402
+from search.judgement.stories import StoryIndex, StoryReader  # noqa: E402
+from search.judgement.subject import SubjectJudge  # noqa: E402
 
 JUDGED = ROOT / "tests" / "fixtures" / "judged"
 SIZES = (1_000, 10_000, 100_000)

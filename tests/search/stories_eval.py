@@ -11,7 +11,7 @@ from pathlib import Path
 
 from search import load_article
 from search.dedupe import THRESHOLD, similarity
-from search.stories import StoryReader, StoryRule, boilerplate_of, rarity_of
+from search.judgement.stories import StoryReader, StoryRule, boilerplate_of, rarity_of
 
 JUDGED = Path(__file__).resolve().parents[1] / "fixtures" / "judged" / "stories"
 SUBJECT_NAMES = ("Mistral AI", "Mistral", "Le Chat", "Arthur Mensch", "Mensch")

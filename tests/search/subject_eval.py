@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from search import Article, load_article
-from search.subject import SubjectJudge, words
+from search.judgement.subject import SubjectJudge, words
 
 JUDGED = Path(__file__).resolve().parents[1] / "fixtures" / "judged" / "subject"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from search import parse_article
-from search.stories import StoryReader, StoryRule
+from search.judgement.stories import StoryReader, StoryRule
 from tests.search.stories_eval import minhash, ours, pairs, scores, story_rule, table
 
 
@@ -48,7 +48,7 @@ def test_the_same_words_weeks_apart_are_two_stories():
 
 
 def test_the_story_index_offers_every_pair_the_rule_would_join():
-    from search.stories import StoryIndex
+    from search.judgement.stories import StoryIndex
 
     rule, features = story_rule()
     index = StoryIndex(rule)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from search import parse_article
-from search.subject import SubjectJudge
+from search.judgement.subject import SubjectJudge
 from tests.search.subject_eval import cases, rules, score, table
 
 

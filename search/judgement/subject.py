@@ -26,7 +26,7 @@ from typing import Literal
 from search.analysis import fold_accents
 from search.models import Article
 
-SUBJECTS = Path(__file__).resolve().parent / "subjects"
+SUBJECTS = Path(__file__).resolve().parent.parent / "subjects"
 WINDOW = 10  # words on either side of a shared name that tell its sense
 LEAD_PARAGRAPHS = 2
 COMMON_NOUN = "wind"  # the shared name written in lower case is the common noun: le mistral, the mistral
