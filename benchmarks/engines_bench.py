@@ -41,8 +41,8 @@ sys.path.insert(0, str(ROOT))
 if "--child" in sys.argv and "ours-python" in sys.argv:  # ours without search._native: the Python loops
     sys.modules["search._native"] = None  # type: ignore[assignment]
 
-from benchmarks import synthetic  # noqa: E402
 from search.summary import MAX_SNIPPET_CHARS  # noqa: E402
+from tests import synthetic  # noqa: E402
 
 VOCABULARY = 50_000
 TOP = 10

@@ -44,11 +44,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.load_bench import QUERIES, percentile  # noqa: E402
-from benchmarks.synthetic import vocabulary  # noqa: E402
 from tests.fakes import FakeSlack  # noqa: E402
 from tests.fakes.signing import signed_headers, slash_command_body  # noqa: E402
 from tests.served import SIGNING_SECRET, free_port, served_health  # noqa: E402
 from tests.stores.conftest import with_search_path  # noqa: E402
+from tests.synthetic import vocabulary  # noqa: E402
 
 REPLICAS = 3
 CHANNEL = "C0BENCH013"

@@ -25,8 +25,8 @@ import rank_bm25
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import synthetic  # noqa: E402
 from search import SearchIndex  # noqa: E402
+from tests import synthetic  # noqa: E402
 
 VOCABULARY = 50_000
 TOP = 10

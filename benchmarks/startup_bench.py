@@ -31,11 +31,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.synthetic import vocabulary, zipf_probabilities  # noqa: E402
 from bot.news.progress import PHASES  # noqa: E402
 from tests.fakes import FakeSlack  # noqa: E402
 from tests.fakes.signing import signed_headers, slash_command_body  # noqa: E402
 from tests.served import free_port, served_health  # noqa: E402
+from tests.synthetic import vocabulary, zipf_probabilities  # noqa: E402
 
 TIMEOUT_SECONDS = 3600
 FOLDERS = Path(tempfile.gettempdir()) / "startup-bench"

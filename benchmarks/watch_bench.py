@@ -23,10 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.synthetic import article, passages, queries, vocabulary  # noqa: E402
 from search import SearchIndex  # noqa: E402
 from search.asking import article_terms, matches  # noqa: E402
 from search.query import Filters, ParsedQuery  # noqa: E402
+from tests.synthetic import article, passages, queries, vocabulary  # noqa: E402
 
 
 def dated(n: int, texts) -> object:

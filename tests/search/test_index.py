@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import rank_bm25
 
-from benchmarks import synthetic
 from search import QueryError, SearchIndex, parse_article
 from search.models import Citation, Passage
 from search.scoring import VARIANTS
+from tests import synthetic
 
 VOCAB = synthetic.vocabulary(3000)
 TEXTS = synthetic.passages(1500, VOCAB, seed=3)

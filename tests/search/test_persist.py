@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import rank_bm25
 
-from benchmarks import synthetic
 from search import SearchIndex
 from search.analysis import Analyzer
 from search.persist import JOURNAL, SNAPSHOT, IndexFileError, NoSavedIndex, SavedIndex
 from search.scoring import VARIANTS
+from tests import synthetic
 from tests.search.test_index import QUERIES, TEXTS, assert_same_top10
 
 SEED_QUERIES = [

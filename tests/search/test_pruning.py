@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import rank_bm25
 
-from benchmarks import synthetic
 from search import SearchIndex
 from search.index import diversity_depth
 from search.models import Article, Passage
 from search.scoring import PRIOR_BY_KIND, PRUNE_SHARE, VARIANTS
+from tests import synthetic
 
 VOCAB = synthetic.vocabulary(400)
 
