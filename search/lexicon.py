@@ -69,6 +69,15 @@ class Lexicon:
     def __len__(self) -> int:
         return len(self._lines)
 
+    def single_terms(self) -> dict[tuple[Language, str], int]:
+        """Each one-term form, by (language, term), with the number of its line: the line is its meaning,
+        shared by its forms in both languages."""
+        return {
+            (language, terms[0]): numbers[0]
+            for (language, terms), numbers in self._by_terms.items()
+            if len(terms) == 1
+        }
+
     def _form(self, language: Language, text: str) -> Form:
         if text.startswith(_CAPITALS_ONLY):
             text = text[1:]

@@ -59,10 +59,7 @@ class StoryReader:
         self.analyzer = analyzer or Analyzer()
         self.lexicon = lexicon or default_lexicon(self.analyzer)
         self.common = frozenset(fold_accents(c.lower()) for c in common)
-        self._concept_of: dict[tuple[str, str], int] = {}
-        for (language, terms), numbers in self.lexicon._by_terms.items():
-            if len(terms) == 1:
-                self._concept_of[(language, terms[0])] = numbers[0]
+        self._concept_of = self.lexicon.single_terms()
 
     def read(self, article: Article, boilerplate: frozenset[str] = frozenset()) -> StoryFeatures:
         texts = [article.title] + [

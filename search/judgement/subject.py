@@ -109,7 +109,7 @@ class SubjectJudge:
         senses = self._senses(everything, article_words)
         mentions = [p.own + senses[i][0] for i, p in enumerate(everything)]
         if not sum(mentions):
-            return self._absent(senses, everything)
+            return self._absent(senses)
         in_headline, lead = mentions[0] > 0, any(mentions[1 : 1 + LEAD_PARAGRAPHS])
         named = [
             m > 0 or (p.anaphors > 0 and (in_headline or lead))
@@ -183,7 +183,7 @@ class SubjectJudge:
         best = max(scores, key=lambda kind: (scores[kind], kind != "subject"))
         return best if scores[best] else None
 
-    def _absent(self, senses: list[tuple[int, Counter]], paragraphs: list[_Paragraph]) -> Judgement:
+    def _absent(self, senses: list[tuple[int, Counter]]) -> Judgement:
         other = sum((s[1] for s in senses), Counter())
         if other:
             kind = other.most_common(1)[0][0]
