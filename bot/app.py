@@ -28,7 +28,7 @@ from bot.news.folder import Ingestor, start_ingest
 from bot.news.parsing import Parse, parse_file
 from bot.news.pipeline import Pipeline
 from bot.news.progress import StartProgress
-from bot.news.saved_index import index_folder, open_index, save_all
+from bot.news.saved_index import index_folder, open_index, save_snapshot
 from bot.news.search_index import keep_vectors_in, new_index
 from bot.news.sources.http import Fetcher
 from bot.news.sources.manage import Sources
@@ -51,6 +51,7 @@ from handlers import loading
 from handlers.context import Dependencies, provide
 from handlers.listeners import register_listeners
 from search import SearchIndex, Summarizer
+from search.judgement.subject import SubjectJudge, load_subject
 from search.persist import SavedIndex
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ class RunningApp:
     index: SearchIndex
     health: HealthRegistry
     bolt: App = field(init=False)
+    judge: SubjectJudge = field(init=False)  # the desk's subject: what is news, what a question may ask
     news: NewsDesk | None = None
     answers: Answers | None = None
     ready: threading.Event = field(default_factory=threading.Event)
@@ -118,6 +120,7 @@ class RunningApp:
     _socket_mode: SocketModeHandler | None = None
 
     def __post_init__(self) -> None:
+        self.judge = SubjectJudge(load_subject(self.settings.subject))
         self.bolt = create_app(
             self.settings, self.dependencies, client=self.client, is_ready=self.ready.is_set
         )
@@ -146,6 +149,7 @@ class RunningApp:
                 self.settings,
                 self.client,
                 index=self.index,
+                judge=self.judge,
                 clock=self.clock,
                 progress=self.progress,
                 parse=self.parse,
@@ -179,10 +183,11 @@ class RunningApp:
         """What the listeners (and the answer queue's worker) answer from, as of now."""
         news = self.news
         if news is None:
-            return Dependencies(self.index, self.settings.slash_command)
+            return Dependencies(self.index, self.settings.slash_command, self.judge)
         return Dependencies(
             self.index,
             self.settings.slash_command,
+            self.judge,
             sources=news.sources,
             channels=ChannelDesk(news.channel_news.channels, news.channel_news.clock),
             questions=news.store.feedback,
@@ -333,6 +338,7 @@ def start_news_desk(
     client: WebClient,
     *,
     index: SearchIndex | None = None,
+    judge: SubjectJudge | None = None,
     clock: Callable[[], float] = time.time,
     progress: StartProgress | None = None,
     parse: Parse = parse_file,
@@ -347,6 +353,7 @@ def start_news_desk(
     is what the folder's files are parsed with (see `Ingestor`).
     """
     progress = progress or StartProgress()
+    judge = judge or SubjectJudge(load_subject(settings.subject))
     store = open_store(settings.database_url)
     since = (
         store.articles.last_change()
@@ -372,18 +379,14 @@ def start_news_desk(
         notifier.wake(article_id)
         channel_news.wake(article_id)
 
-    pipeline = Pipeline(store, index, on_added=added)
-    texts = pipeline.load_duplicates(since, saved_in=index.folder if saved else None)
-    progress.ended(
-        "index",
-        f"{index.article_count} articles, {index.passage_count} passages;"
-        f" {texts} texts read for the near-copy signatures",
-    )
+    pipeline = Pipeline(store, index, judge=judge, on_added=added)
+    pipeline.follow_from(since)
+    progress.ended("index", f"{index.article_count} articles, {index.passage_count} passages")
     ingestor = Ingestor(store, index, settings.articles_dir, on_added=added, pipeline=pipeline, parse=parse)
     first_start = not store.articles.baseline_done()
     reports = start_ingest(store, index, ingestor, progress)
     if saved and first_start:
-        save_all(index, store, pipeline.duplicates)
+        save_snapshot(index)
     read = sum(report.outcome != "known" for report in reports)
     progress.ended("folder", f"{len(reports)} files, {read} of them read")
     log.info("Index ready: %d articles (%d passages)", index.article_count, index.passage_count)

@@ -6,6 +6,7 @@ from pydantic import ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from search.index import DEFAULT_MIN_COVERAGE
+from search.judgement.subject import DEFAULT_SUBJECT, subject_file
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -48,6 +49,8 @@ class Settings(BaseSettings):
     feeds: str = ""  # feed URLs to poll, separated by spaces or commas
     feed_poll_seconds: float = 600.0
     fetch_allow_hosts: str = ""  # host or host:port that links given in Slack may reach though not public
+    # What the desk follows: a subject with a data file in search/subjects, or a path to such a .json file.
+    subject: str = DEFAULT_SUBJECT
 
     @property
     def feed_urls(self) -> list[str]:
@@ -112,6 +115,12 @@ class Settings(BaseSettings):
                     f"must be http:// or https:// feed URLs separated by spaces or commas, not {url!r}"
                 )
         return value
+
+    @field_validator("subject")
+    @classmethod
+    def _subject(cls, value: str) -> str:
+        subject_file(value.strip())
+        return value.strip()
 
     @field_validator("slash_command")
     @classmethod

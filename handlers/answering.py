@@ -20,6 +20,7 @@ from handlers.sources import source_reply
 from handlers.watches import watch_reply
 from search import QueryError, SearchIndex
 from search.asking import ask
+from search.judgement.subject import SubjectJudge
 
 log = logging.getLogger(__name__)
 SEARCH_FAILED = "Sorry, the search failed on my side; the error is logged. Please try again or rephrase."
@@ -38,13 +39,15 @@ def find_answer(
     shareable: bool = True,
     shared_by: str | None = None,
     questions: QuestionLog | None = None,
+    judge: SubjectJudge | None = None,
 ) -> dict:
     """The message answering `text` from result `offset + 1`: results, the newest articles (`latest`,
-    or filters alone), a way forward, or the query's problem.
+    or filters alone), a way forward, or the query's problem; with `judge`, nothing for a question
+    off its subject, saying so.
 
     A first page of results is recorded in `questions`, with whether anything was found."""
     try:
-        found = ask(index, text, limit=PAGE_SIZE, offset=offset)
+        found = ask(index, text, limit=PAGE_SIZE, offset=offset, judge=judge)
     except QueryError as error:
         return problem_message(str(error))
     except Exception:
@@ -55,7 +58,9 @@ def find_answer(
     if questions is not None and not offset:
         record_question(questions, found.query, bool(found.hits))
     if not found.hits:
-        return no_more_results_message(found.query) if offset else no_results_message(found.query)
+        if offset and not found.off_subject:
+            return no_more_results_message(found.query)
+        return no_results_message(found.query, found.off_subject)
     return answer_message(
         found.query,
         found.hits,
@@ -85,6 +90,7 @@ def reply_to_command(
     user: str = "",
     timezone_of: Callable[[str], str | None] = lambda user: None,
     questions: QuestionLog | None = None,
+    judge: SubjectJudge | None = None,
 ) -> dict:
     if is_help(text):
         return usage_message(command)
@@ -93,12 +99,16 @@ def reply_to_command(
         reply = watch_reply(
             channels, text, channel=channel, user=user, command=command, timezone_of=timezone_of
         )
-    return reply or find_answer(index, text, questions=questions)
+    return reply or find_answer(index, text, questions=questions, judge=judge)
 
 
 def reply_to_question(
-    index: SearchIndex, question: str, command: str, questions: QuestionLog | None = None
+    index: SearchIndex,
+    question: str,
+    command: str,
+    questions: QuestionLog | None = None,
+    judge: SubjectJudge | None = None,
 ) -> dict:
     if is_help(question):
         return usage_message(command)
-    return find_answer(index, question, shareable=False, questions=questions)
+    return find_answer(index, question, shareable=False, questions=questions, judge=judge)

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from bot.stores.types import Question
 from search import SearchIndex
+from search.judgement.subject import SubjectJudge
 
 DEPENDENCIES = "dependencies"
 
@@ -22,7 +23,9 @@ DEPENDENCIES = "dependencies"
 class NewsSources(Protocol):
     """What the command can do with news sources (implemented in bot/news/sources/manage.py)."""
 
-    def add_link(self, url: str, *, public_only: bool) -> tuple[bool, str]: ...
+    def add_link(
+        self, url: str, *, public_only: bool, anyway: bool = False, anyway_command: str = ""
+    ) -> tuple[bool, str]: ...
     def add_feed(self, url: str, *, origin: str) -> tuple[bool, str]: ...
     def remove_feed(self, url: str) -> tuple[bool, str]: ...
     def feeds_text(self, how_to_add: str) -> str: ...
@@ -67,6 +70,7 @@ class Dependencies:
 
     index: SearchIndex
     slash_command: str
+    judge: SubjectJudge | None = None  # the desk's subject: a question off it gets nothing, saying why
     sources: NewsSources | None = None
     channels: ChannelWatches | None = None
     questions: QuestionLog | None = None

@@ -1,4 +1,5 @@
-"""The source commands (`add URL`, `feeds`, `feed add|remove URL`): their answers, without Slack calls."""
+"""The source commands (`add URL [anyway]`, `feeds`, `feed add|remove URL`): their answers, without Slack
+calls. `add URL anyway` adds an article the subject judge found off-subject."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from handlers.context import NewsSources
 
 # Slack may send a link as <https://...> or <https://...|label>.
 _URL = r"<?(https?://[^\s<>|]+)(?:\|[^>]*)?>?"
-_ADD_RE = re.compile(rf"^add\s+{_URL}$", re.IGNORECASE)
+_ADD_RE = re.compile(rf"^add\s+{_URL}(\s+anyway)?$", re.IGNORECASE)
 _FEEDS_RE = re.compile(r"^feeds?$", re.IGNORECASE)
 _FEED_RE = re.compile(rf"^feeds?\s+(add|remove)\s+{_URL}$", re.IGNORECASE)
 _FEED_ACTION_RE = re.compile(r"^feeds?\s+(add|remove)\b", re.IGNORECASE)
@@ -21,7 +22,12 @@ def source_reply(sources: NewsSources, text: str, command: str) -> dict | None:
     """The answer to a source command (`add URL`, `feeds`, `feed add|remove URL`); None for a search."""
     text = text.strip()
     if match := _ADD_RE.match(text):
-        ok, said = sources.add_link(match.group(1), public_only=True)
+        ok, said = sources.add_link(
+            match.group(1),
+            public_only=True,
+            anyway=bool(match.group(2)),
+            anyway_command=f"{command} add {{url}} anyway",
+        )
     elif _FEEDS_RE.match(text):
         return news_message(sources.feeds_text(f"{command} feed add URL"))
     elif match := _FEED_RE.match(text):

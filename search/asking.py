@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from search.index import SearchIndex
+from search.judgement.subject import SubjectJudge
 from search.models import Article, Citation, Hit
 from search.query import Filters, ParsedQuery, clean_query, parse_query
 
@@ -34,6 +35,7 @@ class Answer:
     hits: list[Hit] = field(default_factory=list)
     latest: list[Citation] | None = None
     more: bool = False
+    off_subject: str | None = None  # why the question is not about the desk's subject (nothing is searched)
 
 
 def search_words(query: str) -> str:
@@ -42,8 +44,11 @@ def search_words(query: str) -> str:
     return " ".join(_MARKUP_RE.sub(" ", query).split())
 
 
-def ask(index: SearchIndex, text: str, *, limit: int, offset: int = 0) -> Answer:
-    """The answer to `text` from result `offset + 1`; QueryError for a query that cannot be read."""
+def ask(
+    index: SearchIndex, text: str, *, limit: int, offset: int = 0, judge: SubjectJudge | None = None
+) -> Answer:
+    """The answer to `text` from result `offset + 1`; QueryError for a query that cannot be read.
+    With a `judge`, a question that is not about its subject gets nothing, and why (`off_subject`)."""
     latest = _LATEST_RE.match(text.strip())
     if latest:
         rest = latest.group(1) or ""
@@ -56,6 +61,8 @@ def ask(index: SearchIndex, text: str, *, limit: int, offset: int = 0) -> Answer
         if parsed.filters and not offset:
             return Answer(query, latest=newest(index, "", parsed.filters))
         return Answer(query)
+    if judge is not None and (reason := judge.off_subject(parsed.words)):
+        return Answer(query, off_subject=reason)
     hits = index.search(parsed.words, limit=offset + limit + 1, filters=parsed.filters or None)
     return Answer(query, hits[offset : offset + limit], more=len(hits) > offset + limit)
 

@@ -157,6 +157,16 @@ class SearchIndex(Postings):
         with self._lock:
             return set(self._slots)
 
+    def dated_between(self, first: dt.date | None, last: dt.date | None) -> list[str]:
+        """The ids of the articles dated from `first` to `last`, both included (None: the undated ones)."""
+        with self._lock:
+            dates = np.frombuffer(self._dates, dtype=f"i{self._dates.itemsize}")
+            if first is None or last is None:
+                slots = np.flatnonzero(dates == 0)
+            else:
+                slots = np.flatnonzero((dates >= first.toordinal()) & (dates <= last.toordinal()))
+            return [article_id for slot in slots if (article_id := self._ids[slot]) is not None]
+
     def get(self, article_id: str) -> Article | None:
         """The article, made from the index's columns. Its `text` is its title and passages joined
         (the file's exact text is in the store)."""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from search import Article, Citation, QueryError, load_articles
 from search.asking import Answer, ask
+from search.judgement.subject import SubjectJudge, load_subject
 
 BOLD, RESET = "\033[1m", "\033[0m"
 MAX_REPORT_DAYS = 3650
@@ -49,6 +50,9 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     ingest.add_argument(
         "files", nargs="+", metavar="FILE_OR_URL", help="article files (.txt or .md) or links to articles"
     )
+    ingest.add_argument(
+        "--anyway", action="store_true", help="add links even when judged off the subject (SUBJECT)"
+    )
 
     feeds = commands.add_parser("feeds", help="list, add or remove the feeds to poll")
     feeds.add_argument("action", choices=["list", "add", "remove"], help="what to do")
@@ -62,7 +66,9 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     )
 
     report = commands.add_parser(
-        "report", help="print the questions with no answer or a 👎 in a period, the most frequent first"
+        "report",
+        help="print the questions with no answer or a 👎 in a period, the most frequent first, and the"
+        " articles left out as off-subject, by feed and reason",
     )
     report.add_argument(
         "--days", type=report_days, default=7.0, help="the period: the last N days (default 7)"
@@ -132,7 +138,7 @@ def run(args: argparse.Namespace, settings) -> int:
     if args.command == "ingest":
         from bot.cli.sources import run_ingest
 
-        return run_ingest(settings, args.files)
+        return run_ingest(settings, args.files, anyway=args.anyway)
     if args.command == "feeds":
         from bot.cli.sources import run_feeds
 
@@ -187,7 +193,9 @@ def run_search(args: argparse.Namespace, folder: Path, settings) -> int:
     for article in with_stored_articles(articles, settings) if args.articles is None else articles:
         index.add(article)
     try:
-        found = ask(index, " ".join(args.query), limit=args.limit)
+        found = ask(
+            index, " ".join(args.query), limit=args.limit, judge=SubjectJudge(load_subject(settings.subject))
+        )
     except QueryError as error:
         print(error, file=sys.stderr)
         return 2
@@ -255,6 +263,8 @@ def render_answer_text(found: Answer, color: bool = False) -> str:
     if found.latest is not None:
         return render_latest_text(found.query, found.latest)
     if not found.hits:
+        if found.off_subject:
+            return f'Nothing found for "{found.query}": {found.off_subject}. This desk follows only its subject\'s news.'
         return f'Nothing found for "{found.query}". Try other words, a name, or fewer words.'
     before, after = (BOLD, RESET) if color else ("**", "**")
     lines = [f'Results for "{found.query}":', ""]

@@ -19,11 +19,13 @@ from bot.news.pipeline import Pipeline
 from bot.news.sources.http import Fetcher
 from bot.news.sources.manage import Sources, describe
 from bot.news.sources.urls import BadUrl, normalise_url
+from bot.news.stories import dated_in_store
 from bot.settings import Settings
-from bot.stores.report import report, report_text
+from bot.stores.report import judged_text, report, report_text
 from bot.stores.store import Store, open_store
 from bot.stores.types import StoredArticle
 from search import SearchIndex
+from search.judgement.subject import SubjectJudge, load_subject
 from search.loader import article_paths
 
 
@@ -31,8 +33,9 @@ from search.loader import article_paths
 def opened_sources(settings: Settings) -> Iterator[Sources]:
     store = open_store(settings.database_url)
     try:
-        pipeline = Pipeline(store, SearchIndex())
-        pipeline.load_duplicates()
+        judge = SubjectJudge(load_subject(settings.subject))
+        pipeline = Pipeline(store, SearchIndex(), judge=judge, stories_from=dated_in_store(store.articles))
+        pipeline.follow_from()
         yield Sources(store.feeds, Fetcher(allowed_hosts=settings.allowed_hosts), pipeline)
     finally:
         store.close()
@@ -42,14 +45,20 @@ def is_url(target: str) -> bool:
     return target.startswith(("http://", "https://"))
 
 
-def run_ingest(settings: Settings, targets: Sequence[str], out=None) -> int:
-    """`ingest FILE_OR_URL...`: one line each; status 1 when anything was not added."""
+def run_ingest(settings: Settings, targets: Sequence[str], out=None, *, anyway: bool = False) -> int:
+    """`ingest [--anyway] FILE_OR_URL...`: one line each; status 1 when anything was not added. A link
+    judged off-subject is added only with `anyway` (files are the operator's own: always)."""
     out = out or sys.stdout
     failed = False
     with opened_sources(settings) as sources:
         for target in targets:
             if is_url(target):
-                ok, said = sources.add_link(target, public_only=False)
+                ok, said = sources.add_link(
+                    target,
+                    public_only=False,
+                    anyway=anyway,
+                    anyway_command="python -m bot ingest --anyway {url}",
+                )
                 print(f"{target}: {said}", file=out)
                 failed |= not ok and not said.startswith("Already known")
                 continue
@@ -141,11 +150,15 @@ def run_remove(settings: Settings, targets: Sequence[str], out=None) -> int:
 
 
 def run_report(settings: Settings, days: float, *, now: float | None = None) -> int:
-    """`report --days N`: the questions with no answer or a 👎 in the last N days, the most frequent first."""
+    """`report --days N`: the questions with no answer or a 👎 in the last N days, the most frequent
+    first; then the articles judged off-subject, by feed and reason."""
     store = open_store(settings.database_url)
     try:
         until = time.time() if now is None else now
-        print(report_text(report(store.feedback, until - days * 86400, until + 1), days))
+        since = until - days * 86400
+        print(report_text(report(store.feedback, since, until + 1), days))
+        print()
+        print(judged_text(store.judgements, since, until + 1, days))
     finally:
         store.close()
     return 0

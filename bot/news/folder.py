@@ -18,6 +18,7 @@ from typing import Literal
 from bot.news.parsing import PARSE_SECONDS, Parse, ParseWorker, parse_file
 from bot.news.pipeline import Outcome, Pipeline, RawArticle, Recorded
 from bot.news.progress import StartProgress
+from bot.news.stories import dated_in_store
 from bot.stores.store import Store
 from search import Article, SearchIndex
 from search.loader import (
@@ -42,9 +43,18 @@ class IngestReport:
     article_id: str | None = None
     reason: str = ""
     announced: bool = True  # False for an article recorded before the first start: part of the library
+    off_subject: str = ""  # the judge's reason, for a file taken though judged off-subject
 
     def line(self) -> str:
-        """One line for people: `added`, `already known` or `skipped: reason`."""
+        """One line for people: `added`, `already known` or `skipped: reason`; and the judge's doubt."""
+        judged = (
+            f" (judged off-subject: {self.off_subject}; taken as the operator's own)"
+            if self.off_subject
+            else ""
+        )
+        return self._outcome() + judged
+
+    def _outcome(self) -> str:
         if self.outcome == "skipped":
             return f"{self.source}: skipped: {self.reason}"
         if self.outcome == "known":
@@ -280,7 +290,10 @@ def report_of(recorded: Recorded, source: str) -> IngestReport:
     reason = ""
     if known is not None and recorded.outcome in ("known", "copy"):
         reason = f"“{known.title}”" + (f" ({known.outlet})" if known.outlet else f" ({known.source})")
-    return IngestReport(source, recorded.outcome, recorded.article_id, reason, announced=recorded.announced)
+    off_subject = recorded.judged.reason if recorded.judged else ""
+    return IngestReport(
+        source, recorded.outcome, recorded.article_id, reason, recorded.announced, off_subject
+    )
 
 
 FILE_SOURCE_PREFIX = "file:"
@@ -314,6 +327,6 @@ def ingest_one(pipeline: Pipeline, path: Path, max_bytes: int = MAX_ARTICLE_BYTE
 
 def ingest_paths(store: Store, paths: Iterable[Path]) -> list[IngestReport]:
     """Record each file in the store, whether a server runs or not (a running one picks them up)."""
-    pipeline = Pipeline(store, SearchIndex())
-    pipeline.load_duplicates()
+    pipeline = Pipeline(store, SearchIndex(), stories_from=dated_in_store(store.articles))
+    pipeline.follow_from()
     return [ingest_one(pipeline, Path(path)) for path in paths]

@@ -1,41 +1,52 @@
 """The one ingest pipeline: every source (folder, `ingest FILE`, feeds, links) hands it a RawArticle.
 
-parse -> same URL or same text? -> near-copy of a known story? -> store (with the announcement
-decision) -> index -> wake the notifier. A near-copy is stored and indexed (searchable, citable) but
-not announced: the story's announcement names its outlet instead ("Also reported by ...").
+parse -> same URL or same text? -> about the subject? -> another telling of a known story? -> store
+(with the announcement decision) -> index -> wake the notifier.
+
+- An article from a feed or a link that the subject judge finds off-subject (a homonym, a passing
+  mention, unrelated news) is left out: not stored, not indexed, not announced; its judgement is
+  recorded (`store.judgements`) so that no feed brings it again, and `report` lists it. A link added
+  `anyway`, and the folder's files (the operator's own), are taken as they are, their judgement kept.
+- An article of a story already known (a copy, a rewrite, the same story in the other language) is
+  stored and indexed (searchable, citable) but not announced: it goes into the story's thread, and the
+  story's announcement names its outlet ("Also reported by ...").
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
-from bot.news.saved_index import came_back_empty, open_near_copies
+from bot.news.saved_index import came_back_empty
+from bot.news.stories import Dated, Stories, dated_in_index
 from bot.stores.articles import article_of
 from bot.stores.store import Store
 from bot.stores.types import (
     CHANGES_KEEP_ROWS,
     CHANGES_KEEP_SECONDS,
     ChangesPruned,
+    Judged,
     Origin,
     RecordOutcome,
     StoredArticle,
 )
 from search import Article, SearchIndex, parse_article
-from search.dedupe import NearDuplicates
+from search.judgement.stories import StoryReader
+from search.judgement.subject import SubjectJudge
 from search.models import DateSource
 
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY_SECONDS = 3600.0  # how often a running app prunes the change log (any replica may)
 
-Outcome = RecordOutcome | Literal["copy"]
+Outcome = RecordOutcome | Literal["copy", "left_out"]
+JUDGED_ORIGINS = ("feed", "link")  # the folder's files and `ingest FILE` are the operator's own
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,7 @@ class RawArticle:
     outlet: str | None = None
     date: dt.date | None = None
     date_source: DateSource | None = None
+    feed: str | None = None  # the feed that listed it
 
     def article_text(self) -> str:
         """The text as an article file holds it: date marker, headline, paragraphs."""
@@ -65,14 +77,14 @@ class Recorded:
     article: Article
     known: StoredArticle | None = None  # for "known"/"removed"/"copy": the article it matches
     announced: bool = False
+    judged: Judged | None = None  # judged off-subject: left out, or kept (a folder file, a link added anyway)
 
     @property
-    def article_id(self) -> str:
+    def article_id(self) -> str | None:
+        """The stored article it is, or is known as; None when it was left out."""
+        if self.outcome == "left_out":
+            return None
         return self.known.id if self.outcome in ("known", "removed") and self.known else self.article.id
-
-
-def dedupe_text(article: Article) -> str:
-    return article.text
 
 
 class Pipeline:
@@ -83,13 +95,18 @@ class Pipeline:
         store: Store,
         index: SearchIndex,
         *,
-        duplicates: NearDuplicates | None = None,
+        judge: SubjectJudge | None = None,
+        stories_from: Dated | None = None,
         on_added: Callable[[str], None] | None = None,
         today: Callable[[], dt.date] = lambda: dt.datetime.now(dt.UTC).date(),
     ) -> None:
+        """`judge`: the desk's subject (by default the default subject's). The known stories are read
+        from `stories_from` (by default the index: a server's holds every active article)."""
         self.store = store
         self.index = index
-        self.duplicates = duplicates if duplicates is not None else NearDuplicates()
+        self.judge = judge or SubjectJudge()
+        reader = StoryReader(index.analyzer, index.lexicon, common=self.judge.subject.written)
+        self.stories = Stories(stories_from or dated_in_index(index), reader)
         self.on_added = on_added
         self.today = today
         self._lock = threading.Lock()
@@ -98,19 +115,10 @@ class Pipeline:
         self.known_before_loss: frozenset[str] | None = None
         self._next_prune = 0.0  # when `prune_changes` prunes next (time.monotonic)
 
-    def load_duplicates(self, since: int | None = None, *, saved_in: Path | None = None) -> int:
-        """Know every active article's text, and follow the store from change `since` on (see
-        `sync`; by default from now): the mark read before the index was, so nothing falls between.
-
-        With `saved_in` (the saved index's folder), the signatures saved there are read and only the
-        texts they lack (see bot/news/saved_index.py). How many texts were read."""
+    def follow_from(self, since: int | None = None) -> None:
+        """Follow the store from change `since` on (see `sync`; by default from now): the mark read
+        before the index was, so nothing falls between."""
         self._mark = self.store.articles.last_change() if since is None else since
-        if saved_in is not None:
-            return open_near_copies(self.store, saved_in, self.duplicates)
-        active = self.store.articles.active_articles()
-        for stored in active:
-            self.duplicates.add(stored.id, stored.text)
-        return len(active)
 
     def compose(self, raw: RawArticle) -> Article:
         article = parse_article(raw.article_text(), raw.source)
@@ -121,50 +129,91 @@ class Pipeline:
             update["date_source"] = raw.date_source or "text"
         return article.model_copy(update=update)
 
-    def ingest(self, raw: RawArticle, *, announce: bool | None = None) -> Recorded:
-        return self.record(self.compose(raw), origin=raw.origin, announce=announce)
+    def ingest(self, raw: RawArticle, *, announce: bool | None = None, anyway: bool = False) -> Recorded:
+        return self.record(
+            self.compose(raw), origin=raw.origin, announce=announce, anyway=anyway, feed=raw.feed
+        )
 
-    def record(self, article: Article, *, origin: Origin, announce: bool | None = None) -> Recorded:
-        """Store and index `article` unless known; announce it when new, not a copy, and `announce`
-        (by default: once the app has made its first start on this store).
+    def record(
+        self,
+        article: Article,
+        *,
+        origin: Origin,
+        announce: bool | None = None,
+        anyway: bool = False,
+        feed: str | None = None,
+    ) -> Recorded:
+        """Store and index `article` unless known or left out; announce it when new, the first of its
+        story, and `announce` (by default: once the app has made its first start on this store).
 
-        An undated article that is news (announced) is dated the day it was first seen; one of the
-        starting library stays undated: its day of arrival says nothing of when it was published."""
+        An article from a feed or a link is left out when the judge finds it off-subject, unless
+        `anyway`. An undated article that is news (announced) is dated the day it was first seen; one
+        of the starting library stays undated: its day of arrival says nothing of when it was published."""
         with self._lock:
             if article.url:
                 known = self.store.articles.by_url(article.url)
                 if known is not None:
                     return Recorded("removed" if known.taken_down_at else "known", article, known)
-            story = self._story_of(article)
-            announce = self._announces(article) if announce is None else announce
-            if article.date is None and announce:
-                article = article.model_copy(update={"date": self.today(), "date_source": "first_seen"})
-            result = self.store.articles.record(
-                article,
-                announce=announce,
-                origin=origin,
-                story=story.story_id if story else None,
-                unsure=self.known_before_loss is not None,
-            )
-            if result.outcome in ("known", "removed"):
-                return Recorded(result.outcome, article, self.store.articles.get(article.id))
-            if result.replaced_id:
-                self.index.remove(result.replaced_id)
-                self.duplicates.remove(result.replaced_id)
-            self.index.add(article)
-            self.duplicates.add(article.id, dedupe_text(article))
+            judged = self._judged(article, origin, feed)
+            if judged is not None and origin in JUDGED_ORIGINS and not anyway:
+                self.store.judgements.record(judged)
+                left_out = Recorded("left_out", article, judged=judged)
+            else:
+                left_out = None
+                recorded, added = self._store(article, origin, announce)
+        if left_out is not None:
+            log.info("Left out %s (“%s”): %s", judged.key, article.title, judged.reason)
+            return left_out
+        if judged is not None and recorded.outcome in ("added", "copy", "updated", "restored"):
+            judged = dataclasses.replace(judged, kept=True, article_id=recorded.article.id)
+            self.store.judgements.record(judged)
+            recorded = dataclasses.replace(recorded, judged=judged)
+        if added and self.on_added:
+            self.on_added(recorded.article.id)
+        return recorded
+
+    def _judged(self, article: Article, origin: Origin, feed: str | None) -> Judged | None:
+        """The judgement of an article off the subject; None for one about it."""
+        judgement = self.judge.judge(article)
+        if judgement.about:
+            return None
+        key = article.url or article.source
+        return Judged(key, article.title, judgement.verdict, judgement.reason, origin, feed)
+
+    def _store(self, article: Article, origin: Origin, announce: bool | None) -> tuple[Recorded, bool]:
+        """Store and index `article` (under the lock); what happened, and whether it was added."""
+        announce = self._announces(article) if announce is None else announce
+        if article.date is None and announce:
+            article = article.model_copy(update={"date": self.today(), "date_source": "first_seen"})
+        story = self._story_of(article)
+        result = self.store.articles.record(
+            article,
+            announce=announce,
+            origin=origin,
+            story=story.story_id if story else None,
+            unsure=self.known_before_loss is not None,
+        )
+        if result.outcome in ("known", "removed"):
+            return Recorded(result.outcome, article, self.store.articles.get(article.id)), False
+        if result.replaced_id:
+            self.index.remove(result.replaced_id)
+            self.stories.remove(result.replaced_id)
+        self.index.add(article)
+        self.stories.add(article)
         if story is not None:
             log.info(
-                "%s (%s) is a copy of the story of %s: indexed, not announced",
+                "%s (%s, %s) tells the story of %s (%s, %s): indexed, not announced",
                 article.id,
-                article.outlet,
+                article.outlet or article.source,
+                article.language,
                 story.id,
+                story.outlet or story.source,
+                story.language,
             )
-        if result.outcome == "added" and self.on_added:
-            self.on_added(article.id)
+        added = result.outcome == "added"
         if story is not None:
-            return Recorded("copy", article, story)
-        return Recorded(result.outcome, article, announced=announce and result.outcome == "added")
+            return Recorded("copy", article, story), added
+        return Recorded(result.outcome, article, announced=announce and added), added
 
     def _announces(self, article: Article) -> bool:
         """A new article is news once the app has made its first start on this store; after the store
@@ -189,20 +238,22 @@ class Pipeline:
         return True
 
     def _story_of(self, article: Article) -> StoredArticle | None:
-        """The first article of the known story `article` copies; never a version of the same file."""
-        for _, key in self.duplicates.matches(dedupe_text(article)):
-            stored = self.store.articles.get(key)
-            if stored is not None and stored.removed_at is None and stored.source != article.source:
-                head = self.store.articles.get(stored.story_id)
-                return head if head is not None and head.removed_at is None else stored
-        return None
+        """The first article of the known story `article` tells again; never a version of the same file."""
+        found = self.stories.find(article)
+        if found is None:
+            return None
+        stored = self.store.articles.get(found.article_id)
+        if stored is None or stored.removed_at is not None or stored.source == article.source:
+            return None
+        head = self.store.articles.get(stored.story_id)
+        return head if head is not None and head.removed_at is None else stored
 
     def take_down(self, article: StoredArticle) -> bool:
         """An operator removes `article`: out of the index at once, and never back."""
         with self._lock:
             done = self.store.articles.take_down(article.id)
             self.index.remove(article.id)
-            self.duplicates.remove(article.id)
+            self.stories.remove(article.id)
         return done
 
     def sync(self) -> None:
@@ -224,12 +275,12 @@ class Pipeline:
                 for article_id in changes.inactive:
                     if self.index.remove(article_id):
                         log.info("Removed %s: removed or taken down in the store", article_id)
-                    self.duplicates.remove(article_id)
+                    self.stories.remove(article_id)
                 for stored in changes.active:
                     if stored.id not in self.index:
                         article = article_of(stored)
                         self.index.add(article)
-                        self.duplicates.add(article.id, dedupe_text(article))
+                        self.stories.add(article)
                 self._mark = changes.seq
 
     def _resync(self) -> None:
@@ -239,13 +290,13 @@ class Pipeline:
         wanted, held = self.store.articles.active_ids(), self.index.article_ids()
         for article_id in held - wanted:
             self.index.remove(article_id)
-            self.duplicates.remove(article_id)
+            self.stories.remove(article_id)
         for article_id in sorted(wanted - held):
             stored = self.store.articles.get(article_id)
             if stored is not None and stored.removed_at is None:
                 article = article_of(stored)
                 self.index.add(article)
-                self.duplicates.add(article.id, dedupe_text(article))
+                self.stories.add(article)
         log.info(
             "Index compared with the store: %d added, %d removed", len(wanted - held), len(held - wanted)
         )

@@ -36,7 +36,7 @@ from bot.posting.outbox import PACE_SECONDS, Outbox, PostKind
 from bot.posting.refusals import DEFAULT_BACKOFF, Backoff, Refusal
 from bot.posting.slack_posts import find_announcement, post_announcement, update_announcement
 from bot.stores.articles import article_of
-from bot.stores.owners import worker_name
+from bot.stores.claims import worker_name
 from bot.stores.store import Store
 from bot.stores.types import Channels, Claim, StoredArticle
 from handlers.blocks.news import announcement_message
@@ -77,13 +77,24 @@ class Announcer:
         return stored.story_id if stored else None
 
     def also_reported(self, article: Article) -> list[str]:
-        """The other outlets that published the story `article` was the first of."""
+        """The other outlets that published the story `article` was the first of; those writing in
+        another language say which ("Le Monde, in French")."""
         names = [
-            member.outlet or member.source
+            _outlet(member, article.language)
             for member in self.store.articles.story_members(article.id)
             if member.id != article.id
         ]
         return [name for name in dict.fromkeys(names) if name != article.outlet]
+
+
+LANGUAGE_NAMES = {"en": "English", "fr": "French"}
+
+
+def _outlet(member: StoredArticle, language: str) -> str:
+    name = member.outlet or member.source
+    if member.language == language:
+        return name
+    return f"{name}, in {LANGUAGE_NAMES.get(member.language, member.language)}"
 
 
 @dataclass

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 
 from bot.posting.worker import Worker
-from bot.stores.owners import worker_name
+from bot.stores.claims import worker_name
 from bot.stores.types import Answers as AnswerStore
 from bot.stores.types import Question
 from handlers.context import Dependencies

@@ -39,7 +39,7 @@ from bot.posting.slack_posts import (
     update_announcement,
 )
 from bot.stores.articles import article_of
-from bot.stores.owners import worker_name
+from bot.stores.claims import worker_name
 from bot.stores.store import Store
 from bot.stores.types import (
     ChangesPruned,

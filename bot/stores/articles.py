@@ -252,6 +252,17 @@ class SqlArticles:
         rows = self._all("SELECT * FROM articles WHERE removed_at IS NULL ORDER BY added_at, id")
         return [stored_article(row) for row in rows]
 
+    def dated_between(self, first: dt.date | None, last: dt.date | None) -> list[StoredArticle]:
+        """The active articles dated from `first` to `last`, both included (None: the undated ones)."""
+        if first is None or last is None:
+            where, params = "date IS NULL", ()
+        else:
+            where, params = "date >= ? AND date <= ?", (first.isoformat(), last.isoformat())
+        rows = self._all(
+            f"SELECT * FROM articles WHERE removed_at IS NULL AND {where} ORDER BY added_at, id", params
+        )
+        return [stored_article(row) for row in rows]
+
     def active_sources(self) -> list[str]:
         """The sources of the active folder articles, without their text (for the periodic rescan)."""
         rows = self._all(

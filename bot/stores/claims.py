@@ -7,14 +7,23 @@ at once take different rows and never wait on each other; SQLite: its write lock
 claims), then one UPDATE per row naming the holder and the lease's end. "Now" is the database's
 (`database_now`), so replicas with skewed clocks agree on when a lease ran out. A worker moves
 its row on (finish, retry, give back) only while it holds it: `update_held` says whether it did.
+A process names itself in its claims with `worker_name`.
 """
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from bot.stores.types import Database
+
+
+def worker_name() -> str:
+    """This process's name in the claims it takes: host, pid and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True)

@@ -247,6 +247,28 @@ _UNDATE_LIBRARY = (
 # Who holds a feed's lease (bot/stores/feeds.py): a clean stop gives back its own, never another's.
 _FEED_CLAIMER = ("ALTER TABLE feeds ADD COLUMN claimed_by TEXT",)
 
+
+def _judgements(dialect: Dialect) -> tuple[str, ...]:
+    """Migration 10's statements: the off-subject articles, left out or kept (bot/stores/judgements.py)."""
+    real = "REAL" if dialect == "sqlite" else "DOUBLE PRECISION"
+    return (
+        f"""CREATE TABLE judgements (
+            key TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            verdict TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            feed TEXT,
+            kept INTEGER NOT NULL DEFAULT 0,
+            article_id TEXT,
+            judged_at {real} NOT NULL
+        )""",
+        "CREATE INDEX judgements_at ON judgements (judged_at)",
+        # The story rule reads the articles near a date (bot/news/stories.py).
+        "CREATE INDEX articles_date ON articles (date) WHERE removed_at IS NULL",
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -363,6 +385,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         9,
         "who holds a feed's lease, so a clean stop gives back its own",
         {"sqlite": _FEED_CLAIMER, "postgresql": _FEED_CLAIMER},
+    ),
+    Migration(
+        10,
+        "the articles judged off-subject: left out (so a feed does not bring them again) or kept;"
+        " the articles by date, for the story rule",
+        {"sqlite": _judgements("sqlite"), "postgresql": _judgements("postgresql")},
     ),
 )
 

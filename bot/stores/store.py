@@ -2,7 +2,7 @@
 
 PostgreSQL for postgresql:// (several replicas on one server), else a SQLite file (one host). Each
 database's schema is migrated first (bot/stores/migrations.py). Callers use the repositories:
-`store.articles`, `.announcements`, `.channels`, `.feeds`, `.feedback`, `.answers`.
+`store.articles`, `.announcements`, `.channels`, `.feeds`, `.feedback`, `.answers`, `.judgements`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,18 @@ from bot.stores.articles import SqlArticles
 from bot.stores.channels import SqlChannels
 from bot.stores.feedback import SqlFeedback
 from bot.stores.feeds import SqlFeeds
+from bot.stores.judgements import SqlJudgements
 from bot.stores.sqlite import SqliteDatabase
-from bot.stores.types import Announcements, Answers, Articles, Channels, Database, Feedback, Feeds
+from bot.stores.types import (
+    Announcements,
+    Answers,
+    Articles,
+    Channels,
+    Database,
+    Feedback,
+    Feeds,
+    Judgements,
+)
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -34,6 +44,7 @@ class Store:
     feeds: Feeds
     feedback: Feedback
     answers: Answers
+    judgements: Judgements
 
     @classmethod
     def on(cls, database: Database) -> Store:
@@ -46,6 +57,7 @@ class Store:
             SqlFeeds(database),
             SqlFeedback(database),
             SqlAnswers(database),
+            SqlJudgements(database),
         )
 
     @property

@@ -1,7 +1,7 @@
 """What the stores hold and what their callers use: the shared types and one protocol per concern.
 
 `Store` (bot/stores/store.py) holds one repository per concern: `articles` (and their change log),
-`announcements`, `channels`, `feeds`, `feedback`, `answers`. The SQL repositories run on a small
+`announcements`, `channels`, `feeds`, `feedback`, `answers`, `judgements`. The SQL repositories run on a small
 database object per dialect (`Database`: bot/stores/sqlite.py, bot/stores/postgres.py); the
 in-memory fake (tests/fakes) implements the same protocols, and one contract suite per concern
 (tests/stores) runs against all three.
@@ -30,6 +30,7 @@ PostKind = Literal["top", "reply"]
 FeedOrigin = Literal["setting", "cli", "slack"]
 ItemState = Literal["pending", "done", "backlog", "given_up"]
 QuestionKind = Literal["command", "mention"]
+Verdict = Literal["about", "homonym", "passing", "absent", "empty"]  # search/judgement/subject.py
 AnswerState = Literal["answering", "posting", "done", "dropped"]
 
 CHANGES_PER_READ = 1000
@@ -123,6 +124,7 @@ class Articles(Protocol):
     def by_source(self, source: str) -> StoredArticle | None: ...
     def story_members(self, story: str) -> list[StoredArticle]: ...
     def active_articles(self) -> list[StoredArticle]: ...
+    def dated_between(self, first: dt.date | None, last: dt.date | None) -> list[StoredArticle]: ...
     def active_sources(self) -> list[str]: ...
     def active_ids(self) -> set[str]: ...
     def changes_since(self, seq: int) -> StoreChanges: ...
@@ -134,6 +136,34 @@ class Articles(Protocol):
     def recorded_files(self) -> dict[str, tuple[int, int, str]]: ...
     def save_vectors(self, article_id: str, model: str, vectors: Mapping[int, bytes]) -> None: ...
     def vectors_for(self, article_ids: Iterable[str], model: str) -> dict[str, dict[int, bytes]]: ...
+
+
+# -- judgements --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Judged:
+    """An article the subject judge found off-subject: left out (`kept` False: not stored, not indexed,
+    not announced), or taken all the same (a folder file, a link added anyway) with its `article_id`."""
+
+    key: str  # its URL, or the source of a file
+    title: str
+    verdict: Verdict
+    reason: str
+    origin: Origin
+    feed: str | None = None  # the feed that brought it
+    kept: bool = False
+    article_id: str | None = None
+    judged_at: float = 0.0
+
+
+class Judgements(Protocol):
+    """The off-subject articles, by URL or source: a feed's left-out item is not taken again, and the
+    report (`python -m bot report`) lists what was left out and why."""
+
+    def record(self, judged: Judged) -> None: ...  # one row per key: the latest judgement
+    def left_out(self, key: str) -> Judged | None: ...  # only while not kept
+    def between(self, since: float, until: float) -> list[Judged]: ...
 
 
 # -- announcements ------------------------------------------------------------------------------------

@@ -224,7 +224,14 @@ def read_button_value(value: str) -> tuple[str, int]:
 # -- other replies --------------------------------------------------------------------------------------
 
 
-def no_results_message(query: str) -> dict:
+def no_results_message(query: str, off_subject: str | None = None) -> dict:
+    """Nothing found; with `off_subject`, the question is not about the desk's subject, and why."""
+    if off_subject:
+        text = (
+            f"Nothing found for “{escape_mrkdwn(query)}”: {escape_mrkdwn(off_subject)}. This desk follows "
+            "only its subject's news; ask about it, e.g. `funding` or `Le Chat`."
+        )
+        return message(text, [section(text)])
     text = (
         f"Nothing found for “{escape_mrkdwn(query)}”. Try other words, a name (e.g. `Arthur Mensch`), "
         "a product (e.g. `Le Chat`), or fewer words."

@@ -50,7 +50,8 @@ def answer_of_button(
     if button is None:
         return None
     query, offset = button
-    return find_answer(dependencies_of(context).index, query, offset=offset, **options)
+    dependencies = dependencies_of(context)
+    return find_answer(dependencies.index, query, offset=offset, judge=dependencies.judge, **options)
 
 
 def share_answer(

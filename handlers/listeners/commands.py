@@ -41,6 +41,7 @@ def command_reply(question: Question, dependencies: Dependencies, client: WebCli
             user=question.user,
             timezone_of=lambda user: user_timezone(client, user),
             questions=dependencies.questions,
+            judge=dependencies.judge,
         )
     except Exception:
         log.exception("The command %r failed", question.text)

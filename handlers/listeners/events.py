@@ -66,7 +66,9 @@ def question_of(text: str, bot_user_id: str | None) -> str:
 
 def mention_reply(text: str, dependencies: Dependencies) -> dict:
     """The reply to a question asked in a mention or a direct message, from `dependencies`."""
-    return reply_to_question(dependencies.index, text, dependencies.slash_command, dependencies.questions)
+    return reply_to_question(
+        dependencies.index, text, dependencies.slash_command, dependencies.questions, dependencies.judge
+    )
 
 
 def answer_mention(client: WebClient, context: BoltContext, logger: logging.Logger) -> None:

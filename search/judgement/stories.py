@@ -30,6 +30,8 @@ from search.lexicon import Lexicon, default_lexicon
 from search.models import Article
 
 MAX_DAYS = 6
+MIN_TERMS = 5  # an article of fewer distinct terms is too short to call anything the same story as it
+BOILERPLATE_CHARS = 40  # a shorter line (a byline, a dateline) may repeat by chance
 _NAME_RE = re.compile(r"(?<![\w.])([A-ZÀ-Ý][\w'’-]+(?:\s+(?:[A-ZÀ-Ý][\w'’-]+|de|du|des|of|la|le))*)")
 _AMOUNT_TERMS = frozenset({"euro", "dollar", "pound", "million", "billion", "thousand", "percent"})
 _CALENDAR = frozenset(
@@ -65,7 +67,7 @@ class StoryReader:
         texts = [article.title] + [
             p.text
             for p in article.passages
-            if p.kind != "caption" and not (boilerplate and _key(p.text) in boilerplate)
+            if p.kind != "caption" and not (boilerplate and paragraph_key(p.text) in boilerplate)
         ]
         anchors: set[str] = set()
         concepts: Counter = Counter()
@@ -107,7 +109,8 @@ def _amounts(terms: list[str]) -> set[str]:
     return found
 
 
-def _key(text: str) -> str:
+def paragraph_key(text: str) -> str:
+    """A paragraph as `boilerplate_of` compares it: case, accents and spacing aside."""
     return " ".join(fold_accents(text.lower()).split())
 
 
@@ -117,8 +120,8 @@ def boilerplate_of(articles: Iterable[Article], at_least: int = 3) -> frozenset[
     dates: dict[str, list[int]] = {}
     for article in articles:
         day = article.date.toordinal() if article.date else 0
-        for key in {_key(p.text) for p in article.passages}:
-            if len(key) > 40:
+        for key in {paragraph_key(p.text) for p in article.passages}:
+            if len(key) > BOILERPLATE_CHARS:
                 dates.setdefault(key, []).append(day)
     return frozenset(
         key for key, days in dates.items() if len(days) >= at_least and max(days) - min(days) > MAX_DAYS
@@ -141,15 +144,19 @@ class StoryRule:
         *,
         anchor_share: float = 0.3,
         concept_share: float = 0.45,
+        with_anchors: float = 0.25,
     ) -> None:
         self.rarity = rarity or {}
         self.anchor_share = anchor_share
         self.concept_share = concept_share
+        self.with_anchors = with_anchors
 
     def weight(self, anchor: str) -> float:
         return self.rarity.get(anchor, 1.0)
 
     def same(self, a: StoryFeatures, b: StoryFeatures) -> Decision:
+        if min(len(a.concepts), len(b.concepts)) < MIN_TERMS:
+            return Decision(False, "too short to tell one story from another", 0.0)
         if (
             a.date_ordinal is not None
             and b.date_ordinal is not None
@@ -157,9 +164,13 @@ class StoryRule:
         ):
             return Decision(False, f"published {abs(a.date_ordinal - b.date_ordinal)} days apart", 0.0)
         smaller = min(sum(map(self.weight, a.anchors)), sum(map(self.weight, b.anchors))) or 1.0
-        anchor = sum(map(self.weight, a.anchors & b.anchors)) / smaller
+        shared = a.anchors & b.anchors
+        # One shared name is no evidence (a partner's nationality, a city): two at least.
+        anchor = sum(map(self.weight, shared)) / smaller if len(shared) >= 2 else 0.0
         concept = _cosine(a.concepts, b.concepts)
-        same = anchor >= self.anchor_share or concept >= self.concept_share
+        # Shared names alone are not one story: a newsletter naming last week's partner, a bank's
+        # other deal. The same story also tells it in some of the same words (either language's).
+        same = concept >= self.concept_share or (anchor >= self.anchor_share and concept >= self.with_anchors)
         reason = f"names and amounts shared {anchor:.2f}, words {concept:.2f}"
         return Decision(same, reason, max(anchor / self.anchor_share, concept / self.concept_share))
 

@@ -27,6 +27,7 @@ from search.analysis import fold_accents
 from search.models import Article
 
 SUBJECTS = Path(__file__).resolve().parent.parent / "subjects"
+DEFAULT_SUBJECT = "Mistral AI"
 WINDOW = 10  # words on either side of a shared name that tell its sense
 LEAD_PARAGRAPHS = 2
 COMMON_NOUN = "wind"  # the shared name written in lower case is the common noun: le mistral, the mistral
@@ -47,6 +48,9 @@ class Subject:
     homonyms: dict[str, frozenset[str]]
     others: tuple[tuple[str, ...], ...]
     anaphors: tuple[tuple[str, ...], ...] = ()  # "the company", "la start-up": the subject, once it is named
+    written: tuple[str, ...] = ()  # every name as written, the shared one included
+    off_topics: dict[str, frozenset[str]] = field(default_factory=dict)  # a question's other subjects
+    homonym_words: dict[str, frozenset[str]] = field(default_factory=dict)  # a question naming a homonym
 
 
 @dataclass(frozen=True)
@@ -63,9 +67,31 @@ def words(text: str) -> list[str]:
     return _WORD_RE.findall(fold_accents(text.lower()))
 
 
+class UnknownSubject(ValueError):
+    """No data file for the subject named; the message lists those there are."""
+
+
+def subject_file(subject: str) -> Path:
+    """The data file of `subject`: a path to a `.json` file, or a name with a file in search/subjects
+    (`Mistral AI` -> `mistral-ai.json`)."""
+    if subject.endswith(".json"):
+        path = Path(subject)
+    else:
+        slug = re.sub(r"[^a-z0-9]+", "-", fold_accents(subject.lower())).strip("-")
+        path = SUBJECTS / f"{slug}.json"
+    if not path.is_file():
+        known = ", ".join(
+            sorted(json.loads(p.read_text(encoding="utf-8"))["subject"] for p in SUBJECTS.glob("*.json"))
+        )
+        raise UnknownSubject(
+            f"has no data file ({path}); the subjects known are: {known}, or a path to a .json file"
+        )
+    return path
+
+
 @cache
-def load_subject(name: str = "mistral-ai") -> Subject:
-    data = json.loads((SUBJECTS / f"{name}.json").read_text(encoding="utf-8"))
+def load_subject(subject: str = DEFAULT_SUBJECT) -> Subject:
+    data = json.loads(subject_file(subject).read_text(encoding="utf-8"))
     return Subject(
         name=data["subject"],
         names=tuple(tuple(words(n)) for n in data["names"] if n not in data.get("case_sensitive", ())),
@@ -75,9 +101,20 @@ def load_subject(name: str = "mistral-ai") -> Subject:
         homonyms={kind: frozenset(cues) for kind, cues in data["homonyms"].items()},
         others=tuple(tuple(words(n)) for n in data["others"]),
         anaphors=tuple(tuple(words(n)) for n in data.get("anaphors", ())),
+        written=tuple(data["names"]) + tuple(data["ambiguous"]),
+        off_topics={topic: frozenset(cues) for topic, cues in data.get("off_topics", {}).items()},
+        homonym_words={kind: frozenset(w) for kind, w in data.get("homonym_words", {}).items()},
     )
 
 
+HOMONYM_NAMES = {
+    "missile": "MBDA missile",
+    "wind": "wind",
+    "ship": "French navy's ship",
+    "horse": "horse",
+    "hotel": "hotel or restaurant",
+    "other": "name of something else",
+}
 SUBSTANTIVE_WORDS = 8  # a shorter line (an outlet's name, a byline, a footer) is no paragraph of the article
 
 
@@ -88,6 +125,8 @@ class _Paragraph:
     shared: list[int] = field(default_factory=list)  # positions of the shared name
     common: set[int] = field(default_factory=set)  # the shared name in lower case: a common noun (the wind)
     anaphors: int = 0
+    rivals: int = 0  # names of the field's other organisations
+    first_name: int | None = None  # the word where the first of the subject's own names starts
 
 
 class SubjectJudge:
@@ -97,6 +136,7 @@ class SubjectJudge:
         self.subject = subject or load_subject()
         self._first_words = {n[0] for n in self.subject.names if n}
         self._anaphor_starts = {a[0] for a in self.subject.anaphors if a}
+        self._rival_starts = {n[0] for n in self.subject.others if n}
 
     def judge(self, article: Article) -> Judgement:
         body = [p.text for p in article.passages if p.kind != "caption"]
@@ -111,17 +151,24 @@ class SubjectJudge:
         if not sum(mentions):
             return self._absent(senses)
         in_headline, lead = mentions[0] > 0, any(mentions[1 : 1 + LEAD_PARAGRAPHS])
+        # "the company" stands for the subject once it is more than one name in a list of the field's.
+        naming = [p for m, p in zip(mentions[1:], paragraphs, strict=True) if m > 0]
+        anaphors_count = in_headline or (lead and (len(naming) >= 2 or naming[0].rivals < 2))
         named = [
-            m > 0 or (p.anaphors > 0 and (in_headline or lead))
+            m > 0 or (p.anaphors > 0 and anaphors_count)
             for m, p in zip(mentions[1:], paragraphs, strict=True)
         ]
         share = sum(named) / max(1, len(paragraphs))
-        rival = self._rival_headline(headline) and not in_headline
-        about = (
-            (in_headline and (lead or share >= 0.25 or len(paragraphs) <= 2))
-            or (lead and share >= 0.3 and not rival)
-            or share >= 0.5
-        )
+        # Another company of the field named in the headline, and more in the body than the subject:
+        # the article is about it, the subject is its comparison ("OpenAI, Anthropic and Mistral race...").
+        rivals = sum(p.rivals for p in paragraphs) if headline.rivals else 0
+        short = len(paragraphs) <= 2
+        if in_headline:
+            leads = headline.first_name == 0 or share >= 0.2  # "Guillaume Lample : « ... »", an interview
+            about = rivals <= 2 * sum(mentions) and (leads if lead else share >= 0.25 or short)
+        else:
+            compared = rivals > 2 * sum(mentions) or (headline.rivals > 0 and short)
+            about = not compared and ((lead and share >= 0.3) or share >= 0.5)
         counts = (sum(mentions), sum(named))
         where = f"{sum(named)} of {len(paragraphs)} paragraphs"
         if about:
@@ -132,6 +179,29 @@ class SubjectJudge:
             False, "passing", f"a passing mention: {self.subject.name} in {where}{unnamed}", *counts
         )
 
+    def off_subject(self, question: str) -> str | None:
+        """Why a question is not about the subject, or None (the search decides). A question is short
+        and typed in lower case, so it is read more warily than an article: the shared name with a word
+        that names another of its senses ("prix d'un missile Mistral", "mistral hotel"), or no name of
+        the subject and a word of another subject the data file lists (the weather, sport), and in
+        both cases no word of the subject's field."""
+        read = self._read(question)
+        lowered = question.lower()
+        if read.own or any(name.lower() in lowered for name in self.subject.case_sensitive):
+            return None
+        near = set(read.words)
+        if near & self.subject.cues:
+            return None
+        if read.shared:
+            for kind, named in self.subject.homonym_words.items():
+                if near & named:
+                    return f"“Mistral” here is the {HOMONYM_NAMES.get(kind, kind)}, not {self.subject.name}"
+            return None
+        for topic, cues in self.subject.off_topics.items():
+            if near & cues:
+                return f"it is a question about {topic}, not about {self.subject.name}"
+        return None
+
     def _read(self, text: str) -> _Paragraph:
         written = _WORD_RE.findall(fold_accents(text))
         folded = [word.lower() for word in written]
@@ -141,6 +211,8 @@ class SubjectJudge:
             length = self._name_at(folded, i)
             if length:
                 paragraph.own += 1
+                if paragraph.first_name is None:
+                    paragraph.first_name = i
                 i += length
                 continue
             if folded[i] in self.subject.ambiguous:
@@ -151,6 +223,10 @@ class SubjectJudge:
                 tuple(folded[i : i + len(a)]) == a for a in self.subject.anaphors
             ):
                 paragraph.anaphors += 1
+            elif folded[i] in self._rival_starts and any(
+                tuple(folded[i : i + len(n)]) == n for n in self.subject.others
+            ):
+                paragraph.rivals += 1
             i += 1
         paragraph.own += sum(text.count(name) for name in self.subject.case_sensitive)
         return paragraph
@@ -191,7 +267,3 @@ class SubjectJudge:
                 False, "homonym", f"another Mistral: the name is used for a {kind} here", homonym=kind
             )
         return Judgement(False, "absent", f"does not name {self.subject.name}")
-
-    def _rival_headline(self, headline: _Paragraph) -> bool:
-        text = headline.words
-        return any(tuple(text[i : i + len(n)]) == n for n in self.subject.others for i in range(len(text)))

@@ -201,3 +201,30 @@ def test_skipped_tests_are_summed_up_in_one_line_per_reason(tmp_path):
     said = [line for line in done.stdout.splitlines() if "TEST_DATABASE_URL is not set" in line]
     assert len(said) == 1, done.stdout
     assert said[0].startswith("SKIPPED ") and " tests: PostgreSQL tests skipped" in said[0]
+
+
+def test_report_lists_what_was_left_out_this_week_by_feed_and_reason(tmp_path):
+    from bot.stores.store import open_sqlite
+    from bot.stores.types import Judged
+
+    store = open_sqlite(tmp_path / "bot.db")
+    reason = "another Mistral: the name is used for a missile here"
+    store.judgements.record(
+        Judged("https://d.example/m", "MBDA ramps up", "homonym", reason, "feed", "https://d.example/rss")
+    )
+    store.judgements.record(Judged("https://w.example/x", "A wind story", "homonym", reason, "link"))
+    store.close()
+    done = run_bot("report", env={"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}"})
+    assert done.returncode == 0, done.stderr
+    assert "Left out as off-subject in the last 7 days: 2" in done.stdout
+    assert "  feed https://d.example/rss — another Mistral (a homonym) ×1" in done.stdout
+    assert f"      “MBDA ramps up” https://d.example/m: {reason}" in done.stdout
+    assert "  links given in Slack or to ingest — another Mistral (a homonym) ×1" in done.stdout
+
+
+def test_search_says_an_off_subject_question_finds_nothing_and_why():
+    done = run_bot("search", "météo paris demain")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(
+        'Nothing found for "météo paris demain": it is a question about the weather'
+    )

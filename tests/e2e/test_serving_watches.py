@@ -21,7 +21,7 @@ SINGAPORE = (
 )
 SINGAPORE_COPY = SINGAPORE.replace("on Friday", "this week").replace("40 engineers", "forty engineers")
 ROBOTICS = (
-    "date 2024-03-02\nMistral AI shows a robotics model\n\n"
+    "date 2024-03-12\nMistral AI shows a robotics model\n\n"
     "Mistral AI presented a model that drives industrial robot arms, built with a German partner. "
     "The company did not say when customers could use it."
 )

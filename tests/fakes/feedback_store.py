@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
-from bot.stores.types import normal_question
+from bot.stores.types import Judged, normal_question
 
 
 class MemoryFeedbackStore:
@@ -24,3 +25,22 @@ class MemoryFeedbackStore:
 
     def votes(self, since: float, until: float) -> list[tuple[str, str, str | None]]:
         return [(q, v, r) for q, v, r, at in self._votes if since <= at < until]
+
+
+class MemoryJudgements:
+    """An in-memory `Judgements` (tests/stores/test_judgement_contract.py)."""
+
+    def __init__(self, rows: dict[str, Judged], *, clock=time.time) -> None:
+        self._rows = rows
+        self._clock = clock
+
+    def record(self, judged: Judged) -> None:
+        self._rows[judged.key] = dataclasses.replace(judged, judged_at=self._clock())
+
+    def left_out(self, key: str) -> Judged | None:
+        judged = self._rows.get(key)
+        return judged if judged is not None and not judged.kept else None
+
+    def between(self, since: float, until: float) -> list[Judged]:
+        found = [j for j in self._rows.values() if since <= j.judged_at < until]
+        return sorted(found, key=lambda j: (j.judged_at, j.key))

@@ -8,6 +8,7 @@ them); one lock plays the part of the database's transactions. Several `memory_s
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -36,7 +37,7 @@ from search import Article
 from tests.fakes.answer_store import MemoryAnswers, MemoryAnswerStore
 from tests.fakes.channel_store import MemoryChannels, MemoryChannelStore
 from tests.fakes.claims import MemoryLease
-from tests.fakes.feedback_store import MemoryFeedbackStore
+from tests.fakes.feedback_store import MemoryFeedbackStore, MemoryJudgements
 
 ANNOUNCEMENT = MemoryLease()
 FEED = MemoryLease(holder=None, until=None)  # feeds are frozen rows: the claim is written by `_update`
@@ -85,6 +86,7 @@ class MemoryDatabase:
     followers: list[Callable[[], None]] = field(default_factory=list)
     channels: MemoryChannels = field(default_factory=MemoryChannels)
     answers: MemoryAnswers = field(default_factory=MemoryAnswers)
+    judgements: dict = field(default_factory=dict)  # key -> Judged
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     reopened = 0  # a database in memory is never put back
@@ -113,6 +115,7 @@ def memory_store(database: MemoryDatabase | None = None, *, clock=time.time) -> 
         MemoryFeeds(database, clock),
         MemoryFeedbackStore(clock=clock),
         MemoryAnswerStore(database.answers, clock=clock),
+        MemoryJudgements(database.judgements, clock=clock),
     )
 
 
@@ -274,6 +277,11 @@ class MemoryArticles:
         with self.database.lock:
             active = [a for a in self.database.articles.values() if a.removed_at is None]
         return sorted(active, key=lambda a: (a.added_at, a.id))
+
+    def dated_between(self, first: dt.date | None, last: dt.date | None) -> list[StoredArticle]:
+        if first is None or last is None:
+            return [a for a in self.active_articles() if a.date is None]
+        return [a for a in self.active_articles() if a.date is not None and first <= a.date <= last]
 
     def active_sources(self) -> list[str]:
         return sorted(a.source for a in self.active_articles() if a.origin == "folder")

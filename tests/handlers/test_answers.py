@@ -6,6 +6,7 @@ from handlers.answering import find_answer, is_help, reply_to_command, reply_to_
 from handlers.blocks.common import MORE_ACTION, PAGE_SIZE, SHARE_ACTION, read_button_value
 from handlers.listeners.events import RecentEventIds, question_of
 from handlers.questions import is_direct_message_from_a_person
+from search.judgement.subject import SubjectJudge
 from tests.handlers.block_checks import assert_valid_message
 
 
@@ -124,3 +125,20 @@ def test_a_failing_search_still_gets_a_reply_and_a_log(caplog):
         reply = find_answer(BrokenIndex(), "valuation")
     assert SEARCH_FAILED in reply["text"]
     assert "disk on fire" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("question", "why"),
+    [
+        ("météo paris demain", "the weather"),
+        ("score du match PSG OM", "sport"),
+        ("prix d'un missile Mistral", "MBDA missile"),
+    ],
+)
+def test_an_off_subject_question_gets_nothing_found_saying_why(index, question, why):
+    judge = SubjectJudge()
+    text = find_answer(index, question, judge=judge)["text"]
+    assert text.startswith(f"Nothing found for “{question.replace('&', '&amp;')}”") and why in text
+    assert "follows only its subject's news" in text
+    assert find_answer(index, "who founded Mistral?", judge=judge)["text"] != text
+    assert "Nothing found" not in find_answer(index, "mistral funding round", judge=judge)["text"]

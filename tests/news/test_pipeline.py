@@ -66,16 +66,24 @@ def test_the_same_url_or_the_same_text_is_the_same_article(pipeline):
     assert again.outcome == "known" and again.article_id == first.article.id
 
 
-def test_a_near_copy_is_indexed_but_not_announced_and_marks_the_story(pipeline, store):
+def test_a_story_told_again_is_indexed_but_not_announced_and_marks_the_story(pipeline, store):
     wire = pipeline.ingest(raw("funding-wire", "https://wire.example/a", "EuroWire"))
     copy = pipeline.ingest(raw("funding-syndicated", "https://daily.example/b", "The Daily Byte"))
-    other = pipeline.ingest(raw("levee-fonds-fr", "https://journal.example/c", "Le Journal"))
+    french = pipeline.ingest(raw("levee-fonds-fr", "https://journal.example/c", "Le Journal"))
     analysis = pipeline.ingest(raw("funding-analysis", "https://ledger.example/d", "The Tech Ledger"))
+    other = pipeline.ingest(raw("stellantis-partnership", "https://wire.example/e", "EuroWire"))
     assert copy.outcome == "copy" and copy.known.id == wire.article.id
     assert store.announcements.state(copy.article.id) == "skipped"
     assert copy.article.id in pipeline.index
-    assert (other.outcome, analysis.outcome) == ("added", "added")  # same topic, other articles
-    assert [m.outlet for m in store.articles.story_members(wire.article.id)] == ["EuroWire", "The Daily Byte"]
+    # The same funding round: in French the next day's analysis; the Stellantis deal is another story.
+    assert (french.outcome, analysis.outcome, other.outcome) == ("copy", "copy", "added")
+    assert french.known.id == analysis.known.id == wire.article.id
+    assert [m.outlet for m in store.articles.story_members(wire.article.id)] == [
+        "EuroWire",
+        "The Daily Byte",
+        "Le Journal",
+        "The Tech Ledger",
+    ]
 
 
 def test_a_story_change_is_claimed_once_after_the_announcement_is_posted(pipeline, store):
@@ -99,7 +107,7 @@ def test_a_taken_down_article_leaves_the_index_and_never_comes_back(pipeline, st
 
 def test_another_process_s_changes_reach_the_index(store, tmp_path):
     server = Pipeline(store, SearchIndex(), today=lambda: TODAY)
-    server.load_duplicates()
+    server.follow_from()
     cli_store = open_sqlite(tmp_path / "store.db")
     cli = Pipeline(cli_store, SearchIndex(), today=lambda: TODAY)
     added = cli.ingest(raw("funding-wire", "https://wire.example/a", "EuroWire"))
@@ -147,7 +155,7 @@ def test_another_process_s_removals_and_restorations_reach_the_index(store, tmp_
     cli_store = open_sqlite(tmp_path / "store.db")
     cli = Pipeline(cli_store, SearchIndex(), today=lambda: TODAY)
     added = cli.ingest(raw("funding-wire", "https://wire.example/a", "EuroWire"))
-    server.load_duplicates()
+    server.follow_from()
     server.index.add(added.article)  # as index_from_store built it at start
     cli_store.articles.mark_removed(added.article.source)  # the file was deleted
     server.sync()

@@ -14,12 +14,11 @@ import pytest
 from slack_sdk import WebClient
 
 import bot.stores.articles
-import search.dedupe
 from bot.app import start_news_desk
-from bot.news.saved_index import NEAR_COPIES, index_folder, open_index
+from bot.news.saved_index import index_folder, open_index
 from bot.settings import load_settings
 from bot.stores.store import open_sqlite
-from search import load_articles
+from search import load_article, load_articles
 from search.persist import JOURNAL, SNAPSHOT
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -184,20 +183,6 @@ def test_an_index_of_another_version_is_rebuilt_once(tmp_path, store, parses, mo
 
 
 @pytest.fixture
-def signed(monkeypatch):
-    """How many texts were shingled for a near-copy signature (the real function is called)."""
-    calls = {"count": 0}
-    real = search.dedupe.signature
-
-    def counting(text):
-        calls["count"] += 1
-        return real(text)
-
-    monkeypatch.setattr(search.dedupe, "signature", counting)
-    return calls
-
-
-@pytest.fixture
 def statements(monkeypatch):
     """The SQL statements run on SQLite from this thread (each connection traced, nothing replaced)."""
     seen: list[str] = []
@@ -232,7 +217,7 @@ def restart_statements(settings, statements) -> list[str]:
     return list(statements)
 
 
-def test_a_restart_asks_the_store_as_often_whatever_the_number_of_files(tmp_path, statements, signed):
+def test_a_restart_asks_the_store_as_often_whatever_the_number_of_files(tmp_path, statements):
     folder = tmp_path / "articles"
     shutil.copytree(SEEDS, folder)
     settings = folder_settings(tmp_path, folder)
@@ -241,39 +226,28 @@ def test_a_restart_asks_the_store_as_often_whatever_the_number_of_files(tmp_path
         text = seed.read_text(encoding="utf-8")
         (folder / f"again-{seed.name}").write_text(text + "\n\nOne more paragraph of this copy.\n")
     restart_statements(settings, statements)
-    signed["count"] = 0
     many = restart_statements(settings, statements)
     assert len(many) == len(few), "no query per file, nor per article"
     assert [s for s in many if "FROM files" in s] == ["SELECT source, size, mtime_ns, article_id FROM files"]
     assert not [s for s in many if s.startswith("SELECT * FROM articles")], "no article's text is read"
-    assert signed["count"] == 0, "the near-copy signatures are read from the index folder"
 
 
-def test_near_copies_are_found_after_a_restart_and_damaged_signatures_are_computed_again(
-    tmp_path, signed, caplog
-):
+def test_copies_are_found_after_a_restart_from_the_saved_index(tmp_path, statements):
     folder = tmp_path / "articles"
     shutil.copytree(SEEDS, folder)
     settings = folder_settings(tmp_path, folder)
     client = WebClient(token="xoxb-test", base_url=settings.slack_api_url)
     start_news_desk(settings, client).stop()
-    saved = index_folder(settings.database_url) / NEAR_COPIES
-    copy = folder / "copy.txt"
-    for damage in (None, b"MNB-NEAR-COPIES\n{not json"):
-        if damage is not None:
-            saved.write_bytes(damage)
-        signed["count"] = 0
-        desk = start_news_desk(settings, client)
-        try:
-            assert signed["count"] == (5 if damage else 0)
-            seed = sorted(SEEDS.glob("*.txt"))[1]
-            copy.write_text(seed.read_text(encoding="utf-8") + "\n\nA line only the copy has.\n")
-            assert desk.ingestor.ingest(copy).outcome == "copy"
-            desk.ingestor.remove(copy)
-            copy.unlink()
-        finally:
-            desk.stop()
-    assert [r.getMessage() for r in caplog.records if "near-copy signatures again" in r.getMessage()]
+    statements.clear()
+    desk = start_news_desk(settings, client)
+    try:
+        assert not [s for s in statements if s.startswith("SELECT * FROM articles")], "a start reads no text"
+        seed = next(p for p in sorted(SEEDS.glob("*.txt")) if load_article(p).date is not None)
+        copy = folder / "copy.txt"
+        copy.write_text(seed.read_text(encoding="utf-8") + "\n\nA line only the copy has.\n")
+        assert desk.ingestor.ingest(copy).outcome == "copy"
+    finally:
+        desk.stop()
 
 
 def test_after_a_first_start_the_saved_index_is_one_snapshot(tmp_path):

@@ -17,7 +17,7 @@ from bot.news.sources.feeds import FeedError, parse_feed
 from bot.news.sources.http import FEED_TYPES, HTML_TYPES, Fetcher, FetchError
 from bot.news.sources.links import NoArticle, fetch_article
 from bot.news.sources.urls import BadUrl, normalise_url
-from bot.stores.types import FeedOrigin, Feeds, StoredArticle
+from bot.stores.types import FeedOrigin, Feeds, Judged, StoredArticle
 from search import Article
 
 MAX_LISTED_FEEDS = 50
@@ -48,8 +48,12 @@ class Sources:
 
     # -- links ----------------------------------------------------------------------------------------
 
-    def add_link(self, url: str, *, public_only: bool) -> tuple[bool, str]:
-        """Add the article at `url`: (added, what happened in one sentence)."""
+    def add_link(
+        self, url: str, *, public_only: bool, anyway: bool = False, anyway_command: str = ""
+    ) -> tuple[bool, str]:
+        """Add the article at `url`: (added, what happened in one sentence). An article judged
+        off-subject is not added unless `anyway`; the answer says why, and that `anyway_command`
+        (`{url}` in it: the link) adds it all the same."""
         try:
             url = normalise_url(url)
         except BadUrl as error:
@@ -57,11 +61,18 @@ class Sources:
         known = self.pipeline.store.articles.by_url(url)
         if known is not None:
             return False, known_sentence(known)
-        try:
-            raw = fetch_article(self.fetcher, url, origin="link", public_only=public_only)
-        except NoArticle as reason:
-            return False, f"Not added: {reason}."
-        recorded = self.pipeline.ingest(raw)
+        left_out = None if anyway else self.pipeline.store.judgements.left_out(url)
+        if left_out is None:
+            try:
+                raw = fetch_article(self.fetcher, url, origin="link", public_only=public_only)
+            except NoArticle as reason:
+                return False, f"Not added: {reason}."
+            recorded = self.pipeline.ingest(raw, anyway=anyway)
+            left_out = recorded.judged if recorded.outcome == "left_out" else None
+        if left_out is not None:
+            return False, off_subject_sentence(
+                left_out, self.pipeline.judge.subject.name, anyway_command.format(url=url)
+            )
         return recorded.outcome in ("added", "copy", "restored", "updated"), recorded_sentence(recorded)
 
     # -- feeds ----------------------------------------------------------------------------------------
@@ -132,11 +143,18 @@ def known_sentence(known: StoredArticle) -> str:
     return f"Already known as {describe(known.title, known.outlet, known.date)}."
 
 
+def off_subject_sentence(judged: Judged, subject: str, anyway_command: str) -> str:
+    anyway = f" To add it all the same: `{anyway_command}`." if anyway_command else ""
+    return f"Not added: “{judged.title}” does not look like news about {subject}: {judged.reason}.{anyway}"
+
+
 def recorded_sentence(recorded: Recorded) -> str:
     article: Article = recorded.article
     if recorded.outcome in ("known", "removed") and recorded.known is not None:
         return known_sentence(recorded.known)
     added = f"Added {describe(article.title, article.outlet, article.date)}"
+    if recorded.judged is not None:
+        added += f" (though judged off-subject: {recorded.judged.reason})"
     if recorded.outcome == "copy" and recorded.known is not None:
         head = recorded.known
         return f"{added}: the same story as {describe(head.title, head.outlet, head.date)}, so it is not announced again."

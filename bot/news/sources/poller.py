@@ -18,6 +18,7 @@ The same loop keeps the index in line with the store and prunes the change log (
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import threading
@@ -28,7 +29,7 @@ from bot.news.pipeline import Pipeline
 from bot.news.sources.feeds import Feed, FeedError, parse_feed
 from bot.news.sources.http import FEED_TYPES, MAX_IN_FLIGHT, Fetcher, FetchError
 from bot.news.sources.links import NoArticle, fetch_article
-from bot.stores.owners import worker_name
+from bot.stores.claims import worker_name
 from bot.stores.types import FeedRow, Feeds, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -190,6 +191,9 @@ class FeedPoller:
             if known is not None:
                 self.feeds.item_done(feed.url, item.key, known.id)
                 continue
+            if item.url and self.pipeline.store.judgements.left_out(item.url) is not None:
+                self.feeds.item_done(feed.url, item.key, None)  # left out before: not fetched again
+                continue
             try:
                 raw = fetch_article(
                     self.fetcher, item.url or "", origin="feed", public_only=feed.public_only, item=item
@@ -204,7 +208,7 @@ class FeedPoller:
                     " (given up)" if given_up else " (will retry at the next poll)",
                 )
                 continue
-            recorded = self.pipeline.ingest(raw)
+            recorded = self.pipeline.ingest(dataclasses.replace(raw, feed=feed.url))
             self.feeds.item_done(feed.url, item.key, recorded.article_id)
             ingested += recorded.outcome in ("added", "copy")
         return ingested
