@@ -137,7 +137,8 @@ class Ingestor:
         if report.outcome == "skipped":
             log.warning("Skipped %s: %s", path, report.reason)
         elif report.outcome != "known":
-            log.info("Ingested %s: %s (%s)", source, report.outcome, report.article_id)
+            judged = f"; judged off-subject: {report.off_subject}" if report.off_subject else ""
+            log.info("Ingested %s: %s (%s)%s", source, report.outcome, report.article_id, judged)
         if signature is not None:
             self._seen[source] = (signature, report)
         return report

@@ -149,22 +149,21 @@ class Pipeline:
         An article from a feed or a link is left out when the judge finds it off-subject, unless
         `anyway`. An undated article that is news (announced) is dated the day it was first seen; one
         of the starting library stays undated: its day of arrival says nothing of when it was published."""
+        judged = self._judged(article, origin, feed)  # pure: outside the lock
+        leave_out = judged is not None and origin in JUDGED_ORIGINS and not anyway
         with self._lock:
             if article.url:
                 known = self.store.articles.by_url(article.url)
                 if known is not None:
                     return Recorded("removed" if known.taken_down_at else "known", article, known)
-            judged = self._judged(article, origin, feed)
-            if judged is not None and origin in JUDGED_ORIGINS and not anyway:
+            if leave_out:
                 self.store.judgements.record(judged)
-                left_out = Recorded("left_out", article, judged=judged)
             else:
-                left_out = None
                 recorded, added = self._store(article, origin, announce)
-        if left_out is not None:
+        if leave_out:
             log.info("Left out %s (“%s”): %s", judged.key, article.title, judged.reason)
-            return left_out
-        if judged is not None and recorded.outcome in ("added", "copy", "updated", "restored"):
+            return Recorded("left_out", article, judged=judged)
+        if judged is not None and recorded.outcome not in ("known", "removed"):
             judged = dataclasses.replace(judged, kept=True, article_id=recorded.article.id)
             self.store.judgements.record(judged)
             recorded = dataclasses.replace(recorded, judged=judged)

@@ -84,17 +84,15 @@ class Stories:
     def add(self, article: Article) -> None:
         """Know `article`, when its day is among those read (a later `find` reads it otherwise)."""
         if day_of(article) in self._days:
-            self._know(article)
+            self._count_paragraphs(article)
+            self._read_features(article)
 
     def remove(self, article_id: str) -> None:
         self._stories.remove(article_id)
 
     def _read_around(self, day: int) -> None:
-        wanted = (
-            {0}
-            if day == 0
-            else {d for d in range(day - WINDOW_DAYS, day + WINDOW_DAYS + 1) if d not in self._days}
-        )
+        """Read the articles dated within `WINDOW_DAYS` of `day` not read yet (`day` 0: the undated)."""
+        wanted = {0} if day == 0 else set(range(day - WINDOW_DAYS, day + WINDOW_DAYS + 1))
         wanted -= self._days
         if not wanted:
             return
@@ -113,13 +111,12 @@ class Stories:
                 MAX_READ,
             )
             articles = sorted(articles, key=lambda a: abs(day_of(a) - day))[:MAX_READ]
-        for article in sorted(articles, key=day_of):
+        for article in articles:  # every paragraph counted before any article is read without its boilerplate
             self._count_paragraphs(article)
         for article in articles:
-            self._know(article)
+            self._read_features(article)
 
-    def _know(self, article: Article) -> None:
-        self._count_paragraphs(article)
+    def _read_features(self, article: Article) -> None:
         self._stories.add(self.reader.read(article, self._boilerplate(article)))
 
     def _count_paragraphs(self, article: Article) -> None:

@@ -30,7 +30,7 @@ from search.lexicon import Lexicon, default_lexicon
 from search.models import Article
 
 MAX_DAYS = 6
-MIN_TERMS = 5  # an article of fewer distinct terms is too short to call anything the same story as it
+MIN_TERMS = 15  # fewer distinct terms: too few to call two articles one story by their words alone
 BOILERPLATE_CHARS = 40  # a shorter line (a byline, a dateline) may repeat by chance
 _NAME_RE = re.compile(r"(?<![\w.])([A-ZÀ-Ý][\w'’-]+(?:\s+(?:[A-ZÀ-Ý][\w'’-]+|de|du|des|of|la|le))*)")
 _AMOUNT_TERMS = frozenset({"euro", "dollar", "pound", "million", "billion", "thousand", "percent"})
@@ -155,8 +155,6 @@ class StoryRule:
         return self.rarity.get(anchor, 1.0)
 
     def same(self, a: StoryFeatures, b: StoryFeatures) -> Decision:
-        if min(len(a.concepts), len(b.concepts)) < MIN_TERMS:
-            return Decision(False, "too short to tell one story from another", 0.0)
         if (
             a.date_ordinal is not None
             and b.date_ordinal is not None
@@ -170,7 +168,10 @@ class StoryRule:
         concept = _cosine(a.concepts, b.concepts)
         # Shared names alone are not one story: a newsletter naming last week's partner, a bank's
         # other deal. The same story also tells it in some of the same words (either language's).
-        same = concept >= self.concept_share or (anchor >= self.anchor_share and concept >= self.with_anchors)
+        # A brief's few words are alike by chance (the subject's names, "said", "model"): it is the same
+        # story only through the names and amounts it shares.
+        by_words = concept >= self.concept_share and min(len(a.concepts), len(b.concepts)) >= MIN_TERMS
+        same = by_words or (anchor >= self.anchor_share and concept >= self.with_anchors)
         reason = f"names and amounts shared {anchor:.2f}, words {concept:.2f}"
         return Decision(same, reason, max(anchor / self.anchor_share, concept / self.concept_share))
 

@@ -195,7 +195,8 @@ class SubjectJudge:
         if read.shared:
             for kind, named in self.subject.homonym_words.items():
                 if near & named:
-                    return f"“Mistral” here is the {HOMONYM_NAMES.get(kind, kind)}, not {self.subject.name}"
+                    name = read.words[read.shared[0]].capitalize()
+                    return f"“{name}” here is the {HOMONYM_NAMES.get(kind, kind)}, not {self.subject.name}"
             return None
         for topic, cues in self.subject.off_topics.items():
             if near & cues:
