@@ -1,14 +1,20 @@
 """Judging an article and finding its story, with 1,000, 10,000 and 100,000 articles stored.
 
-`python benchmarks/judgement_bench.py` prints, for each size, the time to judge an article (the subject
-judge) and to find its story (read its features, then look it up in the story index), mean and p95 over the
-judged articles, with the growth from one size to the next. The stored articles are the judged sets' own,
-cloned with their dates spread over three years and their names renamed, so that each size holds as many
-distinct names and days as a real desk would.
+`python benchmarks/judgement_bench.py` prints two tables.
+- The rule: for each size, the time to judge an article (the subject judge) and to find its story (read its
+  features, then look it up in the story index), mean and p95 over the judged articles, with the growth from one
+  size to the next. The stored articles are the judged sets' own, cloned with their dates spread over three
+  years and their names renamed, so that each size holds as many distinct names and days as a real desk would.
+- The pipeline's path (`--pipeline`, or by default too): a real `SearchIndex` holding the stored articles
+  (the judged texts cloned over three years), and the pipeline's `Stories` over it, as a server has them
+  after a start: nothing read. The judged articles then arrive over 30 days in date order, and each is
+  looked up (`Stories.find`: the window read when its date is first seen, boilerplate, features, the
+  index) and added. Mean, p95 and the slowest, and the articles read from the index.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import statistics
 import sys
@@ -19,7 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from search import load_article  # noqa: E402
+from bot.news.stories import Stories, dated_in_index  # noqa: E402
+from search import SearchIndex, load_article  # noqa: E402
 from search.judgement.stories import StoryIndex, StoryReader  # noqa: E402
 from search.judgement.subject import SubjectJudge  # noqa: E402
 
@@ -92,5 +99,59 @@ def main() -> None:
         previous = mean
 
 
+def redated(article, article_id: str, day: int):
+    passages = tuple(p.model_copy(update={"article_id": article_id}) for p in article.passages)
+    return article.model_copy(
+        update={"id": article_id, "date": dt.date.fromordinal(day), "passages": passages}
+    )
+
+
+def pipeline_path(articles: list) -> None:
+    """The pipeline's story find over a real index, at each size."""
+    rng = random.Random(11)
+    print(f"\nThe pipeline's path: {len(articles)} judged articles arriving over 30 days into a served index")
+    print(f"{'stored':>8} {'mean':>7} {'p95':>7} {'slowest':>8} {'read':>7} {'growth':>7}")
+    previous = None
+    for size in SIZES:
+        index = SearchIndex()
+        index.extend(
+            redated(articles[n % len(articles)], f"stored-{n}", FIRST_DAY + rng.randrange(DAYS))
+            for n in range(size)
+        )
+        reader = StoryReader(index.analyzer, index.lexicon, common=SubjectJudge().subject.written)
+        read = []
+        stories = Stories(_counted(dated_in_index(index), read), reader)
+        arriving = sorted(
+            (
+                redated(a, f"new-{n}", FIRST_DAY + DAYS - 30 + rng.randrange(30))
+                for n, a in enumerate(articles)
+            ),
+            key=lambda a: a.date,
+        )
+
+        def arrive(article, stories=stories):
+            stories.find(article)
+            stories.add(article)
+
+        times = timed(arrive, arriving)
+        mean = statistics.mean(times)
+        growth = f"{mean / previous:.2f}x" if previous else ""
+        print(f"{size:>8,} {mean:>7.2f} {p95(times):>7.2f} {max(times):>8.1f} {len(read):>7,} {growth:>7}")
+        previous = mean
+
+
+def _counted(dated, read: list):
+    """`dated`, noting in `read` each article it gives."""
+
+    def counted(first, last):
+        for article in dated(first, last):
+            read.append(article.id)
+            yield article
+
+    return counted
+
+
 if __name__ == "__main__":
-    main()
+    if "--pipeline" not in sys.argv:
+        main()
+    pipeline_path(judged_articles())

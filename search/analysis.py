@@ -100,7 +100,17 @@ def fold_accents(text: str) -> str:
     if text.isascii():  # no accent to drop, and NFD and NFC leave ASCII as it is
         return text
     decomposed = unicodedata.normalize("NFD", text)
-    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+    if _OTHER_SCRIPTS_RE.search(decomposed):  # marks may stand outside the Latin block: test each one
+        kept = "".join(c for c in decomposed if not unicodedata.combining(c))
+    else:
+        kept = _LATIN_MARKS_RE.sub("", decomposed)
+    return unicodedata.normalize("NFC", kept)
+
+
+# The combining marks of Latin, Greek and Cyrillic accents, dropped in C; the text's other characters, when
+# they all stand in these ranges (with punctuation, currency and symbols), hold no other combining mark.
+_LATIN_MARKS_RE = re.compile("[\u0300-\u034e\u0350-\u036f]")  # U+034F, a joiner, is no mark
+_OTHER_SCRIPTS_RE = re.compile("[^\x00-\u0482\u048a-\u0590\u2000-\u20cf\u2100-\u2bff]")
 
 
 _MAX_CACHED_WORDS = 1 << 19
