@@ -60,7 +60,7 @@ def report_text(rows: list[ReportRow], days: float) -> str:
 
 MAX_LISTED_PER_GROUP = 20
 VERDICTS = {
-    "homonym": "another Mistral (a homonym)",
+    "homonym": "a homonym (another thing of the same name)",
     "passing": "a passing mention",
     "absent": "does not name the subject",
     "empty": "too short to judge",

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 from search.analysis import fold_accents
+from search.judgement.weighing import CONTEXT, Reading, Weighing, load_weighing
 from search.models import Article
 
 SUBJECTS = Path(__file__).resolve().parent.parent / "subjects"
@@ -32,8 +33,10 @@ WINDOW = 10  # words on either side of a shared name that tell its sense
 LEAD_PARAGRAPHS = 2
 COMMON_NOUN = "wind"  # the shared name written in lower case is the common noun: le mistral, the mistral
 _WORD_RE = re.compile(r"\w+")
+_CLAUSE_RE = re.compile(r"[:|—–?!;«»]")
 
 Verdict = Literal["about", "homonym", "passing", "absent", "empty"]
+Senses = dict[str, frozenset[str]]  # a name's other senses, each with the words that tell it
 
 
 @dataclass(frozen=True)
@@ -43,9 +46,14 @@ class Subject:
     name: str
     names: tuple[tuple[str, ...], ...]  # folded word sequences
     ambiguous: frozenset[str]
+    shared: str  # the name it shares with other things, as written ("Mistral")
     case_sensitive: tuple[str, ...]  # names that count only written so ("Le Chat", not "le chat")
+    # Names other things bear too ("Le Chat", a comic's cat; "Mistral Large", a horse), each with the
+    # words of its other senses: its sense is told as the shared name's is.
+    borne: dict[str, Senses]
+    weighing: Weighing | None  # the learned weighing of the articles that name it (weighing.py)
     cues: frozenset[str]
-    homonyms: dict[str, frozenset[str]]
+    homonyms: Senses
     others: tuple[tuple[str, ...], ...]
     anaphors: tuple[tuple[str, ...], ...] = ()  # "the company", "la start-up": the subject, once it is named
     written: tuple[str, ...] = ()  # every name as written, the shared one included
@@ -61,6 +69,23 @@ class Judgement:
     mentions: int = 0  # of the subject, in its sense
     paragraphs: int = 0  # with such a mention
     homonym: str | None = None
+
+
+def contexts(paragraphs: list[_Paragraph], spans: list[list[tuple[int, int]]]) -> frozenset[str]:
+    """The words just before ("<word") and after (">word") each mention; in the headline ("h<", "h>")."""
+    found = set()
+    for index, (paragraph, found_spans) in enumerate(zip(paragraphs, spans, strict=True)):
+        mark = "h" if index == 0 else ""
+        for start, end in found_spans:
+            found.update(f"{mark}<{w}" for w in paragraph.words[max(0, start - CONTEXT) : start])
+            found.update(f"{mark}>{w}" for w in paragraph.words[end : end + CONTEXT])
+    return frozenset(found)
+
+
+def _title_cased(written: list[str]) -> bool:
+    """A headline in title case ("Mistral Raises $2 Billion"): its capitals tell no names."""
+    long = [w for w in written if len(w) > 3]
+    return len(long) >= 2 and sum(w[0].isupper() for w in long) * 2 > len(long)
 
 
 def words(text: str) -> list[str]:
@@ -91,14 +116,22 @@ def subject_file(subject: str) -> Path:
 
 @cache
 def load_subject(subject: str = DEFAULT_SUBJECT) -> Subject:
-    data = json.loads(subject_file(subject).read_text(encoding="utf-8"))
+    path = subject_file(subject)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    homonyms = {kind: frozenset(cues) for kind, cues in data["homonyms"].items()}
     return Subject(
         name=data["subject"],
         names=tuple(tuple(words(n)) for n in data["names"] if n not in data.get("case_sensitive", ())),
         ambiguous=frozenset(w for n in data["ambiguous"] for w in words(n)),
+        shared=data["ambiguous"][0] if data["ambiguous"] else "",
         case_sensitive=tuple(data.get("case_sensitive", ())),
+        weighing=load_weighing(path.parent / data["weighing"]) if "weighing" in data else None,
+        borne={
+            name: homonyms if senses == "homonyms" else {kind: frozenset(c) for kind, c in senses.items()}
+            for name, senses in data.get("borne_by_others", {}).items()
+        },
         cues=frozenset(data["ai_cues"]),
-        homonyms={kind: frozenset(cues) for kind, cues in data["homonyms"].items()},
+        homonyms=homonyms,
         others=tuple(tuple(words(n)) for n in data["others"]),
         anaphors=tuple(tuple(words(n)) for n in data.get("anaphors", ())),
         written=tuple(data["names"]) + tuple(data["ambiguous"]),
@@ -114,6 +147,8 @@ HOMONYM_NAMES = {
     "horse": "horse",
     "hotel": "hotel or restaurant",
     "other": "name of something else",
+    "comic": "comic strip's cat",
+    "cat": "cat",
 }
 SUBSTANTIVE_WORDS = 8  # a shorter line (an outlet's name, a byline, a footer) is no paragraph of the article
 
@@ -121,9 +156,15 @@ SUBSTANTIVE_WORDS = 8  # a shorter line (an outlet's name, a byline, a footer) i
 @dataclass
 class _Paragraph:
     words: list[str]
-    own: int = 0  # the subject's own names
+    own: list[tuple[int, int]] = field(default_factory=list)  # the subject's own names: (start, end) words
     shared: list[int] = field(default_factory=list)  # positions of the shared name
     common: set[int] = field(default_factory=set)  # the shared name in lower case: a common noun (the wind)
+    foreign: set[int] = field(
+        default_factory=set
+    )  # the shared name opening another's ("Mistral Électricité")
+    sensed: dict[int, tuple[int, str, Senses]] = field(
+        default_factory=dict
+    )  # names others bear: length, name
     anaphors: int = 0
     rivals: int = 0  # names of the field's other organisations
     first_name: int | None = None  # the word where the first of the subject's own names starts
@@ -132,13 +173,44 @@ class _Paragraph:
 class SubjectJudge:
     """Judges articles against one subject; cheap and stateless (one pass over the words)."""
 
-    def __init__(self, subject: Subject | None = None) -> None:
+    def __init__(self, subject: Subject | None = None, weighing: Weighing | None = None) -> None:
+        """`weighing`: by default the subject's own, when its data file names one."""
         self.subject = subject or load_subject()
+        self.weighing = weighing or self.subject.weighing
         self._first_words = {n[0] for n in self.subject.names if n}
         self._anaphor_starts = {a[0] for a in self.subject.anaphors if a}
         self._rival_starts = {n[0] for n in self.subject.others if n}
+        self._written = [tuple(_WORD_RE.findall(fold_accents(n))) for n in self.subject.case_sensitive]
+        self._borne = {
+            tuple(_WORD_RE.findall(fold_accents(n)) if n in self.subject.case_sensitive else words(n)): (
+                n,
+                senses,
+            )
+            for n, senses in self.subject.borne.items()
+        }
 
     def judge(self, article: Article) -> Judgement:
+        reading = self.read(article)
+        if isinstance(reading, Judgement):
+            return reading
+        about, telling = reading.ruled, []
+        if self.weighing is not None:
+            about, _, telling = self.weighing.about(reading)
+        where = f"{reading.named} of {reading.paragraphs} paragraphs"
+        near = "; the words near it: " + ", ".join(t.lstrip("h<>") for t in telling) if telling else ""
+        counts = (reading.mentions, reading.named)
+        if about:
+            place = (
+                "the headline" if reading.in_headline else ("the lead" if reading.lead else "most paragraphs")
+            )
+            return Judgement(True, "about", f"names {self.subject.name} in {place}; {where}{near}", *counts)
+        unnamed = "" if reading.in_headline else ", not in the headline"
+        reason = f"a passing mention: {self.subject.name} in {where}{unnamed}{near}"
+        return Judgement(False, "passing", reason, *counts)
+
+    def read(self, article: Article) -> Reading | Judgement:
+        """The article's reading, with the rules' decision; or the judgement itself when there is nothing
+        to weigh (too short, or the subject not named in its sense)."""
         body = [p.text for p in article.passages if p.kind != "caption"]
         headline = self._read(article.title)
         paragraphs = [p for p in map(self._read, body) if len(p.words) >= SUBSTANTIVE_WORDS]
@@ -147,13 +219,17 @@ class SubjectJudge:
         everything = [headline, *paragraphs]
         article_words = Counter(w for p in everything for w in p.words)
         senses = self._senses(everything, article_words)
-        mentions = [p.own + senses[i][0] for i, p in enumerate(everything)]
+        spans = [p.own + senses[i][0] for i, p in enumerate(everything)]
+        mentions = [len(found) for found in spans]
         if not sum(mentions):
             return self._absent(senses)
         in_headline, lead = mentions[0] > 0, any(mentions[1 : 1 + LEAD_PARAGRAPHS])
         # "the company" stands for the subject once it is more than one name in a list of the field's.
         naming = [p for m, p in zip(mentions[1:], paragraphs, strict=True) if m > 0]
-        anaphors_count = in_headline or (lead and (len(naming) >= 2 or naming[0].rivals < 2))
+        # A headline that names the subject only after another ("X opens a campus, with Mistral AI among
+        # its tenants") leaves "the company" to the other.
+        opens = in_headline and self._opens_a_clause(article.title)
+        anaphors_count = opens or (lead and (in_headline or len(naming) >= 2 or naming[0].rivals < 2))
         named = [
             m > 0 or (p.anaphors > 0 and anaphors_count)
             for m, p in zip(mentions[1:], paragraphs, strict=True)
@@ -164,19 +240,26 @@ class SubjectJudge:
         rivals = sum(p.rivals for p in paragraphs) if headline.rivals else 0
         short = len(paragraphs) <= 2
         if in_headline:
-            leads = headline.first_name == 0 or share >= 0.2  # "Guillaume Lample : « ... »", an interview
+            leads = opens or share >= 0.2  # "Guillaume Lample : « ... »", an interview
             about = rivals <= 2 * sum(mentions) and (leads if lead else share >= 0.25 or short)
         else:
             compared = rivals > 2 * sum(mentions) or (headline.rivals > 0 and short)
             about = not compared and ((lead and share >= 0.3) or share >= 0.5)
-        counts = (sum(mentions), sum(named))
-        where = f"{sum(named)} of {len(paragraphs)} paragraphs"
-        if about:
-            place = "the headline" if in_headline else ("the lead" if lead else "most paragraphs")
-            return Judgement(True, "about", f"names {self.subject.name} in {place}; {where}", *counts)
-        unnamed = "" if in_headline else ", not in the headline"
-        return Judgement(
-            False, "passing", f"a passing mention: {self.subject.name} in {where}{unnamed}", *counts
+        first = next((i for i, m in enumerate(mentions[1:]) if m), len(paragraphs))
+        return Reading(
+            in_headline=in_headline,
+            opens=opens,
+            lead=lead,
+            paragraphs=len(paragraphs),
+            named=sum(named),
+            mentioned=sum(m > 0 for m in mentions[1:]),
+            mentions=sum(mentions),
+            first=first / max(1, len(paragraphs)),
+            rivals=sum(p.rivals for p in paragraphs),
+            headline_rivals=headline.rivals,
+            ruled=about,
+            contexts=contexts(everything, spans),
+            words=frozenset(w for w in article_words if len(w) > 2 and not w.isdigit()),
         )
 
     def off_subject(self, question: str) -> str | None:
@@ -187,7 +270,7 @@ class SubjectJudge:
         both cases no word of the subject's field."""
         read = self._read(question)
         lowered = question.lower()
-        if read.own or any(name.lower() in lowered for name in self.subject.case_sensitive):
+        if read.own or read.sensed or any(name.lower() in lowered for name in self.subject.case_sensitive):
             return None
         near = set(read.words)
         if near & self.subject.cues:
@@ -204,14 +287,22 @@ class SubjectJudge:
         return None
 
     def _read(self, text: str) -> _Paragraph:
-        written = _WORD_RE.findall(fold_accents(text))
+        matches = list(_WORD_RE.finditer(fold_accents(text)))
+        written = [m.group() for m in matches]
         folded = [word.lower() for word in written]
         paragraph = _Paragraph(folded)
+        titled = _title_cased(written)
         i = 0
         while i < len(folded):
-            length = self._name_at(folded, i)
+            length, borne = self._name_at(written, folded, i)
             if length:
-                paragraph.own += 1
+                if borne is not None:
+                    paragraph.sensed[i] = (
+                        length,
+                        *borne,
+                    )  # "Le Chat" the comic's cat, "Mistral Large" a horse
+                else:
+                    paragraph.own.append((i, i + length))
                 if paragraph.first_name is None:
                     paragraph.first_name = i
                 i += length
@@ -220,6 +311,8 @@ class SubjectJudge:
                 paragraph.shared.append(i)
                 if written[i].islower():
                     paragraph.common.add(i)
+                elif not titled and self._names_another(text, matches, i):
+                    paragraph.foreign.add(i)
             elif folded[i] in self._anaphor_starts and any(
                 tuple(folded[i : i + len(a)]) == a for a in self.subject.anaphors
             ):
@@ -229,42 +322,80 @@ class SubjectJudge:
             ):
                 paragraph.rivals += 1
             i += 1
-        paragraph.own += sum(text.count(name) for name in self.subject.case_sensitive)
         return paragraph
 
-    def _name_at(self, folded: list[str], i: int) -> int:
-        if folded[i] not in self._first_words:
-            return 0
-        return max((len(n) for n in self.subject.names if tuple(folded[i : i + len(n)]) == n), default=0)
+    def _names_another(self, text: str, matches: list[re.Match], i: int) -> bool:
+        """Whether the shared name at word `i` begins another's name: followed, with only a space between,
+        by a capitalised word that is no acronym and no name of the subject ("Mistral Électricité",
+        "Mistral Belle"; not "Mistral CEO", "Mistral Le Chat")."""
+        if i + 1 >= len(matches) or not text[matches[i].end() : matches[i + 1].start()].isspace():
+            return False
+        after = matches[i + 1].group()
+        return after[:1].isupper() and not after.isupper() and not after[1:].isdigit()
 
-    def _senses(self, paragraphs: list[_Paragraph], article_words: Counter) -> list[tuple[int, Counter]]:
-        """Per paragraph: the shared names in the subject's sense, and the other senses met."""
-        article_sense = self._sense(article_words)
+    def _opens_a_clause(self, headline: str) -> bool:
+        """Whether one of the subject's own names opens the headline or a clause of it ("Mistral AI raises...",
+        "AI Act: Mistral AI publishes...")."""
+        return any(self._read(clause).first_name == 0 for clause in _CLAUSE_RE.split(headline))
+
+    def _name_at(
+        self, written: list[str], folded: list[str], i: int
+    ) -> tuple[int, tuple[str, Senses] | None]:
+        """The length in words of the subject's name starting at word `i` (0: none; a name in
+        `case_sensitive` counts only written so: "Le Chat", not "le chat"), and, when other things bear
+        it too, the name and its other senses."""
+        for name in self._written:
+            if tuple(written[i : i + len(name)]) == name:
+                return len(name), self._borne.get(name)
+        if folded[i] not in self._first_words:
+            return 0, None
+        length = max((len(n) for n in self.subject.names if tuple(folded[i : i + len(n)]) == n), default=0)
+        return length, self._borne.get(tuple(folded[i : i + length]))
+
+    def _senses(
+        self, paragraphs: list[_Paragraph], article_words: Counter
+    ) -> list[tuple[list[tuple[int, int]], Counter]]:
+        """Per paragraph: the names in the subject's sense (their words' spans), and the other senses met
+        (name, kind). The shared name
+        and the names other things bear too are told by the words near them, then by the article's; a
+        name of the subject's own that nothing tells is the subject's."""
+        homonyms, shared = self.subject.homonyms, self.subject.shared
         found = []
         for paragraph in paragraphs:
-            ours, others = 0, Counter()
-            for position in paragraph.shared:
+            ours, others = [], Counter()
+            for position in paragraph.shared + list(paragraph.sensed):
                 near = Counter(paragraph.words[max(0, position - WINDOW) : position + WINDOW + 1])
-                sense = COMMON_NOUN if position in paragraph.common else (self._sense(near) or article_sense)
+                end = position + 1
+                if position in paragraph.sensed:
+                    length, name, senses = paragraph.sensed[position]
+                    end = position + length
+                    sense = self._sense(near, senses) or self._sense(article_words, senses) or "subject"
+                else:
+                    name = shared
+                    if position in paragraph.common:
+                        sense = COMMON_NOUN
+                    elif position in paragraph.foreign:
+                        sense = "other"
+                    else:
+                        sense = self._sense(near, homonyms) or self._sense(article_words, homonyms)
                 if sense == "subject":
-                    ours += 1
+                    ours.append((position, end))
                 elif sense:
-                    others[sense] += 1
+                    others[name, sense] += 1
             found.append((ours, others))
         return found
 
-    def _sense(self, near: Counter) -> str | None:
-        """The sense the words `near` tell: "subject", a homonym's kind, or None when they tell none."""
-        scores = {kind: sum(near[w] for w in cues) for kind, cues in self.subject.homonyms.items()}
+    def _sense(self, near: Counter, senses: Senses) -> str | None:
+        """The sense the words `near` tell: "subject", one of `senses`, or None when they tell none."""
+        scores = {kind: sum(near[w] for w in cues) for kind, cues in senses.items()}
         scores["subject"] = sum(near[w] for w in self.subject.cues)
         best = max(scores, key=lambda kind: (scores[kind], kind != "subject"))
         return best if scores[best] else None
 
-    def _absent(self, senses: list[tuple[int, Counter]]) -> Judgement:
+    def _absent(self, senses: list[tuple[list, Counter]]) -> Judgement:
         other = sum((s[1] for s in senses), Counter())
         if other:
-            kind = other.most_common(1)[0][0]
-            return Judgement(
-                False, "homonym", f"another Mistral: the name is used for a {kind} here", homonym=kind
-            )
+            name, kind = other.most_common(1)[0][0]
+            reason = f"another {name}: here the name is the {HOMONYM_NAMES.get(kind, kind)}"
+            return Judgement(False, "homonym", reason, homonym=kind)
         return Judgement(False, "absent", f"does not name {self.subject.name}")

@@ -208,7 +208,7 @@ def test_report_lists_what_was_left_out_this_week_by_feed_and_reason(tmp_path):
     from bot.stores.types import Judged
 
     store = open_sqlite(tmp_path / "bot.db")
-    reason = "another Mistral: the name is used for a missile here"
+    reason = "another Mistral: here the name is the MBDA missile"
     store.judgements.record(
         Judged("https://d.example/m", "MBDA ramps up", "homonym", reason, "feed", "https://d.example/rss")
     )
@@ -217,9 +217,11 @@ def test_report_lists_what_was_left_out_this_week_by_feed_and_reason(tmp_path):
     done = run_bot("report", env={"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}"})
     assert done.returncode == 0, done.stderr
     assert "Left out as off-subject in the last 7 days: 2" in done.stdout
-    assert "  feed https://d.example/rss — another Mistral (a homonym) ×1" in done.stdout
+    assert "  feed https://d.example/rss — a homonym (another thing of the same name) ×1" in done.stdout
     assert f"      “MBDA ramps up” https://d.example/m: {reason}" in done.stdout
-    assert "  links given in Slack or to ingest — another Mistral (a homonym) ×1" in done.stdout
+    assert (
+        "  links given in Slack or to ingest — a homonym (another thing of the same name) ×1" in done.stdout
+    )
 
 
 def test_search_says_an_off_subject_question_finds_nothing_and_why():

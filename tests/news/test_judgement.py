@@ -72,7 +72,7 @@ def test_a_feed_article_off_the_subject_is_left_out_and_recorded_with_its_reason
     assert (left.feed, left.origin, left.kept) == ("https://defence.example/rss", "feed", False)
     [line] = [r for r in caplog.records if r.getMessage().startswith("Left out")]
     assert line.levelno == logging.INFO and url in line.getMessage() and "missile" in line.getMessage()
-    assert "https://defence.example/rss — another Mistral (a homonym) ×1" in judged_text(
+    assert "https://defence.example/rss — a homonym (another thing of the same name) ×1" in judged_text(
         store.judgements, 0, 2e9, 7
     )
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from search import Article, load_article
-from search.judgement.subject import SubjectJudge, words
+from search.judgement.subject import SubjectJudge, load_subject, words
 
 JUDGED = Path(__file__).resolve().parents[1] / "fixtures" / "judged" / "subject"
 
@@ -22,6 +22,7 @@ class Case:
     kind: str
     split: str
     file: str
+    written_as: str
 
 
 def cases(split: str) -> list[Case]:
@@ -29,7 +30,12 @@ def cases(split: str) -> list[Case]:
         rows = [r for r in csv.DictReader(file, delimiter="\t") if r["split"] == split]
     return [
         Case(
-            load_article(JUDGED / "articles" / r["file"]), r["label"] == "about", r["kind"], split, r["file"]
+            load_article(JUDGED / "articles" / r["file"]),
+            r["label"] == "about",
+            r["kind"],
+            split,
+            r["file"],
+            r["written_as"],
         )
         for r in rows
     ]
@@ -67,8 +73,10 @@ def score(decide: Callable[[Article], bool], judged: list[Case]) -> Scores:
 
 def rules() -> dict[str, Callable[[Article], bool]]:
     judge = SubjectJudge()
+    alone = SubjectJudge(replace(load_subject(), weighing=None))
     return {
         "the judge": lambda article: judge.judge(article).about,
+        "its rules alone, without the learned weighing": lambda article: alone.judge(article).about,
         "the name anywhere": name_anywhere,
         "the name in the headline or first paragraph": name_in_headline_or_lead,
     }
@@ -79,10 +87,10 @@ def table(split: str) -> str:
     lines = [
         f"Subject judge, {split} part ({len(judged)} articles, {sum(c.about for c in judged)} about the subject):"
     ]
-    lines.append(f"{'rule':<46} {'precision':>9} {'recall':>7} {'homonyms accepted':>18}")
+    lines.append(f"{'rule':<48} {'precision':>9} {'recall':>7} {'homonyms accepted':>18}")
     for name, decide in rules().items():
         s = score(decide, judged)
-        lines.append(f"{name:<46} {s.precision:>9.3f} {s.recall:>7.3f} {s.homonyms_accepted:>18d}")
+        lines.append(f"{name:<48} {s.precision:>9.3f} {s.recall:>7.3f} {s.homonyms_accepted:>18d}")
     return "\n".join(lines)
 
 

@@ -62,3 +62,72 @@ def test_a_page_in_another_language_is_judged_on_its_names(judge):
     )
     judged = judge.judge(article(german))
     assert judged.about and "Mistral AI" in judged.reason
+
+
+def test_le_chat_written_mid_sentence_is_the_assistant_and_the_cat_is_not(judge):
+    assistant = (
+        "Un maire porte plainte contre un assistant\n\nLe maire affirme que le Chat, l'assistant d'intelligence "
+        "artificielle, l'a accusé à tort de corruption devant plusieurs habitants.\n\nSon avocate a écrit à la "
+        "société qui édite le Chat pour exiger une correction des réponses fausses."
+    )
+    cat = (
+        "Un chat retrouvé après trois semaines\n\nLe chat de la famille Martin, disparu pendant les vacances, a été "
+        "retrouvé dans un garage voisin par un facteur attentif.\n\nLe Chateaubriand, restaurant du quartier, "
+        "avait affiché son portrait en vitrine pendant trois semaines."
+    )
+    assert judge.judge(article(assistant)).about
+    assert judge.judge(article(cat)).verdict == "absent"
+
+
+def test_a_headline_naming_the_subject_after_another_leaves_the_company_to_the_other(judge):
+    text = (
+        "Nordhaven opens a GPU campus in Finland, with Mistral AI among its first tenants\n\n"
+        "Nordhaven, the Oslo data-centre operator, opened a 90-megawatt campus near Kajaani on Tuesday.\n\n"
+        "The company said the site houses 24,000 graphics processors cooled by outside air most of the year.\n\n"
+        "It named a university consortium, a car-parts maker and Mistral AI among its early customers.\n\n"
+        "The company raised 1.2 billion euros in debt and equity last year to build the first phase.\n\n"
+        "The firm plans a second phase of the same size by 2028, if the grid connection is approved.\n\n"
+        "Local officials welcomed the 150 jobs but asked about the water used by the cooling in summer."
+    )
+    judged = judge.judge(article(text))
+    assert judged.verdict == "passing", judged.reason
+    opening = text.replace(
+        "Nordhaven opens a GPU campus in Finland, with Mistral AI among its first tenants",
+        "AI campus: Mistral AI becomes the first tenant of Nordhaven's Finnish site",
+    )
+    assert judge.judge(article(opening)).about
+
+
+def test_names_other_things_bear_too_take_their_sense_from_the_words_near_them(judge):
+    comic = (
+        "Le Chat débarque sur le Vieux-Port\n\nLe Chat, le personnage de bande dessinée de Philippe Geluck, "
+        "s'installe sur le port : vingt sculptures en bronze pour l'été.\n\nChaque sculpture montre Le Chat "
+        "dans une situation absurde, avec l'une de ses sentences, et l'exposition est en accès libre."
+    )
+    horse = (
+        "Mistral Large storms clear at the racecourse\n\nThe colt Mistral Large, trained at Chantilly, won by "
+        "four lengths under jockey Clément Fauvel in a conditions race on Wednesday.\n\nHis trainer said "
+        "Mistral Large would run once more this autumn before the winter break at the stables."
+    )
+    model = (
+        "Mistral Large tops a coding benchmark\n\nMistral Large, the flagship model, scored first on a new "
+        "coding benchmark published on Tuesday, ahead of two American models.\n\nDevelopers can use "
+        "Mistral Large through the API from today at the same price as before."
+    )
+    assert judge.judge(article(comic)).verdict == "homonym"
+    assert "Le Chat" in judge.judge(article(comic)).reason
+    assert judge.judge(article(horse)).verdict == "homonym"
+    assert judge.judge(article(model)).about
+
+
+def test_the_shared_name_opening_another_name_is_another_thing(judge):
+    text = (
+        "Mistral Électricité déploie l'intelligence artificielle sur ses réseaux\n\nMistral Électricité, "
+        "installateur électrique du Vaucluse, lance un service de maintenance fondé sur l'intelligence "
+        "artificielle pour ses clients agricoles.\n\nUn algorithme de Mistral Électricité analyse les "
+        "courants des transformateurs et alerte les équipes avant la panne."
+    )
+    judged = judge.judge(article(text))
+    assert not judged.about, judged.reason
+    acronym = text.replace("Mistral Électricité", "Mistral IA")  # an acronym names no other thing
+    assert judge.judge(article(acronym)).about

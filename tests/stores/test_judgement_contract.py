@@ -22,7 +22,7 @@ def judgements(backend, clock):
 
 
 def left_out(key: str, verdict="homonym", feed="https://news.example/rss", **fields) -> Judged:
-    reason = {"homonym": "another Mistral: the name is used for a missile here"}.get(
+    reason = {"homonym": "another Mistral: here the name is the MBDA missile"}.get(
         verdict, "a passing mention"
     )
     return Judged(key, f"Title of {key}", verdict, reason, fields.pop("origin", "feed"), feed, **fields)
@@ -70,11 +70,13 @@ def test_the_report_groups_left_out_articles_by_feed_and_reason(judgements, cloc
     text = judged_text(judgements, 0, clock.now + 1, 7)
     lines = text.splitlines()
     assert lines[0] == "Left out as off-subject in the last 7 days: 5"
-    assert "  feed https://a.example/rss — another Mistral (a homonym) ×3" not in text  # the feed's own URL
-    assert "  feed https://news.example/rss — another Mistral (a homonym) ×3" in lines
-    assert lines.index("  feed https://news.example/rss — another Mistral (a homonym) ×3") < lines.index(
-        "  feed https://news.example/rss — a passing mention ×1"
-    )
+    assert (
+        "  feed https://a.example/rss — a homonym (another thing of the same name) ×3" not in text
+    )  # the feed's own URL
+    assert "  feed https://news.example/rss — a homonym (another thing of the same name) ×3" in lines
+    assert lines.index(
+        "  feed https://news.example/rss — a homonym (another thing of the same name) ×3"
+    ) < lines.index("  feed https://news.example/rss — a passing mention ×1")
     assert "  feed https://b.example/feed — a passing mention ×1" in lines
     assert "Taken though judged off-subject (folder files, links added anyway): 1" in lines
     assert any(
