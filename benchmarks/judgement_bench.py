@@ -151,7 +151,27 @@ def _counted(dated, read: list):
     return counted
 
 
+def query_cost() -> None:
+    """A query's time through `ask`, with the question judge and without, on the judged questions."""
+    from search.asking import ask
+    from tests.search.judged import judged_articles as answer_articles
+    from tests.search.judged_set import QUESTIONS
+
+    index = SearchIndex()
+    index.extend(answer_articles())
+    judge = SubjectJudge()
+    questions = [q.query for q in QUESTIONS] * 5
+    timed(lambda q: ask(index, q, limit=5), questions[: len(QUESTIONS)])  # warm the caches
+    print(f"\nA query ({len(QUESTIONS)} judged questions, 5 times each, on the seeds' index), milliseconds")
+    for name, with_judge in (("without the question judge", None), ("with it", judge)):
+        times = timed(lambda q, j=with_judge: ask(index, q, limit=5, judge=j), questions)
+        print(f"  {name:<28} mean {statistics.mean(times):.3f}  p95 {p95(times):.3f}")
+    alone = timed(judge.off_subject, questions)
+    print(f"  the question judge alone     mean {statistics.mean(alone):.4f}")
+
+
 if __name__ == "__main__":
     if "--pipeline" not in sys.argv:
         main()
+        query_cost()
     pipeline_path(judged_articles())

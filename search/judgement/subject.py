@@ -31,8 +31,11 @@ SUBJECTS = Path(__file__).resolve().parent.parent / "subjects"
 DEFAULT_SUBJECT = "Mistral AI"
 WINDOW = 10  # words on either side of a shared name that tell its sense
 LEAD_PARAGRAPHS = 2
+EARLY_WORDS = 15  # the first words of a brief, where what it is about is named
+LEAD_WORDS = 25  # the words of a lead that say whom "the company" stands for
 COMMON_NOUN = "wind"  # the shared name written in lower case is the common noun: le mistral, the mistral
 _WORD_RE = re.compile(r"\w+")
+_ARTICLES = frozenset("le la les l un une des du de the a an".split())  # "Le Mistral": the wind, the ship
 _CLAUSE_RE = re.compile(r"[:|—–?!;«»]")
 
 Verdict = Literal["about", "homonym", "passing", "absent", "empty"]
@@ -52,6 +55,7 @@ class Subject:
     # words of its other senses: its sense is told as the shared name's is.
     borne: dict[str, Senses]
     weighing: Weighing | None  # the learned weighing of the articles that name it (weighing.py)
+    past: frozenset[str]  # words that make a mention someone's past ("former", "ex", "ancien")
     cues: frozenset[str]
     homonyms: Senses
     others: tuple[tuple[str, ...], ...]
@@ -125,6 +129,7 @@ def load_subject(subject: str = DEFAULT_SUBJECT) -> Subject:
         ambiguous=frozenset(w for n in data["ambiguous"] for w in words(n)),
         shared=data["ambiguous"][0] if data["ambiguous"] else "",
         case_sensitive=tuple(data.get("case_sensitive", ())),
+        past=frozenset(data.get("past_words", ())),
         weighing=load_weighing(path.parent / data["weighing"]) if "weighing" in data else None,
         borne={
             name: homonyms if senses == "homonyms" else {kind: frozenset(c) for kind, c in senses.items()}
@@ -166,6 +171,7 @@ class _Paragraph:
         default_factory=dict
     )  # names others bear: length, name
     anaphors: int = 0
+    first_anaphor: int | None = None
     rivals: int = 0  # names of the field's other organisations
     first_name: int | None = None  # the word where the first of the subject's own names starts
 
@@ -219,7 +225,11 @@ class SubjectJudge:
         everything = [headline, *paragraphs]
         article_words = Counter(w for p in everything for w in p.words)
         senses = self._senses(everything, article_words)
-        spans = [p.own + senses[i][0] for i, p in enumerate(everything)]
+        # "a former Mistral AI researcher", "passée par Mistral AI": someone else's news, told by their past.
+        spans = [
+            [(start, end) for start, end in p.own + senses[i][0] if not self._past(p.words, start)]
+            for i, p in enumerate(everything)
+        ]
         mentions = [len(found) for found in spans]
         if not sum(mentions):
             return self._absent(senses)
@@ -229,7 +239,12 @@ class SubjectJudge:
         # A headline that names the subject only after another ("X opens a campus, with Mistral AI among
         # its tenants") leaves "the company" to the other.
         opens = in_headline and self._opens_a_clause(article.title)
-        anaphors_count = opens or (lead and (in_headline or len(naming) >= 2 or naming[0].rivals < 2))
+        # Without the headline, only a lead that names the subject in its first words makes it the one
+        # "the company" stands for.
+        early = any(start < LEAD_WORDS for found in spans[1 : 1 + LEAD_PARAGRAPHS] for start, _ in found)
+        anaphors_count = opens or (
+            lead and (in_headline or early) and (len(naming) >= 2 or naming[0].rivals < 2)
+        )
         named = [
             m > 0 or (p.anaphors > 0 and anaphors_count)
             for m, p in zip(mentions[1:], paragraphs, strict=True)
@@ -244,7 +259,11 @@ class SubjectJudge:
             about = rivals <= 2 * sum(mentions) and (leads if lead else share >= 0.25 or short)
         else:
             compared = rivals > 2 * sum(mentions) or (headline.rivals > 0 and short)
-            about = not compared and ((lead and share >= 0.3) or share >= 0.5)
+            # A brief whose headline does not name the subject is about it when it says so first: a name
+            # or "the company" in its first words, not "backed by the fund that backs Mistral AI" at its end.
+            starts = [start for start, _ in spans[1]] + [p.first_anaphor for p in paragraphs[:1] if p.first_anaphor is not None]
+            buried = short and min(starts, default=len(paragraphs[0].words)) >= EARLY_WORDS
+            about = not compared and not buried and ((lead and share >= 0.3) or share >= 0.5)
         first = next((i for i, m in enumerate(mentions[1:]) if m), len(paragraphs))
         return Reading(
             in_headline=in_headline,
@@ -311,12 +330,12 @@ class SubjectJudge:
                 paragraph.shared.append(i)
                 if written[i].islower():
                     paragraph.common.add(i)
-                elif not titled and self._names_another(text, matches, i):
+                elif not titled and self._names_another(text, matches, written, folded, i):
                     paragraph.foreign.add(i)
-            elif folded[i] in self._anaphor_starts and any(
-                tuple(folded[i : i + len(a)]) == a for a in self.subject.anaphors
-            ):
+            elif (length := self._anaphor_at(folded, i)) and not self._names_after(written, folded, i + length):
                 paragraph.anaphors += 1
+                if paragraph.first_anaphor is None:
+                    paragraph.first_anaphor = i
             elif folded[i] in self._rival_starts and any(
                 tuple(folded[i : i + len(n)]) == n for n in self.subject.others
             ):
@@ -324,14 +343,49 @@ class SubjectJudge:
             i += 1
         return paragraph
 
-    def _names_another(self, text: str, matches: list[re.Match], i: int) -> bool:
-        """Whether the shared name at word `i` begins another's name: followed, with only a space between,
-        by a capitalised word that is no acronym and no name of the subject ("Mistral Électricité",
-        "Mistral Belle"; not "Mistral CEO", "Mistral Le Chat")."""
-        if i + 1 >= len(matches) or not text[matches[i].end() : matches[i + 1].start()].isspace():
+    def _names_another(
+        self, text: str, matches: list[re.Match], written: list[str], folded: list[str], i: int
+    ) -> bool:
+        """Whether the shared name at word `i` is part of another's name: written, with only a space
+        between, before a capitalised word ("Mistral Électricité", "Mistral Belle") or after one that does
+        not open the sentence ("Hélène Mistral", "Groupe Mistral"); that word is no acronym ("Mistral CEO"),
+        no article ("Le Mistral") and starts no name of the subject ("Mistral Le Chat")."""
+
+        def naming(j: int) -> bool:
+            word = written[j]
+            return (
+                word[:1].isupper()
+                and not word.isupper()
+                and not word[1:].isdigit()
+                and word.lower() not in _ARTICLES
+                and not self._name_at(written, folded, j)[0]
+            )
+
+        def joined(j: int) -> bool:
+            return text[matches[j].end() : matches[j + 1].start()].isspace()
+
+        if i + 1 < len(matches) and joined(i) and naming(i + 1):
+            return True
+        if i == 0 or not joined(i - 1) or not naming(i - 1):
             return False
-        after = matches[i + 1].group()
-        return after[:1].isupper() and not after.isupper() and not after[1:].isdigit()
+        before = text[: matches[i - 1].start()].rstrip()
+        return bool(before) and before[-1] not in '.!?:;«"“—–-'
+
+    def _past(self, folded: list[str], start: int) -> bool:
+        return any(w in self.subject.past for w in folded[max(0, start - 2) : start])
+
+    def _anaphor_at(self, folded: list[str], i: int) -> int:
+        if folded[i] not in self._anaphor_starts:
+            return 0
+        return max((len(a) for a in self.subject.anaphors if tuple(folded[i : i + len(a)]) == a), default=0)
+
+    def _names_after(self, written: list[str], folded: list[str], i: int) -> bool:
+        """Whether a name of another follows within two words: "la start-up parisienne Clairvoie" is no
+        anaphor of the subject, but an apposition to the other."""
+        return any(
+            written[j][:1].isupper() and not self._name_at(written, folded, j)[0]
+            for j in range(i, min(i + 2, len(written)))
+        )
 
     def _opens_a_clause(self, headline: str) -> bool:
         """Whether one of the subject's own names opens the headline or a clause of it ("Mistral AI raises...",
