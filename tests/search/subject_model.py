@@ -16,7 +16,7 @@ from search.judgement.weighing import Reading, Weighing, fit
 from tests.search.subject_eval import Case, cases
 
 L2 = 2.0
-THRESHOLD = 0.6  # chosen on the rounds left out in turn: their precision, then recall
+THRESHOLD = 0.5  # chosen on the rounds left out in turn: precision and recall alike on the newest
 
 
 def rules_only() -> SubjectJudge:

@@ -54,7 +54,7 @@ def test_words_seen_in_too_few_articles_are_not_weighed():
 def test_the_judge_weighs_with_the_weighing_and_names_the_words_that_decided():
     text = (
         "Tactile raises $9m for robot hands\n\n"
-        "Tactile, a Paris robotics data start-up founded by a former Mistral AI researcher, has raised $9m "
+        "Tactile, a Paris robotics data start-up backed by Mistral AI, has raised $9m "
         "in a seed round led by a London fund.\n\nThe company records how people handle objects with gloves "
         "full of sensors and sells the data to robot makers in Europe and Asia.\n\nThe round will pay for "
         "twenty hires and a second lab in Munich, the company said on Tuesday."
@@ -62,6 +62,6 @@ def test_the_judge_weighs_with_the_weighing_and_names_the_words_that_decided():
     article = parse_article(text, "x.txt")
     alone = SubjectJudge(replace(load_subject(), weighing=None)).judge(article)
     assert alone.about  # the rules: named in the lead, and "the company" after it
-    weighing = Weighing(bias=0.0, weights={"lead": 2.0, "<former": -5.0}, threshold=0.5)
+    weighing = Weighing(bias=0.0, weights={"lead": 2.0, "<backed": -5.0}, threshold=0.5)
     judged = SubjectJudge(replace(load_subject(), weighing=None), weighing).judge(article)
-    assert judged.verdict == "passing" and judged.reason.endswith("the words near it: former"), judged.reason
+    assert judged.verdict == "passing" and judged.reason.endswith("the words near it: backed"), judged.reason
