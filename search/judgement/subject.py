@@ -1,16 +1,19 @@
 """Is an article about the desk's subject? A judge of names, their senses and their prominence.
 
-The subject (a data file, `search/subjects/*.json`) has names that are its own (`Mistral AI`, `Le Chat`, the
-model names, the founders), a name it shares with other things (`Mistral`: a missile, a wind, a class of ship,
-horses and hotels), the words that tell its sense near that name, and the other organisations of its field.
+The subject (a data file, `search/subjects/*.json`) has names that are its own (`Mistral AI`, the model
+names, the founders), a name it shares with other things (`Mistral`: a missile, a wind, a class of ship,
+horses and hotels), names of its own that other things bear too (`Le Chat`, `Magistral`), the words that
+tell each sense, the other organisations of its field, and the words of someone's past ("former").
 
-An article is judged in one pass over its words:
-- each mention of the subject is found: one of its own names, or the shared name in the subject's sense (more
-  of the subject's words than of any other sense within `WINDOW` words; when neither, the article's words
-  decide);
-- it is about the subject when the subject is prominent: named in the headline or the lead, and in a share of
-  the paragraphs; a name in one or two paragraphs of an article about something else is a passing mention;
-  the shared name in another sense is a homonym, named as such in the reason.
+An article is read in one pass over its words (`read`):
+- each mention of the subject is found: one of its own names, or a name others bear too in the subject's
+  sense (more of the subject's words than of any other sense within `WINDOW` words; when neither, the
+  article's words decide); not as part of another's name ("Mistral Électricité") nor someone's past;
+- where the mentions stand (the headline, the lead, the share of paragraphs, the field's other companies
+  beside them) gives the rules' decision: a name in one or two paragraphs of an article about something
+  else is a passing mention;
+- the learned weighing (`weighing.py`), when the subject has one, decides from that reading and the words
+  around the mentions. The shared name in another sense only is a homonym, named as such in the reason.
 """
 
 from __future__ import annotations
@@ -261,7 +264,9 @@ class SubjectJudge:
             compared = rivals > 2 * sum(mentions) or (headline.rivals > 0 and short)
             # A brief whose headline does not name the subject is about it when it says so first: a name
             # or "the company" in its first words, not "backed by the fund that backs Mistral AI" at its end.
-            starts = [start for start, _ in spans[1]] + [p.first_anaphor for p in paragraphs[:1] if p.first_anaphor is not None]
+            starts = [start for start, _ in spans[1]] + [
+                p.first_anaphor for p in paragraphs[:1] if p.first_anaphor is not None
+            ]
             buried = short and min(starts, default=len(paragraphs[0].words)) >= EARLY_WORDS
             about = not compared and not buried and ((lead and share >= 0.3) or share >= 0.5)
         first = next((i for i, m in enumerate(mentions[1:]) if m), len(paragraphs))
@@ -332,7 +337,9 @@ class SubjectJudge:
                     paragraph.common.add(i)
                 elif not titled and self._names_another(text, matches, written, folded, i):
                     paragraph.foreign.add(i)
-            elif (length := self._anaphor_at(folded, i)) and not self._names_after(written, folded, i + length):
+            elif (length := self._anaphor_at(folded, i)) and not self._names_after(
+                written, folded, i + length
+            ):
                 paragraph.anaphors += 1
                 if paragraph.first_anaphor is None:
                     paragraph.first_anaphor = i
@@ -423,7 +430,7 @@ class SubjectJudge:
                 if position in paragraph.sensed:
                     length, name, senses = paragraph.sensed[position]
                     end = position + length
-                    sense = self._sense(near, senses) or self._sense(article_words, senses) or "subject"
+                    sense = self._sense(near, senses) or self._sense(article_words, senses)
                 else:
                     name = shared
                     if position in paragraph.common:

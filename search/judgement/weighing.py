@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 CONTEXT = 3  # words on either side of a mention that tell its role
+TELLING_CHARS = 4  # a shorter word ("a", "de", "the") weighs but tells a reader nothing
 MIN_ARTICLES = 5  # a word seen in fewer training articles is not weighed
 
 
@@ -88,9 +89,11 @@ class Weighing:
         about = probability >= self.threshold
         sign = 1.0 if about else -1.0
         words = [
-            (sign * self.weights[name], name)
+            (sign * weight, name)
             for name in found
-            if is_context(name) and sign * self.weights.get(name, 0.0) > 0.3
+            if is_context(name)
+            and len(name.lstrip("h<>")) >= TELLING_CHARS
+            and sign * (weight := self.weights.get(name, 0.0)) > 0.3
         ]
         return about, probability, [name for _, name in sorted(words, reverse=True)[:3]]
 
