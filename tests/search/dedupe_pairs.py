@@ -13,7 +13,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from search.dedupe import NearDuplicates
+import numpy as np
+
+from search.dedupe import estimated, signature
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "web" / "articles"
@@ -60,15 +62,22 @@ def labelled() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     return articles, found
 
 
+def copy_of(threshold: float, text: str, signatures: dict[str, np.ndarray]) -> list[str]:
+    """The originals `text` is a near-copy of under MinHash at `threshold`."""
+    wanted = signature(text)
+    if wanted is None:
+        return []
+    return [name for name, other in signatures.items() if estimated(wanted, other) >= threshold]
+
+
 def precision_recall(threshold: float) -> tuple[float, float, int, int]:
     """Precision and recall over all copies and all pairs of different originals; and the pair counts."""
     articles, found = labelled()
-    index = NearDuplicates(threshold)
-    for name, text in articles:
-        index.add(name, text)
-    true_positive = sum(index.find(copy) == name for name, copy in found)
+    signatures = {name: value for name, text in articles if (value := signature(text)) is not None}
+    true_positive = sum(name in copy_of(threshold, copy, signatures) for name, copy in found)
     false_positive = (
-        sum(1 for name, text in articles for _, other in index.matches(text) if other != name) // 2
+        sum(1 for name, text in articles for other in copy_of(threshold, text, signatures) if other != name)
+        // 2
     )  # each pair of different articles is seen from both sides
     false_negative = len(found) - true_positive
     precision = true_positive / (true_positive + false_positive) if true_positive + false_positive else 1.0
