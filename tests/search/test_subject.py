@@ -6,6 +6,7 @@ import pytest
 
 from search import parse_article
 from search.judgement.subject import SubjectJudge
+from tests.search.judged_set import QUESTIONS
 from tests.search.subject_eval import cases, rules, score, table
 
 
@@ -135,3 +136,10 @@ def test_the_shared_name_opening_another_name_is_another_thing(judge):
     assert not judged.about, judged.reason
     acronym = text.replace("Mistral Électricité", "Mistral IA")  # an acronym names no other thing
     assert judge.judge(article(acronym)).about
+
+
+def test_the_question_judge_turns_away_no_judged_question_that_has_an_answer(judge):
+    """Of the 171 judged questions, those it calls off the subject are all ones with no answer (the
+    weather, football); the other questions with none are left to the search's own "nothing found"."""
+    turned = [q for q in QUESTIONS if judge.off_subject(q.query)]
+    assert len(turned) >= 3 and not any(q.answers for q in turned)
