@@ -418,27 +418,23 @@ class SubjectJudge:
     ) -> list[tuple[list[tuple[int, int]], Counter]]:
         """Per paragraph: the names in the subject's sense (their words' spans), and the other senses met
         (name, kind). The shared name
-        and the names other things bear too are told by the words near them, then by the article's; a
-        name of the subject's own that nothing tells is the subject's."""
+        and the names other things bear too are told by the words near them, then by the article's."""
         homonyms, shared = self.subject.homonyms, self.subject.shared
         found = []
         for paragraph in paragraphs:
             ours, others = [], Counter()
             for position in paragraph.shared + list(paragraph.sensed):
-                near = Counter(paragraph.words[max(0, position - WINDOW) : position + WINDOW + 1])
-                end = position + 1
-                if position in paragraph.sensed:
-                    length, name, senses = paragraph.sensed[position]
-                    end = position + length
-                    sense = self._sense(near, senses) or self._sense(article_words, senses)
+                length, name, senses = paragraph.sensed.get(position, (1, shared, homonyms))
+                end = position + length
+                # The words around the name, not the name's own ("Codestral" is a word of the field).
+                near = Counter(paragraph.words[max(0, position - WINDOW) : position])
+                near.update(paragraph.words[end : end + WINDOW])
+                if position in paragraph.common:
+                    sense = COMMON_NOUN
+                elif position in paragraph.foreign:
+                    sense = "other"
                 else:
-                    name = shared
-                    if position in paragraph.common:
-                        sense = COMMON_NOUN
-                    elif position in paragraph.foreign:
-                        sense = "other"
-                    else:
-                        sense = self._sense(near, homonyms) or self._sense(article_words, homonyms)
+                    sense = self._sense(near, senses) or self._sense(article_words, senses)
                 if sense == "subject":
                     ours.append((position, end))
                 elif sense:

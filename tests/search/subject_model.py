@@ -16,7 +16,9 @@ from search.judgement.weighing import Reading, Weighing, fit
 from tests.search.subject_eval import Case, cases
 
 L2 = 2.0
-THRESHOLD = 0.5  # chosen on the rounds left out in turn: precision and recall alike on the newest
+THRESHOLD = (
+    0.4  # chosen on the rounds left out in turn: both precision and recall at their best on the newest
+)
 
 
 def rules_only() -> SubjectJudge:
