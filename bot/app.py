@@ -390,6 +390,8 @@ def start_news_desk(
     read = sum(report.outcome != "known" for report in reports)
     progress.ended("folder", f"{len(reports)} files, {read} of them read")
     log.info("Index ready: %d articles (%d passages)", index.article_count, index.passage_count)
+    # The stories around today, read before the first feed article needs them (queries never wait).
+    threading.Thread(target=pipeline.read_around_today, name="stories", daemon=True).start()
     watcher = FolderWatcher(ingestor).start()
     notifier.start()
     channel_news.start()

@@ -120,6 +120,16 @@ class Pipeline:
         before the index was, so nothing falls between."""
         self._mark = self.store.articles.last_change() if since is None else since
 
+    def read_around_today(self) -> None:
+        """Read the stories dated around today into the story index, under the lock: what the first
+        article of the day would otherwise wait for (a second or two with 100,000 articles stored)."""
+        started = time.monotonic()
+        with self._lock:
+            self.stories.read_around(self.today())
+        log.info(
+            "Stories around today read: %d articles in %.1f s", len(self.stories), time.monotonic() - started
+        )
+
     def compose(self, raw: RawArticle) -> Article:
         article = parse_article(raw.article_text(), raw.source)
         update: dict = {"url": raw.url, "outlet": raw.outlet}

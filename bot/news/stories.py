@@ -5,7 +5,8 @@ Only articles published within `MAX_DAYS` of each other can be one story, so the
 date, when first needed: the first article dated D counts the paragraphs of the articles dated within
 `WINDOW_DAYS` of D and reads the story features of those within `MAX_DAYS` (once; at most `MAX_READ`
 articles, the nearest in date first), from the search index in a server, from the store for the command
-line. A start reads nothing. A paragraph found word for word in at least three of the articles counted,
+line. A server reads the window around today once it has started (`Pipeline.read_around_today`, in the
+background), so that the first article of the day does not wait for it. A paragraph found word for word in at least three of the articles counted,
 published more than `MAX_DAYS` apart, is boilerplate (an outlet's "About" paragraph, a template, a live
 page's header) and is left out of the articles read after it.
 """
@@ -88,6 +89,11 @@ class Stories:
         features = self.reader.read(article, self._boilerplate(_keys(article)))
         found = self._stories.find(features)
         return Found(*found) if found else None
+
+    def read_around(self, date: dt.date) -> None:
+        """Count and read the window around `date` now, as the first `find` of that date would."""
+        self._count_around(date.toordinal())
+        self._read_around(date.toordinal())
 
     def add(self, article: Article) -> None:
         """Know `article`, when its day is among those counted or read (a later `find` reads it

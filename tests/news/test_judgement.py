@@ -13,6 +13,7 @@ import pytest
 from bot.news.pipeline import Pipeline, RawArticle
 from bot.news.sources.http import Fetcher
 from bot.news.sources.manage import Sources
+from bot.news.stories import dated_in_index
 from bot.stores.report import judged_text
 from bot.stores.store import open_sqlite
 from search import SearchIndex, load_article
@@ -201,3 +202,23 @@ def test_weeks_apart_the_same_words_are_two_stories(pipeline):
     )
     assert pipeline.ingest(first).outcome == "added"
     assert pipeline.ingest(later).outcome == "added"
+
+
+def test_a_server_reads_the_stories_around_today_before_the_first_article_needs_them(store):
+    """`read_around_today` (a server runs it once started) fills the story index from the search index,
+    so the day's first article reads nothing more: a later copy of a known story is found at once."""
+    pair = pairs("copy")[0]
+    index = SearchIndex()
+    known = Pipeline(store, index).ingest(story_raw(pair.a)).article
+    asked: list[tuple] = []
+
+    def dated(first, last):
+        asked.append((first, last))
+        return dated_in_index(index)(first, last)
+
+    restarted = Pipeline(store, index, stories_from=dated, today=lambda: known.date)
+    restarted.read_around_today()
+    assert len(restarted.stories) == 1 and asked
+    asked.clear()
+    later = restarted.ingest(story_raw(pair.b))
+    assert later.outcome == "copy" and later.known.id == known.id and asked == []
