@@ -59,6 +59,7 @@ class Subject:
     borne: dict[str, Senses]
     weighing: Weighing | None  # the learned weighing of the articles that name it (weighing.py)
     past: frozenset[str]  # words that make a mention someone's past ("former", "ex", "ancien")
+    titles: frozenset[str]  # a person's titles: "Mme Mistral", "Dr Mistral" is someone of that name
     cues: frozenset[str]
     homonyms: Senses
     others: tuple[tuple[str, ...], ...]
@@ -133,6 +134,7 @@ def load_subject(subject: str = DEFAULT_SUBJECT) -> Subject:
         shared=data["ambiguous"][0] if data["ambiguous"] else "",
         case_sensitive=tuple(data.get("case_sensitive", ())),
         past=frozenset(data.get("past_words", ())),
+        titles=frozenset(data.get("titles", ())),
         weighing=load_weighing(path.parent / data["weighing"]) if "weighing" in data else None,
         borne={
             name: homonyms if senses == "homonyms" else {kind: frozenset(c) for kind, c in senses.items()}
@@ -281,6 +283,7 @@ class SubjectJudge:
             first=first / max(1, len(paragraphs)),
             rivals=sum(p.rivals for p in paragraphs),
             headline_rivals=headline.rivals,
+            other_senses=sum(n for _, met in senses for (_, sense), n in met.items() if sense != COMMON_NOUN),
             ruled=about,
             contexts=contexts(everything, spans),
             words=frozenset(w for w in article_words if len(w) > 2 and not w.isdigit()),
@@ -356,7 +359,8 @@ class SubjectJudge:
         """Whether the shared name at word `i` is part of another's name: written, with only a space
         between, before a capitalised word ("Mistral Électricité", "Mistral Belle") or after one that does
         not open the sentence ("Hélène Mistral", "Groupe Mistral"); that word is no acronym ("Mistral CEO"),
-        no article ("Le Mistral") and starts no name of the subject ("Mistral Le Chat")."""
+        no article ("Le Mistral") and starts no name of the subject ("Mistral Le Chat"). After a person's
+        title ("Mme Mistral", "Dr. Mistral"), it is a person's name."""
 
         def naming(j: int) -> bool:
             word = written[j]
@@ -372,6 +376,8 @@ class SubjectJudge:
             return text[matches[j].end() : matches[j + 1].start()].isspace()
 
         if i + 1 < len(matches) and joined(i) and naming(i + 1):
+            return True
+        if i > 0 and folded[i - 1] in self.subject.titles:
             return True
         if i == 0 or not joined(i - 1) or not naming(i - 1):
             return False
@@ -417,30 +423,48 @@ class SubjectJudge:
         self, paragraphs: list[_Paragraph], article_words: Counter
     ) -> list[tuple[list[tuple[int, int]], Counter]]:
         """Per paragraph: the names in the subject's sense (their words' spans), and the other senses met
-        (name, kind). The shared name
-        and the names other things bear too are told by the words near them, then by the article's."""
+        (name, kind). The shared name and the names other things bear too are told by the words near
+        them; a name the words near it do not tell takes the sense the article gives that name elsewhere
+        (one sense per article: "Mistral opened in 2022" in a piece on a bar called Mistral), and failing
+        that, the sense of the article's words."""
         homonyms, shared = self.subject.homonyms, self.subject.shared
-        found = []
-        for paragraph in paragraphs:
-            ours, others = [], Counter()
+        met = []  # (paragraph, start, end, name, family, senses, sense told near it or None)
+        told: Counter = Counter()  # (family, sense): what the words near a name told, over the article
+        for index, paragraph in enumerate(paragraphs):
             for position in paragraph.shared + list(paragraph.sensed):
                 length, name, senses = paragraph.sensed.get(position, (1, shared, homonyms))
+                # "Mistral Large" is read as the shared name is; "Le Chat" and "le Chat" as one name.
+                family = shared if senses is homonyms else name.lower()
                 end = position + length
-                # The words around the name, not the name's own ("Codestral" is a word of the field).
-                near = Counter(paragraph.words[max(0, position - WINDOW) : position])
-                near.update(paragraph.words[end : end + WINDOW])
                 if position in paragraph.common:
-                    sense = COMMON_NOUN
-                elif position in paragraph.foreign:
-                    sense = "other"
+                    sense = COMMON_NOUN  # the wind, the common noun: no vote on the name's sense
                 else:
-                    sense = self._sense(near, senses) or self._sense(article_words, senses)
-                if sense == "subject":
-                    ours.append((position, end))
-                elif sense:
-                    others[name, sense] += 1
-            found.append((ours, others))
+                    if position in paragraph.foreign:
+                        sense = "other"
+                    else:
+                        # The words around the name, not the name's own ("Codestral" is a word of the field).
+                        near = Counter(paragraph.words[max(0, position - WINDOW) : position])
+                        near.update(paragraph.words[end : end + WINDOW])
+                        sense = self._sense(near, senses)
+                    if sense:
+                        told[family, sense] += 1
+                met.append((index, position, end, name, family, senses, sense))
+        found = [([], Counter()) for _ in paragraphs]
+        for index, position, end, name, family, senses, sense in met:
+            sense = sense or self._told(told, family) or self._sense(article_words, senses)
+            if sense == "subject":
+                found[index][0].append((position, end))
+            elif sense:
+                found[index][1][name, sense] += 1
         return found
+
+    @staticmethod
+    def _told(told: Counter, family: str) -> str | None:
+        """The other sense the article's other mentions of a name tell, when they tell only it. Not the
+        subject's: its words (AI, a model) also fill articles on a bar of the AI crowd or a wind forecast,
+        while a bar's or a stallion's words seldom stand beside the subject's name."""
+        senses = {sense for name, sense in told if name == family}
+        return senses.pop() if len(senses) == 1 and "subject" not in senses else None
 
     def _sense(self, near: Counter, senses: Senses) -> str | None:
         """The sense the words `near` tell: "subject", one of `senses`, or None when they tell none."""

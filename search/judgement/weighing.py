@@ -37,6 +37,7 @@ class Reading:
     first: float  # where the first naming paragraph stands, 0 (the first) to 1 (the last)
     rivals: int  # names of the field's other companies in the body
     headline_rivals: int
+    other_senses: int  # the names read in another sense (a bar called Mistral), the common noun aside
     ruled: bool  # the rules' decision
     contexts: frozenset[str]  # "<word" before a mention, ">word" after; "h<", "h>" in the headline
     words: frozenset[str]  # the article's words (what else it is about)
@@ -66,6 +67,7 @@ def features(reading: Reading) -> dict[str, float]:
         "first": reading.first,
         "rivals": math.log1p(reading.rivals) - math.log1p(reading.mentions),
         "headline rivals": float(reading.headline_rivals > 0),
+        "other senses": math.log1p(reading.other_senses) - math.log1p(reading.mentions),
     }
     found.update((context, 1.0) for context in reading.contexts)
     found.update((f"w:{word}", 1.0) for word in reading.words)

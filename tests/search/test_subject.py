@@ -143,3 +143,32 @@ def test_the_question_judge_turns_away_no_judged_question_that_has_an_answer(jud
     weather, football); the other questions with none are left to the search's own "nothing found"."""
     turned = [q for q in QUESTIONS if judge.off_subject(q.query)]
     assert len(turned) >= 3 and not any(q.answers for q in turned)
+
+
+def test_a_name_its_neighbours_do_not_tell_takes_the_sense_the_article_gives_it_elsewhere(judge):
+    """One sense per article: once a bar called Mistral is told by the words near it, a bare "Mistral"
+    nothing near tells is the bar too, though the article is full of the AI field's words."""
+    bar = (
+        "Mistral, the bar of the AI crowd\n\nAt the counter of Mistral, a narrow cocktail bar near the station, "
+        "the talk turns to GPUs, models and inference costs, as it does every evening.\n\nMistral opened in "
+        "2022 in what used to be a bike repair shop, and its owner has since watched the start-ups move in "
+        "around it, with their engineers, their investors and their models.\n\nEach week Mistral sorts "
+        "through a small pile of misdirected post: job applications for an AI company, partnership offers, "
+        "complaints about a chatbot's answer on a model's benchmark."
+    )
+    judged = judge.judge(article(bar))
+    assert judged.verdict == "homonym", judged.reason
+    # The subject's words near the name keep the subject's sense, whatever the rest of the article says.
+    release = bar.replace("Each week Mistral sorts", "Each week Mistral AI's new open-weight model sorts")
+    assert judge.judge(article(release)).mentions == 1
+
+
+def test_the_shared_name_after_a_persons_title_is_that_persons_name(judge):
+    text = (
+        "M. Mistral prend la tête du conservatoire\n\nM. Mistral, pianiste formé à Lyon, dirigera le "
+        "conservatoire de la ville à partir de septembre, a annoncé la mairie mardi.\n\nLe nouveau directeur "
+        "veut ouvrir une classe de musique assistée par l'intelligence artificielle. Selon M. Mistral, les "
+        "élèves y composeront avec un modèle de langage."
+    )
+    judged = judge.judge(article(text))
+    assert judged.verdict == "homonym" and not judged.mentions, judged.reason

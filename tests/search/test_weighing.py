@@ -22,6 +22,7 @@ def reading(contexts: set[str], ruled: bool = True) -> Reading:
         first=0.0,
         rivals=0,
         headline_rivals=0,
+        other_senses=0,
         ruled=ruled,
         contexts=frozenset(contexts),
         words=frozenset({"raises", "round"}),
