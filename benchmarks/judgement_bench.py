@@ -6,12 +6,12 @@
   size to the next. The stored articles are the judged sets' own, cloned with their dates spread over three
   years and their names renamed, so that each size holds as many distinct names and days as a real desk would.
 - The pipeline's path (`--pipeline`, or by default too): a real `SearchIndex` holding the stored articles
-  (the judged texts cloned over the three years before the first arrival), and the pipeline's `Stories` over it, as a server has them
-  after a start: the window around the first day read (`start`, in seconds: in a server, a background
-  thread's work once started). The judged articles then arrive over 30 days in date order, and each is
-  looked up (`Stories.find`: the new days of the window read when its date is first seen, boilerplate,
-  features, the index) and added. Mean, p95 and the slowest, then one old article (dated a year back,
-  which reads its own window), and the articles read from the index.
+  (the judged texts cloned over the three years before the first arrival), and the pipeline's `Stories`
+  over it, as a server has them after a start: the window around the first day read (`start`, in
+  seconds: in a server, a background thread's work once started). The judged articles then arrive over
+  30 days in date order, and each is looked up (`Stories.find`: the new days of the window read when its
+  date is first seen, boilerplate, features, the index) and added. Mean, p95 and the slowest, then one
+  old article (dated a year back, which reads its own window), and the articles read from the index.
 """
 
 from __future__ import annotations

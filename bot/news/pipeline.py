@@ -122,7 +122,7 @@ class Pipeline:
 
     def read_around_today(self) -> None:
         """Read the stories dated around today into the story index, under the lock: what the first
-        article of the day would otherwise wait for (a second or two with 100,000 articles stored)."""
+        article of the day would otherwise wait for (half a second with 100,000 articles stored)."""
         started = time.monotonic()
         with self._lock:
             self.stories.read_around(self.today())

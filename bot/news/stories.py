@@ -6,9 +6,10 @@ date, when first needed: the first article dated D counts the paragraphs of the 
 `WINDOW_DAYS` of D and reads the story features of those within `MAX_DAYS` (once; at most `MAX_READ`
 articles, the nearest in date first), from the search index in a server, from the store for the command
 line. A server reads the window around today once it has started (`Pipeline.read_around_today`, in the
-background), so that the first article of the day does not wait for it. A paragraph found word for word in at least three of the articles counted,
-published more than `MAX_DAYS` apart, is boilerplate (an outlet's "About" paragraph, a template, a live
-page's header) and is left out of the articles read after it.
+background), so that the first article of the day does not wait for it. A paragraph found word for word
+in at least three of the articles counted, published more than `MAX_DAYS` apart, is boilerplate (an
+outlet's "About" paragraph, a template, a live page's header) and is left out of the articles read after
+it.
 """
 
 from __future__ import annotations

@@ -437,17 +437,16 @@ class SubjectJudge:
                 family = shared if senses is homonyms else name.lower()
                 end = position + length
                 if position in paragraph.common:
-                    sense = COMMON_NOUN  # the wind, the common noun: no vote on the name's sense
+                    sense = COMMON_NOUN
+                elif position in paragraph.foreign:
+                    sense = "other"
                 else:
-                    if position in paragraph.foreign:
-                        sense = "other"
-                    else:
-                        # The words around the name, not the name's own ("Codestral" is a word of the field).
-                        near = Counter(paragraph.words[max(0, position - WINDOW) : position])
-                        near.update(paragraph.words[end : end + WINDOW])
-                        sense = self._sense(near, senses)
-                    if sense:
-                        told[family, sense] += 1
+                    # The words around the name, not the name's own ("Codestral" is a word of the field).
+                    near = Counter(paragraph.words[max(0, position - WINDOW) : position])
+                    near.update(paragraph.words[end : end + WINDOW])
+                    sense = self._sense(near, senses)
+                if sense and sense != COMMON_NOUN:  # the common noun (the wind) says nothing of the name
+                    told[family, sense] += 1
                 met.append((index, position, end, name, family, senses, sense))
         found = [([], Counter()) for _ in paragraphs]
         for index, position, end, name, family, senses, sense in met:
